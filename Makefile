@@ -1,0 +1,56 @@
+# The two commands of the quick start: `make run` and `make test`.
+# Each sets up what it needs: a virtual environment with the project's
+# packages, compiled translations and, for the tests, Debian packages.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CATALOGS := $(wildcard translations/*/LC_MESSAGES/*.po)
+COMPILED := $(CATALOGS:.po=.mo)
+# Debian packages the browser tests need.
+TEST_DEBS := chromium fonts-noto-cjk
+
+.PHONY: run test lint setup system-deps messages clean
+
+run: setup
+	$(BIN)/portal serve
+
+test: setup system-deps
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+setup: $(STAMP) $(COMPILED)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+translations/%.mo: translations/%.po $(STAMP)
+	$(BIN)/pybabel compile --quiet -i $< -o $@
+
+system-deps:
+	@missing=""; \
+	for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else \
+	    echo "The tests need these Debian packages; install them as root:"; \
+	    echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# Re-extract the message catalogs after changing user-facing strings.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) translations/*/LC_MESSAGES/*.mo

@@ -1,0 +1,45 @@
+"""The records portal: a Flask application built by :func:`create_app`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.config import PROJECT_ROOT, load_config
+from records.roles import ROLES
+
+__all__ = ["create_app"]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal. ``config`` overrides every other source (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_relative_config=True,
+    )
+    load_config(app, config)
+
+    from portal import admin, auth, db, errors, health, i18n, pages, security
+    from search_index import SearchIndex
+
+    i18n.init_app(app)
+    db.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    index = SearchIndex(app.config["SEARCH_INDEX_DIR"])
+    index.open()
+    app.extensions["search_index"] = index
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+    admin.init_app(app)
+    app.jinja_env.globals["ROLES"] = ROLES
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app

@@ -1,0 +1,367 @@
+"""The Flask-Admin back office at ``/admin/``.
+
+Views stay declarative: who may open them (``allowed_roles``), which columns
+and forms they show. Anything that changes an account goes through
+:mod:`portal.accounts`, never straight into the model.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, BaseView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.mongoengine import ModelView
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from portal import accounts
+from portal.config import PROJECT_ROOT
+from portal.forms import PasswordChangeForm
+from portal.i18n import NATIVE_NAMES, wtforms_translations
+from portal.models import ApiToken, Department, User
+from records.roles import ADMIN, ROLES
+
+
+class AdminForm(FlaskForm):
+    """Base of back-office forms: CSRF and messages in the user's language."""
+
+    class Meta:
+        def get_translations(self, form):
+            return wtforms_translations
+
+
+class RoleGuard:
+    """Shown to and usable by logged-in users holding one of ``allowed_roles``.
+
+    An empty ``allowed_roles`` admits every logged-in user. Anonymous users
+    are sent to the login page; others without the role get 403, by URL too.
+    """
+
+    allowed_roles: tuple[str, ...] = ()
+
+    def is_accessible(self) -> bool:
+        if not current_user.is_authenticated:
+            return False
+        return not self.allowed_roles or current_user.has_role(*self.allowed_roles)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+
+def _datetime(view, context, model, name):
+    value = getattr(model, name)
+    return format_datetime(value, "short") if value else ""
+
+
+def _role_labels(view, context, model, name):
+    return ", ".join(str(_(ROLES[role])) for role in model.roles if role in ROLES)
+
+
+def _yes_no(view, context, model, name):
+    return _("Yes") if getattr(model, name) else _("No")
+
+
+class PortalModelView(RoleGuard, ModelView):
+    form_base_class = AdminForm
+    can_delete = False
+    can_view_details = True
+    page_size = 50
+    # Counting every row on every list page is slow on big collections.
+    simple_list_pager = True
+
+
+class PortalIndexView(RoleGuard, AdminIndexView):
+    @expose("/")
+    def index(self):
+        return self.render("admin/portal_index.html")
+
+
+# --- users ------------------------------------------------------------------
+
+
+LETTERS_DIGITS = _l("Letters, digits, dot, dash or underscore.")
+
+
+def _department_choices():
+    return [("", _("(none)"))] + [
+        (d.code, f"{d.code} {d.name}") for d in Department.objects(active=True).only("code", "name")
+    ]
+
+
+def _locale_choices():
+    return [("", _("(browser language)"))] + list(NATIVE_NAMES.items())
+
+
+class UserForm(AdminForm):
+    username = StringField(
+        _l("User name"),
+        validators=[
+            DataRequired(message=_l("Enter a user name.")),
+            Length(max=64),
+            Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]+$", message=LETTERS_DIGITS),
+        ],
+    )
+    full_name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(message=_l("Enter the person's full name.")), Length(max=120)],
+    )
+    email = StringField(
+        _l("E-mail"),
+        validators=[
+            Optional(),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    department = SelectField(_l("Department"), choices=[], validate_choice=True)
+    roles = SelectMultipleField(_l("Roles"), choices=[], validate_choice=True)
+    locale = SelectField(_l("Language"), choices=[], validate_choice=True)
+    active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(
+        _l("Password"),
+        description=_l("On an existing user: leave empty to keep the password."),
+        validators=[Length(max=256)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department.choices = _department_choices()
+        self.roles.choices = [(name, _(label)) for name, label in ROLES.items()]
+        self.locale.choices = _locale_choices()
+
+
+class UserAdmin(PortalModelView):
+    allowed_roles = (ADMIN,)
+    column_list = ("username", "full_name", "department", "roles", "active", "last_login_at")
+    column_labels = {
+        "username": _l("User name"),
+        "full_name": _l("Full name"),
+        "email": _l("E-mail"),
+        "department": _l("Department"),
+        "roles": _l("Roles"),
+        "active": _l("Active"),
+        "last_login_at": _l("Last login"),
+        "created_at": _l("Created"),
+        "locale": _l("Language"),
+        "password_changed_at": _l("Password changed"),
+    }
+    column_details_list = (
+        "username", "full_name", "email", "department", "roles", "locale", "active",
+        "created_at", "last_login_at", "password_changed_at",
+    )
+    column_formatters = {
+        "roles": _role_labels,
+        "active": _yes_no,
+        "last_login_at": _datetime,
+        "created_at": _datetime,
+        "password_changed_at": _datetime,
+    }
+    column_formatters_detail = column_formatters
+    column_searchable_list = ("username",)
+    column_default_sort = "username"
+    form = UserForm
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None and request.method == "GET":
+            dept = obj.department_or_none
+            form.department.data = dept.code if dept else ""
+            form.locale.data = obj.locale or ""
+        form.username.render_kw = {"readonly": True}
+        return form
+
+    def create_model(self, form):
+        try:
+            user = accounts.create_user(
+                form.username.data,
+                form.full_name.data,
+                form.password.data or "",
+                roles=form.roles.data,
+                department=form.department.data or None,
+                email=form.email.data,
+                locale=form.locale.data or None,
+                active=form.active.data,
+                min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+            )
+        except accounts.AccountError as error:
+            flash(str(error), "error")
+            return False
+        return user
+
+    def update_model(self, form, model):
+        try:
+            accounts.update_user(
+                model,
+                full_name=form.full_name.data,
+                roles=form.roles.data,
+                department=form.department.data or None,
+                email=form.email.data,
+                locale=form.locale.data or None,
+                active=form.active.data,
+            )
+            if form.password.data:
+                accounts.set_password(
+                    model, form.password.data, current_app.config["PASSWORD_MIN_LENGTH"]
+                )
+        except accounts.AccountError as error:
+            flash(str(error), "error")
+            return False
+        return True
+
+    @action("disable", _l("Disable"), _l("Disable the selected users?"))
+    def action_disable(self, ids):
+        users = User.objects(pk__in=ids)
+        for user in users:
+            if user.pk == current_user.pk:
+                flash(_("You cannot disable yourself."), "error")
+                continue
+            accounts.disable_user(user)
+        flash(_("The selected users were disabled."), "success")
+
+
+# --- departments ------------------------------------------------------------
+
+
+class DepartmentForm(AdminForm):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(message=_l("Enter a code.")),
+            Length(max=32),
+            Regexp(r"^[A-Za-z0-9._-]+$", message=LETTERS_DIGITS),
+        ],
+    )
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)]
+    )
+    active = BooleanField(_l("Active"), default=True)
+
+    def validate_code(self, field):
+        existing = Department.objects(code=field.data.strip()).first()
+        current = getattr(self, "_obj_pk", None)
+        if existing is not None and existing.pk != current:
+            raise ValidationError(_("The code %(code)s is already taken.", code=field.data))
+
+
+class DepartmentAdmin(PortalModelView):
+    allowed_roles = (ADMIN,)
+    column_list = ("code", "name", "active")
+    column_labels = {"code": _l("Code"), "name": _l("Name"), "active": _l("Active"),
+                     "created_at": _l("Created")}
+    column_formatters = {"active": _yes_no, "created_at": _datetime}
+    column_default_sort = "code"
+    form = DepartmentForm
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        form._obj_pk = obj.pk if obj is not None else None
+        return form
+
+
+# --- API tokens -------------------------------------------------------------
+
+
+def _token_user(view, context, model, name):
+    return str(model.user) if model.user else ""
+
+
+def _token_state(view, context, model, name):
+    return _("Revoked") if model.revoked_at else _("Active")
+
+
+class ApiTokenAdmin(PortalModelView):
+    allowed_roles = (ADMIN,)
+    can_create = False
+    can_edit = False
+    column_list = ("prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
+    column_labels = {
+        "prefix": _l("Token"),
+        "name": _l("Name"),
+        "user": _l("User"),
+        "created_at": _l("Created"),
+        "last_used_at": _l("Last used"),
+        "revoked_at": _l("State"),
+    }
+    column_formatters = {
+        "user": _token_user,
+        "created_at": _datetime,
+        "last_used_at": _datetime,
+        "revoked_at": _token_state,
+    }
+    column_formatters_detail = column_formatters
+    column_details_list = column_list
+    column_default_sort = ("created_at", True)
+
+    @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
+    def action_revoke(self, ids):
+        for token in ApiToken.objects(pk__in=ids):
+            accounts.revoke_token(token)
+        flash(_("The selected tokens were revoked."), "success")
+
+
+# --- the user's own account -------------------------------------------------
+
+
+class AccountView(RoleGuard, BaseView):
+    """Any logged-in user: their profile and a new password."""
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        form = PasswordChangeForm()
+        status = 200
+        if request.method == "POST":
+            if form.validate():
+                try:
+                    accounts.change_own_password(
+                        current_user._get_current_object(),
+                        form.current_password.data,
+                        form.password.data,
+                        current_app.config["PASSWORD_MIN_LENGTH"],
+                    )
+                except accounts.AccountError as error:
+                    getattr(form, error.field or "password", form.password).errors.append(
+                        str(error)
+                    )
+                    status = 400
+                else:
+                    # The bumped session version ended every session, this one
+                    # included; log the user back in here only.
+                    login_user(User.objects.get(pk=current_user.pk))
+                    flash(_("Your password was changed."), "success")
+                    return redirect(url_for(".index"))
+            else:
+                status = 400
+        return self.render("admin/account.html", form=form), status
+
+
+def init_app(app) -> Admin:
+    admin = Admin(
+        app,
+        name=_l("Records Portal"),
+        index_view=PortalIndexView(name=_l("Home"), url="/admin"),
+        theme=Bootstrap4Theme(base_template="admin/portal_base.html", fluid=True),
+        translations_path=str(PROJECT_ROOT / "translations"),
+    )
+    admin.add_view(UserAdmin(User, name=_l("Users"), category=_l("Administration"),
+                             endpoint="users"))
+    admin.add_view(DepartmentAdmin(Department, name=_l("Departments"),
+                                   category=_l("Administration"), endpoint="departments"))
+    admin.add_view(ApiTokenAdmin(ApiToken, name=_l("API tokens"),
+                                 category=_l("Administration"), endpoint="tokens"))
+    admin.add_view(AccountView(name=_l("My account"), endpoint="account"))
+    return admin

@@ -1,0 +1,234 @@
+"""The ``portal`` command: serve the portal, manage users and API tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from portal import create_app
+from portal.embedded_db import EmbeddedDatabaseError
+from records.roles import ROLES
+
+
+@contextlib.contextmanager
+def portal_app(**overrides):
+    """An app with its context pushed; its embedded database stops on exit."""
+    from portal.db import stop_embedded
+
+    try:
+        app = create_app(overrides or None)
+    except EmbeddedDatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        stop_embedded(app)
+
+
+def _fail(error) -> click.ClickException:
+    return click.ClickException(str(error))
+
+
+@click.group()
+def main():
+    """Controlled-records portal."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (PORTAL_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (PORTAL_PORT, default 5000).")
+@click.option("--threads", type=int, help="Worker threads (PORTAL_THREADS, default 8).")
+def serve(host, port, threads):
+    """Serve the portal with waitress, on the embedded database unless
+    PORTAL_MONGODB_URI is set. Ctrl-C stops the portal and the database."""
+    from waitress import serve as waitress_serve
+
+    # SIGTERM (service managers, `kill`) stops as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    with portal_app() as app:
+        _announce_initial_admin(app)
+        host = host or app.config["HOST"]
+        port = port or app.config["PORT"]
+        click.echo(f"Portal: http://{host}:{port}/  (Ctrl-C stops it)")
+        try:
+            waitress_serve(
+                app,
+                host=host,
+                port=port,
+                threads=threads or app.config["THREADS"],
+                ident="portal",
+                _quiet=True,
+            )
+        except OSError as error:
+            raise click.ClickException(f"Cannot listen on {host}:{port}: {error}") from None
+        except KeyboardInterrupt:
+            pass
+        click.echo("Stopping the portal and its database…")
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _announce_initial_admin(app) -> None:
+    from portal.accounts import ensure_initial_admin
+
+    created = ensure_initial_admin()
+    if created is None:
+        return
+    _user, password = created
+    path = Path(app.config["DATA_DIR"]) / "initial-admin-password"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(password + "\n")
+    os.chmod(path, 0o600)
+    banner = "=" * 64
+    click.echo(
+        f"{banner}\nFirst start: created the user 'admin' with the password\n\n"
+        f"    {password}\n\nIt is also in {path} (readable by you only).\n"
+        f"Log in and change it under My account.\n{banner}"
+    )
+
+
+# --- users ------------------------------------------------------------------
+
+
+@main.group()
+def user():
+    """Create users, set passwords, disable users."""
+
+
+def _get_user(username: str):
+    from portal.accounts import normalize_username
+    from portal.models import User
+
+    found = User.objects(username=normalize_username(username)).first()
+    if found is None:
+        raise click.ClickException(f"No user is called {username!r}.")
+    return found
+
+
+def _read_password(password: str | None) -> str:
+    if password == "-":  # noqa: S105 - '-' means standard input
+        return sys.stdin.readline().rstrip("\n")
+    if password:
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--full-name", required=True, help="The person's name as printed on records.")
+@click.option(
+    "--role", "roles", multiple=True, type=click.Choice(list(ROLES)), help="Repeat for several."
+)
+@click.option("--department", help="Department code.")
+@click.option("--email")
+@click.option("--password", help="'-' reads it from standard input; prompted if omitted.")
+def user_create(username, full_name, roles, department, email, password):
+    """Create a user."""
+    from portal.accounts import AccountError, create_user
+
+    with portal_app() as app:
+        try:
+            created = create_user(
+                username, full_name, _read_password(password), roles=roles,
+                department=department, email=email,
+                min_password_length=app.config["PASSWORD_MIN_LENGTH"],
+            )
+        except AccountError as error:
+            raise _fail(error) from None
+        click.echo(f"Created user {created.username} ({', '.join(created.roles) or 'no role'}).")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", help="'-' reads it from standard input; prompted if omitted.")
+def user_passwd(username, password):
+    """Set a user's password (ends their open sessions)."""
+    from portal.accounts import AccountError, set_password
+
+    with portal_app() as app:
+        found = _get_user(username)
+        try:
+            set_password(found, _read_password(password), app.config["PASSWORD_MIN_LENGTH"])
+        except AccountError as error:
+            raise _fail(error) from None
+        click.echo(f"Password of {found.username} changed.")
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username):
+    """Disable a user: no logins, sessions and API tokens stop working."""
+    from portal.accounts import disable_user
+
+    with portal_app():
+        found = _get_user(username)
+        disable_user(found)
+        click.echo(f"User {found.username} disabled.")
+
+
+# --- API tokens ---------------------------------------------------------------
+
+
+@main.group()
+def token():
+    """API tokens for the JSON API."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+def token_create(username, name):
+    """Create an API token for USERNAME and print it once."""
+    from portal.accounts import AccountError, create_token
+
+    with portal_app():
+        found = _get_user(username)
+        if not found.active:
+            raise click.ClickException(f"User {found.username} is disabled.")
+        try:
+            _token, clear = create_token(found, name)
+        except AccountError as error:
+            raise _fail(error) from None
+        click.echo(clear)
+        click.echo("Keep it now: it cannot be shown again.", err=True)
+
+
+@token.command("list")
+@click.argument("username")
+def token_list(username):
+    """List USERNAME's tokens (prefix, name, state)."""
+    from portal.models import ApiToken
+
+    with portal_app():
+        found = _get_user(username)
+        for item in ApiToken.objects(user=found):
+            state = "revoked" if item.is_revoked else "active"
+            click.echo(f"{item.prefix}\t{item.name}\t{state}\t{item.created_at:%Y-%m-%d %H:%M}")
+
+
+@token.command("revoke")
+@click.argument("prefix")
+def token_revoke(prefix):
+    """Revoke the token whose listed prefix is PREFIX."""
+    from portal.accounts import revoke_token
+    from portal.models import ApiToken
+
+    with portal_app():
+        matches = list(ApiToken.objects(prefix=prefix))
+        if len(matches) != 1:
+            raise click.ClickException(f"No single token has the prefix {prefix!r}.")
+        revoke_token(matches[0])
+        click.echo(f"Token {prefix} revoked.")

@@ -1,0 +1,97 @@
+"""Configuration: defaults, then the instance file, then ``PORTAL_*`` environment
+variables, then the overrides given to ``create_app`` (tests)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+LANGUAGES = ("zh_Hans", "zh_Hant", "en")
+
+DEFAULTS = {
+    "ORGANISATION_NAME": "Records Portal",
+    # Where the embedded database, the search index and generated secrets live.
+    "DATA_DIR": "var",
+    # A MongoDB URI (a replica set in production); unset = the embedded server.
+    "MONGODB_URI": None,
+    "MONGODB_DB": "portal",
+    "SEARCH_INDEX_DIR": None,
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    "THREADS": 8,
+    "BABEL_DEFAULT_LOCALE": "zh_Hans",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+    "LANGUAGES": LANGUAGES,
+    # Failed logins: after this many within the window the account key is
+    # locked for LOGIN_LOCK_MINUTES (known and unknown user names alike).
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    "LOGIN_LOCK_MINUTES": 15,
+    "PASSWORD_MIN_LENGTH": 10,
+    # Request limits: forms are small; uploads get their own limit later.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    "MAX_FORM_PARTS": 200,
+    "SESSION_COOKIE_NAME": "portal_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # A form may stay open as long as the session lasts without losing the edit.
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "WTF_CSRF_SSL_STRICT": True,
+    "SECRET_KEY": None,
+}
+
+
+def load_config(app: Flask, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` in the documented order and resolve derived values."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("portal.cfg", silent=True)
+    app.config.from_prefixed_env("PORTAL")
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    config = app.config
+    data_dir = Path(config["DATA_DIR"]).expanduser()
+    if not data_dir.is_absolute():
+        data_dir = Path.cwd() / data_dir
+    config["DATA_DIR"] = str(data_dir)
+    if not config["SEARCH_INDEX_DIR"]:
+        config["SEARCH_INDEX_DIR"] = str(data_dir / "search-index")
+    for key in ("PORT", "THREADS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES"):
+        config[key] = int(config[key])
+    if config["SECRET_KEY"] is not None:
+        # from_prefixed_env parses JSON, so a numeric key arrives as an int.
+        config["SECRET_KEY"] = str(config["SECRET_KEY"])
+    else:
+        config["SECRET_KEY"] = kept_secret_key(data_dir)
+
+
+def kept_secret_key(data_dir: Path) -> str:
+    """The secret key kept in the data directory, generated on first use."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret-key"
+    if not path.exists():
+        # Written aside and linked into place, so two processes starting at
+        # once agree on one key and neither reads a half-written file.
+        scratch = data_dir / f".secret-key.{os.getpid()}"
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(scratch, path)
+        except FileExistsError:
+            pass
+        finally:
+            scratch.unlink()
+    return path.read_text().strip()
