@@ -19,7 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     load_config(app, config)
 
-    from portal import admin, auth, db, errors, health, i18n, pages, security
+    from portal import admin, api, auth, db, errors, health, i18n, pages, security
     from search_index import SearchIndex
 
     i18n.init_app(app)
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
     admin.init_app(app)
     app.jinja_env.globals["ROLES"] = ROLES
 

@@ -1,0 +1,32 @@
+"""Helpers that use the portal the way a browser does, CSRF token included."""
+
+from __future__ import annotations
+
+import re
+
+PASSWORD = "correct horse battery"
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path="/login") -> str:
+    """The CSRF token a page hands out, as a browser would read it."""
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_FIELD.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, username, password=PASSWORD, follow_redirects=False):
+    token = csrf_token(client, "/login")
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=follow_redirects,
+    )
+
+
+def post_form(client, path, data, page=None, **kwargs):
+    """POST ``data`` to ``path`` with the CSRF token of ``page`` (default: path)."""
+    data = {**data, "csrf_token": csrf_token(client, page or path)}
+    return client.post(path, data=data, **kwargs)
