@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from portal.config import PROJECT_ROOT, load_config
@@ -15,7 +17,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
-        instance_relative_config=True,
+        # The instance folder holds portal.cfg; PORTAL_INSTANCE_PATH moves it.
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
     )
     load_config(app, config)
 

@@ -17,7 +17,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -96,14 +103,17 @@ class PortalIndexView(RoleGuard, AdminIndexView):
 LETTERS_DIGITS = _l("Letters, digits, dot, dash or underscore.")
 
 
-def _department_choices():
-    return [("", _("(none)"))] + [
-        (d.code, f"{d.code} {d.name}") for d in Department.objects(active=True).only("code", "name")
+def _department_choices() -> list[SelectChoice]:
+    departments = Department.objects(active=True).only("code", "name")
+    return [SelectChoice("", _("(none)"))] + [
+        SelectChoice(d.code, f"{d.code} {d.name}") for d in departments
     ]
 
 
-def _locale_choices():
-    return [("", _("(browser language)"))] + list(NATIVE_NAMES.items())
+def _locale_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _("(browser language)"))] + [
+        SelectChoice(code, name) for code, name in NATIVE_NAMES.items()
+    ]
 
 
 class UserForm(AdminForm):
@@ -141,7 +151,7 @@ class UserForm(AdminForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.department.choices = _department_choices()
-        self.roles.choices = [(name, _(label)) for name, label in ROLES.items()]
+        self.roles.choices = [SelectChoice(name, _(label)) for name, label in ROLES.items()]
         self.locale.choices = _locale_choices()
 
 

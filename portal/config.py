@@ -56,7 +56,7 @@ DEFAULTS = {
 def load_config(app: Flask, overrides: dict | None = None) -> None:
     """Fill ``app.config`` in the documented order and resolve derived values."""
     app.config.from_mapping(DEFAULTS)
-    app.config.from_pyfile("portal.cfg", silent=True)
+    app.config.from_pyfile(os.path.join(app.instance_path, "portal.cfg"), silent=True)
     app.config.from_prefixed_env("PORTAL")
     if overrides:
         app.config.from_mapping(overrides)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import mongoengine
+import pymongo
 from flask import Flask
 
 from portal.embedded_db import EmbeddedDatabase
@@ -53,8 +54,9 @@ def stop_embedded(app: Flask) -> None:
         embedded.stop()
 
 
-def ping() -> float:
+def ping(timeout: float = 1.0) -> float:
     """Round-trip time of a ping to the database in milliseconds."""
     started = time.perf_counter()
-    mongoengine.get_db().command("ping")
+    with pymongo.timeout(timeout):
+        mongoengine.get_db().command("ping")
     return (time.perf_counter() - started) * 1000

@@ -38,7 +38,7 @@ class LogoutForm(PortalForm):
 
 class LanguageForm(PortalForm):
     language = SelectField(
-        _l("Language"), choices=list(NATIVE_NAMES.items()), validate_choice=True
+        _l("Language"), choices=dict(NATIVE_NAMES), validate_choice=True
     )
     next = HiddenField()
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from whoosh import fields, index
-from whoosh.index import EmptyIndexError
+from whoosh.filedb.filestore import FileStorage
 
 __all__ = ["SearchIndex", "SearchIndexError", "SCHEMA"]
 
@@ -27,6 +27,29 @@ class SearchIndexError(RuntimeError):
     """The index cannot be opened or used."""
 
 
+class _ClosingStorage(FileStorage):
+    """Closes the files Whoosh opened when opening a damaged index fails
+    (Whoosh leaves its table-of-contents file open on such errors)."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self._opened: list | None = []
+
+    def open_file(self, name, **kwargs):
+        stream = super().open_file(name, **kwargs)
+        if self._opened is not None:
+            self._opened.append(stream)
+        return stream
+
+    def close_opened(self) -> None:
+        for stream in self._opened or ():
+            stream.close()
+        self._opened = None
+
+    def stop_tracking(self) -> None:
+        self._opened = None
+
+
 class SearchIndex:
     """The Whoosh index in one directory, created on first use."""
 
@@ -36,12 +59,17 @@ class SearchIndex:
     def open(self) -> index.Index:
         """Open the index, creating an empty one if there is none yet."""
         self.path.mkdir(parents=True, exist_ok=True)
+        storage = _ClosingStorage(str(self.path))
         try:
-            if index.exists_in(str(self.path)):
-                return index.open_dir(str(self.path))
-            return index.create_in(str(self.path), SCHEMA)
-        except (OSError, EmptyIndexError, ValueError) as error:
+            if storage.index_exists():
+                opened = storage.open_index()
+            else:
+                opened = storage.create_index(SCHEMA)
+        except Exception as error:
+            storage.close_opened()
             raise SearchIndexError(f"cannot open the index at {self.path}: {error}") from error
+        storage.stop_tracking()
+        return opened
 
     def health(self) -> dict:
         """Whether the index opens and answers, with its document count."""

@@ -1,0 +1,72 @@
+"""The ``portal`` command: users and API tokens from the shell."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from portal.cli import main
+from portal.models import ApiToken, User
+from tests.helpers import login
+
+
+@pytest.fixture
+def portal_cli(app, app_config, monkeypatch):
+    """Run ``portal ...`` against the test database, as a shell user would."""
+    monkeypatch.setenv("PORTAL_MONGODB_URI", app_config["MONGODB_URI"])
+    monkeypatch.setenv("PORTAL_MONGODB_DB", app_config["MONGODB_DB"])
+    monkeypatch.setenv("PORTAL_DATA_DIR", app_config["DATA_DIR"])
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+def test_user_create_passwd_disable(app, portal_cli):
+    created = portal_cli("user", "create", "Chen", "--full-name", "陈静", "--role", "controller",
+                         "--role", "approver", "--password", "-", input="first pass 123\n")
+    assert created.exit_code == 0, created.output
+    user = User.objects.get(username="chen")
+    assert user.full_name == "陈静" and user.roles == ["controller", "approver"]
+    assert login(app.test_client(), "chen", "first pass 123").status_code == 302
+
+    changed = portal_cli("user", "passwd", "chen", "--password", "-", input="second pass 456\n")
+    assert changed.exit_code == 0, changed.output
+    assert login(app.test_client(), "chen", "first pass 123").status_code == 401
+    assert login(app.test_client(), "chen", "second pass 456").status_code == 302
+
+    disabled = portal_cli("user", "disable", "chen")
+    assert disabled.exit_code == 0
+    assert login(app.test_client(), "chen", "second pass 456").status_code == 401
+
+
+def test_cli_refuses_bad_input_with_a_message_and_changes_nothing(app, portal_cli):
+    weak = portal_cli("user", "create", "chen", "--full-name", "陈静", "--password", "short")
+    assert weak.exit_code != 0
+    assert "10" in weak.output  # the minimum length is named
+    assert User.objects(username="chen").first() is None
+    unknown = portal_cli("user", "passwd", "nobody", "--password", "whatever 12345")
+    assert unknown.exit_code != 0 and "nobody" in unknown.output
+    bad_role = portal_cli("user", "create", "chen", "--full-name", "X", "--role", "emperor")
+    assert bad_role.exit_code == 2
+    assert User.objects.count() == 0
+
+
+def test_token_create_list_revoke(app, portal_cli, make_user):
+    make_user("robot", roles=["auditor"])
+    created = portal_cli("token", "create", "robot", "--name", "nightly export")
+    assert created.exit_code == 0
+    clear = created.stdout.strip().splitlines()[0]
+    assert clear.startswith("prt_")
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {clear}"}
+    assert client.get("/api/v1/me", headers=auth).json["username"] == "robot"
+    stored = ApiToken.objects.get(name="nightly export")
+    assert clear not in stored.token_hash
+    listed = portal_cli("token", "list", "robot")
+    assert stored.prefix in listed.output and "active" in listed.output
+    revoked = portal_cli("token", "revoke", stored.prefix)
+    assert revoked.exit_code == 0
+    assert client.get("/api/v1/me", headers=auth).status_code == 401

@@ -1,0 +1,54 @@
+"""Configuration flows one way: defaults, instance file, environment, overrides."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from portal import create_app
+
+
+def test_sources_apply_in_order(app_config, tmp_path, monkeypatch):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "portal.cfg").write_text(
+        'ORGANISATION_NAME = "From the instance file"\nPORT = 6001\nTHREADS = 3\n'
+    )
+    monkeypatch.setenv("PORTAL_PORT", "6002")
+    monkeypatch.setenv("PORTAL_LOGIN_LOCK_MINUTES", "30")
+    from flask import Flask
+
+    from portal.config import load_config
+
+    app = Flask("probe", instance_path=str(instance))
+    load_config(app, {**app_config, "THREADS": 4})
+    assert app.config["ORGANISATION_NAME"] == "From the instance file"  # file over default
+    assert app.config["PORT"] == 6002  # environment over file
+    assert app.config["LOGIN_LOCK_MINUTES"] == 30
+    assert app.config["THREADS"] == 4  # overrides over everything
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "zh_Hans"  # default untouched
+
+
+def test_secret_key_is_generated_once_and_kept_private(app_config, monkeypatch):
+    monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
+    config = {key: value for key, value in app_config.items() if key != "SECRET_KEY"}
+    first = create_app(config)
+    second = create_app(config)
+    assert len(first.secret_key) >= 32
+    assert first.secret_key == second.secret_key
+    key_file = os.path.join(config["DATA_DIR"], "secret-key")
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+
+def test_secret_key_from_the_environment_wins(app_config, monkeypatch):
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "12345")
+    config = {key: value for key, value in app_config.items() if key != "SECRET_KEY"}
+    assert create_app(config).secret_key == "12345"
+
+
+def test_security_headers_and_cookie_settings(client):
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
