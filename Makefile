@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 translations/%.mo: translations/%.po $(STAMP)
-	$(BIN)/pybabel compile --quiet -i $< -o $@
+	$(BIN)/pybabel compile -i $< -o $@
 
 system-deps:
 	@missing=""; \
