@@ -12,7 +12,8 @@ import pymongo
 from flask import Flask
 
 from portal.embedded_db import EmbeddedDatabase
-from portal.models import DOCUMENTS
+from portal.models import DOCUMENTS as ACCOUNT_DOCUMENTS
+from records.models import DOCUMENTS as RECORD_DOCUMENTS
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def connect(uri: str, db: str) -> None:
 
 def ensure_indexes() -> None:
     """Create every collection's indexes (idempotent)."""
-    for document in DOCUMENTS:
+    for document in (*ACCOUNT_DOCUMENTS, *RECORD_DOCUMENTS):
         document.ensure_indexes()
 
 

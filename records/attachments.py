@@ -1,0 +1,141 @@
+"""Attachments: scans of signed paper forms, kept in GridFS with their SHA-256.
+
+An attachment belongs to the version that added it and every later one, so
+earlier versions still list exactly the files they had.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import gridfs
+from bson import ObjectId
+
+from records import audit
+from records.access import Actor, can_edit, can_view
+from records.clock import utcnow
+from records.errors import InvalidData, NotFound, PermissionDenied
+from records.i18n import N_
+from records.models import Record
+from records.operations import (
+    check_lock,
+    load_doc,
+    queue_for_index,
+    record_type_of,
+    stale_version,
+    write_version,
+)
+from records.store import database, unit_of_work
+
+BUCKET = "attachments"
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+#: Accepted file types and how their content starts.
+SIGNATURES = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/tiff": (b"II*\x00", b"MM\x00*"),
+}
+EXTENSIONS = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
+              ".jpeg": "image/jpeg", ".tif": "image/tiff", ".tiff": "image/tiff"}
+
+
+def sniff(content: bytes) -> str | None:
+    """The content type ``content`` really has, among the accepted ones."""
+    for content_type, starts in SIGNATURES.items():
+        if content.startswith(starts):
+            return content_type
+    return None
+
+
+def attach_file(
+    actor: Actor,
+    number: str,
+    filename: str,
+    content: bytes,
+    *,
+    base_version: int,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Record:
+    """Add a scan to a record: checked, hashed, stored, and a new version."""
+    doc = load_doc(number)
+    record = Record._from_son(doc)
+    record_type = record_type_of(doc["type"])
+    if not can_view(actor, record):
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    if not can_edit(actor, record_type, record):
+        raise PermissionDenied(N_("This record cannot be changed in its present state."))
+    filename = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
+    if not filename:
+        raise InvalidData(N_("The file has no name."), field="file")
+    if not content:
+        raise InvalidData(N_("The file is empty."), field="file")
+    if len(content) > max_bytes:
+        raise InvalidData(N_("The file is larger than %(mb)d MB."), field="file",
+                          mb=max_bytes // (1024 * 1024))
+    claimed = EXTENSIONS.get(os.path.splitext(filename)[1].lower())
+    actual = sniff(content)
+    if claimed is None or actual != claimed:
+        raise InvalidData(N_("Only PDF, PNG, JPEG or TIFF scans are accepted."), field="file")
+    digest = hashlib.sha256(content).hexdigest()
+
+    def work(db, session):
+        now = utcnow()
+        current = db.records.find_one({"_id": doc["_id"]}, session=session)
+        if current["version"] != int(base_version):
+            raise stale_version(db, session, doc["_id"], int(base_version))
+        check_lock(current, actor, now)
+        bucket = gridfs.GridFSBucket(db, bucket_name=BUCKET)
+        file_id = bucket.upload_from_stream(
+            filename, content, metadata={"number": number, "sha256": digest,
+                                         "content_type": actual}, session=session,
+        )
+        item = {"id": str(ObjectId()), "file_id": file_id, "filename": filename,
+                "content_type": actual, "size": len(content), "sha256": digest,
+                "by": actor.username, "at": now, "version_added": current["version"] + 1}
+        new = {**current, "attachments": [*current.get("attachments", []), item],
+               "version": current["version"] + 1, "updated_by": actor.username,
+               "updated_at": now}
+        db.records.update_one(
+            {"_id": doc["_id"], "version": current["version"]},
+            {"$set": {k: new[k] for k in ("attachments", "version", "updated_by",
+                                          "updated_at")}},
+            session=session,
+        )
+        change = [{"field": "attachments", "old": None, "new": filename}]
+        write_version(db, session, new, operation="attach", actor=actor, reason=None,
+                       changes=change)
+        audit.append(db, session, actor=actor.username, action="attach",
+                     record_type=doc["type"], number=number, version=new["version"],
+                     details={"filename": filename, "sha256": digest, "size": len(content)},
+                     at=now)
+        queue_for_index(db, session, new)
+        return new
+
+    return Record._from_son(unit_of_work(work))
+
+
+def read_attachment(actor: Actor, number: str, attachment_id: str,
+                    version: int | None = None) -> tuple[dict, bytes]:
+    """An attachment's description and content; the download is audited."""
+    doc = load_doc(number)
+    if not can_view(actor, Record._from_son(doc)):
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    items = doc.get("attachments", [])
+    if version is not None:
+        past = database().record_versions.find_one({"record_id": doc["_id"],
+                                                    "version": int(version)})
+        items = past.get("attachments", []) if past else []
+    item = next((a for a in items if a.get("id") == attachment_id), None)
+    if item is None:
+        raise NotFound(N_("There is no such attachment."))
+    content = gridfs.GridFSBucket(database(), bucket_name=BUCKET).open_download_stream(
+        item["file_id"]).read()
+    if hashlib.sha256(content).hexdigest() != item["sha256"]:
+        raise InvalidData(N_("The stored file no longer matches its checksum."))
+    audit.record_event(actor.username, "download", record_type=doc["type"], number=number,
+                       version=doc["version"], details={"filename": item["filename"],
+                                                        "sha256": item["sha256"]})
+    return item, content

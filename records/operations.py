@@ -1,0 +1,468 @@
+"""The records operations: the only way a record comes to be or changes.
+
+Each operation checks permission and workflow, then writes the record, its
+new immutable version, its audit entry and a search outbox entry as one
+transaction. Every operation takes the actor explicitly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+from records import audit
+from records.access import Actor, can_create, can_edit, can_view
+from records.clock import add_years, utcnow
+from records.errors import InvalidData, Locked, NotFound, PermissionDenied, StaleVersion
+from records.i18n import N_
+from records.models import Record
+from records.roles import CONTROLLER, STAFF
+from records.settings import effective
+from records.store import database, unit_of_work
+from records.types import (
+    FieldValueError,
+    RecordType,
+    check_required,
+    clean_data,
+    registry,
+)
+
+LOCK_MINUTES = 15
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def record_type_of(name: str) -> RecordType:
+    record_type = registry.get(name)
+    if record_type is None:
+        raise NotFound(N_("There is no record type %(name)s."), name=name)
+    return record_type
+
+
+def load_doc(number: str, db=None, session=None) -> dict:
+    """The stored record ``number`` as a dict, or :class:`NotFound`."""
+    db = db if db is not None else database()
+    doc = db.records.find_one({"number": number}, session=session)
+    if doc is None:
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    return doc
+
+
+def _as_record(doc: dict) -> Record:
+    return Record._from_son(doc)
+
+
+def get_record(actor: Actor, number: str, *, audit_view: bool = False) -> Record:
+    """The current record, if ``actor`` may see it; a view is audited on request."""
+    record = _as_record(load_doc(number))
+    if not can_view(actor, record):
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    if audit_view:
+        audit.record_event(actor.username, "view", record_type=record.type,
+                           number=number, version=record.version)
+    return record
+
+
+def version_hash(doc: dict) -> str:
+    """SHA-256 over what a version says: number, version, state, fields, files."""
+    content = {
+        "number": doc["number"],
+        "version": doc["version"],
+        "state": doc["state"],
+        "data": doc.get("data", {}),
+        "attachments": [a.get("sha256") for a in doc.get("attachments", [])],
+    }
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def changes_between(old: dict, new: dict) -> list[dict]:
+    """Field by field, what differs between two data dicts."""
+    names = list(dict.fromkeys([*old, *new]))
+    return [
+        {"field": name, "old": old.get(name), "new": new.get(name)}
+        for name in names if old.get(name) != new.get(name)
+    ]
+
+
+def _validated(record_type: RecordType, data: dict, *, partial: bool) -> dict:
+    try:
+        return clean_data(record_type, data, partial=partial)
+    except FieldValueError as error:
+        raise InvalidData(error.message, field=error.field, **error.params) from None
+
+
+def _require(record_type: RecordType, data: dict, names=None) -> None:
+    try:
+        check_required(record_type, data, names)
+    except FieldValueError as error:
+        raise InvalidData(error.message, field=error.field) from None
+
+
+def _title(record_type: RecordType, data: dict) -> str:
+    return str(data.get(record_type.title_field) or "")[:200]
+
+
+def write_version(db, session, doc: dict, *, operation, actor: Actor, reason, changes) -> str:
+    digest = version_hash(doc)
+    db.record_versions.insert_one(
+        {
+            "record_id": doc["_id"],
+            "number": doc["number"],
+            "type": doc["type"],
+            "version": doc["version"],
+            "state": doc["state"],
+            "title": doc.get("title"),
+            "data": doc.get("data", {}),
+            "department": doc.get("department"),
+            "attachments": doc.get("attachments", []),
+            "operation": operation,
+            "changed_by": actor.username,
+            "changed_by_name": actor.full_name,
+            "changed_at": doc["updated_at"],
+            "reason": reason,
+            "changes": changes,
+            "hash": digest,
+        },
+        session=session,
+    )
+    return digest
+
+
+def queue_for_index(db, session, doc: dict, op: str = "upsert") -> None:
+    """An outbox entry for the search index, in the caller's transaction."""
+    db.search_outbox.insert_one(
+        {"record_id": doc["_id"], "number": doc["number"], "version": doc.get("version"),
+         "op": op, "at": utcnow(), "applied_at": None},
+        session=session,
+    )
+
+
+def check_lock(doc: dict, actor: Actor, now: datetime) -> None:
+    lock = doc.get("lock") or {}
+    if lock.get("by") and lock["by"] != actor.username and lock.get("expires_at", now) > now:
+        raise Locked(
+            N_("%(name)s is editing this record until %(until)s."),
+            name=lock.get("name") or lock["by"], until=lock["expires_at"],
+        )
+
+
+def stale_version(db, session, doc_id, base: int) -> StaleVersion:
+    current = db.records.find_one({"_id": doc_id}, session=session)
+    base_version = db.record_versions.find_one(
+        {"record_id": doc_id, "version": base}, session=session
+    ) or {"data": {}}
+    latest = db.record_versions.find_one(
+        {"record_id": doc_id, "version": current["version"]}, session=session
+    ) or {}
+    return StaleVersion(
+        base=base,
+        current=current["version"],
+        changes=changes_between(base_version.get("data", {}), current.get("data", {})),
+        changed_by=latest.get("changed_by_name") or current.get("updated_by") or "?",
+    )
+
+
+# --- create -------------------------------------------------------------------
+
+
+def create_record(
+    actor: Actor,
+    type_name: str,
+    data: dict,
+    *,
+    department: str | None = None,
+    reason: str | None = None,
+) -> Record:
+    """Create a record: number, version 1, audit and outbox in one transaction."""
+    record_type = record_type_of(type_name)
+    if not can_create(actor, record_type):
+        raise PermissionDenied()
+    cleaned = _validated(record_type, data, partial=False)
+    _require(record_type, cleaned)
+    department = department or actor.department
+    if actor.has_role(STAFF) and not actor.has_role(CONTROLLER) and (
+        department != actor.department
+    ):
+        raise PermissionDenied(N_("Staff create records for their own department only."))
+
+    def work(db, session):
+        now = utcnow()
+        settings = effective(record_type, db, session)
+        year = now.year
+        counter = db.counters.find_one_and_update(
+            {"_id": f"{type_name}:{year}"},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        seq = counter["seq"]
+        number = settings.numbering_pattern.format(
+            code=record_type.short_code, form=record_type.form_code, year=year, seq=seq
+        )
+        doc = {
+            "_id": ObjectId(),
+            "type": type_name,
+            "number": number,
+            "year": year,
+            "seq": seq,
+            "version": 1,
+            "state": record_type.workflow.initial,
+            "title": _title(record_type, cleaned),
+            "data": cleaned,
+            "department": department,
+            "created_by": actor.username,
+            "created_at": now,
+            "updated_by": actor.username,
+            "updated_at": now,
+            "attachments": [],
+            "signatures": [],
+            "history": [],
+            "holds": [],
+            "retention_starts_at": None,
+            "retention_ends_on": None,
+            "lock": {},
+            "form_code": record_type.form_code,
+            "edition": settings.edition,
+        }
+        if record_type.retention.starts == "created":
+            doc["retention_starts_at"] = now
+            doc["retention_ends_on"] = add_years(now, settings.retention_years)
+        db.records.insert_one(doc, session=session)
+        changes = [c for c in changes_between({}, cleaned) if c["new"] is not None]
+        write_version(db, session, doc, operation="create", actor=actor, reason=reason,
+                       changes=changes)
+        audit.append(db, session, actor=actor.username, action="create",
+                     record_type=type_name, number=number, version=1,
+                     details={"changes": changes, "reason": reason}, at=now)
+        queue_for_index(db, session, doc)
+        return doc
+
+    return _as_record(unit_of_work(work))
+
+
+# --- revise -------------------------------------------------------------------
+
+
+def revise_record(
+    actor: Actor,
+    number: str,
+    changes: dict,
+    *,
+    base_version: int,
+    reason: str | None = None,
+    operation: str = "change",
+) -> Record:
+    """Save changed fields over ``base_version``; refused if a newer one exists."""
+    doc = load_doc(number)
+    record_type = record_type_of(doc["type"])
+    record = _as_record(doc)
+    if not can_view(actor, record):
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    if not can_edit(actor, record_type, record):
+        raise PermissionDenied(N_("This record cannot be changed in its present state."))
+    cleaned = _validated(record_type, changes, partial=True)
+    merged = {**{f.name: None for f in record_type.fields}, **doc.get("data", {}), **cleaned}
+    _require(record_type, merged)
+    try:
+        base_version = int(base_version)
+    except (TypeError, ValueError):
+        raise InvalidData(N_("Say which version the change is based on.")) from None
+
+    def work(db, session):
+        now = utcnow()
+        current = db.records.find_one({"_id": doc["_id"]}, session=session)
+        if current["version"] != base_version:
+            raise stale_version(db, session, doc["_id"], base_version)
+        check_lock(current, actor, now)
+        diff = changes_between(current.get("data", {}), merged)
+        if not diff:
+            return current
+        new = {
+            **current,
+            "data": merged,
+            "title": _title(record_type, merged),
+            "version": base_version + 1,
+            "updated_by": actor.username,
+            "updated_at": now,
+        }
+        result = db.records.update_one(
+            {"_id": doc["_id"], "version": base_version},
+            {"$set": {k: new[k] for k in ("data", "title", "version", "updated_by",
+                                          "updated_at")}},
+            session=session,
+        )
+        if result.matched_count != 1:
+            raise stale_version(db, session, doc["_id"], base_version)
+        write_version(db, session, new, operation=operation, actor=actor, reason=reason,
+                       changes=diff)
+        audit.append(db, session, actor=actor.username, action=operation,
+                     record_type=new["type"], number=number, version=new["version"],
+                     details={"changes": diff, "reason": reason}, at=now)
+        queue_for_index(db, session, new)
+        return new
+
+    return _as_record(unit_of_work(work))
+
+
+def revert_record(
+    actor: Actor, number: str, to_version: int, *, base_version: int, reason: str
+) -> Record:
+    """Make a new version whose fields are those of ``to_version``."""
+    if not (reason or "").strip():
+        raise InvalidData(N_("Say why the record is reverted."), field="reason")
+    old = database().record_versions.find_one({"number": number, "version": int(to_version)})
+    if old is None:
+        raise NotFound(N_("Record %(number)s has no version %(version)s."),
+                       number=number, version=to_version)
+    return revise_record(actor, number, old.get("data", {}), base_version=base_version,
+                         reason=reason, operation="revert")
+
+
+# --- workflow -----------------------------------------------------------------
+
+
+def transition_record(
+    actor: Actor,
+    number: str,
+    name: str,
+    *,
+    comment: str | None = None,
+    password: str | None = None,
+    base_version: int | None = None,
+) -> Record:
+    """Take a workflow transition; approval transitions need a signature."""
+    doc = load_doc(number)
+    record_type = record_type_of(doc["type"])
+    record = _as_record(doc)
+    if not can_view(actor, record):
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    transition = record_type.workflow.transition(name)
+    if transition is None or doc["state"] not in transition.sources:
+        raise InvalidData(N_("This step is not possible in the record's present state."))
+    if not actor.has_role(*transition.roles):
+        raise PermissionDenied(N_("Your role may not take this step."))
+    comment = (comment or "").strip()
+    if transition.comment_required and not comment:
+        raise InvalidData(N_("This step needs a comment."), field="comment")
+    _require(record_type, doc.get("data", {}), transition.required_fields)
+    if transition.signature and not _password_confirmed(actor, password):
+        audit.record_event(actor.username, "signature_refused", record_type=doc["type"],
+                           number=number, version=doc["version"], details={"transition": name})
+        raise PermissionDenied(N_("The password for the signature is wrong."))
+
+    def work(db, session):
+        now = utcnow()
+        current = db.records.find_one({"_id": doc["_id"]}, session=session)
+        base = current["version"] if base_version is None else int(base_version)
+        if current["version"] != base or current["state"] not in transition.sources:
+            raise stale_version(db, session, doc["_id"], base)
+        settings = effective(record_type, db, session)
+        entry = {
+            "transition": name, "from": current["state"], "to": transition.target,
+            "by": actor.username, "by_name": actor.full_name, "at": now, "comment": comment,
+        }
+        update = {
+            "state": transition.target,
+            "version": base + 1,
+            "updated_by": actor.username,
+            "updated_at": now,
+        }
+        push = {"history": entry}
+        signature = None
+        if transition.signature:
+            signed = db.record_versions.find_one(
+                {"record_id": doc["_id"], "version": base}, session=session
+            )
+            signature = {
+                "signer": actor.username, "name": actor.full_name,
+                "meaning": transition.signature, "at": now, "transition": name,
+                "version": base, "version_hash": signed["hash"],
+            }
+            push["signatures"] = signature
+        if record_type.workflow.events.get(transition.target) == record_type.retention.starts:
+            update["retention_starts_at"] = now
+            update["retention_ends_on"] = add_years(now, settings.retention_years)
+        result = db.records.update_one(
+            {"_id": doc["_id"], "version": base},
+            {"$set": update, "$push": push},
+            session=session,
+        )
+        if result.matched_count != 1:
+            raise stale_version(db, session, doc["_id"], base)
+        new = {**current, **update}
+        write_version(db, session, new, operation="transition", actor=actor, reason=comment,
+                       changes=[{"field": "state", "old": current["state"],
+                                 "new": transition.target}])
+        audit.append(db, session, actor=actor.username, action="transition",
+                     record_type=new["type"], number=number, version=new["version"],
+                     details=entry, at=now)
+        if signature:
+            audit.append(db, session, actor=actor.username, action="signature",
+                         record_type=new["type"], number=number, version=base,
+                         details=signature, at=now)
+        queue_for_index(db, session, new)
+        return db.records.find_one({"_id": doc["_id"]}, session=session)
+
+    return _as_record(unit_of_work(work))
+
+
+def _password_confirmed(actor: Actor, password: str | None) -> bool:
+    return bool(password) and actor.verify_password is not None and bool(
+        actor.verify_password(password)
+    )
+
+
+def available_transitions(actor: Actor, record: Record):
+    """The workflow steps ``actor`` may take on ``record`` now."""
+    record_type = record_type_of(record.type)
+    return [t for t in record_type.workflow.available(record.state) if actor.has_role(*t.roles)]
+
+
+# --- edit locks ---------------------------------------------------------------
+
+
+def acquire_lock(actor: Actor, number: str, *, takeover: bool = False,
+                 minutes: int = LOCK_MINUTES) -> dict:
+    """Lock a record for editing (Plone-style); a takeover is audited."""
+    doc = load_doc(number)
+    record = _as_record(doc)
+    if not can_edit(actor, record_type_of(doc["type"]), record):
+        raise PermissionDenied(N_("This record cannot be changed in its present state."))
+    now = utcnow()
+    lock = doc.get("lock") or {}
+    held = lock.get("by") and lock["by"] != actor.username and lock.get("expires_at", now) > now
+    if held and not takeover:
+        check_lock(doc, actor, now)
+    new_lock = {"by": actor.username, "name": actor.full_name, "since": now,
+                "expires_at": now + timedelta(minutes=minutes)}
+
+    def work(db, session):
+        db.records.update_one({"_id": doc["_id"]}, {"$set": {"lock": new_lock}}, session=session)
+        if held:
+            audit.append(db, session, actor=actor.username, action="lock_takeover",
+                         record_type=doc["type"], number=number, version=doc["version"],
+                         details={"from": lock.get("by"), "lock_expires_at": lock["expires_at"]})
+        return new_lock
+
+    return unit_of_work(work)
+
+
+def release_lock(actor: Actor, number: str) -> None:
+    database().records.update_one(
+        {"number": number, "lock.by": actor.username}, {"$set": {"lock": {}}}
+    )
+
+
+def current_lock(record: Record, now: datetime | None = None) -> dict | None:
+    """The lock on ``record`` if one is in force."""
+    lock = record.lock or {}
+    if lock.get("by") and lock.get("expires_at") and lock["expires_at"] > (now or utcnow()):
+        return lock
+    return None

@@ -1,0 +1,142 @@
+"""Retention: holds, the disposition list and disposal with its certificate.
+
+Nothing deletes a record but :func:`dispose_record`, and it refuses before
+retention ends, while a hold is on, and for anyone but an approver.
+"""
+
+from __future__ import annotations
+
+import gridfs
+from bson import ObjectId
+
+from records import audit
+from records.access import Actor, can_view
+from records.clock import utcnow
+from records.errors import InvalidData, NotFound, PermissionDenied, RetentionError
+from records.i18n import N_
+from records.models import DisposalCertificate, Record
+from records.operations import load_doc, queue_for_index
+from records.roles import APPROVER, CONTROLLER
+from records.store import unit_of_work
+
+HOLD_ROLES = (CONTROLLER, APPROVER)
+
+
+def place_hold(actor: Actor, number: str, reason: str) -> dict:
+    """Put a hold on a record (legal, audit, complaint…); several may stand."""
+    if not actor.has_role(*HOLD_ROLES):
+        raise PermissionDenied()
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidData(N_("Give the reason for the hold."), field="reason")
+    doc = load_doc(number)
+    hold = {"id": str(ObjectId()), "reason": reason[:500], "by": actor.username,
+            "by_name": actor.full_name, "at": utcnow()}
+
+    def work(db, session):
+        db.records.update_one({"_id": doc["_id"]}, {"$push": {"holds": hold}}, session=session)
+        audit.append(db, session, actor=actor.username, action="hold", record_type=doc["type"],
+                     number=number, version=doc["version"], details=hold)
+        return hold
+
+    return unit_of_work(work)
+
+
+def release_hold(actor: Actor, number: str, hold_id: str, reason: str) -> None:
+    if not actor.has_role(*HOLD_ROLES):
+        raise PermissionDenied()
+    doc = load_doc(number)
+    hold = next((h for h in doc.get("holds", []) if h.get("id") == hold_id), None)
+    if hold is None:
+        raise NotFound(N_("There is no such hold on %(number)s."), number=number)
+
+    def work(db, session):
+        db.records.update_one({"_id": doc["_id"]}, {"$pull": {"holds": {"id": hold_id}}},
+                              session=session)
+        audit.append(db, session, actor=actor.username, action="hold_released",
+                     record_type=doc["type"], number=number, version=doc["version"],
+                     details={"hold": hold, "reason": (reason or "").strip()})
+
+    unit_of_work(work)
+
+
+def disposable_reason(record: Record, now=None) -> tuple[str, dict] | None:
+    """Why ``record`` may not be disposed of yet (a msgid and params), or None."""
+    now = now or utcnow()
+    if record.retention_ends_on is None:
+        return N_("Its retention period has not started yet."), {}
+    if record.retention_ends_on > now:
+        return (N_("It must be kept until %(date)s."),
+                {"date": record.retention_ends_on.date().isoformat()})
+    if record.holds:
+        return N_("It is under a hold: %(reason)s"), {"reason": record.holds[0].get("reason")}
+    return None
+
+
+def disposition_list(limit: int = 200):
+    """Records past retention and not on hold, oldest first."""
+    return Record.objects(retention_ends_on__lte=utcnow(), holds__size=0).order_by(
+        "retention_ends_on"
+    ).limit(limit)
+
+
+def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificate:
+    """Dispose of a record past its retention; only an approver; a certificate stays."""
+    doc = load_doc(number)
+    record = Record._from_son(doc)
+    if not can_view(actor, record):
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    refusal = disposable_reason(record)
+    if refusal or not actor.has_role(APPROVER):
+        audit.record_event(actor.username, "delete_refused", record_type=doc["type"],
+                           number=number, version=doc["version"],
+                           details={"reason": refusal[0] % refusal[1] if refusal else "role"})
+        if refusal:
+            raise RetentionError(N_("%(number)s cannot be disposed of: ") + refusal[0],
+                                 number=number, **refusal[1])
+        raise PermissionDenied(N_("Only an approver may dispose of records."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidData(N_("Give the reason for the disposal."), field="reason")
+
+    def work(db, session):
+        now = utcnow()
+        current = db.records.find_one({"_id": doc["_id"]}, session=session)
+        if current is None or current.get("holds"):
+            raise RetentionError(N_("%(number)s cannot be disposed of: it is under a hold."),
+                                 number=number)
+        last = db.record_versions.find_one({"record_id": doc["_id"]},
+                                           sort=[("version", -1)], session=session) or {}
+        certificate = {
+            "number": number, "type": current["type"], "title": current.get("title"),
+            "created_at": current.get("created_at"),
+            "retention_starts_at": current.get("retention_starts_at"),
+            "retention_ends_on": current.get("retention_ends_on"),
+            "disposed_at": now, "approved_by": actor.username,
+            "approved_by_name": actor.full_name, "reason": reason,
+            "versions": current["version"], "last_version_hash": last.get("hash"),
+            "attachments": [{"filename": a.get("filename"), "sha256": a.get("sha256")}
+                            for a in current.get("attachments", [])],
+            "is_void": current.get("state") == "void",
+        }
+        db.disposal_certificates.insert_one(certificate, session=session)
+        files = {a["file_id"] for v in db.record_versions.find(
+            {"record_id": doc["_id"]}, {"attachments.file_id": 1}, session=session)
+            for a in v.get("attachments", []) if a.get("file_id")}
+        bucket = gridfs.GridFSBucket(db, bucket_name="attachments")
+        for file_id in files:
+            bucket.delete(file_id, session=session)
+        db.record_versions.delete_many({"record_id": doc["_id"]}, session=session)
+        db.records.delete_one({"_id": doc["_id"]}, session=session)
+        audit.append(db, session, actor=actor.username, action="dispose",
+                     record_type=current["type"], number=number, version=current["version"],
+                     details={"reason": reason, "certificate": number})
+        queue_for_index(db, session, current, op="delete")
+        return certificate
+
+    certificate = unit_of_work(work)
+    return DisposalCertificate._from_son(certificate)
+
+
+def certificate(number: str) -> DisposalCertificate | None:
+    return DisposalCertificate.objects(number=number).first()

@@ -1,0 +1,99 @@
+"""What document controllers change about a type in the back office: its
+edition, numbering pattern and retention. Each change is versioned and audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from records import audit
+from records.access import Actor
+from records.clock import utcnow
+from records.errors import InvalidData, NotFound, PermissionDenied
+from records.i18n import N_
+from records.roles import CONTROLLER
+from records.store import database, unit_of_work
+from records.types import RecordType, TypeDeclarationError, check_pattern, registry
+
+
+@dataclass(frozen=True)
+class Effective:
+    """A type's settings in force: its declaration overlaid with changes."""
+
+    edition: str
+    numbering_pattern: str
+    retention_years: int
+    revision: int
+
+
+def effective(record_type: RecordType, db=None, session=None) -> Effective:
+    db = db if db is not None else database()
+    stored = db.type_settings.find_one({"_id": record_type.name}, session=session) or {}
+    return Effective(
+        edition=stored.get("edition") or record_type.edition,
+        numbering_pattern=stored.get("numbering_pattern") or record_type.numbering_pattern,
+        retention_years=(
+            stored["retention_years"] if stored.get("retention_years") is not None
+            else record_type.retention.years
+        ),
+        revision=stored.get("revision", 0),
+    )
+
+
+def update_type_settings(
+    actor: Actor,
+    type_name: str,
+    *,
+    edition: str,
+    numbering_pattern: str,
+    retention_years: int,
+    reason: str,
+) -> Effective:
+    """Change a type's edition, numbering pattern or retention (controllers)."""
+    record_type = registry.get(type_name)
+    if record_type is None:
+        raise NotFound(N_("There is no record type %(name)s."), name=type_name)
+    if not actor.has_role(CONTROLLER):
+        raise PermissionDenied()
+    edition = (edition or "").strip()
+    if not edition or len(edition) > 16:
+        raise InvalidData(N_("Enter an edition such as A/0."), field="edition")
+    try:
+        check_pattern(numbering_pattern)
+    except TypeDeclarationError:
+        raise InvalidData(
+            N_("The numbering pattern needs {year} and {seq}, and may use {code} and {form}."),
+            field="numbering_pattern",
+        ) from None
+    if not isinstance(retention_years, int) or not 0 <= retention_years <= 100:
+        raise InvalidData(N_("Retention is 0 to 100 years."), field="retention_years")
+    if not (reason or "").strip():
+        raise InvalidData(N_("Say why the settings change."), field="reason")
+
+    def work(db, session):
+        before = effective(record_type, db, session)
+        after = {"edition": edition, "numbering_pattern": numbering_pattern,
+                 "retention_years": retention_years}
+        changes = [
+            {"field": key, "old": getattr(before, key), "new": value}
+            for key, value in after.items() if getattr(before, key) != value
+        ]
+        if not changes:
+            return before
+        now = utcnow()
+        revision = before.revision + 1
+        db.type_settings.update_one(
+            {"_id": type_name},
+            {
+                "$set": {**after, "revision": revision, "updated_by": actor.username,
+                         "updated_at": now},
+                "$push": {"history": {"revision": revision, "by": actor.username, "at": now,
+                                      "reason": reason.strip(), "changes": changes}},
+            },
+            upsert=True,
+            session=session,
+        )
+        audit.append(db, session, actor=actor.username, action="type_settings",
+                     record_type=type_name, details={"changes": changes, "reason": reason})
+        return Effective(edition, numbering_pattern, retention_years, revision)
+
+    return unit_of_work(work)

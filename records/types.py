@@ -1,0 +1,296 @@
+"""Record types are declared, not coded.
+
+A declaration names the form code and edition, titles per language, fields,
+numbering pattern, retention rule, workflow, and who may create records.
+Adding a type is adding one :class:`RecordType` to the registry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from records.i18n import N_
+from records.roles import ADMIN, APPROVER, AUDITOR, CONTROLLER, STAFF
+
+#: Field kinds and the Python values they hold.
+FIELD_KINDS = ("string", "text", "date", "datetime", "integer", "choice", "boolean")
+
+#: What a signature means, as printed next to it.
+SIGNATURE_MEANINGS = {
+    "approved": N_("Approved"),
+    "verified": N_("Verified"),
+    "reviewed": N_("Reviewed"),
+}
+
+#: Events that can start a retention period.
+RETENTION_EVENTS = {
+    "created": N_("creation"),
+    "closed": N_("closure"),
+    "effective": N_("taking effect"),
+    "superseded": N_("being superseded"),
+}
+
+
+class TypeDeclarationError(ValueError):
+    """A record type declaration is inconsistent."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a form: its name, kind, label and rules."""
+
+    name: str
+    kind: str
+    label: str
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    max_length: int | None = None
+    help: str = ""
+    #: Customer contact details and the like: hidden from roles that do not
+    #: need them, never shown in search snippets.
+    confidential: bool = False
+
+    def __post_init__(self):
+        if self.kind not in FIELD_KINDS:
+            raise TypeDeclarationError(f"field {self.name}: unknown kind {self.kind!r}")
+        if self.kind == "choice" and not self.choices:
+            raise TypeDeclarationError(f"field {self.name}: a choice field needs choices")
+
+    def choice_values(self) -> tuple[str, ...]:
+        return tuple(choice.value for choice in self.choices)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A workflow transition: from some states to one, by some roles."""
+
+    name: str
+    label: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    #: Fields that must have a value before the transition may be taken.
+    required_fields: tuple[str, ...] = ()
+    #: An electronic signature is required; its meaning (approved, verified,
+    #: reviewed) is printed with it.
+    signature: str | None = None
+    comment_required: bool = False
+
+
+@dataclass(frozen=True)
+class Workflow:
+    initial: str
+    states: dict[str, str]
+    transitions: tuple[Transition, ...]
+    #: States in which the record's fields can still be revised.
+    editable: tuple[str, ...]
+    #: State -> retention event that entering it starts ("closed", ...).
+    events: dict[str, str] = field(default_factory=dict)
+
+    def transition(self, name: str) -> Transition | None:
+        return next((t for t in self.transitions if t.name == name), None)
+
+    def available(self, state: str) -> tuple[Transition, ...]:
+        return tuple(t for t in self.transitions if state in t.sources)
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """Keep records ``years`` after ``starts`` (an event in RETENTION_EVENTS)."""
+
+    years: int
+    starts: str = "closed"
+
+    def __post_init__(self):
+        if self.starts not in RETENTION_EVENTS:
+            raise TypeDeclarationError(f"unknown retention event {self.starts!r}")
+        if self.years < 0:
+            raise TypeDeclarationError("retention years must not be negative")
+
+
+DEFAULT_PATTERN = "{code}-{year}-{seq:04}"
+_PATTERN_KEYS = {"code", "form", "year", "seq"}
+
+
+def check_pattern(pattern: str) -> None:
+    """Refuse numbering patterns that could repeat a number or not render."""
+    keys = set(re.findall(r"{(\w+)(?::[^}]*)?}", pattern))
+    if not keys <= _PATTERN_KEYS:
+        raise TypeDeclarationError(
+            f"unknown placeholder {', '.join(sorted(keys - _PATTERN_KEYS))} in {pattern!r}"
+        )
+    if "seq" not in keys or "year" not in keys:
+        raise TypeDeclarationError("a numbering pattern needs {year} and {seq}")
+    try:
+        pattern.format(code="X", form="X", year=2026, seq=1)
+    except (ValueError, IndexError, KeyError) as error:
+        raise TypeDeclarationError(f"numbering pattern {pattern!r}: {error}") from error
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """The declaration of a form (a record type)."""
+
+    name: str
+    form_code: str
+    edition: str
+    titles: dict[str, str]
+    fields: tuple[Field, ...]
+    workflow: Workflow
+    retention: RetentionRule
+    numbering_pattern: str = DEFAULT_PATTERN
+    #: The field whose value is the record's title in lists and search.
+    title_field: str = "title"
+    create_roles: tuple[str, ...] = (CONTROLLER,)
+    #: Roles that may revise records in editable states (besides creators).
+    edit_roles: tuple[str, ...] = (CONTROLLER,)
+    #: Word layout: rows of field names, as the paper form lays them out.
+    layout: tuple[tuple[str, ...], ...] = ()
+    procedure: str = ""
+
+    def __post_init__(self):
+        names = [f.name for f in self.fields]
+        if len(names) != len(set(names)):
+            raise TypeDeclarationError(f"{self.name}: duplicate field names")
+        if self.title_field not in names:
+            raise TypeDeclarationError(f"{self.name}: title field {self.title_field} missing")
+        check_pattern(self.numbering_pattern)
+        states = self.workflow.states
+        if self.workflow.initial not in states:
+            raise TypeDeclarationError(f"{self.name}: initial state not declared")
+        for transition in self.workflow.transitions:
+            unknown = [s for s in (*transition.sources, transition.target) if s not in states]
+            if unknown:
+                raise TypeDeclarationError(f"{self.name}.{transition.name}: states {unknown}")
+            missing = [f for f in transition.required_fields if f not in names]
+            if missing:
+                raise TypeDeclarationError(f"{self.name}.{transition.name}: fields {missing}")
+            if transition.signature and transition.signature not in SIGNATURE_MEANINGS:
+                raise TypeDeclarationError(f"{self.name}.{transition.name}: signature meaning")
+
+    @property
+    def short_code(self) -> str:
+        """``QR-018`` from ``GAEPC/QR-018``: the code used in record numbers."""
+        return self.form_code.rsplit("/", 1)[-1]
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def title(self, locale: str = "zh_Hans") -> str:
+        return self.titles.get(locale) or self.titles.get("zh_Hans") or self.name
+
+
+# --- values -----------------------------------------------------------------
+
+
+class FieldValueError(ValueError):
+    """A field value is missing or malformed. ``field`` names the field."""
+
+    def __init__(self, field_name: str, message: str, **params):
+        super().__init__(message % params if params else message)
+        self.field = field_name
+        self.message = message
+        self.params = params
+
+
+def clean_value(spec: Field, value):
+    """``value`` converted to the field's kind, or :class:`FieldValueError`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        if spec.kind in ("string", "text"):
+            value = str(value).replace("\r\n", "\n")
+            if spec.kind == "string":
+                value = value.strip()
+            limit = spec.max_length or (200 if spec.kind == "string" else 20000)
+            if len(value) > limit:
+                raise FieldValueError(spec.name, N_("At most %(n)d characters."), n=limit)
+            return value
+        if spec.kind == "integer":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if spec.kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            return str(value).lower() in ("1", "true", "yes", "y", "on")
+        if spec.kind == "date":
+            if isinstance(value, datetime):
+                return value.date().isoformat()
+            if isinstance(value, date):
+                return value.isoformat()
+            return date.fromisoformat(str(value).strip()).isoformat()
+        if spec.kind == "datetime":
+            if isinstance(value, datetime):
+                return value.replace(microsecond=0).isoformat()
+            return datetime.fromisoformat(str(value).strip()).replace(microsecond=0).isoformat()
+        if spec.kind == "choice":
+            value = str(value)
+            if value not in spec.choice_values():
+                raise FieldValueError(spec.name, N_("Not one of the choices."))
+            return value
+    except FieldValueError:
+        raise
+    except (TypeError, ValueError):
+        raise FieldValueError(spec.name, N_("Not a valid value.")) from None
+    return value
+
+
+def clean_data(record_type: RecordType, data: dict, *, partial: bool = False) -> dict:
+    """Validate ``data`` against the type's fields; unknown fields are refused."""
+    unknown = sorted(set(data) - {f.name for f in record_type.fields})
+    if unknown:
+        raise FieldValueError(unknown[0], N_("No such field."))
+    cleaned = {}
+    for spec in record_type.fields:
+        if spec.name not in data:
+            if partial:
+                continue
+            cleaned[spec.name] = None
+        else:
+            cleaned[spec.name] = clean_value(spec, data[spec.name])
+    return cleaned
+
+
+def check_required(record_type: RecordType, data: dict, names=None) -> None:
+    """Every field in ``names`` (default: the required ones) has a value."""
+    wanted = names if names is not None else [f.name for f in record_type.fields if f.required]
+    for name in wanted:
+        if data.get(name) in (None, ""):
+            raise FieldValueError(name, N_("This field is required."))
+
+
+# --- the registry -----------------------------------------------------------
+
+
+class Registry:
+    def __init__(self):
+        self._types: dict[str, RecordType] = {}
+
+    def register(self, record_type: RecordType) -> RecordType:
+        if record_type.name in self._types:
+            raise TypeDeclarationError(f"record type {record_type.name} declared twice")
+        self._types[record_type.name] = record_type
+        return record_type
+
+    def get(self, name: str) -> RecordType | None:
+        return self._types.get(name)
+
+    def __iter__(self):
+        return iter(self._types.values())
+
+    def __contains__(self, name) -> bool:
+        return name in self._types
+
+
+registry = Registry()
+
+ALL_READERS = (ADMIN, CONTROLLER, STAFF, APPROVER, AUDITOR)
