@@ -80,6 +80,12 @@ def attach_file(
     if claimed is None or actual != claimed:
         raise InvalidData(N_("Only PDF, PNG, JPEG or TIFF scans are accepted."), field="file")
     digest = hashlib.sha256(content).hexdigest()
+    # GridFS cannot write inside a transaction: store the file first and
+    # remove it again if the record's transaction does not commit.
+    bucket = gridfs.GridFSBucket(database(), bucket_name=BUCKET)
+    file_id = bucket.upload_from_stream(
+        filename, content, metadata={"number": number, "sha256": digest, "content_type": actual}
+    )
 
     def work(db, session):
         now = utcnow()
@@ -87,11 +93,6 @@ def attach_file(
         if current["version"] != int(base_version):
             raise stale_version(db, session, doc["_id"], int(base_version))
         check_lock(current, actor, now)
-        bucket = gridfs.GridFSBucket(db, bucket_name=BUCKET)
-        file_id = bucket.upload_from_stream(
-            filename, content, metadata={"number": number, "sha256": digest,
-                                         "content_type": actual}, session=session,
-        )
         item = {"id": str(ObjectId()), "file_id": file_id, "filename": filename,
                 "content_type": actual, "size": len(content), "sha256": digest,
                 "by": actor.username, "at": now, "version_added": current["version"] + 1}
@@ -114,7 +115,11 @@ def attach_file(
         queue_for_index(db, session, new)
         return new
 
-    return Record._from_son(unit_of_work(work))
+    try:
+        return Record._from_son(unit_of_work(work))
+    except BaseException:
+        bucket.delete(file_id)
+        raise
 
 
 def read_attachment(actor: Actor, number: str, attachment_id: str,

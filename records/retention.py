@@ -6,7 +6,10 @@ retention ends, while a hold is on, and for anyone but an approver.
 
 from __future__ import annotations
 
+import logging
+
 import gridfs
+import gridfs.errors
 from bson import ObjectId
 
 from records import audit
@@ -17,7 +20,9 @@ from records.i18n import N_
 from records.models import DisposalCertificate, Record
 from records.operations import load_doc, queue_for_index
 from records.roles import APPROVER, CONTROLLER
-from records.store import unit_of_work
+from records.store import database, unit_of_work
+
+log = logging.getLogger(__name__)
 
 HOLD_ROLES = (CONTROLLER, APPROVER)
 
@@ -123,18 +128,22 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
         files = {a["file_id"] for v in db.record_versions.find(
             {"record_id": doc["_id"]}, {"attachments.file_id": 1}, session=session)
             for a in v.get("attachments", []) if a.get("file_id")}
-        bucket = gridfs.GridFSBucket(db, bucket_name="attachments")
-        for file_id in files:
-            bucket.delete(file_id, session=session)
         db.record_versions.delete_many({"record_id": doc["_id"]}, session=session)
         db.records.delete_one({"_id": doc["_id"]}, session=session)
         audit.append(db, session, actor=actor.username, action="dispose",
                      record_type=current["type"], number=number, version=current["version"],
                      details={"reason": reason, "certificate": number})
         queue_for_index(db, session, current, op="delete")
-        return certificate
+        return certificate, files
 
-    certificate = unit_of_work(work)
+    certificate, files = unit_of_work(work)
+    # GridFS cannot take part in the transaction; the files go once it committed.
+    bucket = gridfs.GridFSBucket(database(), bucket_name="attachments")
+    for file_id in files:
+        try:
+            bucket.delete(file_id)
+        except gridfs.errors.NoFile:
+            log.warning("attachment %s of %s was already gone", file_id, number)
     return DisposalCertificate._from_son(certificate)
 
 

@@ -1,0 +1,156 @@
+"""The audit chain, retention, holds, disposal, attachments, locks and type settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import gridfs
+import pytest
+
+from records import audit
+from records.attachments import attach_file, read_attachment
+from records.errors import InvalidData, Locked, PermissionDenied, RetentionError
+from records.models import AuditEntry, DisposalCertificate, Record, RecordVersion
+from records.operations import acquire_lock, create_record, revise_record, transition_record
+from records.retention import (
+    dispose_record,
+    disposition_list,
+    place_hold,
+    release_hold,
+)
+from records.settings import update_type_settings
+from records.store import database
+from tests.records.conftest import HANDOVER, actor
+
+PDF = b"%PDF-1.4\n% a scanned, signed form\n%%EOF\n"
+
+
+def test_audit_chain_verifies_and_detects_a_changed_entry(staff, controller):
+    record = create_record(staff, "handover_log", HANDOVER)
+    revise_record(staff, record.number, {"events": "改"}, base_version=1)
+    audit.record_event("wang", "login", details={"ip": "127.0.0.1"})
+    result = audit.verify(database())
+    assert result.ok and result.entries == 3
+    database().audit.update_one({"seq": 2}, {"$set": {"actor": "mallory"}})
+    broken = audit.verify(database())
+    assert not broken.ok and broken.broken_at == 2
+
+
+def test_audit_chain_detects_a_removed_entry(staff):
+    create_record(staff, "handover_log", HANDOVER)
+    create_record(staff, "handover_log", HANDOVER)
+    create_record(staff, "handover_log", HANDOVER)
+    database().audit.delete_one({"seq": 2})
+    assert audit.verify(database()).broken_at == 2
+    database().audit.delete_one({"seq": 3})
+    assert not audit.verify(database()).ok  # the tail is gone too
+
+
+def _closed_record(staff, years_ago: int, record=None):
+    record = record or create_record(
+        staff, "handover_log", {**HANDOVER, "taken_over_by": "李雷"})
+    transition_record(staff, record.number, "hand_over")
+    done = transition_record(staff, record.number, "accept", password="sign here 123")
+    past = done.retention_starts_at - timedelta(days=366 * years_ago)
+    database().records.update_one(
+        {"number": record.number},
+        {"$set": {"retention_starts_at": past,
+                  "retention_ends_on": past.replace(year=past.year + 3)}},
+    )
+    return Record.objects.get(number=record.number)
+
+
+def test_disposal_is_refused_before_retention_ends_on_every_ground(staff, approver):
+    fresh = _closed_record(staff, 0)
+    with pytest.raises(RetentionError, match="must be kept until"):
+        dispose_record(approver, fresh.number, "过期")
+    still_open = create_record(staff, "handover_log", HANDOVER)
+    with pytest.raises(RetentionError, match="not started"):
+        dispose_record(approver, still_open.number, "过期")
+    old = _closed_record(staff, 4)
+    with pytest.raises(PermissionDenied):
+        dispose_record(staff, old.number, "过期")
+    assert Record.objects.count() == 3
+    assert AuditEntry.objects(action="delete_refused").count() == 3
+
+
+def test_holds_block_disposal_until_all_are_released(staff, approver, controller):
+    old = _closed_record(staff, 4)
+    first = place_hold(controller, old.number, "诉讼保全")
+    second = place_hold(approver, old.number, "内部审核")
+    assert [r.number for r in disposition_list()] == []
+    release_hold(controller, old.number, first["id"], "诉讼结束")
+    with pytest.raises(RetentionError, match="hold"):
+        dispose_record(approver, old.number, "过期")
+    release_hold(approver, old.number, second["id"], "审核结束")
+    assert [r.number for r in disposition_list()] == [old.number]
+
+
+def test_disposal_by_an_approver_leaves_a_certificate(staff, approver):
+    record = create_record(staff, "handover_log", {**HANDOVER, "taken_over_by": "李雷"})
+    attach_file(staff, record.number, "scan.pdf", PDF, base_version=1)
+    old = _closed_record(staff, 4, record)
+    attach_file(staff.__class__(**{**staff.__dict__, "roles": ("controller",)}),
+                old.number, "scan.pdf", PDF, base_version=old.version) if False else None
+    certificate = dispose_record(approver, old.number, "保存期满")
+    assert certificate.number == old.number and certificate.approved_by == "director"
+    assert certificate.versions == old.version
+    assert Record.objects(number=old.number).count() == 0
+    assert RecordVersion.objects(number=old.number).count() == 0
+    assert DisposalCertificate.objects.get(number=old.number).title == "夜班交接"
+    assert certificate.attachments[0]["filename"] == "scan.pdf"
+    bucket = gridfs.GridFSBucket(database(), bucket_name="attachments")
+    assert bucket.find().to_list() == []  # the scans went with the record
+    assert AuditEntry.objects(action="dispose", number=old.number).count() == 1
+    assert audit.verify(database()).ok
+
+
+def test_attachments_are_checked_hashed_versioned_and_downloaded(staff):
+    record = create_record(staff, "handover_log", HANDOVER)
+    with pytest.raises(InvalidData, match="PDF, PNG"):
+        attach_file(staff, record.number, "scan.pdf", b"MZ\x90 not a pdf", base_version=1)
+    with pytest.raises(InvalidData, match="larger"):
+        attach_file(staff, record.number, "scan.pdf", PDF + b"x" * 2048, base_version=1,
+                    max_bytes=1024)
+    updated = attach_file(staff, record.number, "签字扫描件.pdf", PDF, base_version=1)
+    item = updated.attachments[0]
+    assert updated.version == 2 and item["size"] == len(PDF) and len(item["sha256"]) == 64
+    assert RecordVersion.objects.get(number=record.number, version=1).attachments == []
+    described, content = read_attachment(staff, record.number, item["id"])
+    assert content == PDF and described["filename"] == "签字扫描件.pdf"
+    assert AuditEntry.objects(action="download", number=record.number).count() == 1
+    assert gridfs.GridFSBucket(database(), bucket_name="attachments").find().to_list()
+
+
+def test_edit_locks_show_the_holder_expire_and_takeover_is_recorded(staff):
+    record = create_record(staff, "handover_log", HANDOVER)
+    colleague = actor("li", "staff")
+    acquire_lock(staff, record.number)
+    with pytest.raises(Locked, match="Wang"):
+        acquire_lock(colleague, record.number)
+    with pytest.raises(Locked):
+        revise_record(colleague, record.number, {"events": "x"}, base_version=1)
+    acquire_lock(colleague, record.number, takeover=True)
+    entry = AuditEntry.objects.get(action="lock_takeover")
+    assert entry.actor == "li" and entry.details["from"] == "wang"
+    revise_record(colleague, record.number, {"events": "接手后修改"}, base_version=1)
+
+
+def test_type_settings_change_numbering_and_edition_and_are_audited(staff, controller):
+    with pytest.raises(PermissionDenied):
+        update_type_settings(staff, "handover_log", edition="B/0",
+                             numbering_pattern="{code}/{year}/{seq:05}", retention_years=5,
+                             reason="新版")
+    with pytest.raises(InvalidData):
+        update_type_settings(controller, "handover_log", edition="B/0",
+                             numbering_pattern="{code}-{seq}", retention_years=5, reason="x")
+    settings = update_type_settings(controller, "handover_log", edition="B/0",
+                                    numbering_pattern="HL-{year}-{seq:05}",
+                                    retention_years=5, reason="换版")
+    assert settings.revision == 1
+    record = create_record(staff, "handover_log", HANDOVER)
+    assert record.number.startswith("HL-") and record.number.endswith("-00001")
+    assert record.edition == "B/0"
+    entry = AuditEntry.objects.get(action="type_settings")
+    assert {c["field"] for c in entry.details["changes"]} == {
+        "edition", "numbering_pattern", "retention_years"}
