@@ -22,6 +22,7 @@ from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
 from portal.models import ApiToken, Department, LoginThrottle, User, utcnow
+from records import audit
 from records.roles import ADMIN, ROLES
 
 security_log = logging.getLogger("portal.security")
@@ -223,6 +224,7 @@ def authenticate(username: str, password: str, policy: LoginPolicy | None = None
     throttle = LoginThrottle.objects(key=key).first() if key else None
     if throttle and throttle.locked_until and throttle.locked_until > now:
         security_log.warning("login refused, locked: %s", key)
+        audit.record_event(key or None, "login_failed", details={"reason": "locked"})
         raise LoginRefused(
             _l("Too many failed logins. Try again later."), "locked", throttle.locked_until
         )
@@ -236,6 +238,7 @@ def authenticate(username: str, password: str, policy: LoginPolicy | None = None
         raise LoginRefused(_l("The user name or password is wrong."), "invalid")
     if not user.active:
         security_log.warning("login refused, disabled: %s", key)
+        audit.record_event(key, "login_failed", details={"reason": "disabled"})
         raise LoginRefused(_l("This account is disabled. Ask an administrator."), "disabled")
     LoginThrottle.objects(key=key).delete()
     updates = {"set__last_login_at": now}
@@ -244,6 +247,7 @@ def authenticate(username: str, password: str, policy: LoginPolicy | None = None
     User.objects(pk=user.pk).update_one(**updates)
     user.reload()
     security_log.info("login: %s", key)
+    audit.record_event(key, "login")
     return user
 
 
@@ -254,6 +258,7 @@ def _spend_hash_time(password: str) -> None:
 
 def _record_failure(key: str, now: datetime, policy: LoginPolicy) -> None:
     security_log.warning("failed login: %s", key)
+    audit.record_event(key or None, "login_failed", details={"reason": "invalid"})
     if not key:
         return
     collection = LoginThrottle._get_collection()

@@ -7,16 +7,13 @@ and forms they show. Anything that changes an account goes through
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, BaseView, expose
 from flask_admin.actions import action
-from flask_admin.contrib.mongoengine import ModelView
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -34,61 +31,25 @@ from wtforms.validators import (
 )
 
 from portal import accounts
+from portal.admin_base import (
+    AdminForm,
+    PortalModelView,
+    RoleGuard,
+    datetime_column,
+    roles_column,
+    yes_no_column,
+)
 from portal.config import PROJECT_ROOT
 from portal.forms import PasswordChangeForm
-from portal.i18n import NATIVE_NAMES, wtforms_translations
+from portal.i18n import NATIVE_NAMES
 from portal.models import ApiToken, Department, User
+from portal.record_views import RecordTypeView
+from portal.records_admin import AuditTrailView, DispositionView, FormSettingsView
+from records import audit
+from records.models import AuditEntry
 from records.roles import ADMIN, ROLES
-
-
-class AdminForm(FlaskForm):
-    """Base of back-office forms: CSRF and messages in the user's language."""
-
-    class Meta:
-        def get_translations(self, form):
-            return wtforms_translations
-
-
-class RoleGuard:
-    """Shown to and usable by logged-in users holding one of ``allowed_roles``.
-
-    An empty ``allowed_roles`` admits every logged-in user. Anonymous users
-    are sent to the login page; others without the role get 403, by URL too.
-    """
-
-    allowed_roles: tuple[str, ...] = ()
-
-    def is_accessible(self) -> bool:
-        if not current_user.is_authenticated:
-            return False
-        return not self.allowed_roles or current_user.has_role(*self.allowed_roles)
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        abort(403)
-
-
-def _datetime(view, context, model, name):
-    value = getattr(model, name)
-    return format_datetime(value, "short") if value else ""
-
-
-def _role_labels(view, context, model, name):
-    return ", ".join(str(_(ROLES[role])) for role in model.roles if role in ROLES)
-
-
-def _yes_no(view, context, model, name):
-    return _("Yes") if getattr(model, name) else _("No")
-
-
-class PortalModelView(RoleGuard, ModelView):
-    form_base_class = AdminForm
-    can_delete = False
-    can_view_details = True
-    page_size = 50
-    # Counting every row on every list page is slow on big collections.
-    simple_list_pager = True
+from records.settings import effective
+from records.types import registry
 
 
 class PortalIndexView(RoleGuard, AdminIndexView):
@@ -175,11 +136,11 @@ class UserAdmin(PortalModelView):
         "created_at", "last_login_at", "password_changed_at",
     )
     column_formatters = {
-        "roles": _role_labels,
-        "active": _yes_no,
-        "last_login_at": _datetime,
-        "created_at": _datetime,
-        "password_changed_at": _datetime,
+        "roles": roles_column,
+        "active": yes_no_column,
+        "last_login_at": datetime_column,
+        "created_at": datetime_column,
+        "password_changed_at": datetime_column,
     }
     column_formatters_detail = column_formatters
     column_searchable_list = ("username",)
@@ -273,7 +234,7 @@ class DepartmentAdmin(PortalModelView):
     column_list = ("code", "name", "active")
     column_labels = {"code": _l("Code"), "name": _l("Name"), "active": _l("Active"),
                      "created_at": _l("Created")}
-    column_formatters = {"active": _yes_no, "created_at": _datetime}
+    column_formatters = {"active": yes_no_column, "created_at": datetime_column}
     column_default_sort = "code"
     form = DepartmentForm
 
@@ -309,8 +270,8 @@ class ApiTokenAdmin(PortalModelView):
     }
     column_formatters = {
         "user": _token_user,
-        "created_at": _datetime,
-        "last_used_at": _datetime,
+        "created_at": datetime_column,
+        "last_used_at": datetime_column,
         "revoked_at": _token_state,
     }
     column_formatters_detail = column_formatters
@@ -374,4 +335,19 @@ def init_app(app) -> Admin:
     admin.add_view(ApiTokenAdmin(ApiToken, name=_l("API tokens"),
                                  category=_l("Administration"), endpoint="tokens"))
     admin.add_view(AccountView(name=_l("My account"), endpoint="account"))
+    records_category = _l("Records")
+    for record_type in registry:
+        view = RecordTypeView(record_type, category=records_category)
+        admin.add_view(view)
+        app.extensions.setdefault("upload_endpoints", set()).add(f"{view.endpoint}.attach_view")
+    admin.add_view(DispositionView(name=_l("Disposition"), category=records_category,
+                                   endpoint="disposition"))
+    admin.add_view(AuditTrailView(AuditEntry, name=_l("Audit trail"),
+                                  category=records_category, endpoint="audit"))
+    admin.add_view(FormSettingsView(name=_l("Form settings"), category=records_category,
+                                    endpoint="form_settings"))
+    app.jinja_env.globals.update(
+        settings_edition=lambda record_type: effective(record_type).edition,
+        audit_action_label=lambda action: _(audit.ACTIONS.get(action, action)),
+    )
     return admin

@@ -1,13 +1,278 @@
-"""The JSON API under ``/api/v1`` (session cookie or ``Authorization: Bearer``)."""
+"""The JSON API under ``/api/v1`` (session cookie or ``Authorization: Bearer``).
+
+Thin views: each parses the request, calls one records operation with the
+caller as the actor, and answers JSON. Errors are JSON with a message in
+the caller's language.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
-from flask_login import current_user
+from datetime import datetime
 
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest
+
+from portal.actors import actor_for, message, status
+from portal.openapi import openapi_document
 from portal.security import roles_required
+from records import audit, history
+from records.access import visible_data
+from records.errors import RecordError, StaleVersion
+from records.models import AuditEntry, Record, RecordVersion
+from records.operations import (
+    create_record,
+    get_record,
+    record_type_of,
+    revise_record,
+    transition_record,
+)
+from records.retention import dispose_record
+from records.roles import APPROVER, AUDITOR, CONTROLLER
+from records.settings import effective
+from records.types import RETENTION_EVENTS, SIGNATURE_MEANINGS, RecordType, registry
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+AUDIT_READERS = (AUDITOR, CONTROLLER, APPROVER)
+
+
+@bp.errorhandler(RecordError)
+def record_error(error: RecordError):
+    body = {"error": error.kind, "message": message(error)}
+    if error.field:
+        body["field"] = error.field
+    if isinstance(error, StaleVersion):
+        body.update(current_version=error.current, base_version=error.base,
+                    changes=error.changes)
+    response = jsonify(body)
+    response.status_code = status(error)
+    return response
+
+
+def _actor():
+    return actor_for(current_user._get_current_object())
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest()
+    return body
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if isinstance(value, datetime) else value
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+# --- types --------------------------------------------------------------------
+
+
+def type_json(record_type: RecordType) -> dict:
+    settings = effective(record_type)
+    return {
+        "name": record_type.name,
+        "form_code": record_type.form_code,
+        "edition": settings.edition,
+        "titles": record_type.titles,
+        "title": record_type.title(_locale()),
+        "numbering_pattern": settings.numbering_pattern,
+        "retention": {"years": settings.retention_years, "starts": record_type.retention.starts,
+                      "starts_label": _(RETENTION_EVENTS[record_type.retention.starts])},
+        "fields": [
+            {
+                "name": f.name, "type": f.kind, "label": _(f.label), "required": f.required,
+                "max_length": f.max_length,
+                "choices": [{"value": c.value, "label": _(c.label)} for c in f.choices],
+            }
+            for f in record_type.fields
+        ],
+        "workflow": {
+            "initial": record_type.workflow.initial,
+            "states": {k: _(v) for k, v in record_type.workflow.states.items()},
+            "transitions": [
+                {"name": t.name, "label": _(t.label), "from": list(t.sources), "to": t.target,
+                 "roles": list(t.roles), "required_fields": list(t.required_fields),
+                 "signature": t.signature, "comment_required": t.comment_required}
+                for t in record_type.workflow.transitions
+            ],
+        },
+    }
+
+
+@bp.route("/types")
+@roles_required()
+def types():
+    return jsonify([type_json(rt) for rt in registry])
+
+
+# --- records ------------------------------------------------------------------
+
+
+def record_json(record: Record) -> dict:
+    record_type = record_type_of(record.type)
+    return {
+        "number": record.number,
+        "type": record.type,
+        "form_code": record.form_code,
+        "edition": record.edition,
+        "version": record.version,
+        "state": record.state,
+        "state_label": _(record_type.workflow.states.get(record.state, record.state)),
+        "title": record.title,
+        "department": record.department,
+        "data": visible_data(_actor(), record_type, record.data or {}, record.created_by),
+        "created_by": record.created_by,
+        "created_at": _iso(record.created_at),
+        "updated_by": record.updated_by,
+        "updated_at": _iso(record.updated_at),
+        "attachments": [
+            {"id": a.get("id"), "filename": a.get("filename"), "size": a.get("size"),
+             "sha256": a.get("sha256"), "content_type": a.get("content_type")}
+            for a in record.attachments
+        ],
+        "signatures": [
+            {"name": s.get("name"), "signer": s.get("signer"), "meaning": s.get("meaning"),
+             "meaning_label": _(SIGNATURE_MEANINGS.get(s.get("meaning"), "")),
+             "at": _iso(s.get("at")), "version": s.get("version"),
+             "version_hash": s.get("version_hash")}
+            for s in record.signatures
+        ],
+        "holds": [{"reason": h.get("reason"), "by": h.get("by"), "at": _iso(h.get("at"))}
+                  for h in record.holds],
+        "retention_ends_on": record.retention_ends_on.date().isoformat()
+        if record.retention_ends_on else None,
+        "void": record.state == "void",
+    }
+
+
+def _answer(record: Record, code: int = 200):
+    response = jsonify(record_json(record))
+    response.status_code = code
+    response.headers["ETag"] = f'"{record.version}"'
+    if code == 201:
+        response.headers["Location"] = url_for("api.get_one", number=record.number)
+    return response
+
+
+@bp.route("/records/<type_name>", methods=["POST"])
+@roles_required()
+def create(type_name):
+    body = _json_body()
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise BadRequest()
+    record = create_record(_actor(), type_name, data, reason=body.get("reason"))
+    return _answer(record, 201)
+
+
+@bp.route("/records/<number>")
+@roles_required()
+def get_one(number):
+    return _answer(get_record(_actor(), number, audit_view=True))
+
+
+def _base_version(body: dict) -> int | None:
+    header = request.headers.get("If-Match", "").strip().strip('W/').strip('"')
+    value = body.get("version", header or None)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise BadRequest() from None
+
+
+@bp.route("/records/<number>", methods=["PATCH"])
+@roles_required()
+def patch(number):
+    body = _json_body()
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise BadRequest()
+    base = _base_version(body)
+    if base is None:
+        response = jsonify(error="precondition_required", message=_(
+            "Say which version you edited: an If-Match header or a version field."))
+        response.status_code = 428
+        return response
+    record = revise_record(_actor(), number, data, base_version=base, reason=body.get("reason"))
+    return _answer(record)
+
+
+def _version_summary(v: RecordVersion) -> dict:
+    return {"version": v.version, "state": v.state, "operation": v.operation,
+            "changed_by": v.changed_by, "changed_by_name": v.changed_by_name,
+            "changed_at": _iso(v.changed_at), "reason": v.reason, "changes": v.changes,
+            "hash": v.hash}
+
+
+@bp.route("/records/<number>/versions")
+@roles_required()
+def versions(number):
+    return jsonify([_version_summary(v) for v in history.versions(_actor(), number)])
+
+
+@bp.route("/records/<number>/versions/<int:n>")
+@roles_required()
+def version(number, n):
+    found = history.version(_actor(), number, n)
+    record_type = record_type_of(found.type)
+    return jsonify({**_version_summary(found), "number": found.number, "title": found.title,
+                    "data": visible_data(_actor(), record_type, found.data or {}, None)})
+
+
+@bp.route("/records/<number>/diff")
+@roles_required()
+def diff(number):
+    older = request.args.get("from", type=int)
+    newer = request.args.get("to", type=int)
+    if not older or not newer:
+        raise BadRequest()
+    return jsonify({"from": older, "to": newer,
+                    "changes": history.diff(_actor(), number, older, newer)})
+
+
+@bp.route("/records/<number>/transitions/<name>", methods=["POST"])
+@roles_required()
+def transition(number, name):
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        raise BadRequest()
+    record = transition_record(_actor(), number, name, comment=body.get("comment"),
+                               password=body.get("password"),
+                               base_version=_base_version(body))
+    return _answer(record)
+
+
+@bp.route("/records/<number>/audit")
+@roles_required(*AUDIT_READERS)
+def record_audit(number):
+    get_record(_actor(), number)  # 404 unless the caller may see it
+    entries = AuditEntry.objects(number=number).order_by("seq").limit(1000)
+    return jsonify([
+        {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "action": e.action,
+         "action_label": _(audit.ACTIONS.get(e.action, e.action)), "version": e.version,
+         "details": e.details, "hash": e.hash}
+        for e in entries
+    ])
+
+
+@bp.route("/records/<number>", methods=["DELETE"])
+@roles_required()
+def delete(number):
+    """Deleting is disposal: refused until retention ends and without holds."""
+    body = request.get_json(silent=True) or {}
+    reason = body.get("reason") if isinstance(body, dict) else None
+    certificate = dispose_record(_actor(), number, reason or request.args.get("reason", ""))
+    return jsonify({"number": certificate.number, "disposed_at": _iso(certificate.disposed_at),
+                    "approved_by": certificate.approved_by_name})
 
 
 @bp.route("/me")
@@ -21,3 +286,8 @@ def me():
         roles=list(current_user.roles),
         department=department.code if department else None,
     )
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

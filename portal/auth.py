@@ -22,6 +22,7 @@ from portal import accounts
 from portal.forms import LanguageForm, LoginForm, LogoutForm
 from portal.models import User
 from portal.security import safe_next
+from records import audit
 
 bp = Blueprint("auth", __name__)
 
@@ -62,6 +63,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     LogoutForm()  # the CSRF token was checked before the view ran
+    if current_user.is_authenticated:
+        audit.record_event(current_user.username, "logout")
     logout_user()
     locale = session.get("locale")
     session.clear()

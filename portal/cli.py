@@ -232,3 +232,73 @@ def token_revoke(prefix):
             raise click.ClickException(f"No single token has the prefix {prefix!r}.")
         revoke_token(matches[0])
         click.echo(f"Token {prefix} revoked.")
+
+
+# --- audit trail and records ----------------------------------------------------
+
+
+@main.group("audit")
+def audit_group():
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify():
+    """Check the hash chain; exit 1 at the first broken link."""
+    from records import audit
+    from records.store import database
+
+    with portal_app():
+        result = audit.verify(database())
+    if result.ok:
+        click.echo(f"Audit trail intact: {result.entries} entries.")
+        return
+    click.echo(f"Audit trail BROKEN at entry {result.broken_at}: {result.reason}.", err=True)
+    sys.exit(1)
+
+
+@audit_group.command("export")
+@click.option("--number", help="Only the entries of this record.")
+@click.option("--as", "username", required=True, help="The auditor exporting (recorded).")
+def audit_export(number, username):
+    """Write the audit trail as JSON lines to standard output (audited)."""
+    import json
+
+    from records import audit
+    from records.models import AuditEntry
+
+    with portal_app():
+        exporter = _get_user(username)
+        if not exporter.has_role("auditor", "controller"):
+            raise click.ClickException("Only auditors and controllers export the audit trail.")
+        query = AuditEntry.objects(number=number) if number else AuditEntry.objects
+        for entry in query.order_by("seq"):
+            son = entry.to_mongo().to_dict()
+            son.pop("_id", None)
+            click.echo(json.dumps(son, ensure_ascii=False, default=str))
+        audit.record_event(exporter.username, "export",
+                           details={"what": "audit", "number": number, "via": "cli"})
+
+
+@main.group("records")
+def records_group():
+    """Records, through the same operations as the back office and the API."""
+
+
+@records_group.command("delete")
+@click.argument("number")
+@click.option("--as", "username", required=True, help="The approver disposing of it.")
+@click.option("--reason", required=True)
+def records_delete(number, username, reason):
+    """Dispose of a record: refused until its retention ends and while on hold."""
+    from portal.actors import actor_for, message
+    from records.errors import RecordError
+    from records.retention import dispose_record
+
+    with portal_app():
+        actor = actor_for(_get_user(username))
+        try:
+            certificate = dispose_record(actor, number, reason)
+        except RecordError as error:
+            raise click.ClickException(message(error)) from None
+        click.echo(f"{certificate.number} disposed of; its certificate is kept.")

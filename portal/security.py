@@ -97,5 +97,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def protect_forms():
+        if request.endpoint in app.extensions.get("upload_endpoints", ()):
+            # Scans are larger than forms; the operation checks the exact limit.
+            request.max_content_length = app.config["ATTACHMENT_MAX_BYTES"] + 1024 * 1024
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
             _check_csrf()

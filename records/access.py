@@ -62,3 +62,16 @@ def can_edit(actor: Actor, record_type: RecordType, record) -> bool:
 
 def can_create(actor: Actor, record_type: RecordType) -> bool:
     return actor.has_role(*record_type.create_roles)
+
+
+#: Roles that see confidential fields (customer contact details and the like).
+SEE_CONFIDENTIAL = (CONTROLLER, APPROVER, AUDITOR)
+
+
+def visible_data(actor: Actor, record_type: RecordType, data: dict,
+                 created_by: str | None) -> dict:
+    """``data`` without the confidential fields ``actor`` has no business with."""
+    if actor.has_role(*SEE_CONFIDENTIAL) or (created_by and created_by == actor.username):
+        return dict(data)
+    hidden = {f.name for f in record_type.fields if f.confidential}
+    return {k: v for k, v in data.items() if k not in hidden}

@@ -13,17 +13,34 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from records.clock import utcnow
+from records.i18n import N_
 from records.store import unit_of_work
 
 GENESIS = "0" * 64
 HEAD_ID = "head"
 
 #: The actions the trail records (one vocabulary, used by filters and exports).
-ACTIONS = (
-    "create", "change", "revert", "transition", "signature", "signature_refused", "view",
-    "download", "export", "attach", "lock_takeover", "hold", "hold_released", "dispose",
-    "delete_refused", "type_settings", "login", "login_failed", "logout",
-)
+ACTIONS = {
+    "create": N_("Created"),
+    "change": N_("Changed"),
+    "revert": N_("Reverted"),
+    "transition": N_("Workflow step"),
+    "signature": N_("Signed"),
+    "signature_refused": N_("Signature refused"),
+    "view": N_("Viewed"),
+    "download": N_("Downloaded"),
+    "export": N_("Exported"),
+    "attach": N_("File attached"),
+    "lock_takeover": N_("Edit lock taken over"),
+    "hold": N_("Hold placed"),
+    "hold_released": N_("Hold released"),
+    "dispose": N_("Disposed of"),
+    "delete_refused": N_("Deletion refused"),
+    "type_settings": N_("Form settings changed"),
+    "login": N_("Logged in"),
+    "login_failed": N_("Login failed"),
+    "logout": N_("Logged out"),
+}
 
 
 def _canonical(value):

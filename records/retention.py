@@ -68,13 +68,16 @@ def release_hold(actor: Actor, number: str, hold_id: str, reason: str) -> None:
 def disposable_reason(record: Record, now=None) -> tuple[str, dict] | None:
     """Why ``record`` may not be disposed of yet (a msgid and params), or None."""
     now = now or utcnow()
+    number = record.number
     if record.retention_ends_on is None:
-        return N_("Its retention period has not started yet."), {}
+        return (N_("%(number)s cannot be disposed of: its retention period has not "
+                   "started yet."), {"number": number})
     if record.retention_ends_on > now:
-        return (N_("It must be kept until %(date)s."),
-                {"date": record.retention_ends_on.date().isoformat()})
+        return (N_("%(number)s cannot be disposed of: it must be kept until %(date)s."),
+                {"number": number, "date": record.retention_ends_on.date().isoformat()})
     if record.holds:
-        return N_("It is under a hold: %(reason)s"), {"reason": record.holds[0].get("reason")}
+        return (N_("%(number)s cannot be disposed of: it is under a hold (%(reason)s)."),
+                {"number": number, "reason": record.holds[0].get("reason")})
     return None
 
 
@@ -97,8 +100,7 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
                            number=number, version=doc["version"],
                            details={"reason": refusal[0] % refusal[1] if refusal else "role"})
         if refusal:
-            raise RetentionError(N_("%(number)s cannot be disposed of: ") + refusal[0],
-                                 number=number, **refusal[1])
+            raise RetentionError(refusal[0], **refusal[1])
         raise PermissionDenied(N_("Only an approver may dispose of records."))
     reason = (reason or "").strip()
     if not reason:
@@ -108,8 +110,9 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
         now = utcnow()
         current = db.records.find_one({"_id": doc["_id"]}, session=session)
         if current is None or current.get("holds"):
-            raise RetentionError(N_("%(number)s cannot be disposed of: it is under a hold."),
-                                 number=number)
+            raise RetentionError(
+                N_("%(number)s cannot be disposed of: it is under a hold (%(reason)s)."),
+                number=number, reason=(current or {}).get("holds", [{}])[0].get("reason"))
         last = db.record_versions.find_one({"record_id": doc["_id"]},
                                            sort=[("version", -1)], session=session) or {}
         certificate = {

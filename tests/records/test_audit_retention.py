@@ -65,7 +65,7 @@ def test_disposal_is_refused_before_retention_ends_on_every_ground(staff, approv
     with pytest.raises(RetentionError, match="must be kept until"):
         dispose_record(approver, fresh.number, "过期")
     still_open = create_record(staff, "handover_log", HANDOVER)
-    with pytest.raises(RetentionError, match="not started"):
+    with pytest.raises(RetentionError, match="has not started"):
         dispose_record(approver, still_open.number, "过期")
     old = _closed_record(staff, 4)
     with pytest.raises(PermissionDenied):

@@ -1,0 +1,116 @@
+"""The OpenAPI document of ``/api/v1``, with one request schema per record type."""
+
+from __future__ import annotations
+
+from records.types import registry
+
+_KINDS = {
+    "string": {"type": "string"},
+    "text": {"type": "string"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "boolean"},
+}
+
+ERROR = {"description": "Refused; `message` says why in the caller's language.",
+         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _data_schema(record_type) -> dict:
+    properties = {}
+    for field in record_type.fields:
+        schema = dict(_KINDS.get(field.kind, {"type": "string"}))
+        if field.kind == "choice":
+            schema = {"type": "string", "enum": list(field.choice_values())}
+        if field.max_length:
+            schema["maxLength"] = field.max_length
+        properties[field.name] = schema
+    return {"type": "object", "properties": properties, "additionalProperties": False,
+            "required": [f.name for f in record_type.fields if f.required]}
+
+
+def _op(summary: str, responses: dict, **extra) -> dict:
+    return {"summary": summary, "responses": {**responses, "401": ERROR, "403": ERROR}, **extra}
+
+
+def openapi_document() -> dict:
+    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
+    record_ok = {"200": {"description": "The record",
+                         "content": {"application/json": {"schema": {
+                             "$ref": "#/components/schemas/Record"}}}}}
+    paths = {
+        "/types": {"get": _op("Record types with their fields", {"200": {"description": "ok"}})},
+        "/records/{number}": {
+            "get": _op("A record (the view is audited)", {**record_ok, "404": ERROR},
+                       parameters=[number]),
+            "patch": _op(
+                "Revise a record over the version it was read at",
+                {**record_ok, "400": ERROR, "409": ERROR, "428": ERROR},
+                parameters=[number, {"name": "If-Match", "in": "header",
+                                     "schema": {"type": "string"}}],
+                requestBody={"content": {"application/json": {"schema": {
+                    "type": "object", "required": ["data"],
+                    "properties": {"data": {"type": "object"}, "version": {"type": "integer"},
+                                   "reason": {"type": "string"}}}}}},
+            ),
+            "delete": _op("Dispose of a record (refused until its retention ends)",
+                          {"200": {"description": "The disposal certificate"}, "409": ERROR},
+                          parameters=[number]),
+        },
+        "/records/{number}/versions": {"get": _op("All versions, newest first",
+                                                  {"200": {"description": "ok"}},
+                                                  parameters=[number])},
+        "/records/{number}/versions/{n}": {"get": _op(
+            "One version", {"200": {"description": "ok"}, "404": ERROR},
+            parameters=[number, {"name": "n", "in": "path", "required": True,
+                                 "schema": {"type": "integer"}}])},
+        "/records/{number}/diff": {"get": _op(
+            "What changed between two versions", {"200": {"description": "ok"}},
+            parameters=[number, {"name": "from", "in": "query", "required": True,
+                                 "schema": {"type": "integer"}},
+                        {"name": "to", "in": "query", "required": True,
+                         "schema": {"type": "integer"}}])},
+        "/records/{number}/transitions/{name}": {"post": _op(
+            "Take a workflow step; approvals need the signer's password",
+            {**record_ok, "400": ERROR, "409": ERROR},
+            parameters=[number, {"name": "name", "in": "path", "required": True,
+                                 "schema": {"type": "string"}}],
+            requestBody={"content": {"application/json": {"schema": {
+                "type": "object", "properties": {"comment": {"type": "string"},
+                                                 "password": {"type": "string"},
+                                                 "version": {"type": "integer"}}}}}})},
+        "/records/{number}/audit": {"get": _op("The record's audit trail",
+                                               {"200": {"description": "ok"}},
+                                               parameters=[number])},
+        "/me": {"get": _op("The caller", {"200": {"description": "ok"}})},
+    }
+    for record_type in registry:
+        paths[f"/records/{record_type.name}"] = {"post": _op(
+            f"Create a {record_type.titles.get('en', record_type.name)}",
+            {"201": {"description": "Created, with its number and version 1"}, "400": ERROR},
+            requestBody={"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["data"],
+                "properties": {"data": _data_schema(record_type),
+                               "reason": {"type": "string"}}}}}},
+        )}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Records Portal API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie",
+                                            "name": "portal_session"}},
+            "schemas": {
+                "Error": {"type": "object", "properties": {
+                    "error": {"type": "string"}, "message": {"type": "string"},
+                    "field": {"type": "string"}}},
+                "Record": {"type": "object", "properties": {
+                    "number": {"type": "string"}, "version": {"type": "integer"},
+                    "state": {"type": "string"}, "data": {"type": "object"}}},
+            },
+        },
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+    }

@@ -1,0 +1,348 @@
+"""One generic back-office view serves every declared record type.
+
+The view lists, shows and edits; every change goes through the records
+operations with the logged-in user as the actor. There is no delete button:
+disposal is its own operation, refused until retention ends.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_admin import expose
+from flask_admin.contrib.mongoengine.filters import FilterEqual
+from flask_admin.helpers import get_form_data
+from flask_babel import LazyString, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.actors import actor_for, message
+from portal.admin_base import PortalModelView, datetime_column
+from portal.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
+from records import history
+from records.access import SEE_ALL, can_create, can_edit, visible_filter
+from records.attachments import attach_file, read_attachment
+from records.errors import RecordError, StaleVersion
+from records.models import AuditEntry, Record
+from records.operations import (
+    acquire_lock,
+    available_transitions,
+    create_record,
+    current_lock,
+    get_record,
+    release_lock,
+    revert_record,
+    revise_record,
+    transition_record,
+)
+from records.retention import disposable_reason, dispose_record, place_hold, release_hold
+from records.roles import STAFF
+from records.types import SIGNATURE_MEANINGS, RecordType
+
+READERS = (*SEE_ALL, STAFF)
+
+
+def type_title(record_type: RecordType) -> LazyString:
+    """The type's title in the language of the request."""
+    return LazyString(lambda: record_type.title(str(get_locale())))
+
+
+def _state_column(view, context, model, name):
+    label = view.record_type.workflow.states.get(model.state, model.state)
+    return _(label)
+
+
+def _date_column(view, context, model, name):
+    value = getattr(model, name)
+    return value.date().isoformat() if value else ""
+
+
+class RecordTypeView(PortalModelView):
+    """The back office of one record type."""
+
+    allowed_roles = READERS
+    list_template = "admin/record_list.html"
+    edit_template = "admin/record_edit.html"
+    details_template = "admin/record_details.html"
+    column_list = ("number", "title", "state", "department", "updated_at", "retention_ends_on")
+    # Only indexed sorts: these columns lead the list indexes of Record.
+    column_sortable_list = ("number", "updated_at")
+    column_default_sort = ("updated_at", True)
+    column_labels = {
+        "number": _l("Number"), "title": _l("Title"), "state": _l("State"),
+        "department": _l("Department"), "updated_at": _l("Last changed"),
+        "retention_ends_on": _l("Keep until"),
+    }
+    column_formatters = {
+        "state": _state_column,
+        "updated_at": datetime_column,
+        "retention_ends_on": _date_column,
+    }
+    # Exact matches only: an index answers them, a regex scan never runs.
+    column_filters = (
+        FilterEqual("number", _l("Number")),
+        FilterEqual("state", _l("State")),
+        FilterEqual("department", _l("Department")),
+    )
+    can_view_details = True
+    can_delete = False
+
+    def __init__(self, record_type: RecordType, **kwargs):
+        self.record_type = record_type
+        super().__init__(Record, name=type_title(record_type),
+                         endpoint=f"records_{record_type.name}", **kwargs)
+
+    # --- permissions ----------------------------------------------------------
+
+    @property
+    def actor(self):
+        return actor_for(current_user._get_current_object())
+
+    @property
+    def can_create(self):
+        return current_user.is_authenticated and can_create(self.actor, self.record_type)
+
+    @property
+    def can_edit(self):
+        return current_user.is_authenticated and current_user.has_role(
+            *self.record_type.edit_roles)
+
+    # --- queries --------------------------------------------------------------
+
+    def get_query(self):
+        visible = visible_filter(self.actor)
+        if visible is None:
+            return Record.objects(id=None)
+        return Record.objects(type=self.record_type.name).filter(__raw__=visible)
+
+    def get_one(self, id):
+        try:
+            record = self.get_query().filter(id=id).first()
+        except Exception:  # noqa: BLE001 - a malformed id is simply not found
+            return None
+        return record
+
+    def scaffold_form(self):
+        return record_form_class(self.record_type)
+
+    # --- create and edit ------------------------------------------------------
+
+    def create_model(self, form):
+        try:
+            record = create_record(self.actor, self.record_type.name,
+                                   form_values(self.record_type, form),
+                                   reason=form.reason.data or None)
+        except RecordError as error:
+            self._show_error(form, error)
+            return False
+        flash(_("Record %(number)s was created.", number=record.number), "success")
+        return record
+
+    def edit_form(self, obj=None):
+        values = {}
+        if obj is not None:
+            for spec in self.record_type.fields:
+                value = (obj.data or {}).get(spec.name)
+                if value and spec.kind == "date":
+                    value = date.fromisoformat(value)
+                elif value and spec.kind == "datetime":
+                    value = datetime.fromisoformat(value)
+                values[spec.name] = value
+            values["base_version"] = obj.version
+        form = self._edit_form_class(get_form_data(), **values)
+        return form
+
+    def update_model(self, form, model):
+        try:
+            revise_record(self.actor, model.number, form_values(self.record_type, form),
+                          base_version=form.base_version.data, reason=form.reason.data or None)
+        except StaleVersion as error:
+            flash(message(error), "error")
+            self._stale_changes = error.changes
+            return False
+        except RecordError as error:
+            self._show_error(form, error)
+            return False
+        release_lock(self.actor, model.number)
+        return True
+
+    def _show_error(self, form, error: RecordError):
+        text = message(error)
+        if error.field and error.field in form:
+            form[error.field].errors = [*form[error.field].errors, text]
+        flash(text, "error")
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        self._stale_changes = None
+        record = self.get_one(request.args.get("id", ""))
+        if record is None:
+            abort(404)
+        if not can_edit(self.actor, self.record_type, record):
+            flash(_("This record cannot be changed in its present state."), "error")
+            return redirect(self._details_url(record))
+        if request.method == "GET":
+            try:
+                acquire_lock(self.actor, record.number,
+                             takeover=request.args.get("takeover") == "1")
+            except RecordError as error:
+                flash(message(error), "warning")
+                return redirect(self._details_url(record, locked="1"))
+        return super().edit_view()
+
+    def render(self, template, **kwargs):
+        if template == self.edit_template:
+            kwargs.setdefault("stale_changes", getattr(self, "_stale_changes", None))
+            kwargs.setdefault("field_labels", self._field_labels())
+        return super().render(template, **kwargs)
+
+    def _field_labels(self) -> dict:
+        labels = {spec.name: _(spec.label) for spec in self.record_type.fields}
+        labels.update(state=_("State"), attachments=_("Attachments"))
+        return labels
+
+    def _details_url(self, record, **args):
+        return url_for(".details_view", id=str(record.pk), **args)
+
+    # --- the record page ------------------------------------------------------
+
+    @expose("/details/")
+    def details_view(self):
+        record = self.get_one(request.args.get("id", ""))
+        if record is None:
+            abort(404)
+        actor = self.actor
+        try:
+            record = get_record(actor, record.number, audit_view=True)
+        except RecordError:
+            abort(404)
+        versions = list(history.versions(actor, record.number).only(
+            "version", "changed_by_name", "changed_at", "operation", "reason", "changes",
+            "state"))
+        newest = versions[0].version if versions else 1
+        older = request.args.get("from", type=int) or max(1, newest - 1)
+        newer = request.args.get("to", type=int) or newest
+        shown_version = request.args.get("version", type=int)
+        shown = history.version(actor, record.number, shown_version) if shown_version else None
+        try:
+            changes = history.diff(actor, record.number, older, newer)
+        except RecordError:
+            changes = []
+        transitions = available_transitions(actor, record)
+        forms = {t.name: TransitionForm(transition=t.name, base_version=record.version,
+                                        formdata=None) for t in transitions}
+        audit_entries = AuditEntry.objects(number=record.number).order_by("-seq").limit(200)
+        return self.render(
+            self.details_template,
+            record=record,
+            record_type=self.record_type,
+            shown=shown,
+            versions=versions,
+            diff_from=older,
+            diff_to=newer,
+            changes=changes,
+            transitions=transitions,
+            transition_forms=forms,
+            reason_form=ReasonForm(formdata=None, base_version=record.version),
+            can_edit_record=can_edit(actor, self.record_type, record),
+            lock=current_lock(record),
+            audit_entries=audit_entries,
+            disposal_refusal=disposable_reason(record),
+            field_labels=self._field_labels(),
+            state_label=lambda s: _(self.record_type.workflow.states.get(s, s)),
+            meaning_label=lambda m: _(SIGNATURE_MEANINGS.get(m, m)),
+            max_upload_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
+            can_hold=actor.has_role("controller", "approver"),
+            can_dispose=actor.has_role("approver"),
+        )
+
+    def _record_or_404(self):
+        record = self.get_one(request.values.get("id", ""))
+        if record is None:
+            abort(404)
+        return record
+
+    def _run(self, record, operation, success: str):
+        try:
+            operation()
+        except RecordError as error:
+            flash(message(error), "error")
+        else:
+            flash(success, "success")
+        return redirect(self._details_url(record))
+
+    @expose("/transition/", methods=("POST",))
+    def transition_view(self):
+        record = self._record_or_404()
+        form = TransitionForm()
+        name = form.transition.data
+        return self._run(record, lambda: transition_record(
+            self.actor, record.number, name, comment=form.comment.data,
+            password=form.password.data, base_version=form.base_version.data or None,
+        ), _("The step was taken."))
+
+    @expose("/revert/", methods=("POST",))
+    def revert_view(self):
+        record = self._record_or_404()
+        form = ReasonForm()
+        return self._run(record, lambda: revert_record(
+            self.actor, record.number, int(form.target.data or 0),
+            base_version=form.base_version.data, reason=form.reason.data,
+        ), _("A new version with the earlier content was saved."))
+
+    @expose("/attach/", methods=("POST",))
+    def attach_view(self):
+        record = self._record_or_404()
+        upload = request.files.get("file")
+        content = upload.read() if upload else b""
+        return self._run(record, lambda: attach_file(
+            self.actor, record.number, upload.filename if upload else "", content,
+            base_version=request.form.get("base_version", record.version),
+            max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
+        ), _("The file was attached."))
+
+    @expose("/download/")
+    def download_view(self):
+        record = self._record_or_404()
+        try:
+            item, content = read_attachment(self.actor, record.number,
+                                            request.args.get("attachment", ""),
+                                            version=request.args.get("version", type=int))
+        except RecordError as error:
+            flash(message(error), "error")
+            return redirect(self._details_url(record))
+        return send_file(io.BytesIO(content), mimetype=item["content_type"],
+                         as_attachment=True, download_name=item["filename"])
+
+    @expose("/hold/", methods=("POST",))
+    def hold_view(self):
+        record = self._record_or_404()
+        form = ReasonForm()
+        hold_id = request.form.get("release")
+        if hold_id:
+            return self._run(record, lambda: release_hold(
+                self.actor, record.number, hold_id, form.reason.data),
+                _("The hold was released."))
+        return self._run(record, lambda: place_hold(self.actor, record.number, form.reason.data),
+                         _("The hold was placed."))
+
+    @expose("/dispose/", methods=("POST",))
+    def dispose_view(self):
+        record = self._record_or_404()
+        form = ReasonForm()
+        try:
+            dispose_record(self.actor, record.number, form.reason.data)
+        except RecordError as error:
+            flash(message(error), "error")
+            return redirect(self._details_url(record))
+        flash(_("%(number)s was disposed of; its certificate is kept.", number=record.number),
+              "success")
+        return redirect(url_for(".index_view"))
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        """Deleting is disposal: refused until retention ends, and audited."""
+        return self.dispose_view()
