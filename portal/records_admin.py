@@ -37,6 +37,8 @@ class AuditTrailView(PortalModelView):
     """Auditors and controllers read, filter and export the audit trail."""
 
     allowed_roles = (AUDITOR, CONTROLLER)
+    list_template = "admin/audit_list.html"
+    action_keys = tuple(audit.ACTIONS)
     can_create = False
     can_edit = False
     can_view_details = True

@@ -53,6 +53,7 @@ class Record(Document):
             ("type", "-number"),
             ("type", "state", "-updated_at"),
             ("type", "department", "-updated_at"),
+            ("type", "created_by", "-updated_at"),
             ("retention_ends_on",),
         ],
     }

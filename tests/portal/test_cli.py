@@ -70,3 +70,33 @@ def test_token_create_list_revoke(app, portal_cli, make_user):
     revoked = portal_cli("token", "revoke", stored.prefix)
     assert revoked.exit_code == 0
     assert client.get("/api/v1/me", headers=auth).status_code == 401
+
+
+def test_audit_verify_passes_then_fails_after_tampering(app, portal_cli, make_user):
+    from records.operations import create_record
+    from records.store import database
+    from tests.records.conftest import HANDOVER, actor
+
+    create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    intact = portal_cli("audit", "verify")
+    assert intact.exit_code == 0 and "intact" in intact.output
+    database().audit.update_one({"seq": 1}, {"$set": {"details.reason": "edited by hand"}})
+    broken = portal_cli("audit", "verify")
+    assert broken.exit_code == 1
+    assert "entry 1" in broken.output
+
+
+def test_records_delete_from_the_cli_is_refused_before_retention_ends(app, portal_cli,
+                                                                        make_user):
+    from records.models import Record
+    from records.operations import create_record
+    from tests.records.conftest import HANDOVER, actor
+
+    make_user("director", roles=["approver"])
+    record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    refused = portal_cli("records", "delete", record.number, "--as", "director",
+                         "--reason", "清理")
+    assert refused.exit_code == 1
+    assert record.number in refused.output
+    assert Record.objects(number=record.number).count() == 1

@@ -142,3 +142,18 @@ def test_controllers_change_a_forms_edition_and_numbering(client, people):
     assert bad.status_code == 400
     login(staff := client.application.test_client(), "wang")
     assert staff.get(page).status_code == 403
+
+
+def test_auditors_filter_and_export_the_audit_trail_and_the_export_is_audited(client, people):
+    record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    login(client, "audit")
+    assert client.get("/admin/audit/").status_code == 200
+    exported = client.get(f"/admin/audit/export.csv?number={record.number}")
+    rows = exported.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()
+    assert rows[0].startswith("seq,at,actor,action")
+    assert len(rows) == 2 and record.number in rows[1]
+    assert AuditEntry.objects(action="export", actor="audit").count() == 1
+    login(staff := client.application.test_client(), "wang")
+    assert staff.get("/admin/audit/").status_code == 403
+    assert staff.get("/admin/audit/export.csv").status_code == 403
