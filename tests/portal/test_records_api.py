@@ -88,7 +88,7 @@ def test_bad_input_is_a_json_error_in_the_users_language(api):
     bad = chinese.post("/api/v1/records/handover_log",
                        json={"data": {**HANDOVER, "shift_date": "yesterday"}})
     assert bad.status_code == 400 and bad.json["field"] == "shift_date"
-    assert bad.json["message"] == "不是有效的值。"
+    assert bad.json["message"] == "无效的值。"
     garbage = chinese.post("/api/v1/records/handover_log", data="{not json",
                            content_type="application/json")
     assert garbage.status_code == 400 and "message" in garbage.json
@@ -113,6 +113,7 @@ def test_transitions_sign_and_audit(api):
     assert signed.json["signatures"][0]["name"] == "Li"
     assert signed.json["signatures"][0]["meaning"] == "reviewed"
     assert wang.get(f"/api/v1/records/{number}/audit").status_code == 403  # staff
+    assert li.get(f"/api/v1/records/{number}").status_code == 200
     auditor = api("audit", roles=("auditor",))
     actions = [e["action"] for e in auditor.get(f"/api/v1/records/{number}/audit").json]
     assert actions[0] == "create"
@@ -126,7 +127,8 @@ def test_delete_is_refused_until_retention_ends_then_leaves_a_certificate(api):
     director = api("director", roles=("approver",))
     refused = director.delete(f"/api/v1/records/{number}", json={"reason": "清理"})
     assert refused.status_code == 409
-    assert "尚未开始" in refused.json["message"] or refused.json["error"] == "conflict"
+    assert refused.json["error"] == "conflict"
+    assert refused.json["message"] == f"{number} 不能处置：其保存期限尚未开始起算。"
     assert wang.delete(f"/api/v1/records/{number}", json={"reason": "x"}).status_code in (
         403, 409)
     past = Record.objects.get(number=number).created_at - timedelta(days=4 * 366)
