@@ -216,6 +216,14 @@ def _version_summary(v: RecordVersion) -> dict:
 @bp.route("/records/<number>/versions")
 @roles_required()
 def versions(number):
+    """All versions, newest first; ``?as_of=<ISO date-time, UTC>`` gives the one then."""
+    as_of = request.args.get("as_of")
+    if as_of:
+        try:
+            moment = datetime.fromisoformat(as_of.removesuffix("Z"))
+        except ValueError:
+            raise BadRequest() from None
+        return version(number, history.as_of(_actor(), number, moment).version)
     return jsonify([_version_summary(v) for v in history.versions(_actor(), number)])
 
 

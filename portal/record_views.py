@@ -14,7 +14,7 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_admin import expose
 from flask_admin.contrib.mongoengine.filters import FilterEqual
 from flask_admin.helpers import get_form_data
-from flask_babel import LazyString, get_locale
+from flask_babel import LazyString, get_locale, to_utc
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -225,8 +225,16 @@ class RecordTypeView(PortalModelView):
         newest = versions[0].version if versions else 1
         older = request.args.get("from", type=int) or max(1, newest - 1)
         newer = request.args.get("to", type=int) or newest
-        shown_version = request.args.get("version", type=int)
-        shown = history.version(actor, record.number, shown_version) if shown_version else None
+        shown = None
+        try:
+            if request.args.get("version", type=int):
+                shown = history.version(actor, record.number, request.args.get("version", type=int))
+            elif request.args.get("as_of"):
+                moment = to_utc(datetime.fromisoformat(request.args["as_of"]))
+                shown = history.as_of(actor, record.number, moment.replace(tzinfo=None))
+        except (RecordError, ValueError) as error:
+            flash(message(error) if isinstance(error, RecordError) else _("Not a valid value."),
+                  "error")
         try:
             changes = history.diff(actor, record.number, older, newer)
         except RecordError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -157,3 +158,19 @@ def test_auditors_filter_and_export_the_audit_trail_and_the_export_is_audited(cl
     login(staff := client.application.test_client(), "wang")
     assert staff.get("/admin/audit/").status_code == 403
     assert staff.get("/admin/audit/export.csv").status_code == 403
+
+
+def test_the_record_page_shows_the_record_as_it_was_on_a_date(client, people):
+    from records.models import RecordVersion
+
+    record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    revise_record(actor("wang", "staff"), record.number, {"events": "后来的内容"}, base_version=1)
+    first = RecordVersion.objects.get(number=record.number, version=1).changed_at
+    # The page takes local time (Asia/Shanghai, UTC+8).
+    local = first + timedelta(hours=8)
+    login(client, "wang")
+    page = client.get(f"{LIST}details/?id={record.pk}&as_of={local.isoformat()}")
+    html = page.get_data(as_text=True)
+    assert "版本 1。" in html  # "you are reading version 1 of …"
+    fields = html.split('data-testid="record-fields"')[1].split("</table>")[0]
+    assert HANDOVER["events"] in fields and "后来的内容" not in fields

@@ -164,3 +164,15 @@ def test_openapi_document_lists_every_path(client):
     schema = document["paths"]["/records/handover_log"]["post"]["requestBody"]
     data = schema["content"]["application/json"]["schema"]["properties"]["data"]
     assert "events" in data["required"]
+
+
+def test_a_record_as_it_was_at_a_given_time(api):
+    wang = api("wang")
+    number = wang.post("/api/v1/records/handover_log", json={"data": HANDOVER}).json["number"]
+    first = wang.get(f"/api/v1/records/{number}/versions").json[0]["changed_at"]
+    wang.patch(f"/api/v1/records/{number}", json={"data": {"events": "后来改的"}, "version": 1})
+    then = wang.get(f"/api/v1/records/{number}/versions?as_of={first}").json
+    assert then["version"] == 1 and then["data"]["events"] == HANDOVER["events"]
+    before = wang.get(f"/api/v1/records/{number}/versions?as_of=2000-01-01T00:00:00")
+    assert before.status_code == 404
+    assert wang.get(f"/api/v1/records/{number}/versions?as_of=soon").status_code == 400
