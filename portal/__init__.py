@@ -23,15 +23,22 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
 
     from portal import admin, api, auth, db, errors, health, i18n, pages, security
-    from search_index import SearchIndex
+    from search_index import Indexer, IndexerThread, IndexStore
 
     i18n.init_app(app)
     db.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    index = SearchIndex(app.config["SEARCH_INDEX_DIR"])
-    index.open()
-    app.extensions["search_index"] = index
+    store = IndexStore(app.config["SEARCH_INDEX_DIR"])
+    store.live()
+    app.extensions["search_index"] = store
+    app.extensions["search_indexer"] = Indexer(store)
+    if app.config["SEARCH_INDEXER"] == "background":
+        # Applies the outbox while the portal runs; "manual" leaves it to the
+        # caller (tests) and `portal reindex`.
+        thread = IndexerThread(app.extensions["search_indexer"])
+        app.extensions["search_indexer_thread"] = thread
+        thread.start()
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)

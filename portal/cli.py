@@ -17,10 +17,14 @@ from records.roles import ROLES
 
 
 @contextlib.contextmanager
-def portal_app(**overrides):
-    """An app with its context pushed; its embedded database stops on exit."""
+def portal_app(indexer: str | None = "manual", **overrides):
+    """An app with its context pushed; its embedded database stops on exit.
+
+    Commands other than ``serve`` do not start the background indexer."""
     from portal.db import stop_embedded
 
+    if indexer:
+        overrides["SEARCH_INDEXER"] = indexer
     try:
         app = create_app(overrides or None)
     except EmbeddedDatabaseError as error:
@@ -29,6 +33,9 @@ def portal_app(**overrides):
         with app.app_context():
             yield app
     finally:
+        thread = app.extensions.get("search_indexer_thread")
+        if thread is not None:
+            thread.stop()
         stop_embedded(app)
 
 
@@ -55,7 +62,7 @@ def serve(host, port, threads):
 
     # SIGTERM (service managers, `kill`) stops as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with portal_app() as app:
+    with portal_app(indexer=None) as app:
         _announce_initial_admin(app)
         host = host or app.config["HOST"]
         port = port or app.config["PORT"]
@@ -302,3 +309,66 @@ def records_delete(number, username, reason):
         except RecordError as error:
             raise click.ClickException(message(error)) from None
         click.echo(f"{certificate.number} disposed of; its certificate is kept.")
+
+
+# --- search -----------------------------------------------------------------
+
+
+@main.command()
+@click.option("--restart", is_flag=True,
+              help="Throw away an interrupted rebuild instead of resuming it.")
+def reindex(restart):
+    """Rebuild the search index from the database.
+
+    The portal keeps searching the old index until the new one is complete;
+    an interrupted rebuild resumes where it stopped."""
+    import shutil
+
+    with portal_app() as app:
+        store = app.extensions["search_index"]
+        indexer = app.extensions["search_indexer"]
+        building = store.building()
+        if building and restart:
+            shutil.rmtree(building[0])
+            building = None
+        if building:
+            click.echo(f"Resuming the rebuild after {building[1].get('done', 0)} records.")
+        bar = None
+        done_before = building[1].get("done", 0) if building else 0
+
+        def progress(done, total):
+            nonlocal bar, done_before
+            if bar is None:
+                bar = click.progressbar(length=max(total, done), label="Indexing records",
+                                        show_pos=True, show_eta=True)
+                bar.__enter__()
+            bar.update(done - done_before)
+            done_before = done
+
+        try:
+            result = indexer.rebuild(progress=progress)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        click.echo(f"Indexed {result['records']} records into {result['generation']}"
+                   f" ({result['replayed']} changes saved meanwhile applied).")
+
+
+@main.command()
+def check():
+    """Compare the database with the search index and print the differences."""
+    with portal_app() as app:
+        report = app.extensions["search_indexer"].check()
+    differences = 0
+    for part in ("current", "history"):
+        for kind, keys in report[part].items():
+            differences += len(keys)
+            if keys:
+                shown = ", ".join(keys[:20]) + (" …" if len(keys) > 20 else "")
+                click.echo(f"{part}: {len(keys)} {kind}: {shown}")
+    if report["pending"]:
+        click.echo(f"{report['pending']} saved changes are still waiting to be indexed.")
+    if differences:
+        raise click.ClickException(f"{differences} differences between database and index;"
+                                   " `portal reindex` rebuilds the index.")
+    click.echo("The search index matches the database.")

@@ -22,6 +22,9 @@ DEFAULTS = {
     "MONGODB_URI": None,
     "MONGODB_DB": "portal",
     "SEARCH_INDEX_DIR": None,
+    # "background": a thread applies saved changes to the index within a
+    # second; "manual": only `portal reindex` and explicit calls do (tests).
+    "SEARCH_INDEXER": "background",
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 8,

@@ -1,82 +1,43 @@
-"""Full-text search over records: a facade over a Whoosh index.
+"""Full-text search over records, current and past versions.
 
 The portal talks to search only through the names in ``__all__``, so the
-engine behind it can change. The schema here is the foundation's; the search
-issue fills it with record versions, Chinese analysis and queries.
+engine behind it can change: open an :class:`IndexStore`, keep it fed with an
+:class:`Indexer` (or an :class:`IndexerThread`), and ask :func:`search` with
+a :class:`Search` on behalf of an actor.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from whoosh import fields, index
-from whoosh.filedb.filestore import FileStorage
-
-__all__ = ["SearchIndex", "SearchIndexError", "SCHEMA"]
-
-SCHEMA = fields.Schema(
-    id=fields.ID(stored=True, unique=True),
-    record_type=fields.ID(stored=True),
-    number=fields.ID(stored=True),
-    text=fields.TEXT(),
+from search_index.highlight import snippet
+from search_index.indexer import Indexer, IndexerThread
+from search_index.query import (
+    FACETS,
+    Hit,
+    QueryError,
+    Results,
+    Search,
+    may_search,
+    may_search_history,
+    search,
 )
+from search_index.schema import CERTIFICATE_TYPE, split_text
+from search_index.store import IndexBusy, IndexStore, SearchIndexError
 
-
-class SearchIndexError(RuntimeError):
-    """The index cannot be opened or used."""
-
-
-class _ClosingStorage(FileStorage):
-    """Closes the files Whoosh opened when opening a damaged index fails
-    (Whoosh leaves its table-of-contents file open on such errors)."""
-
-    def __init__(self, path: str):
-        super().__init__(path)
-        self._opened: list | None = []
-
-    def open_file(self, name, **kwargs):
-        stream = super().open_file(name, **kwargs)
-        if self._opened is not None:
-            self._opened.append(stream)
-        return stream
-
-    def close_opened(self) -> None:
-        for stream in self._opened or ():
-            stream.close()
-        self._opened = None
-
-    def stop_tracking(self) -> None:
-        self._opened = None
-
-
-class SearchIndex:
-    """The Whoosh index in one directory, created on first use."""
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-
-    def open(self) -> index.Index:
-        """Open the index, creating an empty one if there is none yet."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        storage = _ClosingStorage(str(self.path))
-        try:
-            if storage.index_exists():
-                opened = storage.open_index()
-            else:
-                opened = storage.create_index(SCHEMA)
-        except Exception as error:
-            storage.close_opened()
-            raise SearchIndexError(f"cannot open the index at {self.path}: {error}") from error
-        storage.stop_tracking()
-        return opened
-
-    def health(self) -> dict:
-        """Whether the index opens and answers, with its document count."""
-        try:
-            ix = self.open()
-            with ix.searcher() as searcher:
-                documents = searcher.doc_count()
-        except Exception as error:  # noqa: BLE001 - any failure means unhealthy
-            return {"ok": False, "error": type(error).__name__}
-        return {"ok": True, "documents": documents}
+__all__ = [
+    "CERTIFICATE_TYPE",
+    "FACETS",
+    "Hit",
+    "IndexBusy",
+    "IndexStore",
+    "Indexer",
+    "IndexerThread",
+    "QueryError",
+    "Results",
+    "Search",
+    "SearchIndexError",
+    "may_search",
+    "may_search_history",
+    "search",
+    "snippet",
+    "split_text",
+]

@@ -34,6 +34,7 @@ def app_config(database, tmp_path):
         "MONGODB_DB": TEST_DB,
         "DATA_DIR": str(tmp_path / "data"),
         "SECRET_KEY": "test-secret-key",
+        "SEARCH_INDEXER": "manual",
     }
 
 

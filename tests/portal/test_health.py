@@ -17,8 +17,8 @@ def test_healthy_portal_answers_200_with_each_part(client):
 
 
 def test_a_broken_search_index_answers_503(app, client):
-    index_dir = app.extensions["search_index"].path
-    for path in index_dir.iterdir():
+    store = app.extensions["search_index"]
+    for path in (store.root / store.live_name() / "current").iterdir():
         path.write_bytes(b"garbage")
     response = client.get("/healthz")
     assert response.status_code == 503

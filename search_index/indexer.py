@@ -1,0 +1,279 @@
+"""Keeping the index in step with the database.
+
+Every record operation writes an outbox entry in its transaction. The indexer
+reads pending entries in batches, rewrites the touched records in both
+indexes with one writer each, commits, and only then marks the entries
+applied. A crash before the mark replays them; writing a record is
+idempotent (documents are replaced by key), so replaying is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from search_index.schema import certificate_document, document
+from search_index.store import Generation, IndexBusy, IndexStore, SearchIndexError
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _default_db():
+    from records.models import Record
+
+    return Record._get_db()
+
+
+def history_documents(record: dict, versions: list[dict]) -> Iterable[dict]:
+    """The history documents of ``versions`` (sorted by version number)."""
+    for position, version in enumerate(versions):
+        following = versions[position + 1] if position + 1 < len(versions) else None
+        yield document(record, version, valid_to=following["changed_at"] if following else None)
+
+
+def write_record(writers: dict, db, number: str, record: dict | None,
+                 from_version: int = 1) -> None:
+    """Rewrite one record in both indexes (or remove it, if it is gone)."""
+    current, history = writers["current"], writers["history"]
+    if record is None:
+        history.delete_by_term("number", number.lower())
+        certificate = db.disposal_certificates.find_one({"number": number})
+        if certificate:
+            current.update_document(**certificate_document(certificate))
+        else:
+            current.delete_by_term("key", number)
+        return
+    current.update_document(**document(record))
+    # The version before the first changed one gets its valid_to updated.
+    start = max(1, from_version - 1)
+    versions = list(db.record_versions.find(
+        {"record_id": record["_id"], "version": {"$gte": start}}).sort("version", 1))
+    for doc in history_documents(record, versions):
+        history.update_document(**doc)
+
+
+class Indexer:
+    """Applies the outbox to the live generation of ``store``."""
+
+    def __init__(self, store: IndexStore, db=None, batch: int = 500):
+        self.store = store
+        self._db = db
+        self.batch = batch
+
+    @property
+    def db(self):
+        return self._db if self._db is not None else _default_db()
+
+    def apply_pending(self, generation: Generation | None = None) -> int:
+        """Apply one batch of pending entries; the number applied (0 = none left)."""
+        db = self.db
+        entries = list(db.search_outbox.find({"applied_at": None}).sort("at", 1)
+                       .limit(self.batch))
+        if not entries:
+            return 0
+        self._apply(generation or self.store.live(), db, entries)
+        db.search_outbox.update_many(
+            {"_id": {"$in": [e["_id"] for e in entries]}}, {"$set": {"applied_at": _now()}})
+        return len(entries)
+
+    def replay_since(self, generation: Generation, since: datetime) -> int:
+        """Apply again every entry written since ``since``, applied or not."""
+        db = self.db
+        chunk: list[dict] = []
+        count = 0
+        for entry in db.search_outbox.find({"at": {"$gte": since}}).sort("at", 1):
+            chunk.append(entry)
+            if len(chunk) >= self.batch:
+                self._apply(generation, db, chunk)
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            self._apply(generation, db, chunk)
+            count += len(chunk)
+        return count
+
+    def _apply(self, generation: Generation, db, entries: list[dict]) -> None:
+        touched: dict[str, int] = {}
+        for entry in entries:
+            number = entry["number"]
+            version = entry.get("version") or 1
+            touched[number] = min(touched.get(number, version), version)
+        records = {r["number"]: r for r in db.records.find({"number": {"$in": list(touched)}})}
+        with generation.writers() as writers:
+            for number, from_version in touched.items():
+                write_record(writers, db, number, records.get(number), from_version)
+
+    def drain(self, generation: Generation | None = None) -> int:
+        """Apply every pending entry; the number applied."""
+        total = 0
+        while applied := self.apply_pending(generation):
+            total += applied
+        return total
+
+    def step(self) -> int:
+        """One round of the background work: rebuild if needed, then one batch.
+
+        A damaged index is set aside and rebuilt; the outbox keeps the work."""
+        try:
+            if self.store.needs_rebuild:
+                self.rebuild()
+            return self.apply_pending()
+        except IndexBusy:
+            return 0
+        except Exception:
+            log.exception("search indexer failed")
+            try:
+                self.store.verify()
+            except SearchIndexError:
+                self.store.recover()
+            return 0
+
+    def check(self) -> dict:
+        """Differences between the database and the live index.
+
+        ``missing``: in the database, not in the index; ``extra``: in the
+        index, no longer in the database; ``stale``: indexed at another
+        version. ``pending`` counts outbox entries not yet applied."""
+        db = self.db
+        generation = self.store.live()
+        with generation.searcher("current") as searcher:
+            indexed = {f["key"]: f.get("version") for f in searcher.all_stored_fields()}
+        with generation.searcher("history") as searcher:
+            indexed_versions = {f["key"] for f in searcher.all_stored_fields()}
+        current = {r["number"]: r["version"]
+                   for r in db.records.find({}, {"number": 1, "version": 1})}
+        for certificate in db.disposal_certificates.find({}, {"number": 1, "versions": 1}):
+            current[certificate["number"]] = certificate.get("versions") or 0
+        versions = {f"{v['number']}@{v['version']}"
+                    for v in db.record_versions.find({}, {"number": 1, "version": 1})}
+        return {
+            "current": {
+                "missing": sorted(set(current) - set(indexed)),
+                "extra": sorted(set(indexed) - set(current)),
+                "stale": sorted(k for k in set(current) & set(indexed)
+                                if current[k] != indexed[k]),
+            },
+            "history": {
+                "missing": sorted(versions - indexed_versions),
+                "extra": sorted(indexed_versions - versions),
+            },
+            "pending": db.search_outbox.count_documents({"applied_at": None}),
+        }
+
+    def purge_applied(self, older_than: timedelta = timedelta(days=7)) -> int:
+        result = self.db.search_outbox.delete_many(
+            {"applied_at": {"$ne": None, "$lt": _now() - older_than}})
+        return result.deleted_count
+
+    # --- rebuilding -------------------------------------------------------
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None,
+                chunk: int = 1000, limit_mb: int = 256) -> dict:
+        """Rebuild both indexes from the database into a new generation.
+
+        Searches keep using the live generation until the new one is
+        complete. An interrupted rebuild resumes where it stopped."""
+        db = self.db
+        found = self.store.building()
+        if found:
+            path, state = found
+            state["started_at"] = datetime.fromisoformat(state["started_at"])
+        else:
+            state = {"started_at": _now(), "after": None, "done": 0}
+            path = self.store.start_building(state)
+        generation = Generation(path)
+        total = db.records.estimated_document_count() + db.disposal_certificates.\
+            estimated_document_count()
+        query = {"_id": {"$gt": _oid(state["after"])}} if state["after"] else {}
+        batch: list[dict] = []
+
+        def flush():
+            ids = [r["_id"] for r in batch]
+            versions: dict = {}
+            for version in db.record_versions.find({"record_id": {"$in": ids}}):
+                versions.setdefault(version["record_id"], []).append(version)
+            with generation.writers(limitmb=limit_mb) as writers:
+                for record in batch:
+                    writers["current"].update_document(**document(record))
+                    own = sorted(versions.get(record["_id"], ()), key=lambda v: v["version"])
+                    for doc in history_documents(record, own):
+                        writers["history"].update_document(**doc)
+            state["after"] = str(batch[-1]["_id"])
+            state["done"] += len(batch)
+            self.store.save_progress(path, state)
+            if progress:
+                progress(state["done"], total)
+            batch.clear()
+
+        for record in db.records.find(query).sort("_id", 1):
+            batch.append(record)
+            if len(batch) >= chunk:
+                flush()
+        if batch:
+            flush()
+        if not state.get("certificates"):
+            with generation.writers() as writers:
+                for certificate in db.disposal_certificates.find():
+                    writers["current"].update_document(**certificate_document(certificate))
+            state["certificates"] = True
+            self.store.save_progress(path, state)
+        generation.close()
+        # Switch first, then replay what was saved since the rebuild started:
+        # whatever a running portal applied to the old generation meanwhile
+        # (even in the middle of the switch) is written again here.
+        self.store.switch_to(path)
+        replayed = self._with_retries(
+            lambda: self.replay_since(self.store.live(), state["started_at"]))
+        return {"records": state["done"], "generation": path.name, "replayed": replayed}
+
+    @staticmethod
+    def _with_retries(work, attempts: int = 6):
+        for attempt in range(attempts):
+            try:
+                return work()
+            except IndexBusy:
+                if attempt == attempts - 1:
+                    raise
+        return None
+
+
+def _oid(text: str):
+    from bson import ObjectId
+
+    return ObjectId(text)
+
+
+class IndexerThread(threading.Thread):
+    """Applies the outbox in the background of a portal process."""
+
+    def __init__(self, indexer: Indexer, interval: float = 0.25):
+        super().__init__(name="search-indexer", daemon=True)
+        self.indexer = indexer
+        self.interval = interval
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+
+    def run(self) -> None:
+        last_purge = _now()
+        while not self.stopping.is_set():
+            applied = self.indexer.step()
+            if _now() - last_purge > timedelta(hours=1):
+                try:
+                    self.indexer.purge_applied()
+                except Exception:  # noqa: BLE001 - purging can wait for the next hour
+                    log.exception("purging the search outbox failed")
+                last_purge = _now()
+            if not applied:
+                self.wake.wait(self.interval)
+                self.wake.clear()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.join(timeout)

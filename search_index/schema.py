@@ -1,0 +1,156 @@
+"""What the index holds, and the pure function that maps a record to it.
+
+Two indexes share one schema: ``current`` holds the latest version of each
+record (key = its number), ``history`` every version (key = number@version)
+with the time it was in force, ``valid_from`` <= t < ``valid_to``. Only keys
+are stored: results are shown from the database, never from the index.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from whoosh import fields
+
+from records.types import registry
+from search_index.analysis import ChineseTokenizer, terms
+
+#: ``valid_to`` of a version still in force.
+FOREVER = datetime(9999, 12, 31)
+
+#: The type under which a disposal certificate is indexed.
+CERTIFICATE_TYPE = "disposal_certificate"
+
+
+class WordsField(fields.TEXT):
+    """A TEXT field whose indexing goes straight from :func:`terms` to
+    postings, skipping Whoosh's per-token objects (the hot path of indexing).
+    Queries still go through the same analysis via the tokenizer."""
+
+    def __init__(self, field_boost: float = 1.0):
+        super().__init__(analyzer=ChineseTokenizer(), phrase=True, field_boost=field_boost)
+        # Several words typed together without quotes: all of them, anywhere.
+        self.multitoken_query = "and"
+
+    def index(self, value, **kwargs):
+        positions: dict[str, list[int]] = defaultdict(list)
+        for term, pos, _start, _end in terms(value, index=True):
+            positions[term].append(pos)
+        encode = self.format.encode
+        boost = self.format.field_boost
+        for term, found in positions.items():
+            found = sorted(set(found))
+            yield term.encode("utf-8"), len(found), len(found) * boost, encode(found)
+
+
+def _keyword():
+    return fields.ID(sortable=True)
+
+
+def make_schema() -> fields.Schema:
+    return fields.Schema(
+        key=fields.ID(stored=True, unique=True),
+        number=fields.KEYWORD(lowercase=True),
+        version=fields.NUMERIC(stored=True),
+        type=_keyword(),
+        state=_keyword(),
+        department=_keyword(),
+        created_by=fields.ID(),
+        severity=_keyword(),
+        created=fields.DATETIME(sortable=True),
+        updated=fields.DATETIME(sortable=True),
+        valid_from=fields.DATETIME(),
+        valid_to=fields.DATETIME(),
+        title=WordsField(field_boost=2.0),
+        body=WordsField(),
+        private=WordsField(),
+    )
+
+
+#: Fields a user may name in a query (``type:complaint_sheet``).
+QUERY_FIELDS = ("title", "body", "number", "type", "state", "department", "severity")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return " ".join(_text(item) for item in value)
+    if isinstance(value, dict):
+        return " ".join(_text(item) for item in value.values())
+    return str(value)
+
+
+def split_text(record_type_name: str, data: dict) -> tuple[list[str], list[str]]:
+    """The public and the confidential text of a record's fields.
+
+    Fields of an unknown type count as confidential: nothing leaks by default.
+    """
+    record_type = registry.get(record_type_name)
+    confidential = (
+        {f.name for f in record_type.fields if f.confidential} if record_type else set(data)
+    )
+    public, private = [], []
+    for name, value in (data or {}).items():
+        text = _text(value)
+        if text:
+            (private if name in confidential else public).append(text)
+    return public, private
+
+
+def document(record: dict, version: dict | None = None, *,
+             valid_to: datetime | None = None) -> dict:
+    """The index document of ``record`` (current) or of one of its versions.
+
+    ``record`` is the stored record; ``version`` a stored version of it, in
+    which case ``valid_to`` is when the next version replaced it (None: still
+    in force). Pure: the same inputs give the same document.
+    """
+    source = version or record
+    data = source.get("data") or {}
+    public, private = split_text(record["type"], data)
+    attachments = [a.get("filename", "") for a in source.get("attachments") or ()]
+    number = record["number"]
+    changed_at = source.get("changed_at") or source.get("updated_at") or record.get("created_at")
+    doc = {
+        "key": f"{number}@{source['version']}" if version else number,
+        "number": number.lower(),
+        "version": source["version"],
+        "type": record["type"],
+        "state": source.get("state") or "",
+        "department": source.get("department") or record.get("department") or "",
+        "created_by": record.get("created_by") or "",
+        "severity": str(data.get("severity") or ""),
+        "title": source.get("title") or "",
+        "body": "\n".join([number, record.get("form_code") or "", *public, *attachments]),
+        "private": "\n".join(private),
+    }
+    if record.get("created_at"):
+        doc["created"] = record["created_at"]
+    if changed_at:
+        doc["updated"] = changed_at
+    if version:
+        doc["valid_from"] = changed_at
+        doc["valid_to"] = valid_to or FOREVER
+    return doc
+
+
+def certificate_document(certificate: dict) -> dict:
+    """A disposed record is found only as its certificate."""
+    number = certificate["number"]
+    return {
+        "key": number,
+        "number": number.lower(),
+        "version": certificate.get("versions") or 0,
+        "type": CERTIFICATE_TYPE,
+        "state": "disposed",
+        "department": "",
+        "created_by": "",
+        "severity": "",
+        "title": certificate.get("title") or "",
+        "body": "\n".join([number, certificate.get("reason") or ""]),
+        "private": "",
+        "created": certificate.get("created_at") or certificate["disposed_at"],
+        "updated": certificate["disposed_at"],
+    }

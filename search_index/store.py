@@ -1,0 +1,284 @@
+"""Where the indexes live on disk: generations, writers, long-lived searchers.
+
+The index directory holds generations ``gen-000001``, ``gen-000002``... each
+with a ``current`` and a ``history`` Whoosh index. ``LIVE`` names the one in
+use; a rebuild fills the next generation while searches keep using the live
+one, then switches ``LIVE`` in one rename. A generation that no longer opens
+is moved aside and replaced by an empty one, flagged for a rebuild.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
+from whoosh.index import LockError
+
+from search_index.schema import make_schema
+
+log = logging.getLogger(__name__)
+
+NAMES = ("current", "history")
+_GENERATION = re.compile(r"gen-(\d+)")
+
+
+class SearchIndexError(RuntimeError):
+    """The index cannot be opened or used."""
+
+
+class IndexBusy(SearchIndexError):
+    """Another writer holds the index; try again later."""
+
+
+class _ClosingStorage(FileStorage):
+    """A file storage that never leaves a file open when an index is damaged.
+
+    Whoosh leaves the file it was reading open when it fails on garbage; the
+    small table-of-contents files are therefore read into memory at once, and
+    every file opened while an index is being opened is closed on failure."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self._opened: list | None = []
+
+    def open_file(self, name, **kwargs):
+        if name.endswith(".toc"):
+            with open(self._fpath(name), "rb") as raw:
+                stream = StructFile(io.BytesIO(raw.read()), name=name, **kwargs)
+        else:
+            stream = super().open_file(name, **kwargs)
+        if self._opened is not None:
+            self._opened.append(stream)
+        return stream
+
+    def close_opened(self) -> None:
+        for stream in self._opened or ():
+            stream.close()
+        self._opened = None
+
+    def stop_tracking(self) -> None:
+        self._opened = None
+
+
+def open_or_create(path: Path) -> index.Index:
+    path.mkdir(parents=True, exist_ok=True)
+    storage = _ClosingStorage(str(path))
+    try:
+        opened = storage.open_index() if storage.index_exists() else storage.create_index(
+            make_schema())
+        # Reading the table of contents is not enough: open every segment.
+        with opened.searcher() as searcher:
+            searcher.doc_count()
+    except Exception as error:
+        storage.close_opened()
+        raise SearchIndexError(f"cannot open the index at {path}: {error}") from error
+    storage.stop_tracking()
+    return opened
+
+
+class Generation:
+    """One pair of indexes (current and history) in one directory."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.name = path.name
+        self.indexes = {name: open_or_create(path / name) for name in NAMES}
+        self._searchers: dict = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def writers(self, timeout: float = 10.0, **options):
+        """Writers on both indexes, committed together only when nothing failed."""
+        opened = {}
+        try:
+            for name in NAMES:
+                opened[name] = self.indexes[name].writer(timeout=timeout, **options)
+        except LockError as error:
+            for writer in opened.values():
+                writer.cancel()
+            raise IndexBusy(str(error)) from error
+        try:
+            yield opened
+        except BaseException:
+            for writer in opened.values():
+                writer.cancel()
+            raise
+        # History first: a crash between the two commits is replayed from the
+        # outbox, and the current index never runs ahead of its history.
+        for name in ("history", "current"):
+            opened[name].commit()
+
+    @contextmanager
+    def searcher(self, name: str):
+        """A long-lived searcher, refreshed when the index has changed.
+
+        Searches are serialised: Whoosh searchers are not thread-safe, and
+        with the GIL they would not run in parallel anyway."""
+        with self._lock:
+            cached = self._searchers.get(name)
+            if cached is not None and not cached.up_to_date():
+                # Not Searcher.refresh(): it reuses segment readers and misses
+                # deletions made in them since (measured: a replaced version
+                # stayed findable).
+                cached.close()
+                cached = None
+            if cached is None:
+                cached = self.indexes[name].searcher()
+                self._searchers[name] = cached
+            yield cached
+
+    def close(self) -> None:
+        with self._lock:
+            for cached in self._searchers.values():
+                cached.close()
+            self._searchers.clear()
+
+    def doc_counts(self) -> dict:
+        out = {}
+        for name in NAMES:
+            with self.searcher(name) as searcher:
+                out[name] = searcher.doc_count()
+        return out
+
+
+class IndexStore:
+    """The index directory: which generation is live, opening and replacing it."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self._live: Generation | None = None
+        self._lock = threading.Lock()
+        #: Set when the live generation had to be recreated empty.
+        self.needs_rebuild = False
+
+    # --- generations ---------------------------------------------------
+
+    def _pointer(self) -> Path:
+        return self.root / "LIVE"
+
+    def live_name(self) -> str | None:
+        try:
+            return self._pointer().read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _next_name(self) -> str:
+        # Damaged generations set aside keep their number: names are never reused.
+        numbers = [int(found.group(1)) for p in self.root.iterdir()
+                   if (found := _GENERATION.search(p.name))]
+        return f"gen-{max(numbers, default=0) + 1:06d}"
+
+    def _set_live(self, name: str) -> None:
+        temp = self.root / "LIVE.tmp"
+        temp.write_text(name)
+        os.replace(temp, self._pointer())
+
+    def live(self) -> Generation:
+        """The live generation; a damaged one is replaced by an empty one."""
+        with self._lock:
+            name = self.live_name()
+            if self._live is not None and self._live.name == name:
+                return self._live
+            self.root.mkdir(parents=True, exist_ok=True)
+            if name is None:
+                name = self._next_name()
+                self._set_live(name)
+                # A new directory with records already in the database needs them.
+                self.needs_rebuild = True
+            try:
+                generation = Generation(self.root / name)
+            except SearchIndexError as error:
+                log.error("search index damaged, rebuilding: %s", error)
+                self._quarantine(self.root / name)
+                name = self._next_name()
+                self._set_live(name)
+                generation = Generation(self.root / name)
+                self.needs_rebuild = True
+            if self._live is not None:
+                self._live.close()
+            self._live = generation
+            return generation
+
+    def verify(self) -> None:
+        """Open the live generation afresh; SearchIndexError if it is damaged."""
+        name = self.live_name()
+        if name is None:
+            return
+        for index_name in NAMES:
+            open_or_create(self.root / name / index_name).close()
+
+    def recover(self) -> None:
+        """Set a damaged live generation aside and start an empty one to rebuild."""
+        with self._lock:
+            name = self.live_name()
+            if self._live is not None:
+                self._live.close()
+                self._live = None
+            if name:
+                log.error("search index %s damaged; set aside, rebuilding", name)
+                self._quarantine(self.root / name)
+            fresh = self._next_name()
+            self._set_live(fresh)
+            self.needs_rebuild = True
+        self.live()
+
+    def _quarantine(self, path: Path) -> None:
+        if path.exists():
+            target = path.with_name(f"damaged-{path.name}-{int(time.time())}")
+            path.rename(target)
+
+    def building(self) -> tuple[Path, dict] | None:
+        """The generation a rebuild is filling, with its progress, if any."""
+        live = self.live_name()
+        for path in sorted(self.root.glob("gen-*"), reverse=True):
+            progress = path / "build.json"
+            if path.name != live and progress.exists():
+                return path, json.loads(progress.read_text())
+        return None
+
+    def start_building(self, state: dict) -> Path:
+        path = self.root / self._next_name()
+        path.mkdir(parents=True)
+        self.save_progress(path, state)
+        return path
+
+    @staticmethod
+    def save_progress(path: Path, state: dict) -> None:
+        temp = path / "build.json.tmp"
+        temp.write_text(json.dumps(state, default=str))
+        os.replace(temp, path / "build.json")
+
+    def switch_to(self, path: Path) -> None:
+        """Make a finished generation live and remove the older ones."""
+        (path / "build.json").unlink(missing_ok=True)
+        self._set_live(path.name)
+        self.needs_rebuild = False
+        self.live()
+        for old in self.root.glob("gen-*"):
+            if old.name != path.name and not (old / "build.json").exists():
+                shutil.rmtree(old, ignore_errors=True)
+
+    def health(self) -> dict:
+        try:
+            self.verify()
+            counts = self.live().doc_counts()
+        except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+            return {"ok": False, "error": type(error).__name__}
+        building = self.building()
+        out = {"ok": True, "documents": counts["current"], "versions": counts["history"]}
+        if building:
+            out["rebuilding"] = building[1].get("done", 0)
+        if self.needs_rebuild:
+            out["rebuild_pending"] = True
+        return out

@@ -1,0 +1,131 @@
+"""The indexer never loses an update and never leaves a broken index."""
+
+from __future__ import annotations
+
+import pytest
+
+from records.operations import create_record, revise_record
+from records.store import database
+from search_index import Indexer, IndexerThread, Search, search, snippet
+from tests.records.conftest import HANDOVER, actor
+
+
+@pytest.fixture
+def staff(ctx):
+    return actor("wang", "staff", department="CS")
+
+
+def log(who, events):
+    return create_record(who, "handover_log", {**HANDOVER, "events": events})
+
+
+def keys(store, who, text):
+    return [hit.key for hit in search(store, who, Search(text=text)).hits]
+
+
+def test_entries_are_marked_applied_only_after_the_index_committed(staff, store, indexer):
+    record = log(staff, "空调噪音")
+    assert database().search_outbox.count_documents({"applied_at": None}) == 1
+    assert keys(store, staff, "噪音") == []  # not yet indexed: the save did not wait
+    assert indexer.apply_pending() == 1
+    assert database().search_outbox.count_documents({"applied_at": None}) == 0
+    assert keys(store, staff, "噪音") == [record.number]
+
+
+def test_a_crash_before_marking_replays_harmlessly(staff, store, indexer):
+    record = log(staff, "空调噪音")
+    indexer.drain()
+    # As if the process died after the commit and before the mark.
+    database().search_outbox.update_many({}, {"$set": {"applied_at": None}})
+    assert indexer.drain() == 1
+    assert keys(store, staff, "噪音") == [record.number]
+    assert store.live().doc_counts() == {"current": 1, "history": 1}
+    assert indexer.check() == {"current": {"missing": [], "extra": [], "stale": []},
+                               "history": {"missing": [], "extra": []}, "pending": 0}
+
+
+def test_check_names_the_differences(staff, indexer):
+    first = log(staff, "空调噪音")
+    indexer.drain()
+    second = log(staff, "供暖漏水")
+    revise_record(staff, first.number, {"events": "改"}, base_version=1)
+    report = indexer.check()
+    assert report["current"]["missing"] == [second.number]
+    assert report["current"]["stale"] == [first.number]
+    assert report["history"]["missing"] == sorted([f"{first.number}@2", f"{second.number}@1"])
+    assert report["pending"] == 2
+    indexer.drain()
+    database().records.delete_one({"number": second.number})  # behind the operations' back
+    database().record_versions.delete_many({"number": second.number})
+    report = indexer.check()
+    assert report["current"]["extra"] == [second.number]
+    assert report["history"]["extra"] == [f"{second.number}@1"]
+
+
+def test_a_corrupt_index_is_detected_and_rebuilt(staff, store, indexer, client):
+    record = log(staff, "空调噪音")
+    indexer.step()  # the first round builds the new index directory from the database
+    assert not store.needs_rebuild and keys(store, staff, "噪音") == [record.number]
+    damaged = store.root / store.live_name() / "current"
+    for path in damaged.iterdir():
+        path.write_bytes(b"garbage")
+    assert client.get("/healthz").status_code == 503
+    log(staff, "供暖漏水")
+    # The background step notices, sets the damaged index aside and rebuilds.
+    indexer.step()
+    indexer.step()
+    assert store.live_name() != damaged.parent.name
+    assert any(p.name.startswith("damaged-") for p in store.root.iterdir())
+    assert keys(store, staff, "噪音") == [record.number]
+    assert len(keys(store, staff, "漏水")) == 1
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_rebuild_resumes_and_searches_go_on_meanwhile(staff, store, indexer):
+    numbers = [log(staff, f"第{i}条 漏水").number for i in range(5)]
+    indexer.drain()
+    calls = []
+
+    def stop_after_two_chunks(done, total):
+        calls.append((done, total))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        indexer.rebuild(progress=stop_after_two_chunks, chunk=2)
+    building, state = store.building()
+    assert state["done"] == 4
+    # The live index still answers while the new one is half built.
+    assert len(keys(store, staff, "漏水")) == 5
+    late = log(staff, "重建期间保存的漏水记录")
+    indexer.drain()
+    result = indexer.rebuild(chunk=2)
+    assert result["records"] == 6 and store.live_name() == building.name
+    assert sorted(keys(store, staff, "漏水")) == sorted([*numbers, late.number])
+    assert indexer.check()["current"] == {"missing": [], "extra": [], "stale": []}
+
+
+def test_the_background_thread_makes_a_save_searchable(staff, store, app):
+    thread = IndexerThread(Indexer(store), interval=0.05)
+    thread.start()
+    try:
+        record = log(staff, "空调噪音")
+        import time
+
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not keys(store, staff, "噪音"):
+            time.sleep(0.05)
+        assert keys(store, staff, "噪音") == [record.number]
+    finally:
+        thread.stop()
+    assert not thread.is_alive()
+
+
+def test_snippets_mark_the_words_and_escape_the_rest():
+    text = "客户<王先生>来电 & 投诉：空调外机噪音很大。" + "其他内容" * 50 + "最后又提到噪音"
+    shown = snippet(text, {"噪音", "空调"}, width=80)
+    assert "<mark>空调</mark>" in shown and "<mark>噪音</mark>" in shown
+    assert "&lt;王先生&gt;" in shown and "&amp;" in shown
+    assert shown.endswith("…")
+    assert snippet("", {"x"}) == ""
+    assert snippet("質量記錄", {"记录"}) == "質量<mark>記錄</mark>"

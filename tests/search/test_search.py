@@ -1,0 +1,190 @@
+"""Search over records as users meet it: found, scoped, current and past."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from records.operations import create_record, revert_record, revise_record
+from records.retention import dispose_record
+from records.store import database
+from search_index import CERTIFICATE_TYPE, QueryError, Search, search
+from tests.records.conftest import HANDOVER, PROCEDURE, actor
+from tests.records.test_audit_retention import _closed_record
+
+
+@pytest.fixture
+def staff_cs(ctx):
+    return actor("wang", "staff", department="CS")
+
+
+@pytest.fixture
+def staff_qa(ctx):
+    return actor("zhao", "staff", department="QA")
+
+
+@pytest.fixture
+def auditor(ctx):
+    return actor("audit", "auditor", department=None)
+
+
+def log(who, events, **extra):
+    return create_record(who, "handover_log", {**HANDOVER, "events": events, **extra})
+
+
+def test_a_phrase_a_customer_said_finds_the_record(staff_cs, find):
+    wanted = log(staff_cs, "客户反映空调外机噪音很大，夜间影响休息。")
+    log(staff_cs, "3号楼供暖管道漏水，已关阀。")
+    assert find(staff_cs, "空调 噪音") == [wanted.number]
+    assert find(staff_cs, '"空调外机噪音"') == [wanted.number]
+    assert find(staff_cs, '"噪音空调"') == []
+    assert find(staff_cs, "外机") == [wanted.number]
+
+
+def test_numbers_and_form_codes_are_found_exactly(staff_cs, find):
+    first = log(staff_cs, "第一条")
+    second = log(staff_cs, "第二条")
+    assert find(staff_cs, first.number) == [first.number]
+    assert find(staff_cs, first.number.lower()) == [first.number]
+    assert sorted(find(staff_cs, "QR-021")) == sorted([first.number, second.number])
+    assert find(staff_cs, f"number:{second.number}") == [second.number]
+
+
+def test_and_or_not_and_field_filters(staff_cs, controller_actor, find):
+    pipe = log(staff_cs, "供暖管道漏水")
+    noise = log(staff_cs, "空调噪音")
+    both = log(staff_cs, "供暖管道漏水，空调噪音")
+    procedure = create_record(controller_actor, "procedure_document", PROCEDURE)
+    assert sorted(find(staff_cs, "漏水 OR 噪音")) == sorted([pipe.number, noise.number,
+                                                           both.number])
+    assert find(staff_cs, "漏水 NOT 噪音") == [pipe.number]
+    assert find(staff_cs, "漏水 AND 噪音") == [both.number]
+    assert find(controller_actor, "记录", types=("procedure_document",)) == [procedure.number]
+    assert find(controller_actor, "type:procedure_document") == [procedure.number]
+    assert find(controller_actor, "漏水", states=("accepted",)) == []
+    assert len(find(controller_actor, "漏水", states=("open",))) == 2
+
+
+@pytest.fixture
+def controller_actor(ctx):
+    return actor("chen", "controller", department="QC")
+
+
+def test_edits_reverts_and_history_are_reflected(staff_cs, auditor, find, store):
+    record = log(staff_cs, "空调噪音")
+    before = database().records.find_one({"number": record.number})["updated_at"]
+    revise_record(staff_cs, record.number, {"events": "供暖漏水"}, base_version=1)
+    assert find(staff_cs, "噪音") == []
+    assert find(staff_cs, "漏水") == [record.number]
+    assert find(auditor, "噪音", history=True) == [f"{record.number}@1"]
+    assert find(auditor, "噪音", as_of=before + timedelta(milliseconds=1)) == [
+        f"{record.number}@1"]
+    assert find(auditor, "漏水", as_of=before + timedelta(milliseconds=1)) == []
+    revert_record(staff_cs, record.number, 1, base_version=2, reason="改错了")
+    assert find(staff_cs, "噪音") == [record.number]
+    assert find(staff_cs, "漏水") == []
+    assert sorted(find(auditor, "噪音", history=True)) == [f"{record.number}@1",
+                                                          f"{record.number}@3"]
+    # The second version was in force from its save until the revert.
+    second = database().record_versions.find_one({"number": record.number, "version": 2})
+    assert find(auditor, "漏水", as_of=second["changed_at"]) == [f"{record.number}@2"]
+
+
+def test_staff_can_not_search_history(staff_cs, find):
+    log(staff_cs, "空调噪音")
+    with pytest.raises(QueryError, match="past versions"):
+        find(staff_cs, "噪音", history=True)
+
+
+def test_a_disposed_record_is_found_only_as_its_certificate(staff_cs, find, auditor, ctx):
+    record = log(staff_cs, "客户投诉空调噪音", taken_over_by="李雷")
+    old = _closed_record(staff_cs, 4, record)
+    dispose_record(actor("director", "approver", department="MGMT"), old.number, "保存期满销毁")
+    assert find(staff_cs, "噪音") == []
+    assert find(auditor, "噪音", history=True) == []
+    assert find(auditor, old.number) == [old.number]
+    assert find(auditor, "销毁", types=(CERTIFICATE_TYPE,)) == [old.number]
+    assert find(staff_cs, old.number) == []  # certificates are for controllers and auditors
+
+
+def test_staff_never_see_another_departments_records_counts_or_words(
+        staff_cs, staff_qa, store, indexer):
+    mine = log(staff_cs, "客户投诉空调噪音")
+    log(staff_qa, "客户投诉空调噪音，质检部内部")
+    log(staff_qa, "客户投诉电梯故障")
+    indexer.drain()
+    found = search(store, staff_cs, Search(text="投诉"))
+    assert [hit.key for hit in found.hits] == [mine.number]
+    assert found.total == 1
+    assert dict(found.facets["department"]) == {"CS": 1}
+    assert dict(found.facets["type"]) == {"handover_log": 1}
+    assert search(store, staff_cs, Search(text="电梯")).total == 0
+    assert search(store, staff_cs, Search(text="质检部")).total == 0
+    everything = search(store, actor("audit", "auditor", department=None), Search(text="投诉"))
+    assert everything.total == 3
+    assert dict(everything.facets["department"]) == {"CS": 1, "QA": 2}
+
+
+def test_staff_who_moved_department_still_find_what_they_created(staff_cs, find):
+    record = log(staff_cs, "代录投诉")
+    moved = actor("wang", "staff", department="QA")
+    assert find(moved, "代录") == [record.number]
+    assert find(actor("li", "staff", department="QA"), "代录") == []
+
+
+def test_confidential_fields_are_searched_only_by_roles_that_see_them(
+        contact_type, staff_cs, controller_actor, find):
+    record = create_record(staff_cs, contact_type.name,
+                           {"title": "来电", "details": "咨询保修", "phone": "13912345678"})
+    assert find(controller_actor, "13912345678") == [record.number]
+    assert find(staff_cs, "13912345678") == []
+    assert find(staff_cs, "保修") == [record.number]
+
+
+def test_sorting_paging_and_totals(staff_cs, store, indexer):
+    numbers = [log(staff_cs, f"第{i}次 漏水").number for i in range(7)]
+    indexer.drain()
+    first = search(store, staff_cs, Search(text="漏水", sort="date", per_page=3))
+    assert first.total == 7 and first.pages == 3
+    assert [hit.key for hit in first.hits] == numbers[::-1][:3]
+    last = search(store, staff_cs, Search(text="漏水", sort="date", per_page=3, page=3))
+    assert [hit.key for hit in last.hits] == [numbers[0]]
+    assert search(store, staff_cs, Search(types=("handover_log",))).total == 7
+
+
+def test_date_range_filters_on_creation(staff_cs, find):
+    record = log(staff_cs, "漏水")
+    day = record.created_at.date()
+    assert find(staff_cs, "漏水", date_from=day, date_to=day) == [record.number]
+    assert find(staff_cs, "漏水", date_to=day - timedelta(days=1)) == []
+    with pytest.raises(QueryError, match="after the end"):
+        find(staff_cs, "漏水", date_from=day, date_to=day - timedelta(days=1))
+
+
+@pytest.mark.parametrize("hostile", [
+    '"unbalanced', "((((", ")))", "漏水 AND", "OR OR OR", "*:*", "*", "漏*水*", "?",
+    "nosuchfield:漏水", "created_by:wang", "private:139", "key:x", "[a TO z]", "漏水^99999",
+    "NOT", "\x00", "🙂", "'", "a" * 400,
+])
+def test_hostile_queries_give_a_sensible_result_or_a_clear_message(staff_cs, find, hostile):
+    log(staff_cs, "漏水")
+    try:
+        found = find(staff_cs, hostile)
+    except QueryError as error:
+        assert error.message
+    else:
+        assert isinstance(found, list)
+
+
+def test_huge_queries_are_refused_clearly(staff_cs, find):
+    with pytest.raises(QueryError, match="too long"):
+        find(staff_cs, "漏水 " * 300)
+    with pytest.raises(QueryError, match="too many words"):
+        find(staff_cs, " OR ".join(f"词{i}" for i in range(60)))
+
+
+def test_a_query_naming_another_department_still_finds_only_mine(staff_cs, staff_qa, find):
+    log(staff_qa, "漏水")
+    assert find(staff_cs, "department:QA") == []
+    assert find(staff_cs, "created_by:zhao") == []
