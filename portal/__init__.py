@@ -22,7 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     load_config(app, config)
 
-    from portal import admin, api, auth, db, errors, health, i18n, pages, security
+    from portal import admin, api, auth, db, errors, health, i18n, pages, search, security
     from search_index import Indexer, IndexerThread, IndexStore
 
     i18n.init_app(app)
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(search.bp)
     admin.init_app(app)
     app.jinja_env.globals["ROLES"] = ROLES
 

@@ -283,6 +283,45 @@ def delete(number):
                     "approved_by": certificate.approved_by_name})
 
 
+@bp.route("/search")
+@roles_required()
+def search_records():
+    """The search page's search, as JSON: same parameters, same scoping."""
+    from portal import search as searching
+    from search_index import QueryError
+
+    try:
+        results = searching.run(searching.read_search())
+    except QueryError as refused:
+        response = jsonify(error="invalid_query", message=_(refused.message, **refused.params))
+        response.status_code = 400
+        return response
+    except Exception:  # noqa: BLE001 - the index is derived; answer 503, not 500
+        response = jsonify(error="unavailable", message=_(
+            "Search is unavailable at the moment. Please try again later."))
+        response.status_code = 503
+        return response
+    departments = searching.department_names()
+    return jsonify(
+        total=results.total,
+        page=results.search.page,
+        pages=results.pages,
+        per_page=results.search.per_page,
+        results=[{
+            "number": hit["number"], "version": hit["version"], "type": hit["type"],
+            "type_title": hit["type_title"], "state": hit["state"],
+            "state_label": hit["state_label"], "title": hit["title"],
+            "department": hit["department"], "updated_at": _iso(hit["updated_at"]),
+            "snippet_html": str(hit["snippet"]), "score": hit["score"],
+            "url": hit["url"],
+        } for hit in searching.present(results)],
+        facets={facet: [{"value": value, "count": count,
+                         "label": searching.facet_label(facet, value, departments)}
+                        for value, count in counts]
+                for facet, counts in results.facets.items()},
+    )
+
+
 @bp.route("/me")
 @roles_required()
 def me():

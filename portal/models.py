@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from mongoengine import (
     BooleanField,
     DateTimeField,
+    DictField,
     Document,
     IntField,
     ListField,
@@ -132,4 +133,23 @@ class LoginThrottle(Document):
     meta = {"collection": "login_throttles", "auto_create_index": False}
 
 
-DOCUMENTS = (Department, User, ApiToken, LoginThrottle)
+
+
+class SavedSearch(Document):
+    """A search a user named to run again (a Plone "collection")."""
+
+    owner = StringField(required=True, max_length=64)
+    name = StringField(required=True, max_length=120)
+    #: The query string of the search page, parameter -> list of values.
+    params = DictField()
+    created_at = DateTimeField(default=utcnow)
+
+    meta = {
+        "collection": "saved_searches",
+        "auto_create_index": False,
+        "ordering": ["name"],
+        "indexes": [{"fields": ("owner", "name"), "unique": True}],
+    }
+
+
+DOCUMENTS = (Department, User, ApiToken, LoginThrottle, SavedSearch)

@@ -34,6 +34,11 @@ def _op(summary: str, responses: dict, **extra) -> dict:
     return {"summary": summary, "responses": {**responses, "401": ERROR, "403": ERROR}, **extra}
 
 
+def _query(name: str, description: str, kind: str = "string", array: bool = False) -> dict:
+    schema = {"type": "array", "items": {"type": kind}} if array else {"type": kind}
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
 def openapi_document() -> dict:
     number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
     record_ok = {"200": {"description": "The record",
@@ -84,6 +89,23 @@ def openapi_document() -> dict:
                                                {"200": {"description": "ok"}},
                                                parameters=[number])},
         "/me": {"get": _op("The caller", {"200": {"description": "ok"}})},
+        "/search": {"get": _op(
+            "Full-text search over the records the caller may see (as the search page)",
+            {"200": {"description": "Results with facets and highlighted snippets"},
+             "400": ERROR, "503": ERROR},
+            parameters=[
+                _query("q", "Words, \"a phrase\", AND/OR/NOT, field:value"),
+                *(_query(name, f"Filter by {name} (repeatable)", array=True)
+                  for name in ("type", "state", "department", "severity")),
+                _query("from", "Created on or after (YYYY-MM-DD)"),
+                _query("to", "Created on or before (YYYY-MM-DD)"),
+                _query("sort", "relevance or date"),
+                _query("page", "Page number", kind="integer"),
+                _query("per_page", "Results per page (at most 100)", kind="integer"),
+                _query("history", "1: search past versions too (auditors, controllers, "
+                       "approvers)"),
+                _query("as_of", "Records as they read at this date or time"),
+            ])},
     }
     for record_type in registry:
         paths[f"/records/{record_type.name}"] = {"post": _op(

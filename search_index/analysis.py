@@ -59,7 +59,7 @@ def _term(word: str) -> str | None:
 
 def _code_of(term: str) -> str | None:
     """``qr-018-2026-0007`` -> its form code ``qr-018``."""
-    if NUMBER.match(term):
+    if "-" in term and NUMBER.match(term):
         parts = term.split("-")
         if len(parts) >= 4:
             return "-".join(parts[:-2])
@@ -100,6 +100,58 @@ def terms(text: str, *, index: bool = False) -> list[tuple[str, int, int, int]]:
                 if term is not None:
                     out.append((term, owner[start], start, end))
     return out
+
+
+def index_positions(text: str) -> dict[str, list[int]]:
+    """Each indexed term of ``text`` with its sorted positions: what
+    ``terms(text, index=True)`` gives, gathered for the index writer in one
+    pass (this is the hot path of indexing)."""
+    text = normalize(text)
+    positions: dict[str, list[int]] = {}
+    starts: dict[int, tuple[int, int]] = {}
+    term_of = _term
+    pos = 0
+    for word, start, end in rjieba.tokenize(text):
+        term = term_of(word)
+        if term is None:
+            continue
+        found = positions.get(term)
+        if found is None:
+            positions[term] = [pos]
+        else:
+            found.append(pos)
+        if end - start > 2:
+            starts[start] = (end, pos)
+            if "-" in term:
+                code = _code_of(term)
+                if code:
+                    positions.setdefault(code, []).append(pos)
+        pos += 1
+    if starts:
+        unsorted = set()
+        owner_end, owner_pos = -1, -1
+        for word, start, end in rjieba.tokenize(text, mode="search"):
+            if start in starts:
+                owner_end, owner_pos = starts[start]
+                if end == owner_end:
+                    continue  # the long word itself
+            elif start >= owner_end:
+                continue  # not inside a long word
+            if word.isascii():
+                continue
+            term = term_of(word)
+            if term is None:
+                continue
+            found = positions.get(term)
+            if found is None:
+                positions[term] = [owner_pos]
+            else:
+                if found[-1] >= owner_pos:
+                    unsorted.add(term)
+                found.append(owner_pos)
+        for term in unsorted:
+            positions[term] = sorted(set(positions[term]))
+    return positions
 
 
 class ChineseTokenizer(Tokenizer):

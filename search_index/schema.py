@@ -8,13 +8,12 @@ are stored: results are shown from the database, never from the index.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 
 from whoosh import fields
 
 from records.types import registry
-from search_index.analysis import ChineseTokenizer, terms
+from search_index.analysis import ChineseTokenizer, index_positions
 
 #: ``valid_to`` of a version still in force.
 FOREVER = datetime(9999, 12, 31)
@@ -34,13 +33,9 @@ class WordsField(fields.TEXT):
         self.multitoken_query = "and"
 
     def index(self, value, **kwargs):
-        positions: dict[str, list[int]] = defaultdict(list)
-        for term, pos, _start, _end in terms(value, index=True):
-            positions[term].append(pos)
         encode = self.format.encode
         boost = self.format.field_boost
-        for term, found in positions.items():
-            found = sorted(set(found))
+        for term, found in index_positions(value).items():
             yield term.encode("utf-8"), len(found), len(found) * boost, encode(found)
 
 

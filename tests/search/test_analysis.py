@@ -52,3 +52,16 @@ def test_offsets_point_into_the_original_text():
     text = "客户王先生投诉空调噪音"
     for term, _pos, start, end in terms(text, index=True):
         assert normalize(text[start:end]).lower() == term
+
+
+def test_the_index_writer_gets_the_same_terms_as_the_analyzer():
+    from collections import defaultdict
+
+    from search_index.analysis import index_positions
+
+    for text in ["记录编号QR-018-2026-0007的客户投诉处理程序，质量管理程序文件",
+                 "中华人民共和国国务院 管理程序管理程序 售后服务", "Customer complaints 質量記錄"]:
+        expected = defaultdict(set)
+        for term, pos, *_ in terms(text, index=True):
+            expected[term].add(pos)
+        assert index_positions(text) == {t: sorted(p) for t, p in expected.items()}
