@@ -41,7 +41,6 @@ from search_index import (
     may_search_history,
     search,
     snippet,
-    split_text,
 )
 
 bp = Blueprint("search", __name__)
@@ -136,7 +135,23 @@ def facet_label(facet: str, value: str, departments: dict[str, str]) -> str:
         return departments.get(value, value)
     if facet == "severity":
         return gettext(SEVERITY_LABELS[value]) if value in SEVERITY_LABELS else value
+    if facet == "state":
+        types = request.args.getlist("type") or [t.name for t in registry]
+        for name in types:
+            record_type = registry.get(name)
+            if record_type and value in record_type.workflow.states:
+                return gettext(record_type.workflow.states[value])
+        return state_label(CERTIFICATE_TYPE, value) if value == "disposed" else value
     return value
+
+
+def snippet_text(type_name: str, data: dict) -> str:
+    """The words a snippet may show: written text, never confidential fields."""
+    record_type = registry.get(type_name)
+    if record_type is None:
+        return ""
+    return "\n".join(str(data[f.name]) for f in record_type.fields
+                     if f.kind in ("string", "text") and not f.confidential and data.get(f.name))
 
 
 def present(results: Results) -> list[dict]:
@@ -172,8 +187,7 @@ def present(results: Results) -> list[dict]:
         source = versions.get((hit.number, hit.version)) if history else record
         if source is None:
             continue
-        public, _private = split_text(record.type, source.data or {})
-        text = "\n".join(public)
+        text = snippet_text(record.type, source.data or {})
         url_args = {"id": str(record.pk)}
         if history:
             url_args["version"] = hit.version

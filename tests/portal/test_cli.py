@@ -100,3 +100,24 @@ def test_records_delete_from_the_cli_is_refused_before_retention_ends(app, porta
     assert refused.exit_code == 1
     assert record.number in refused.output
     assert Record.objects(number=record.number).count() == 1
+
+
+def test_reindex_and_check_from_the_shell(app, portal_cli):
+    from records.operations import create_record
+    from records.store import database
+    from tests.records.conftest import HANDOVER, actor
+
+    with app.app_context():
+        number = create_record(actor("wang", "staff"), "handover_log", HANDOVER).number
+    before = portal_cli("check")
+    assert before.exit_code == 1
+    assert f"current: 1 missing: {number}" in before.output
+    assert "1 saved changes are still waiting" in before.output
+    rebuilt = portal_cli("reindex")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "Indexed 1 records" in rebuilt.output
+    with app.app_context():
+        database().search_outbox.update_many({}, {"$set": {"applied_at": "done"}})
+    after = portal_cli("check")
+    assert after.exit_code == 0, after.output
+    assert "The search index matches the database." in after.output

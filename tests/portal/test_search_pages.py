@@ -38,6 +38,9 @@ def test_the_search_page_shows_my_records_with_highlights_and_facets(client, org
     facets = re.findall(r'data-facet="department" data-value="([^"]+)"', page)
     assert facets == ["CS"]
     assert "客服中心" in page and "质检部" not in page
+    state = re.search(r'data-facet="state" data-value="open">([^<]+)<', page)
+    assert state.group(1) == "进行中"  # the state's name, not its code
+    assert "night" not in page  # snippets show written text, not codes
 
 
 def test_the_header_of_every_page_has_the_search_box(client, org):

@@ -1,0 +1,94 @@
+"""Killing the portal during a burst of saves loses nothing from search."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from portal.embedded_db import free_port
+from tests.portal.test_serve import PORTAL, RunningPortal
+
+EVENTS = "客户反映空调外机噪音很大，夜间影响休息。"
+
+
+def _cli(data_dir, *args, input=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env["PORTAL_DATA_DIR"] = str(data_dir)
+    return subprocess.run([PORTAL, *args], env=env, input=input, capture_output=True,
+                          text=True, timeout=120)
+
+
+def _save(base, token, n):
+    body = json.dumps({"data": {"title": f"第{n}条", "shift_date": "2026-11-20",
+                                "shift": "night", "handed_over_by": "王芳",
+                                "events": f"{EVENTS} 编号{n}"}}).encode()
+    request = urllib.request.Request(
+        base + "/api/v1/records/handover_log", data=body, method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def test_kill_during_a_burst_of_saves_then_restart_and_check(tmp_path):
+    data_dir = tmp_path / "var"
+    port = free_port()
+    portal = RunningPortal(data_dir, port)
+    saved = []
+    try:
+        portal.wait_until_serving()
+        made = _cli(data_dir, "user", "create", "wang", "--full-name", "王芳",
+                    "--role", "staff", "--password", "-", input="burst pass 1234\n")
+        assert made.returncode == 0, made.stdout + made.stderr
+        issued = _cli(data_dir, "token", "create", "wang", "--name", "burst")
+        assert issued.returncode == 0, issued.stderr
+        token = issued.stdout.strip().splitlines()[-1].strip()
+        stop = threading.Event()
+
+        def burst():
+            n = 0
+            while not stop.is_set():
+                try:
+                    if _save(portal.base, token, n) == 201:
+                        saved.append(n)
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    return
+                n += 1
+
+        threads = [threading.Thread(target=burst) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while len(saved) < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        portal.process.send_signal(signal.SIGKILL)  # no clean shutdown at all
+        portal.process.wait(30)
+        portal._reader.join(5)
+        portal.process.stdout.close()
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        if portal.process.poll() is None:
+            portal.stop()
+    assert len(saved) >= 30
+    time.sleep(2)  # the database child notices its parent died and stops
+
+    again = RunningPortal(data_dir, port)
+    try:
+        again.wait_until_serving()
+        deadline = time.monotonic() + 60
+        while True:
+            checked = _cli(data_dir, "check")
+            if checked.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "matches the database" in checked.stdout
+    finally:
+        assert again.stop() == 0, again.output
