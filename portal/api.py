@@ -304,6 +304,7 @@ def search_records():
     departments = searching.department_names()
     return jsonify(
         total=results.total,
+        complete=results.complete,
         page=results.search.page,
         pages=results.pages,
         per_page=results.search.per_page,

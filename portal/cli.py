@@ -317,7 +317,9 @@ def records_delete(number, username, reason):
 @main.command()
 @click.option("--restart", is_flag=True,
               help="Throw away an interrupted rebuild instead of resuming it.")
-def reindex(restart):
+@click.option("--procs", type=click.IntRange(1, 16), default=min(4, os.cpu_count() or 1),
+              show_default=True, help="Processes analysing documents.")
+def reindex(restart, procs):
     """Rebuild the search index from the database.
 
     The portal keeps searching the old index until the new one is complete;
@@ -346,7 +348,8 @@ def reindex(restart):
             done_before = done
 
         try:
-            result = indexer.rebuild(progress=progress)
+            result = indexer.rebuild(progress=progress, procs=procs,
+                                     chunk=5000 if procs > 1 else 1000)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)

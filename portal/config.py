@@ -25,6 +25,9 @@ DEFAULTS = {
     # "background": a thread applies saved changes to the index within a
     # second; "manual": only `portal reindex` and explicit calls do (tests).
     "SEARCH_INDEXER": "background",
+    # Seconds a search may spend collecting hits; past it the results found so
+    # far are shown with their counts as "at least" (0 = no limit).
+    "SEARCH_TIME_LIMIT": 0.1,
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 8,

@@ -174,11 +174,13 @@ class Indexer:
     # --- rebuilding -------------------------------------------------------
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None,
-                chunk: int = 1000, limit_mb: int = 256) -> dict:
+                chunk: int = 1000, limit_mb: int = 256, procs: int = 1) -> dict:
         """Rebuild both indexes from the database into a new generation.
 
         Searches keep using the live generation until the new one is
-        complete. An interrupted rebuild resumes where it stopped."""
+        complete. An interrupted rebuild resumes where it stopped. With
+        ``procs`` > 1, Whoosh's multiprocessing writer analyses documents in
+        that many processes."""
         db = self.db
         found = self.store.building()
         if found:
@@ -198,12 +200,19 @@ class Indexer:
             versions: dict = {}
             for version in db.record_versions.find({"record_id": {"$in": ids}}):
                 versions.setdefault(version["record_id"], []).append(version)
-            with generation.writers(limitmb=limit_mb) as writers:
+            options = {"limitmb": limit_mb}
+            if procs > 1:
+                # One segment per process and chunk; merging them at every
+                # commit would cost more than the parallel analysis gains.
+                options.update(procs=procs, multisegment=True)
+            with generation.writers(**options) as writers:
+                # The new generation holds nothing after the last committed
+                # chunk (a resumed rebuild starts behind it): adding is enough.
                 for record in batch:
-                    writers["current"].update_document(**document(record))
+                    writers["current"].add_document(**document(record))
                     own = sorted(versions.get(record["_id"], ()), key=lambda v: v["version"])
                     for doc in history_documents(record, own):
-                        writers["history"].update_document(**doc)
+                        writers["history"].add_document(**doc)
             state["after"] = str(batch[-1]["_id"])
             state["done"] += len(batch)
             self.store.save_progress(path, state)

@@ -55,8 +55,10 @@ def make_schema() -> fields.Schema:
         severity=_keyword(),
         created=fields.DATETIME(sortable=True),
         updated=fields.DATETIME(sortable=True),
-        valid_from=fields.DATETIME(),
-        valid_to=fields.DATETIME(),
+        # Columns, not indexed terms: an as-of search checks them per match,
+        # which beats a range query whose terms cover nearly every version.
+        valid_from=fields.DATETIME(sortable=True),
+        valid_to=fields.DATETIME(sortable=True),
         title=WordsField(field_boost=2.0),
         body=WordsField(),
         private=WordsField(),

@@ -35,6 +35,8 @@ def app_config(database, tmp_path):
         "DATA_DIR": str(tmp_path / "data"),
         "SECRET_KEY": "test-secret-key",
         "SEARCH_INDEXER": "manual",
+        # Shared CI machines are slow; counts in tests must be complete.
+        "SEARCH_TIME_LIMIT": 10,
     }
 
 

@@ -99,7 +99,7 @@ def test_a_rebuild_resumes_and_searches_go_on_meanwhile(staff, store, indexer):
     assert len(keys(store, staff, "漏水")) == 5
     late = log(staff, "重建期间保存的漏水记录")
     indexer.drain()
-    result = indexer.rebuild(chunk=2)
+    result = indexer.rebuild(chunk=2, procs=2)  # resumed with two analysing processes
     assert result["records"] == 6 and store.live_name() == building.name
     assert sorted(keys(store, staff, "漏水")) == sorted([*numbers, late.number])
     assert indexer.check()["current"] == {"missing": [], "extra": [], "stale": []}
