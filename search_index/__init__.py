@@ -20,7 +20,7 @@ from search_index.query import (
     may_search_history,
     search,
 )
-from search_index.schema import CERTIFICATE_TYPE, split_text
+from search_index.schema import CERTIFICATE_TYPE
 from search_index.store import IndexBusy, IndexStore, SearchIndexError
 
 __all__ = [
@@ -39,5 +39,4 @@ __all__ = [
     "may_search_history",
     "search",
     "snippet",
-    "split_text",
 ]

@@ -188,3 +188,19 @@ def test_a_query_naming_another_department_still_finds_only_mine(staff_cs, staff
     log(staff_qa, "漏水")
     assert find(staff_cs, "department:QA") == []
     assert find(staff_cs, "created_by:zhao") == []
+
+
+def test_traditional_full_width_and_mixed_queries_find_simplified_records(staff_cs, find):
+    record = log(staff_cs, "客户反映空调噪音，型号KFR-35GW，complained twice。")
+    assert find(staff_cs, "空調 噪音") == [record.number]
+    assert find(staff_cs, "ＫＦＲ－３５ＧＷ") == [record.number]
+    assert find(staff_cs, "Complaining 噪音") == [record.number]  # stemmed, any case
+    assert find(staff_cs, "调噪") == []  # words, not character soup
+
+
+def test_attachment_names_are_searchable(staff_cs, find):
+    from records.attachments import attach_file
+
+    record = log(staff_cs, "漏水")
+    attach_file(staff_cs, record.number, "维修报告.pdf", b"%PDF-1.4\n%%EOF\n", base_version=1)
+    assert find(staff_cs, "维修报告") == [record.number]
