@@ -181,23 +181,35 @@ class Columns:
 
     def __init__(self):
         self._cache: dict[tuple[str, str], list] = {}
+        self._segments: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     def values(self, reader, field_name: str) -> list:
         segment = reader.segment()
         key = (segment.segment_id() if segment else str(id(reader)), field_name)
+        # Segment ids are random and unique across both indexes.
         cached = self._cache.get(key)
         if cached is None:
             if not reader.has_column(field_name):
                 cached = [None] * reader.doc_count_all()
+            elif field_name in FACETS:
+                shared: dict[str, str] = {}  # one string object per distinct value
+                cached = [shared.setdefault(value, value)
+                          for value in reader.column_reader(field_name, translate=True)]
             else:
-                cached = list(reader.column_reader(field_name,
-                                                   translate=field_name in FACETS))
+                cached = list(reader.column_reader(field_name, translate=False))
             with self._lock:
-                if len(self._cache) > 64 * len(self.FIELDS):
-                    self._cache.clear()  # segments merged away long ago
                 self._cache[key] = cached
         return cached
+
+    def keep_only(self, index_name: str, readers) -> None:
+        """Forget the segments of ``index_name`` a refreshed searcher no longer has."""
+        alive = {r.segment().segment_id() for r in readers if r.segment()}
+        with self._lock:
+            before = self._segments.get(index_name, set())
+            for key in [k for k in self._cache if k[0] in before - alive]:
+                del self._cache[key]
+            self._segments[index_name] = alive
 
 
 COLUMNS = Columns()
@@ -272,6 +284,8 @@ def search(store: IndexStore, actor: Actor, request: Search,
     by_date = request.sort == "date" or isinstance(parsed, wq.Every)
     with store.live().searcher(name) as searcher:
         query = wq.And([parsed, restrict]) if restrict is not None else parsed
+        COLUMNS.keep_only(f"{store.root}:{name}",
+                          [sub.reader() for sub, _offset in searcher.leaf_searchers()])
         matching, results.complete = _matching(searcher, query, request.as_of, deadline)
         results.total = sum(len(ids) for _reader, _offset, ids in matching)
         for facet in FACETS:

@@ -129,3 +129,21 @@ def test_snippets_mark_the_words_and_escape_the_rest():
     assert shown.endswith("…")
     assert snippet("", {"x"}) == ""
     assert snippet("質量記錄", {"记录"}) == "質量<mark>記錄</mark>"
+
+
+def test_cached_columns_follow_the_segments_of_the_index(staff, store, indexer):
+    from search_index.query import COLUMNS
+
+    for i in range(3):
+        log(staff, f"第{i}条漏水")
+        indexer.drain()  # a commit, a small segment
+        keys(store, staff, "漏水")
+    generation = store.live()
+    with generation.searcher("current") as searcher:
+        segments = {sub.reader().segment().segment_id()
+                    for sub, _offset in searcher.leaf_searchers()}
+    cached = {segment for segment, _field in COLUMNS._cache}
+    assert segments <= cached
+    generation.indexes["current"].optimize()  # merged into one new segment
+    assert len(keys(store, staff, "漏水")) == 3
+    assert not (segments & {segment for segment, _field in COLUMNS._cache})
