@@ -77,6 +77,10 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         config["SEARCH_INDEX_DIR"] = str(data_dir / "search-index")
     for key in ("PORT", "THREADS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES"):
         config[key] = int(config[key])
+    config["SEARCH_TIME_LIMIT"] = float(config["SEARCH_TIME_LIMIT"] or 0)
+    if config["SEARCH_INDEXER"] not in ("background", "manual"):
+        raise ValueError("PORTAL_SEARCH_INDEXER must be 'background' or 'manual', "
+                         f"not {config['SEARCH_INDEXER']!r}")
     if config["SECRET_KEY"] is not None:
         # from_prefixed_env parses JSON, so a numeric key arrives as an int.
         config["SECRET_KEY"] = str(config["SECRET_KEY"])

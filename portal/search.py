@@ -104,7 +104,7 @@ def read_search() -> Search:
 def run(request_: Search) -> Results:
     actor = actor_for(current_user._get_current_object())
     return search(current_app.extensions["search_index"], actor, request_,
-                  time_limit=float(current_app.config["SEARCH_TIME_LIMIT"] or 0) or None)
+                  time_limit=current_app.config["SEARCH_TIME_LIMIT"] or None)
 
 
 def type_title(name: str) -> str:

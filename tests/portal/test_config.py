@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from portal import create_app
 
 
@@ -52,3 +54,14 @@ def test_security_headers_and_cookie_settings(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_search_settings_come_from_the_environment_and_are_checked(app_config, monkeypatch):
+    monkeypatch.setenv("PORTAL_SEARCH_TIME_LIMIT", "0.25")
+    config = dict(app_config)
+    config.pop("SEARCH_TIME_LIMIT")
+    assert create_app(config).config["SEARCH_TIME_LIMIT"] == 0.25
+    monkeypatch.setenv("PORTAL_SEARCH_INDEXER", "sometimes")
+    config.pop("SEARCH_INDEXER")
+    with pytest.raises(ValueError, match="PORTAL_SEARCH_INDEXER"):
+        create_app(config)
