@@ -232,6 +232,9 @@ class Indexer:
                     writers["current"].update_document(**certificate_document(certificate))
             state["certificates"] = True
             self.store.save_progress(path, state)
+        # One segment per index: searches are fastest on it, and the live
+        # index's small commits then have nothing big to merge.
+        generation.optimize()
         generation.close()
         # Switch first, then replay what was saved since the rebuild started:
         # whatever a running portal applied to the old generation meanwhile

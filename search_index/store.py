@@ -33,6 +33,39 @@ NAMES = ("current", "history")
 _GENERATION = re.compile(r"gen-(\d+)")
 
 
+#: Incremental commits merge only segments this small, at most this many
+#: documents at a time: a save must stay searchable within a second or two,
+#: and Whoosh merges inside the commit, holding the write lock.
+SMALL_SEGMENT_DOCS = 1000
+MAX_MERGED_DOCS = 10_000
+
+
+def merge_small(writer, segments):
+    """A merge policy for frequent small commits: merge the smallest segments
+    (once there are four or more) up to MAX_MERGED_DOCS; never touch big ones.
+    Big segments are consolidated by ``portal reindex``, off the live index."""
+    from whoosh.reading import SegmentReader
+
+    small = sorted((s for s in segments if s.doc_count_all() <= SMALL_SEGMENT_DOCS),
+                   key=lambda s: s.doc_count_all())
+    if len(small) < 4:
+        return segments
+    chosen, total = [], 0
+    for segment in small:
+        if total + segment.doc_count_all() > MAX_MERGED_DOCS:
+            break
+        chosen.append(segment)
+        total += segment.doc_count_all()
+    if len(chosen) < 2:
+        return segments
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    chosen_ids = {segment.segment_id() for segment in chosen}
+    return [s for s in segments if s.segment_id() not in chosen_ids]
+
+
 class SearchIndexError(RuntimeError):
     """The index cannot be opened or used."""
 
@@ -117,7 +150,10 @@ class Generation:
         # History first: a crash between the two commits is replayed from the
         # outbox, and the current index never runs ahead of its history.
         for name in ("history", "current"):
-            opened[name].commit()
+            if options.get("procs", 1) > 1:
+                opened[name].commit()
+            else:
+                opened[name].commit(mergetype=merge_small)
 
     @contextmanager
     def searcher(self, name: str):
@@ -137,6 +173,11 @@ class Generation:
                 cached = self.indexes[name].searcher()
                 self._searchers[name] = cached
             yield cached
+
+    def optimize(self) -> None:
+        """Merge each index into one segment (slow; for a generation not yet live)."""
+        for name in NAMES:
+            self.indexes[name].optimize()
 
     def close(self) -> None:
         with self._lock:

@@ -147,3 +147,12 @@ def test_cached_columns_follow_the_segments_of_the_index(staff, store, indexer):
     generation.indexes["current"].optimize()  # merged into one new segment
     assert len(keys(store, staff, "漏水")) == 3
     assert not (segments & {segment for segment, _field in COLUMNS._cache})
+
+
+def test_frequent_small_commits_keep_the_segment_count_bounded(staff, store, indexer):
+    for i in range(9):
+        log(staff, f"第{i}条")
+        indexer.drain()
+    with store.live().searcher("current") as searcher:
+        assert len(list(searcher.leaf_searchers())) < 4
+        assert searcher.doc_count() == 9
