@@ -319,7 +319,9 @@ def records_delete(number, username, reason):
               help="Throw away an interrupted rebuild instead of resuming it.")
 @click.option("--procs", type=click.IntRange(1, 16), default=min(4, os.cpu_count() or 1),
               show_default=True, help="Processes analysing documents.")
-def reindex(restart, procs):
+@click.option("--optimize/--no-optimize", default=True, show_default=True,
+              help="Merge the new index into one segment before switching to it.")
+def reindex(restart, procs, optimize):
     """Rebuild the search index from the database.
 
     The portal keeps searching the old index until the new one is complete;
@@ -348,7 +350,7 @@ def reindex(restart, procs):
             done_before = done
 
         try:
-            result = indexer.rebuild(progress=progress, procs=procs,
+            result = indexer.rebuild(progress=progress, procs=procs, optimize=optimize,
                                      chunk=5000 if procs > 1 else 1000)
         finally:
             if bar is not None:

@@ -174,7 +174,8 @@ class Indexer:
     # --- rebuilding -------------------------------------------------------
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None,
-                chunk: int = 1000, limit_mb: int = 256, procs: int = 1) -> dict:
+                chunk: int = 1000, limit_mb: int = 256, procs: int = 1,
+                optimize: bool = True) -> dict:
         """Rebuild both indexes from the database into a new generation.
 
         Searches keep using the live generation until the new one is
@@ -232,9 +233,11 @@ class Indexer:
                     writers["current"].update_document(**certificate_document(certificate))
             state["certificates"] = True
             self.store.save_progress(path, state)
-        # One segment per index: searches are fastest on it, and the live
-        # index's small commits then have nothing big to merge.
-        generation.optimize()
+        if optimize:
+            # One segment per index: rare words and phrases are found several
+            # times faster, and small commits then have nothing big to merge
+            # (slow: measured 24 min for 100k records with 300k versions).
+            generation.optimize()
         generation.close()
         # Switch first, then replay what was saved since the rebuild started:
         # whatever a running portal applied to the old generation meanwhile

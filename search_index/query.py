@@ -231,7 +231,7 @@ def _matching(searcher, query, as_of: datetime | None, deadline: float | None):
             else:
                 for count, docnum in enumerate(matcher.all_ids()):
                     ids.append(docnum)
-                    if count % 4096 == 4095 and monotonic() > deadline:
+                    if count & 255 == 255 and monotonic() > deadline:
                         complete = False
                         break
         if moment is not None and ids:
