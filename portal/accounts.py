@@ -23,7 +23,7 @@ from pymongo import ReturnDocument
 
 from portal.models import ApiToken, Department, LoginThrottle, User, utcnow
 from records import audit
-from records.roles import ADMIN, ROLES
+from records.roles import ADMIN, POSITIONS, ROLES
 
 security_log = logging.getLogger("portal.security")
 
@@ -91,6 +91,15 @@ def _validate_roles(roles) -> list[str]:
     return roles
 
 
+def _validate_positions(positions) -> list[str]:
+    positions = list(dict.fromkeys(positions or ()))
+    unknown = [p for p in positions if p not in POSITIONS]
+    if unknown:
+        raise AccountError(_l("Unknown position: %(position)s", position=", ".join(unknown)),
+                           "positions")
+    return positions
+
+
 def _find_department(department) -> Department | None:
     if department is None or department == "" or isinstance(department, Department):
         return department or None
@@ -113,6 +122,7 @@ def create_user(
     locale: str | None = None,
     active: bool = True,
     min_password_length: int = 10,
+    positions=(),
 ) -> User:
     """Create a user with a hashed password."""
     username = normalize_username(username)
@@ -134,6 +144,7 @@ def create_user(
         email=(email or "").strip() or None,
         department=_find_department(department),
         roles=_validate_roles(roles),
+        positions=_validate_positions(positions),
         locale=locale or None,
         active=active,
         password_hash=hash_password(password),
@@ -157,14 +168,17 @@ def update_user(
     email: str | None = None,
     locale: str | None = None,
     active: bool = True,
+    positions=None,
 ) -> User:
-    """Change a user's profile, roles, department or active flag."""
+    """Change a user's profile, roles, positions, department or active flag."""
     full_name = (full_name or "").strip()
     if not full_name:
         raise AccountError(_l("Enter the person's full name."), "full_name")
     was_active = user.active
     user.full_name = full_name
     user.roles = _validate_roles(roles)
+    if positions is not None:
+        user.positions = _validate_positions(positions)
     user.department = _find_department(department)
     user.email = (email or "").strip() or None
     user.locale = locale or None

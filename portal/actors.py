@@ -24,6 +24,7 @@ def actor_for(user: User) -> Actor:
         full_name=user.full_name,
         roles=tuple(user.roles),
         department=department.code if department else None,
+        positions=tuple(user.positions or ()),
         verify_password=lambda password: accounts.verify_password(user, password),
     )
 
@@ -31,7 +32,9 @@ def actor_for(user: User) -> Actor:
 def message(error: RecordError) -> str:
     """The refusal in the user's language."""
     params = {
-        key: format_datetime(value, "short") if isinstance(value, datetime) else value
+        key: format_datetime(value, "short") if isinstance(value, datetime)
+        # Parameters named *_label are declared labels (N_), translated here.
+        else gettext(value) if key.endswith("_label") and isinstance(value, str) else value
         for key, value in error.params.items()
     }
     return gettext(error.message, **params) if params else gettext(error.message)

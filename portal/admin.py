@@ -47,7 +47,7 @@ from portal.record_views import RecordTypeView
 from portal.records_admin import AuditTrailView, DispositionView, FormSettingsView
 from records import audit
 from records.models import AuditEntry
-from records.roles import ADMIN, ROLES
+from records.roles import ADMIN, POSITIONS, ROLES
 from records.settings import effective
 from records.types import registry
 
@@ -100,6 +100,9 @@ class UserForm(AdminForm):
     )
     department = SelectField(_l("Department"), choices=[], validate_choice=True)
     roles = SelectMultipleField(_l("Roles"), choices=[], validate_choice=True)
+    positions = SelectMultipleField(_l("Positions"), choices=[], validate_choice=True,
+                                    description=_l("The director approves the plans of major "
+                                                   "complaints."))
     locale = SelectField(_l("Language"), choices=[], validate_choice=True)
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(
@@ -113,6 +116,8 @@ class UserForm(AdminForm):
         super().__init__(*args, **kwargs)
         self.department.choices = _department_choices()
         self.roles.choices = [SelectChoice(name, _(label)) for name, label in ROLES.items()]
+        self.positions.choices = [SelectChoice(name, _(label))
+                                  for name, label in POSITIONS.items()]
         self.locale.choices = _locale_choices()
 
 
@@ -125,6 +130,7 @@ class UserAdmin(PortalModelView):
         "email": _l("E-mail"),
         "department": _l("Department"),
         "roles": _l("Roles"),
+        "positions": _l("Positions"),
         "active": _l("Active"),
         "last_login_at": _l("Last login"),
         "created_at": _l("Created"),
@@ -132,7 +138,8 @@ class UserAdmin(PortalModelView):
         "password_changed_at": _l("Password changed"),
     }
     column_details_list = (
-        "username", "full_name", "email", "department", "roles", "locale", "active",
+        "username", "full_name", "email", "department", "roles", "positions", "locale",
+        "active",
         "created_at", "last_login_at", "password_changed_at",
     )
     column_formatters = {
@@ -163,6 +170,7 @@ class UserAdmin(PortalModelView):
                 form.full_name.data,
                 form.password.data or "",
                 roles=form.roles.data,
+                positions=form.positions.data,
                 department=form.department.data or None,
                 email=form.email.data,
                 locale=form.locale.data or None,
@@ -180,6 +188,7 @@ class UserAdmin(PortalModelView):
                 model,
                 full_name=form.full_name.data,
                 roles=form.roles.data,
+                positions=form.positions.data,
                 department=form.department.data or None,
                 email=form.email.data,
                 locale=form.locale.data or None,

@@ -16,7 +16,7 @@ from mongoengine import (
 )
 from mongoengine.errors import DoesNotExist
 
-from records.roles import ROLES
+from records.roles import POSITIONS, ROLES
 
 
 def utcnow() -> datetime:
@@ -47,6 +47,8 @@ class User(Document):
     email = StringField(max_length=254)
     department = ReferenceField(Department)
     roles = ListField(StringField(choices=tuple(ROLES)), default=list)
+    #: Positions some approvals need (the director approves major complaints).
+    positions = ListField(StringField(choices=tuple(POSITIONS)), default=list)
     active = BooleanField(default=True)
     password_hash = StringField(required=True)
     password_changed_at = DateTimeField(default=utcnow)

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.admin_base import AdminForm
+from portal.models import Department, User
 from records.types import Field, RecordType
 
 
@@ -47,24 +48,74 @@ def _field(spec: Field):
         ]
         return SelectField(label, choices=choices, validators=required,
                            description=description, validate_choice=True)
+    if spec.kind in ("department", "user"):
+        # Choices are read when the form is built (see ReferenceChoices).
+        return SelectField(label, choices=[], validators=required, description=description,
+                           validate_choice=True)
+    if spec.kind == "record":
+        return StringField(label, validators=[*required, Length(max=64)],
+                           description=description or _l("A record number."))
     raise ValueError(spec.kind)
 
 
-def record_form_class(record_type: RecordType) -> type[AdminForm]:
-    """A form with one input per declared field, plus the version it edits."""
-    attributes = {spec.name: _field(spec) for spec in record_type.fields}
+def department_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "—")] + [
+        SelectChoice(d.code, f"{d.code} {d.name}")
+        for d in Department.objects(active=True).only("code", "name")
+    ]
+
+
+def user_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "—")] + [
+        SelectChoice(u.username, f"{u.full_name} ({u.username})")
+        for u in User.objects(active=True).only("username", "full_name").limit(2000)
+    ]
+
+
+class ReferenceChoices:
+    """Fills department and user choices from the database for each form."""
+
+    reference_fields: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        loaded = {}
+        for name, kind in self.reference_fields:
+            if name in self:
+                if kind not in loaded:
+                    loaded[kind] = department_choices() if kind == "department" else (
+                        user_choices())
+                self[name].choices = loaded[kind]
+
+
+def record_form_class(record_type: RecordType, only: tuple[str, ...] | None = None,
+                      base=AdminForm, extra: dict | None = None) -> type[AdminForm]:
+    """A form with one input per declared field people type in (or ``only``
+    those), plus the version it edits and the reason for the change."""
+    specs = [f for f in record_type.input_fields if only is None or f.name in only]
+    attributes = {spec.name: _field(spec) for spec in specs}
+    attributes["reference_fields"] = tuple(
+        (spec.name, spec.kind) for spec in specs if spec.kind in ("department", "user"))
     attributes["base_version"] = HiddenField()
-    attributes["reason"] = StringField(
-        _l("Reason for the change"), validators=[Optional(), Length(max=500)],
-        description=_l("Recorded with the new version."),
-    )
-    return type(f"{record_type.name.title()}Form", (AdminForm,), attributes)
+    if extra is not None:
+        attributes.update(extra)
+    else:
+        attributes["reason"] = StringField(
+            _l("Reason for the change"), validators=[Optional(), Length(max=500)],
+            description=_l("Recorded with the new version."),
+        )
+    return type(f"{record_type.name.title()}Form", (ReferenceChoices, base), attributes)
 
 
 def form_values(record_type: RecordType, form) -> dict:
-    """The declared fields' values from a submitted form, for the operations."""
+    """The declared fields' values from a submitted form, for the operations.
+
+    Fields the form does not carry (computed ones, or confidential ones the
+    user may not see) are left out, so they keep their stored values."""
     values = {}
     for spec in record_type.fields:
+        if spec.name not in form:
+            continue
         value = form[spec.name].data
         if hasattr(value, "isoformat"):
             value = value.isoformat()

@@ -20,6 +20,8 @@ class Actor:
     full_name: str
     roles: tuple[str, ...] = ()
     department: str | None = None
+    #: Positions that some approvals need (director, technical manager...).
+    positions: tuple[str, ...] = ()
     #: Re-checks the actor's password, for electronic signatures.
     verify_password: Callable[[str], bool] | None = field(default=None, compare=False)
 
@@ -32,7 +34,7 @@ def visible_filter(actor: Actor) -> dict | None:
     if actor.has_role(*SEE_ALL):
         return {}
     if actor.has_role(STAFF):
-        mine = [{"created_by": actor.username}]
+        mine = [{"created_by": actor.username}, {"people": actor.username}]
         if actor.department:
             mine.append({"department": actor.department})
         return {"$or": mine}
@@ -43,7 +45,8 @@ def can_view(actor: Actor, record) -> bool:
     if actor.has_role(*SEE_ALL):
         return True
     if actor.has_role(STAFF):
-        return record.created_by == actor.username or (
+        return record.created_by == actor.username or actor.username in (
+            record.people or ()) or (
             bool(actor.department) and record.department == actor.department
         )
     return False
@@ -70,8 +73,11 @@ SEE_CONFIDENTIAL = (CONTROLLER, APPROVER, AUDITOR)
 
 def visible_data(actor: Actor, record_type: RecordType, data: dict,
                  created_by: str | None) -> dict:
-    """``data`` without the confidential fields ``actor`` has no business with."""
-    if actor.has_role(*SEE_CONFIDENTIAL) or (created_by and created_by == actor.username):
+    """``data`` without the confidential fields ``actor`` has no business with:
+    the first receiver and the handler need the customer's contact details,
+    the rest of the department does not."""
+    handler = data.get(record_type.handler_field) if record_type.handler_field else None
+    if actor.has_role(*SEE_CONFIDENTIAL) or actor.username in (created_by, handler):
         return dict(data)
     hidden = {f.name for f in record_type.fields if f.confidential}
     return {k: v for k, v in data.items() if k not in hidden}

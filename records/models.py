@@ -43,6 +43,16 @@ class Record(Document):
     # The edition of the form in force when the record was created.
     form_code = StringField()
     edition = StringField()
+    # Kept from the data by the operations (see operations.derived_fields):
+    # who handles it, who may see it besides the department, which records it
+    # refers to, what is due when (UTC) and whether the calendar covered it.
+    handler = StringField()
+    people = ListField(StringField())
+    refs = ListField(StringField())
+    flags = DictField()
+    due_at = DateTimeField()
+    due_kind = StringField()
+    due_uncovered = ListField(IntField())
 
     meta = {
         "collection": "records",
@@ -55,6 +65,11 @@ class Record(Document):
             ("type", "department", "-updated_at"),
             ("type", "created_by", "-updated_at"),
             ("retention_ends_on",),
+            ("people", "due_at"),
+            ("department", "due_at"),
+            ("due_at",),
+            ("refs",),
+            ("type", "data.received_at"),
         ],
     }
 

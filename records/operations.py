@@ -16,7 +16,9 @@ from pymongo import ReturnDocument
 
 from records import audit
 from records.access import Actor, can_create, can_edit, can_view
-from records.clock import add_years, utcnow
+from records.calendar import WorkingCalendar
+from records.clock import add_years, local_now, utcnow
+from records.deadlines import due_for
 from records.errors import InvalidData, Locked, NotFound, PermissionDenied, StaleVersion
 from records.i18n import N_
 from records.models import Record
@@ -26,12 +28,18 @@ from records.store import database, unit_of_work
 from records.types import (
     FieldValueError,
     RecordType,
+    Transition,
+    check_dates,
     check_required,
     clean_data,
     registry,
 )
 
 LOCK_MINUTES = 15
+
+#: Top-level fields kept from the data and the type's rules (see derived_fields).
+DERIVED = ("handler", "people", "refs", "flags", "department", "due_at", "due_kind",
+           "due_uncovered")
 
 
 # --- helpers ----------------------------------------------------------------
@@ -102,6 +110,93 @@ def _require(record_type: RecordType, data: dict, names=None) -> None:
         check_required(record_type, data, names)
     except FieldValueError as error:
         raise InvalidData(error.message, field=error.field) from None
+
+
+class Change:
+    """One change under way, as the type's rules see it (inside the transaction)."""
+
+    def __init__(self, db, session, *, actor: Actor, record_type: RecordType, old: dict | None,
+                 data: dict, state: str, transition: Transition | None = None, now=None,
+                 comment: str | None = None):
+        self.db = db
+        self.comment = comment
+        self.session = session
+        self.actor = actor
+        self.record_type = record_type
+        self.old = old
+        self.data = data
+        self.state = state
+        self.transition = transition
+        self.now = now or utcnow()
+        #: Top-level values the rules keep with the record (``flags``).
+        self.flags = dict((old or {}).get("flags") or {})
+        self._calendar = None
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        if self._calendar is None:
+            self._calendar = WorkingCalendar.load(self.db, self.session)
+        return self._calendar
+
+    @property
+    def old_data(self) -> dict:
+        return (self.old or {}).get("data") or {}
+
+
+def _check_references(change: Change) -> None:
+    """Departments, users and record numbers named in the data exist."""
+    db, session = change.db, change.session
+    for spec in change.record_type.fields:
+        value = change.data.get(spec.name)
+        if not value or value == change.old_data.get(spec.name):
+            continue
+        if spec.kind == "department":
+            if not db.departments.find_one({"code": value, "active": True}, session=session):
+                raise InvalidData(N_("There is no department %(code)s."), field=spec.name,
+                                  code=value)
+        elif spec.kind == "user":
+            if not db.users.find_one({"username": value, "active": True}, session=session):
+                raise InvalidData(N_("There is no user %(name)s."), field=spec.name, name=value)
+        elif spec.kind == "record":
+            query = {"number": value}
+            if spec.ref_types:
+                query["type"] = {"$in": list(spec.ref_types)}
+            if not db.records.find_one(query, {"_id": 1}, session=session):
+                raise InvalidData(N_("There is no record %(number)s."), field=spec.name,
+                                  number=value)
+
+
+def _prepare(change: Change) -> None:
+    """Every rule a change must pass, beyond each field's own: references,
+    dates, the type's rules. Raises InvalidData; nothing is written yet."""
+    _check_references(change)
+    try:
+        check_dates(change.record_type, change.data, local_now(change.now))
+    except FieldValueError as error:
+        raise InvalidData(error.message, field=error.field, **error.params) from None
+    if change.record_type.rules is not None:
+        change.record_type.rules.prepare(change)
+
+
+def derived_fields(change: Change, doc: dict) -> dict:
+    """What the record keeps at top level for lists and scoping: who handles
+    it, who may see it, what it refers to, what is due when."""
+    record_type = change.record_type
+    data = doc.get("data") or {}
+    handler = data.get(record_type.handler_field) if record_type.handler_field else None
+    people = sorted({p for p in (doc.get("created_by"), handler) if p})
+    refs = sorted({data[f.name] for f in record_type.fields
+                   if f.kind == "record" and data.get(f.name)})
+    derived = {"handler": handler, "people": people, "refs": refs, "flags": change.flags,
+               "due_at": None, "due_kind": None, "due_uncovered": []}
+    department_field = record_type.field("department")
+    if department_field is not None and department_field.kind == "department" and data.get(
+            "department"):
+        derived["department"] = data["department"]
+    due = due_for(record_type, doc, change.calendar) if record_type.deadlines else None
+    if due is not None:
+        derived.update(due.as_fields())
+    return derived
 
 
 def _title(record_type: RecordType, data: dict) -> str:
@@ -180,9 +275,20 @@ def create_record(
     reason: str | None = None,
 ) -> Record:
     """Create a record: number, version 1, audit and outbox in one transaction."""
+    return _as_record(unit_of_work(lambda db, session: create_in(
+        db, session, actor, type_name, data, department=department, reason=reason)))
+
+
+def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
+              department: str | None = None, reason: str | None = None) -> dict:
+    """:func:`create_record` inside the caller's transaction (composite steps)."""
     record_type = record_type_of(type_name)
     if not can_create(actor, record_type):
         raise PermissionDenied()
+    computed = [f.name for f in record_type.fields if f.computed and data.get(f.name)]
+    if computed:
+        raise InvalidData(N_("This value is computed and cannot be typed in."),
+                          field=computed[0])
     cleaned = _validated(record_type, data, partial=False)
     _require(record_type, cleaned)
     department = department or actor.department
@@ -190,61 +296,62 @@ def create_record(
         department != actor.department
     ):
         raise PermissionDenied(N_("Staff create records for their own department only."))
-
-    def work(db, session):
-        now = utcnow()
-        settings = effective(record_type, db, session)
-        year = now.year
-        counter = db.counters.find_one_and_update(
-            {"_id": f"{type_name}:{year}"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            session=session,
-        )
-        seq = counter["seq"]
-        number = settings.numbering_pattern.format(
-            code=record_type.short_code, form=record_type.form_code, year=year, seq=seq
-        )
-        doc = {
-            "_id": ObjectId(),
-            "type": type_name,
-            "number": number,
-            "year": year,
-            "seq": seq,
-            "version": 1,
-            "state": record_type.workflow.initial,
-            "title": _title(record_type, cleaned),
-            "data": cleaned,
-            "department": department,
-            "created_by": actor.username,
-            "created_at": now,
-            "updated_by": actor.username,
-            "updated_at": now,
-            "attachments": [],
-            "signatures": [],
-            "history": [],
-            "holds": [],
-            "retention_starts_at": None,
-            "retention_ends_on": None,
-            "lock": {},
-            "form_code": record_type.form_code,
-            "edition": settings.edition,
-        }
-        if record_type.retention.starts == "created":
-            doc["retention_starts_at"] = now
-            doc["retention_ends_on"] = add_years(now, settings.retention_years)
-        db.records.insert_one(doc, session=session)
-        changes = [c for c in changes_between({}, cleaned) if c["new"] is not None]
-        write_version(db, session, doc, operation="create", actor=actor, reason=reason,
-                       changes=changes)
-        audit.append(db, session, actor=actor.username, action="create",
-                     record_type=type_name, number=number, version=1,
-                     details={"changes": changes, "reason": reason}, at=now)
-        queue_for_index(db, session, doc)
-        return doc
-
-    return _as_record(unit_of_work(work))
+    now = utcnow()
+    change = Change(db, session, actor=actor, record_type=record_type, old=None, data=cleaned,
+                    state=record_type.workflow.initial, now=now)
+    _prepare(change)
+    cleaned = change.data
+    settings = effective(record_type, db, session)
+    year = now.year
+    counter = db.counters.find_one_and_update(
+        {"_id": f"{type_name}:{year}"},
+        {"$inc": {"seq": 1}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    seq = counter["seq"]
+    number = settings.numbering_pattern.format(
+        code=record_type.short_code, form=record_type.form_code, year=year, seq=seq
+    )
+    doc = {
+        "_id": ObjectId(),
+        "type": type_name,
+        "number": number,
+        "year": year,
+        "seq": seq,
+        "version": 1,
+        "state": record_type.workflow.initial,
+        "title": _title(record_type, cleaned),
+        "data": cleaned,
+        "department": department,
+        "created_by": actor.username,
+        "created_at": now,
+        "updated_by": actor.username,
+        "updated_at": now,
+        "attachments": [],
+        "signatures": [],
+        "history": [],
+        "holds": [],
+        "retention_starts_at": None,
+        "retention_ends_on": None,
+        "lock": {},
+        "form_code": record_type.form_code,
+        "edition": settings.edition,
+    }
+    doc.update(derived_fields(change, doc))
+    if record_type.retention.starts == "created":
+        doc["retention_starts_at"] = now
+        doc["retention_ends_on"] = add_years(now, settings.retention_years)
+    db.records.insert_one(doc, session=session)
+    changes = [c for c in changes_between({}, cleaned) if c["new"] is not None]
+    write_version(db, session, doc, operation="create", actor=actor, reason=reason,
+                   changes=changes)
+    audit.append(db, session, actor=actor.username, action="create",
+                 record_type=type_name, number=number, version=1,
+                 details={"changes": changes, "reason": reason}, at=now)
+    queue_for_index(db, session, doc)
+    return doc
 
 
 # --- revise -------------------------------------------------------------------
@@ -258,15 +365,22 @@ def revise_record(
     base_version: int,
     reason: str | None = None,
     operation: str = "change",
+    by_rule: bool = False,
 ) -> Record:
-    """Save changed fields over ``base_version``; refused if a newer one exists."""
+    """Save changed fields over ``base_version``; refused if a newer one exists.
+
+    ``by_rule``: a change the procedures make by themselves (see
+    :func:`rule_change`), not subject to the editing permissions."""
     doc = load_doc(number)
     record_type = record_type_of(doc["type"])
     record = _as_record(doc)
-    if not can_view(actor, record):
+    if not by_rule and not can_view(actor, record):
         raise NotFound(N_("There is no record %(number)s."), number=number)
-    if not can_edit(actor, record_type, record):
+    if not by_rule and not can_edit(actor, record_type, record):
         raise PermissionDenied(N_("This record cannot be changed in its present state."))
+    computed = {f.name for f in record_type.fields if f.computed}
+    changes = {k: v for k, v in changes.items()
+               if k not in computed or v == doc.get("data", {}).get(k)}
     cleaned = _validated(record_type, changes, partial=True)
     merged = {**{f.name: None for f in record_type.fields}, **doc.get("data", {}), **cleaned}
     _require(record_type, merged)
@@ -280,22 +394,27 @@ def revise_record(
         current = db.records.find_one({"_id": doc["_id"]}, session=session)
         if current["version"] != base_version:
             raise stale_version(db, session, doc["_id"], base_version)
-        check_lock(current, actor, now)
-        diff = changes_between(current.get("data", {}), merged)
-        if not diff:
+        if not by_rule:
+            check_lock(current, actor, now)
+        if not changes_between(current.get("data", {}), merged):
             return current
+        change = Change(db, session, actor=actor, record_type=record_type, old=current,
+                        data=dict(merged), state=current["state"], now=now)
+        _prepare(change)
+        diff = changes_between(current.get("data", {}), change.data)
         new = {
             **current,
-            "data": merged,
-            "title": _title(record_type, merged),
+            "data": change.data,
+            "title": _title(record_type, change.data),
             "version": base_version + 1,
             "updated_by": actor.username,
             "updated_at": now,
         }
+        new.update(derived_fields(change, new))
         result = db.records.update_one(
             {"_id": doc["_id"], "version": base_version},
             {"$set": {k: new[k] for k in ("data", "title", "version", "updated_by",
-                                          "updated_at")}},
+                                          "updated_at", *DERIVED) if k in new}},
             session=session,
         )
         if result.matched_count != 1:
@@ -325,6 +444,18 @@ def revert_record(
                          reason=reason, operation="revert")
 
 
+#: The actor of changes the procedures make by themselves (escalation).
+SYSTEM = Actor(username="system", full_name="System")
+
+
+def rule_change(number: str, changes: dict, *, operation: str, reason: str) -> Record:
+    """A change made by a rule of the procedures (a severity raised as time
+    passes): a new version by ``system``, audited like any other."""
+    doc = load_doc(number)
+    return revise_record(SYSTEM, number, changes, base_version=doc["version"], reason=reason,
+                         operation=operation, by_rule=True)
+
+
 # --- workflow -----------------------------------------------------------------
 
 
@@ -336,81 +467,108 @@ def transition_record(
     comment: str | None = None,
     password: str | None = None,
     base_version: int | None = None,
+    changes: dict | None = None,
 ) -> Record:
-    """Take a workflow transition; approval transitions need a signature."""
+    """Take a workflow transition, saving the fields the step asks for with it.
+
+    Approval transitions need a signature: the actor's password again."""
     doc = load_doc(number)
     record_type = record_type_of(doc["type"])
-    record = _as_record(doc)
-    if not can_view(actor, record):
+    transition = record_type.workflow.transition(name)
+    if transition is not None and transition.signature and can_view(
+            actor, _as_record(doc)) and actor.has_role(*transition.roles) and (
+            doc["state"] in transition.sources) and not _password_confirmed(actor, password):
+        audit.record_event(actor.username, "signature_refused", record_type=doc["type"],
+                           number=number, version=doc["version"], details={"transition": name})
+        raise PermissionDenied(N_("The password for the signature is wrong."))
+    return _as_record(unit_of_work(lambda db, session: transition_in(
+        db, session, actor, number, name, comment=comment, base_version=base_version,
+        changes=changes, signed=True)))
+
+
+def transition_in(db, session, actor: Actor, number: str, name: str, *,
+                  comment: str | None = None, base_version: int | None = None,
+                  changes: dict | None = None, signed: bool = False) -> dict:
+    """:func:`transition_record` inside the caller's transaction.
+
+    ``signed`` says the caller has confirmed the actor's password."""
+    current = load_doc(number, db, session)
+    record_type = record_type_of(current["type"])
+    if not can_view(actor, _as_record(current)):
         raise NotFound(N_("There is no record %(number)s."), number=number)
     transition = record_type.workflow.transition(name)
-    if transition is None or doc["state"] not in transition.sources:
+    if transition is None or current["state"] not in transition.sources:
         raise InvalidData(N_("This step is not possible in the record's present state."))
     if not actor.has_role(*transition.roles):
         raise PermissionDenied(N_("Your role may not take this step."))
     comment = (comment or "").strip()
     if transition.comment_required and not comment:
         raise InvalidData(N_("This step needs a comment."), field="comment")
-    _require(record_type, doc.get("data", {}), transition.required_fields)
-    if transition.signature and not _password_confirmed(actor, password):
-        audit.record_event(actor.username, "signature_refused", record_type=doc["type"],
-                           number=number, version=doc["version"], details={"transition": name})
+    if transition.signature and not signed:
         raise PermissionDenied(N_("The password for the signature is wrong."))
-
-    def work(db, session):
-        now = utcnow()
-        current = db.records.find_one({"_id": doc["_id"]}, session=session)
-        base = current["version"] if base_version is None else int(base_version)
-        if current["version"] != base or current["state"] not in transition.sources:
-            raise stale_version(db, session, doc["_id"], base)
-        settings = effective(record_type, db, session)
-        entry = {
-            "transition": name, "from": current["state"], "to": transition.target,
-            "by": actor.username, "by_name": actor.full_name, "at": now, "comment": comment,
-        }
-        update = {
-            "state": transition.target,
-            "version": base + 1,
-            "updated_by": actor.username,
-            "updated_at": now,
-        }
-        push = {"history": entry}
-        signature = None
-        if transition.signature:
-            signed = db.record_versions.find_one(
-                {"record_id": doc["_id"], "version": base}, session=session
-            )
-            signature = {
-                "signer": actor.username, "name": actor.full_name,
-                "meaning": transition.signature, "at": now, "transition": name,
-                "version": base, "version_hash": signed["hash"],
-            }
-            push["signatures"] = signature
-        if record_type.workflow.events.get(transition.target) == record_type.retention.starts:
-            update["retention_starts_at"] = now
-            update["retention_ends_on"] = add_years(now, settings.retention_years)
-        result = db.records.update_one(
-            {"_id": doc["_id"], "version": base},
-            {"$set": update, "$push": push},
-            session=session,
+    step_values = {k: v for k, v in (changes or {}).items() if k in transition.fields}
+    cleaned = _validated(record_type, step_values, partial=True)
+    merged = {**{f.name: None for f in record_type.fields}, **current.get("data", {}), **cleaned}
+    _require(record_type, merged, transition.required_fields)
+    now = utcnow()
+    base = current["version"] if base_version is None else int(base_version)
+    if current["version"] != base:
+        raise stale_version(db, session, current["_id"], base)
+    change = Change(db, session, actor=actor, record_type=record_type, old=current,
+                    data=dict(merged), state=transition.target, transition=transition, now=now,
+                    comment=comment)
+    _prepare(change)
+    settings = effective(record_type, db, session)
+    entry = {
+        "transition": name, "from": current["state"], "to": transition.target,
+        "by": actor.username, "by_name": actor.full_name, "at": now, "comment": comment,
+    }
+    diff = changes_between(current.get("data", {}), change.data)
+    update = {
+        "state": transition.target,
+        "version": base + 1,
+        "updated_by": actor.username,
+        "updated_at": now,
+        "data": change.data,
+        "title": _title(record_type, change.data),
+    }
+    push = {"history": entry}
+    signature = None
+    if transition.signature:
+        signed_version = db.record_versions.find_one(
+            {"record_id": current["_id"], "version": base}, session=session
         )
-        if result.matched_count != 1:
-            raise stale_version(db, session, doc["_id"], base)
-        new = {**current, **update}
-        write_version(db, session, new, operation="transition", actor=actor, reason=comment,
-                       changes=[{"field": "state", "old": current["state"],
-                                 "new": transition.target}])
-        audit.append(db, session, actor=actor.username, action="transition",
-                     record_type=new["type"], number=number, version=new["version"],
-                     details=entry, at=now)
-        if signature:
-            audit.append(db, session, actor=actor.username, action="signature",
-                         record_type=new["type"], number=number, version=base,
-                         details=signature, at=now)
-        queue_for_index(db, session, new)
-        return db.records.find_one({"_id": doc["_id"]}, session=session)
-
-    return _as_record(unit_of_work(work))
+        signature = {
+            "signer": actor.username, "name": actor.full_name,
+            "meaning": transition.signature, "at": now, "transition": name,
+            "version": base, "version_hash": signed_version["hash"],
+        }
+        push["signatures"] = signature
+    if record_type.workflow.events.get(transition.target) == record_type.retention.starts:
+        update["retention_starts_at"] = now
+        update["retention_ends_on"] = add_years(now, settings.retention_years)
+    new = {**current, **update, "history": [*current.get("history", []), entry]}
+    update.update(derived_fields(change, new))
+    new.update(update)
+    result = db.records.update_one(
+        {"_id": current["_id"], "version": base},
+        {"$set": update, "$push": push},
+        session=session,
+    )
+    if result.matched_count != 1:
+        raise stale_version(db, session, current["_id"], base)
+    write_version(db, session, new, operation="transition", actor=actor, reason=comment,
+                   changes=[{"field": "state", "old": current["state"],
+                             "new": transition.target}, *diff])
+    audit.append(db, session, actor=actor.username, action="transition",
+                 record_type=new["type"], number=number, version=new["version"],
+                 details={**entry, "changes": diff}, at=now)
+    if signature:
+        audit.append(db, session, actor=actor.username, action="signature",
+                     record_type=new["type"], number=number, version=base,
+                     details=signature, at=now)
+    queue_for_index(db, session, new)
+    return db.records.find_one({"_id": current["_id"]}, session=session)
 
 
 def _password_confirmed(actor: Actor, password: str | None) -> bool:

@@ -21,3 +21,17 @@ ROLES = {
 def is_known(role: str) -> bool:
     """Whether ``role`` is one of the portal's roles."""
     return role in ROLES
+
+
+DIRECTOR = "director"
+TECHNICAL_MANAGER = "technical_manager"
+QUALITY_MANAGER = "quality_manager"
+DEPARTMENT_MANAGER = "department_manager"
+
+#: Positions approvers hold; some approvals need a particular one.
+POSITIONS = {
+    DIRECTOR: N_("Director"),
+    TECHNICAL_MANAGER: N_("Technical manager"),
+    QUALITY_MANAGER: N_("Quality manager"),
+    DEPARTMENT_MANAGER: N_("Department manager"),
+}

@@ -8,6 +8,7 @@ Adding a type is adding one :class:`RecordType` to the registry.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -15,7 +16,10 @@ from records.i18n import N_
 from records.roles import ADMIN, APPROVER, AUDITOR, CONTROLLER, STAFF
 
 #: Field kinds and the Python values they hold.
-FIELD_KINDS = ("string", "text", "date", "datetime", "integer", "choice", "boolean")
+FIELD_KINDS = ("string", "text", "date", "datetime", "integer", "choice", "boolean",
+               # A department code, a user name, another record's number:
+               # checked against the database when saved.
+               "department", "user", "record")
 
 #: What a signature means, as printed next to it.
 SIGNATURE_MEANINGS = {
@@ -57,6 +61,16 @@ class Field:
     #: Customer contact details and the like: hidden from roles that do not
     #: need them, never shown in search snippets.
     confidential: bool = False
+    #: Integers: the smallest value allowed (counts are never negative).
+    min_value: int | None = None
+    #: Dates and times: not after today / now.
+    not_future: bool = False
+    #: Dates and times: not before the value of this other field.
+    not_before: str | None = None
+    #: Records: the types the number may belong to.
+    ref_types: tuple[str, ...] = ()
+    #: Set by the type's rules (a score, a suggestion), never typed in.
+    computed: bool = False
 
     def __post_init__(self):
         if self.kind not in FIELD_KINDS:
@@ -83,6 +97,8 @@ class Transition:
     #: reviewed) is printed with it.
     signature: str | None = None
     comment_required: bool = False
+    #: Fields the step asks for and saves with it (a reply's method and date).
+    fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,38 @@ class Workflow:
 
     def available(self, state: str) -> tuple[Transition, ...]:
         return tuple(t for t in self.transitions if state in t.sources)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When something is due while a record is in some states.
+
+    The clock starts at a field's date (``start``) or, with
+    ``start="entered"``, when the record entered its present state; it runs
+    ``working_days`` on the working calendar, or ``hours``, or
+    ``calendar_days``. ``when`` picks the rule from the data (urgent: 4 h).
+    """
+
+    kind: str
+    label: str
+    states: tuple[str, ...]
+    start: str = "entered"
+    working_days: int | None = None
+    hours: int | None = None
+    calendar_days: int | None = None
+    when: Callable[[dict], bool] | None = None
+
+
+class Rules:
+    """What a type checks and fills in beyond its fields' own rules.
+
+    ``prepare`` sees every change (create, revise, transition) inside its
+    transaction; it may fill computed fields of ``change.data`` and raises
+    :class:`records.errors.InvalidData` to refuse the change.
+    """
+
+    def prepare(self, change) -> None:  # pragma: no cover - the default does nothing
+        return None
 
 
 @dataclass(frozen=True)
@@ -155,6 +203,12 @@ class RecordType:
     #: Word layout: rows of field names, as the paper form lays them out.
     layout: tuple[tuple[str, ...], ...] = ()
     procedure: str = ""
+    deadlines: tuple[Deadline, ...] = ()
+    rules: Rules | None = None
+    #: The user field naming who handles the record: they see it too.
+    handler_field: str | None = None
+    #: Copies a printed form is made in (customer, branch, head office).
+    copies: tuple[str, ...] = ()
 
     def __post_init__(self):
         names = [f.name for f in self.fields]
@@ -175,6 +229,19 @@ class RecordType:
                 raise TypeDeclarationError(f"{self.name}.{transition.name}: fields {missing}")
             if transition.signature and transition.signature not in SIGNATURE_MEANINGS:
                 raise TypeDeclarationError(f"{self.name}.{transition.name}: signature meaning")
+            missing = [f for f in transition.fields if f not in names]
+            if missing:
+                raise TypeDeclarationError(f"{self.name}.{transition.name}: fields {missing}")
+        for spec in self.fields:
+            if spec.not_before and spec.not_before not in names:
+                raise TypeDeclarationError(f"{self.name}.{spec.name}: not_before field")
+        for deadline in self.deadlines:
+            if deadline.start != "entered" and deadline.start not in names:
+                raise TypeDeclarationError(f"{self.name}: deadline start {deadline.start}")
+            if [s for s in deadline.states if s not in states]:
+                raise TypeDeclarationError(f"{self.name}: deadline states")
+        if self.handler_field and self.handler_field not in names:
+            raise TypeDeclarationError(f"{self.name}: handler field")
 
     @property
     def short_code(self) -> str:
@@ -183,6 +250,11 @@ class RecordType:
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def input_fields(self) -> tuple[Field, ...]:
+        """The fields people type in (not the computed ones)."""
+        return tuple(f for f in self.fields if not f.computed)
 
     def title(self, locale: str = "zh_Hans") -> str:
         return self.titles.get(locale) or self.titles.get("zh_Hans") or self.name
@@ -214,10 +286,18 @@ def clean_value(spec: Field, value):
             if len(value) > limit:
                 raise FieldValueError(spec.name, N_("At most %(n)d characters."), n=limit)
             return value
+        if spec.kind in ("department", "user", "record"):
+            value = str(value).strip()
+            if len(value) > 64:
+                raise ValueError
+            return value
         if spec.kind == "integer":
             if isinstance(value, bool):
                 raise ValueError
-            return int(value)
+            value = int(value)
+            if spec.min_value is not None and value < spec.min_value:
+                raise FieldValueError(spec.name, N_("At least %(n)d."), n=spec.min_value)
+            return value
         if spec.kind == "boolean":
             if isinstance(value, bool):
                 return value
@@ -260,11 +340,40 @@ def clean_data(record_type: RecordType, data: dict, *, partial: bool = False) ->
     return cleaned
 
 
+def check_dates(record_type: RecordType, data: dict, now_local: datetime) -> None:
+    """Dates not in the future where the form says so, nor before another date."""
+    for spec in record_type.fields:
+        value = data.get(spec.name)
+        if spec.kind not in ("date", "datetime") or not value:
+            continue
+        moment = _as_moment(value)
+        if spec.not_future:
+            limit = now_local if spec.kind == "datetime" else datetime.combine(
+                now_local.date(), datetime.max.time())
+            if moment > limit:
+                raise FieldValueError(spec.name, N_("This date is in the future."))
+        other = record_type.field(spec.not_before) if spec.not_before else None
+        if other is not None and data.get(other.name):
+            earlier = _as_moment(data[other.name])
+            if spec.kind == "date" or other.kind == "date":
+                moment, earlier = moment.date(), earlier.date()
+            if moment < earlier:
+                raise FieldValueError(spec.name, N_("This date is before %(other_label)s."),
+                                      other_label=other.label)
+
+
+def _as_moment(value: str) -> datetime:
+    return datetime.fromisoformat(value) if "T" in value else datetime.combine(
+        date.fromisoformat(value), datetime.min.time())
+
+
 def check_required(record_type: RecordType, data: dict, names=None) -> None:
     """Every field in ``names`` (default: the required ones) has a value."""
     wanted = names if names is not None else [f.name for f in record_type.fields if f.required]
     for name in wanted:
-        if data.get(name) in (None, ""):
+        spec = record_type.field(name)
+        # A required tick box (signed by the customer) must be ticked.
+        if data.get(name) in (None, "") or (spec and spec.kind == "boolean" and not data[name]):
             raise FieldValueError(name, N_("This field is required."))
 
 

@@ -1,0 +1,192 @@
+"""Working days: the official Chinese calendar, kept in the database.
+
+Each year's arrangement of public holidays and make-up working days (调休)
+is published in November, so the calendar is data: seeded from the
+``chinesecalendar`` package and editable by administrators for years the
+package does not know yet. Only the days that differ from the plain rule
+(Monday to Friday work) are stored, with the year marked as covered.
+
+A year that is not covered falls back to Monday-Friday, and every deadline
+computed over it says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from records import audit
+from records.access import Actor
+from records.clock import from_local, utcnow
+from records.errors import InvalidData, PermissionDenied
+from records.i18n import N_
+from records.roles import ADMIN
+from records.store import database
+
+DAYS = "calendar_days"
+YEARS = "calendar_years"
+
+
+def _plain_working(day: date) -> bool:
+    return day.weekday() < 5
+
+
+def seed_from_package(db=None, years=None) -> list[int]:
+    """Store the years ``chinesecalendar`` knows (all by default).
+
+    Days an administrator changed are kept as they are. Answers the years
+    that were added."""
+    from chinese_calendar.constants import holidays, workdays
+
+    db = db if db is not None else database()
+    known = sorted({d.year for d in holidays} | {d.year for d in workdays})
+    wanted = [y for y in known if years is None or y in years]
+    added = []
+    for year in wanted:
+        if db[YEARS].find_one({"_id": year}):
+            continue
+        edited = {d["_id"] for d in db[DAYS].find({"year": year, "source": "admin"}, {"_id": 1})}
+        exceptions = []
+        for day, name in holidays.items():
+            if day.year == year and _plain_working(day):
+                exceptions.append((day, False, name))
+        for day, name in workdays.items():
+            if day.year == year and not _plain_working(day):
+                exceptions.append((day, True, name))
+        for day, working, name in exceptions:
+            if day.isoformat() in edited:
+                continue
+            db[DAYS].update_one(
+                {"_id": day.isoformat()},
+                {"$set": {"year": year, "working": working, "name": str(name or ""),
+                          "source": "chinesecalendar"}},
+                upsert=True,
+            )
+        db[YEARS].update_one({"_id": year},
+                             {"$set": {"source": "chinesecalendar", "at": utcnow()}},
+                             upsert=True)
+        added.append(year)
+    return added
+
+
+def set_day(actor: Actor, day: date, working: bool, name: str = "", *,
+            covers_year: bool = False, db=None) -> None:
+    """An administrator marks ``day`` as a working day or a day off (audited).
+
+    ``covers_year`` marks the day's year as entered in full, so deadlines in it
+    stop falling back to Monday-Friday."""
+    if not actor.has_role(ADMIN):
+        raise PermissionDenied()
+    if not isinstance(day, date):
+        raise InvalidData(N_("Not a valid value."), field="day")
+    db = db if db is not None else database()
+    key = day.isoformat()
+    if working == _plain_working(day):
+        db[DAYS].delete_one({"_id": key})
+    else:
+        db[DAYS].update_one(
+            {"_id": key},
+            {"$set": {"year": day.year, "working": working, "name": (name or "").strip()[:80],
+                      "source": "admin", "by": actor.username, "at": utcnow()}},
+            upsert=True,
+        )
+    if covers_year:
+        db[YEARS].update_one({"_id": day.year},
+                             {"$set": {"source": "admin", "at": utcnow(), "by": actor.username}},
+                             upsert=True)
+    audit.record_event(actor.username, "calendar_change",
+                       details={"day": key, "working": working, "name": name,
+                                "covers_year": covers_year})
+
+
+def mark_year_covered(actor: Actor, year: int, db=None) -> None:
+    """Say that ``year``'s holidays and make-up days are all entered."""
+    if not actor.has_role(ADMIN):
+        raise PermissionDenied()
+    db = db if db is not None else database()
+    db[YEARS].update_one({"_id": int(year)},
+                         {"$set": {"source": "admin", "at": utcnow(), "by": actor.username}},
+                         upsert=True)
+    audit.record_event(actor.username, "calendar_change", details={"year": int(year)})
+
+
+class WorkingCalendar:
+    """Working days as stored: a snapshot read once per use."""
+
+    def __init__(self, exceptions: dict[date, tuple[bool, str]], covered: set[int]):
+        self.exceptions = exceptions
+        self.covered = covered
+
+    @classmethod
+    def load(cls, db=None, session=None, years=None) -> WorkingCalendar:
+        db = db if db is not None else database()
+        query = {"year": {"$in": list(years)}} if years else {}
+        exceptions = {
+            date.fromisoformat(d["_id"]): (bool(d["working"]), d.get("name") or "")
+            for d in db[DAYS].find(query, session=session)
+        }
+        covered = {y["_id"] for y in db[YEARS].find({}, {"_id": 1}, session=session)}
+        return cls(exceptions, covered)
+
+    def is_working(self, day: date) -> bool:
+        if day in self.exceptions:
+            return self.exceptions[day][0]
+        return _plain_working(day)
+
+    def day_name(self, day: date) -> str:
+        return self.exceptions.get(day, (None, ""))[1]
+
+    def add_working_days(self, start: date, days: int) -> tuple[date, tuple[int, ...]]:
+        """The ``days``-th working day after ``start``, and the years crossed
+        that the calendar does not cover (counted Monday-Friday)."""
+        day = start
+        uncovered = set()
+        if start.year not in self.covered:
+            uncovered.add(start.year)
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            if day.year not in self.covered:
+                uncovered.add(day.year)
+            if self.is_working(day):
+                counted += 1
+        return day, tuple(sorted(uncovered))
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end``."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working(day):
+                count += 1
+        return count
+
+
+@dataclass(frozen=True)
+class Due:
+    """A deadline: when (UTC, naive), what for, and whether it was counted on
+    plain weekdays because the calendar does not cover a year."""
+
+    at: datetime
+    kind: str
+    uncovered_years: tuple[int, ...] = ()
+
+    def as_fields(self) -> dict:
+        return {"due_at": self.at, "due_kind": self.kind,
+                "due_uncovered": list(self.uncovered_years)}
+
+
+def end_of_local_day(day: date) -> datetime:
+    """The last second of ``day`` in the organisation's time zone, as UTC."""
+    return from_local(datetime.combine(day, time(23, 59, 59)))
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)

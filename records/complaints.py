@@ -1,0 +1,260 @@
+"""The complaint process (domain.md, "Complaint handling"): severity suggested
+from the facts and raised as time passes, approval by the right person, the
+customer's rejection reopening the complaint, and what closure needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from records.calendar import WorkingCalendar, add_months, end_of_local_day
+from records.clock import from_local, local_now, utcnow
+from records.errors import InvalidData, PermissionDenied
+from records.i18n import N_
+from records.roles import DIRECTOR, TECHNICAL_MANAGER
+from records.types import Rules
+from records.vocabularies import SEVERITIES, SEVERITY_RANK
+
+TYPE = "complaint_sheet"
+#: States in which a complaint is not yet resolved: time raises its severity.
+UNRESOLVED = ("received", "dispatched", "plan_submitted", "approved", "replied")
+#: Severities every closed complaint of which is revisited (major in person).
+REVISIT_ALL = ("important", "hot", "major")
+SIMILAR_DAYS = 30
+
+_LABELS = {choice.value: choice.label for choice in SEVERITIES}
+
+
+def higher(*severities: str | None) -> str:
+    """The highest of ``severities`` (general if none)."""
+    known = [s for s in severities if s in SEVERITY_RANK]
+    return max(known, key=SEVERITY_RANK.__getitem__) if known else "general"
+
+
+def fact_severity(data: dict, similar_customers: int = 0) -> str:
+    """The severity the facts of a complaint call for (domain.md 2, severity).
+
+    ``similar_customers`` counts other complainants with a complaint of the
+    same subject within the month before this one."""
+    complainants = data.get("complainants") or 1
+    if data.get("lawsuit") or data.get("media") or data.get("major_impact") or (
+            complainants >= 10):
+        return "major"
+    if data.get("exposure_risk") or data.get("original") or data.get("outside_help") or (
+            complainants >= 3):
+        return "hot"
+    if similar_customers + 1 >= 3:
+        return "important"
+    return "general"
+
+
+def time_thresholds(received_at: datetime, calendar: WorkingCalendar) -> list[tuple[datetime, str]]:
+    """When an unresolved complaint becomes important, hot, major (UTC).
+
+    ``received_at`` is local time: not resolved within 3 working days, one
+    week, one month after receipt."""
+    day, _uncovered = calendar.add_working_days(received_at.date(), 3)
+    return [
+        (end_of_local_day(day), "important"),
+        (from_local(received_at + timedelta(days=7)), "hot"),
+        (from_local(datetime.combine(add_months(received_at.date(), 1), received_at.time())),
+         "major"),
+    ]
+
+
+def time_severity(received_at: datetime, now: datetime, calendar: WorkingCalendar) -> tuple[
+        str, datetime | None]:
+    """The severity time alone gives an unresolved complaint at ``now`` (UTC),
+    and since when."""
+    level, since = "general", None
+    for moment, severity in time_thresholds(received_at, calendar):
+        if now > moment:
+            level, since = severity, moment
+    return level, since
+
+
+def similar_customers(db, session, data: dict, number: str | None) -> int:
+    """Other customers with a complaint of the same subject in the month before."""
+    if not data.get("subject") or not data.get("received_at"):
+        return 0
+    received = datetime.fromisoformat(data["received_at"])
+    query = {
+        "type": TYPE,
+        "data.subject": data["subject"],
+        "data.received_at": {"$gte": (received - timedelta(days=SIMILAR_DAYS)).isoformat(),
+                             "$lte": received.isoformat()},
+        "state": {"$ne": "void"},
+    }
+    if number:
+        query["number"] = {"$ne": number}
+    customers = {d.get("data", {}).get("customer") for d in db.records.find(
+        query, {"data.customer": 1}, session=session).limit(500)}
+    customers.discard(data.get("customer"))
+    customers.discard(None)
+    return len(customers)
+
+
+def suggested_severity(change) -> str:
+    data = change.data
+    number = (change.old or {}).get("number")
+    level = fact_severity(data, similar_customers(change.db, change.session, data, number))
+    if data.get("received_at") and change.state in UNRESOLVED:
+        by_time, _since = time_severity(datetime.fromisoformat(data["received_at"]),
+                                        change.now, change.calendar)
+        level = higher(level, by_time)
+    return level
+
+
+class ComplaintRules(Rules):
+    """The rules of the complaint sheet, checked on every change."""
+
+    def prepare(self, change) -> None:
+        data = change.data
+        if change.old is None and not data.get("first_receiver"):
+            data["first_receiver"] = change.actor.full_name
+        if data.get("complainants") is None:
+            data["complainants"] = 1
+        suggested = suggested_severity(change)
+        data["suggested_severity"] = suggested
+        self._check_severity(change, suggested)
+        transition = change.transition.name if change.transition else None
+        if transition in ("dispatch", "redispatch"):
+            _check_handler(change)
+        elif transition == "approve_plan":
+            _check_approver(change)
+        elif transition == "close":
+            _check_closure(change)
+        elif transition == "reject":
+            _reopen(change)
+
+    @staticmethod
+    def _check_severity(change, suggested: str) -> None:
+        """A person may raise the severity; lowering it below the facts or
+        below what it was needs a reason, kept with the record."""
+        data, flags = change.data, change.flags
+        old = change.old_data.get("severity")
+        new = data.get("severity")
+        accepted = flags.get("lowered_to") == new and SEVERITY_RANK.get(
+            flags.get("lowered_below"), 0) >= SEVERITY_RANK[suggested]
+        if not new or (change.old is not None and new == old):
+            # Not set by a person now: the facts and the time raise it.
+            if not new or (SEVERITY_RANK[new] < SEVERITY_RANK[suggested] and not accepted):
+                data["severity"] = higher(suggested, new)
+            return
+        lowered = bool(old) and SEVERITY_RANK[new] < SEVERITY_RANK[old]
+        if SEVERITY_RANK[new] >= SEVERITY_RANK[suggested] and not lowered:
+            return
+        if accepted and not lowered:
+            return
+        reason = (data.get("severity_reason") or "").strip()
+        if not reason or reason == (change.old_data.get("severity_reason") or "").strip():
+            raise InvalidData(
+                N_("The severity is lower than %(suggested_label)s: say why in the reason."),
+                field="severity_reason",
+                suggested_label=_LABELS[higher(suggested, old if lowered else None)],
+            )
+        flags.update(lowered_to=new, lowered_below=higher(suggested, old),
+                     lowered_at=change.now, lowered_by=change.actor.username)
+
+
+def _check_handler(change) -> None:
+    """The handler works in the department the complaint is dispatched to."""
+    data = change.data
+    department = change.db.departments.find_one({"code": data.get("department")},
+                                                session=change.session)
+    user = change.db.users.find_one({"username": data.get("handler")}, session=change.session)
+    if department is None or user is None or user.get("department") != department["_id"]:
+        raise InvalidData(N_("The handler does not work in the handling department."),
+                          field="handler")
+
+
+def _check_approver(change) -> None:
+    """Major complaints: the director approves; the others: the director or
+    the technical manager."""
+    positions = change.actor.positions
+    if change.data.get("severity") == "major":
+        if DIRECTOR not in positions:
+            raise PermissionDenied(N_("Only the director approves the plan of a major "
+                                      "complaint."))
+    elif DIRECTOR not in positions and TECHNICAL_MANAGER not in positions:
+        raise PermissionDenied(N_("The director or the technical manager approves "
+                                  "handling plans."))
+
+
+def revisits_of(db, number: str, session=None) -> list[dict]:
+    return list(db.records.find({"type": "revisit_record", "refs": number,
+                                 "state": {"$ne": "void"}}, {"data": 1, "number": 1},
+                                session=session))
+
+
+def _check_closure(change) -> None:
+    """Revisited where the quota is 100% (major in person); corrective action
+    verified effective where it was needed."""
+    number = change.old["number"]
+    severity = change.data.get("severity")
+    if severity in REVISIT_ALL:
+        revisits = revisits_of(change.db, number, change.session)
+        if not revisits:
+            raise InvalidData(N_("Every %(severity_label)s complaint is revisited before it "
+                                 "is closed."), severity_label=_LABELS[severity])
+        if severity == "major" and not any(
+                r["data"].get("method") == "visit" for r in revisits):
+            raise InvalidData(N_("Major complaints are revisited in person."))
+    if change.data.get("capa_required"):
+        verified = change.db.records.find_one(
+            {"type": "capa_report", "refs": number, "state": "verified"}, {"_id": 1},
+            session=change.session)
+        if verified is None:
+            raise InvalidData(N_("The corrective action is not yet verified effective."))
+
+
+def _reopen(change) -> None:
+    """The customer rejects the result: a new sheet, linked to this one."""
+    from records.operations import create_in
+
+    old = change.old
+    data = change.data
+    copied = {name: data.get(name) for name in (
+        "channel", "customer", "contact", "address", "customer_request", "complainants",
+        "subject", "responsibility", "department", "handler")}
+    text = change.comment or ""
+    copied.update(
+        title=(data.get("title") or "")[:120],
+        received_at=local_now(change.now).replace(second=0, microsecond=0).isoformat(),
+        description=f"{text}\n\n{data.get('description') or ''}".strip(),
+        original=old["number"],
+    )
+    new = create_in(change.db, change.session, change.actor, TYPE, copied,
+                    department=old.get("department"),
+                    reason=f"{old['number']}: {text}"[:500])
+    data["reopened_as"] = new["number"]
+
+
+def escalate(now: datetime | None = None) -> list[tuple[str, str]]:
+    """Raise the severity of unresolved complaints as time passes.
+
+    A severity lowered with a reason is raised again only by a threshold that
+    passes after the lowering. Answers (number, new severity) pairs."""
+    from records.operations import rule_change
+    from records.store import database
+
+    db = database()
+    now = now or utcnow()
+    calendar = WorkingCalendar.load(db)
+    raised = []
+    for doc in db.records.find({"type": TYPE, "state": {"$in": list(UNRESOLVED)}},
+                               {"number": 1, "data": 1, "flags": 1}):
+        data = doc.get("data") or {}
+        if not data.get("received_at"):
+            continue
+        level, since = time_severity(datetime.fromisoformat(data["received_at"]), now, calendar)
+        current = data.get("severity") or "general"
+        if SEVERITY_RANK[level] <= SEVERITY_RANK[current]:
+            continue
+        lowered_at = (doc.get("flags") or {}).get("lowered_at")
+        if lowered_at and since <= lowered_at:
+            continue
+        rule_change(doc["number"], {"severity": level}, operation="escalate",
+                    reason=N_("Unresolved past its time limit: severity raised."))
+        raised.append((doc["number"], level))
+    return raised

@@ -1,0 +1,68 @@
+"""Demand / inquiry sheet (需求咨询单): answered within 24 hours, 4 if urgent."""
+
+from records.i18n import N_
+from records.roles import CONTROLLER, STAFF
+from records.types import (
+    Choice,
+    Deadline,
+    Field,
+    RecordType,
+    RetentionRule,
+    Transition,
+    Workflow,
+    registry,
+)
+from records.vocabularies import CHANNELS
+
+INQUIRY_SHEET = registry.register(RecordType(
+    name="inquiry_sheet",
+    form_code="GAEPC/QR-023",
+    edition="A/0",
+    titles={"zh_Hans": "需求咨询单", "zh_Hant": "需求諮詢單", "en": "Demand / inquiry sheet"},
+    numbering_pattern="QR-023-{year}-{seq:04}",
+    fields=(
+        Field("title", "string", N_("Summary"), required=True, max_length=120),
+        Field("received_at", "datetime", N_("Received at"), required=True, not_future=True),
+        Field("channel", "choice", N_("Channel"), required=True, choices=CHANNELS),
+        Field("kind", "choice", N_("Kind of request"), choices=(
+            Choice("inquiry", N_("Inquiry")),
+            Choice("quick_project", N_("Quick project")),
+            Choice("potential_project", N_("Potential project")),
+        )),
+        Field("customer", "string", N_("Customer"), required=True, max_length=120),
+        Field("contact", "string", N_("Contact person and telephone"), max_length=120,
+              confidential=True),
+        Field("request", "text", N_("Request or question"), required=True),
+        Field("urgent", "boolean", N_("Urgent (answer within 4 hours)")),
+        Field("department", "department", N_("Answering department")),
+        Field("handler", "user", N_("Handler")),
+        Field("answer", "text", N_("Answer")),
+        Field("answered_at", "datetime", N_("Answered at"), not_future=True,
+              not_before="received_at"),
+    ),
+    workflow=Workflow(
+        initial="open",
+        states={"open": N_("Open"), "answered": N_("Answered"), "void": N_("Void")},
+        transitions=(
+            Transition("answer", N_("Answer"), ("open",), "answered", (STAFF, CONTROLLER),
+                       fields=("answer", "answered_at"),
+                       required_fields=("answer", "answered_at")),
+            Transition("void", N_("Void"), ("open",), "void", (CONTROLLER,),
+                       comment_required=True),
+        ),
+        editable=("open",),
+        events={"answered": "closed", "void": "closed"},
+    ),
+    retention=RetentionRule(years=3, starts="closed"),
+    create_roles=(STAFF, CONTROLLER),
+    edit_roles=(STAFF, CONTROLLER),
+    handler_field="handler",
+    deadlines=(
+        Deadline("answer", N_("Answer due"), ("open",), start="received_at", hours=4,
+                 when=lambda data: bool(data.get("urgent"))),
+        Deadline("answer", N_("Answer due"), ("open",), start="received_at", hours=24),
+    ),
+    layout=(("received_at", "channel", "kind"), ("customer", "contact"), ("request",),
+            ("urgent",), ("department", "handler"), ("answer",), ("answered_at",)),
+    procedure="QP-07",
+))

@@ -1,0 +1,71 @@
+"""Literal choices shared by several forms, each declared once."""
+
+from records.i18n import N_
+from records.types import Choice
+
+CHANNELS = (
+    Choice("hotline", N_("Hotline / phone")),
+    Choice("fax", N_("Fax")),
+    Choice("letter", N_("Letter")),
+    Choice("email", N_("E-mail")),
+    Choice("visit", N_("Visit in person")),
+    Choice("box", N_("Complaint box")),
+    Choice("online", N_("Online")),
+)
+
+SUBJECTS = (
+    Choice("technical", N_("Technical (test report, certificate)")),
+    Choice("attitude", N_("Service attitude")),
+    Choice("service_quality", N_("Service quality")),
+    Choice("fees", N_("Fees / price")),
+    Choice("product_quality", N_("Product quality")),
+    Choice("delivery", N_("Delivery")),
+    Choice("other", N_("Other")),
+)
+
+RESPONSIBILITY = (
+    Choice("1", N_("Class 1: our own management or service")),
+    Choice("2", N_("Class 2: legacy of the developer or product")),
+    Choice("3", N_("Class 3: external environment, outside our area")),
+)
+
+#: Lowest to highest; the order is what "raise" and "lower" mean.
+SEVERITIES = (
+    Choice("general", N_("General")),
+    Choice("important", N_("Important")),
+    Choice("hot", N_("Hot")),
+    Choice("major", N_("Major")),
+)
+SEVERITY_RANK = {choice.value: rank for rank, choice in enumerate(SEVERITIES)}
+
+REPLY_METHODS = (
+    Choice("letter", N_("Letter")),
+    Choice("fax", N_("Fax")),
+    Choice("mail", N_("Mail")),
+    Choice("phone", N_("Phone")),
+    Choice("email", N_("E-mail")),
+)
+
+REVISIT_METHODS = (
+    Choice("phone", N_("Phone")),
+    Choice("visit", N_("Visit in person")),
+)
+
+SATISFACTION = (
+    Choice("satisfied", N_("Satisfied")),
+    Choice("basically", N_("Basically satisfied")),
+    Choice("dissatisfied", N_("Dissatisfied")),
+)
+
+YES_NO = (Choice("yes", N_("Yes")), Choice("no", N_("No")))
+
+#: The seven levels of the satisfaction questionnaire, best first.
+LEVELS = (
+    Choice("very_satisfied", N_("Very satisfied")),
+    Choice("satisfied", N_("Satisfied")),
+    Choice("fairly_satisfied", N_("Fairly satisfied")),
+    Choice("neutral", N_("Neutral")),
+    Choice("somewhat_dissatisfied", N_("Somewhat dissatisfied")),
+    Choice("dissatisfied", N_("Dissatisfied")),
+    Choice("very_dissatisfied", N_("Very dissatisfied")),
+)

@@ -1,0 +1,232 @@
+"""The lists people work from: my tasks, the overdue list, the complaint
+register (一览表) and the revisit quotas. Views over the records, always
+filtered by what the actor may see; never typed by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from records.access import Actor, visible_filter
+from records.calendar import end_of_local_day
+from records.clock import utcnow
+from records.complaints import REVISIT_ALL
+from records.errors import InvalidData, PermissionDenied
+from records.i18n import N_
+from records.operations import create_record, load_doc, record_type_of
+from records.roles import CONTROLLER, STAFF
+from records.store import database
+from records.types import registry
+from records.vocabularies import SEVERITIES, SEVERITY_RANK
+
+LIST_LIMIT = 500
+
+
+def _scoped(actor: Actor, query: dict) -> dict | None:
+    visible = visible_filter(actor)
+    if visible is None:
+        return None
+    return {"$and": [visible, query]} if visible else query
+
+
+def actionable_states(actor: Actor) -> dict[str, list[str]]:
+    """Per type, the states in which ``actor`` has a step to take (void aside)."""
+    states = {}
+    for record_type in registry:
+        mine = sorted({s for t in record_type.workflow.transitions if t.name != "void"
+                       and actor.has_role(*t.roles) for s in t.sources})
+        if mine:
+            states[record_type.name] = mine
+    return states
+
+
+def my_tasks(actor: Actor, limit: int = 200) -> list[dict]:
+    """What waits for ``actor``: records in a state where they have a step to
+    take, soonest due first. Staff: their department's and their own."""
+    per_type = actionable_states(actor)
+    if not per_type:
+        return []
+    query = {"$or": [{"type": t, "state": {"$in": s}} for t, s in per_type.items()]}
+    if actor.has_role(STAFF) and not actor.has_role(CONTROLLER):
+        mine = [{"people": actor.username}]
+        if actor.department:
+            mine.append({"department": actor.department})
+        query = {"$and": [query, {"$or": mine}]}
+    scoped = _scoped(actor, query)
+    if scoped is None:
+        return []
+    projection = {"number": 1, "type": 1, "state": 1, "title": 1, "department": 1,
+                  "handler": 1, "due_at": 1, "due_kind": 1, "due_uncovered": 1,
+                  "data.severity": 1, "updated_at": 1}
+    db = database()
+    dated = list(db.records.find({"$and": [scoped, {"due_at": {"$ne": None}}]}, projection)
+                 .sort("due_at", 1).limit(limit))
+    undated = list(db.records.find({"$and": [scoped, {"due_at": None}]}, projection)
+                   .sort("updated_at", -1).limit(max(limit - len(dated), 0)))
+    return dated + undated
+
+
+@dataclass
+class OverdueItem:
+    record: dict
+    reminder: dict | None
+
+    @property
+    def due_at(self) -> datetime:
+        return self.record["due_at"]
+
+    @property
+    def promised(self) -> str | None:
+        """The new date the department gave in its answer to a reminder."""
+        if self.reminder and self.reminder["state"] == "answered":
+            return self.reminder["data"].get("new_date")
+        return None
+
+
+def overdue(actor: Actor, *, department: str | None = None, now: datetime | None = None,
+            limit: int = LIST_LIMIT) -> list[OverdueItem]:
+    """Records past their deadline, oldest first, with the latest reminder.
+
+    An item whose department answered a reminder stays listed until done;
+    it is overdue again once the promised date has passed."""
+    now = now or utcnow()
+    query = {"due_at": {"$lt": now}}
+    if department:
+        query["department"] = department
+    scoped = _scoped(actor, query)
+    if scoped is None:
+        return []
+    db = database()
+    records = list(db.records.find(scoped).sort("due_at", 1).limit(limit))
+    reminders = {}
+    for reminder in db.records.find(
+            {"type": "overdue_reminder", "refs": {"$in": [r["number"] for r in records]},
+             "state": {"$ne": "void"}}).sort("created_at", 1):
+        reminders[reminder["data"]["item"]] = reminder
+    return [OverdueItem(r, reminders.get(r["number"])) for r in records]
+
+
+def issue_reminder(actor: Actor, number: str, message: str = "") -> dict:
+    """The controller's one action from the overdue list: a reminder to the
+    record's department (refused if one is still waiting for an answer)."""
+    if not actor.has_role(CONTROLLER):
+        raise PermissionDenied()
+    doc = load_doc(number)
+    if not doc.get("due_at") or doc["due_at"] >= utcnow():
+        raise InvalidData(N_("%(number)s is not overdue."), number=number)
+    if not doc.get("department"):
+        raise InvalidData(N_("%(number)s has no department to remind."), number=number)
+    waiting = database().records.find_one({"type": "overdue_reminder", "refs": number,
+                                           "state": "issued"}, {"number": 1})
+    if waiting:
+        raise InvalidData(N_("Reminder %(reminder)s is still waiting for an answer."),
+                          reminder=waiting["number"])
+    record_type = record_type_of(doc["type"])
+    record = create_record(actor, "overdue_reminder", {
+        "item": number,
+        "department": doc["department"],
+        "due": doc["due_at"].isoformat(timespec="minutes") + "Z",
+        "message": message or f"{record_type.title()} {number}: {doc.get('title') or ''}",
+    }, department=doc["department"])
+    return record.to_mongo().to_dict()
+
+
+SORTS = {
+    "number": lambda d: d["number"],
+    "received": lambda d: d.get("data", {}).get("received_at") or "",
+    "severity": lambda d: SEVERITY_RANK.get(d.get("data", {}).get("severity"), -1),
+    "state": lambda d: d["state"],
+    "department": lambda d: d.get("department") or "",
+}
+
+
+def complaint_register(actor: Actor, start: date, end: date, *, state: str | None = None,
+                       severity: str | None = None, department: str | None = None,
+                       subject: str | None = None, sort: str = "received",
+                       descending: bool = False, limit: int = 5000) -> list[dict]:
+    """The complaints received from ``start`` to ``end`` (inclusive)."""
+    if end < start:
+        raise InvalidData(N_("The end of the period is before its start."), field="end")
+    query = {"type": "complaint_sheet",
+             "data.received_at": {"$gte": start.isoformat(),
+                                  "$lt": date.fromordinal(end.toordinal() + 1).isoformat()}}
+    for key, value in (("state", state), ("data.severity", severity),
+                       ("department", department), ("data.subject", subject)):
+        if value:
+            query[key] = value
+    scoped = _scoped(actor, query)
+    if scoped is None:
+        return []
+    rows = list(database().records.find(scoped).limit(limit))
+    rows.sort(key=SORTS.get(sort, SORTS["received"]), reverse=descending)
+    return rows
+
+
+@dataclass(frozen=True)
+class Quota:
+    severity: str
+    closed: int
+    revisited: int
+    in_person: int
+    target: float
+
+    @property
+    def rate(self) -> float | None:
+        return self.revisited / self.closed if self.closed else None
+
+    @property
+    def met(self) -> bool | None:
+        if not self.closed:
+            return None
+        if self.severity == "major" and self.in_person < self.closed:
+            return False
+        return self.rate >= self.target
+
+
+def revisit_quotas(actor: Actor, start: date, end: date,
+                   department: str | None = None) -> list[Quota]:
+    """Per severity: closed complaints received in the period, how many were
+    revisited (major: in person), against 100% (important and up) or 60%."""
+    rows = [r for r in complaint_register(actor, start, end, department=department)
+            if r["state"] == "closed"]
+    numbers = [r["number"] for r in rows]
+    revisits: dict[str, list[str]] = {}
+    for revisit in database().records.find(
+            {"type": "revisit_record", "refs": {"$in": numbers}, "state": {"$ne": "void"}},
+            {"data.complaint": 1, "data.method": 1}):
+        revisits.setdefault(revisit["data"]["complaint"], []).append(revisit["data"]["method"])
+    quotas = []
+    for choice in SEVERITIES:
+        mine = [r["number"] for r in rows if r["data"].get("severity") == choice.value]
+        quotas.append(Quota(
+            severity=choice.value,
+            closed=len(mine),
+            revisited=sum(1 for n in mine if n in revisits),
+            in_person=sum(1 for n in mine if "visit" in revisits.get(n, ())),
+            target=1.0 if choice.value in REVISIT_ALL else 0.6,
+        ))
+    return quotas
+
+
+def open_capa(actor: Actor, number: str, planned_date: date) -> dict:
+    """A corrective action report raised from a complaint or nonconformity."""
+    doc = load_doc(number)
+    data = doc.get("data") or {}
+    record = create_record(actor, "capa_report", {
+        "title": (doc.get("title") or number)[:120],
+        "source": number,
+        "problem": data.get("description") or data.get("problem") or doc.get("title") or number,
+        "actions": data.get("plan") or "",
+        "department": doc.get("department"),
+        "responsible": data.get("handler"),
+        "planned_date": planned_date.isoformat(),
+    }, department=doc.get("department"))
+    return record.to_mongo().to_dict()
+
+
+def is_past(due_at: datetime | None, now: datetime | None = None) -> bool:
+    return bool(due_at) and due_at < (now or utcnow())
+
+
+def promised_end(day: str) -> datetime:
+    return end_of_local_day(date.fromisoformat(day))
