@@ -7,6 +7,7 @@ import os
 from flask import Flask
 
 from portal.config import PROJECT_ROOT, load_config
+from records.clock import set_local_zone
 from records.roles import ROLES
 
 __all__ = ["create_app"]
@@ -22,9 +23,23 @@ def create_app(config: dict | None = None) -> Flask:
     )
     load_config(app, config)
 
-    from portal import admin, api, auth, db, errors, health, i18n, pages, search, security
+    from portal import (
+        admin,
+        api,
+        auth,
+        db,
+        deadlines,
+        errors,
+        health,
+        i18n,
+        pages,
+        search,
+        security,
+        work,
+    )
     from search_index import Indexer, IndexerThread, IndexStore
 
+    set_local_zone(app.config["BABEL_DEFAULT_TIMEZONE"])
     i18n.init_app(app)
     db.init_app(app)
     security.init_app(app)
@@ -44,7 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(work.bp)
     admin.init_app(app)
+    deadlines.init_app(app)
     app.jinja_env.globals["ROLES"] = ROLES
 
     @app.after_request

@@ -45,6 +45,7 @@ from portal.i18n import NATIVE_NAMES
 from portal.models import ApiToken, Department, User
 from portal.record_views import RecordTypeView
 from portal.records_admin import AuditTrailView, DispositionView, FormSettingsView
+from portal.settings_admin import CalendarView, ScoringView
 from records import audit
 from records.models import AuditEntry
 from records.roles import ADMIN, POSITIONS, ROLES
@@ -343,6 +344,8 @@ def init_app(app) -> Admin:
                                    category=_l("Administration"), endpoint="departments"))
     admin.add_view(ApiTokenAdmin(ApiToken, name=_l("API tokens"),
                                  category=_l("Administration"), endpoint="tokens"))
+    admin.add_view(CalendarView(name=_l("Working calendar"), category=_l("Administration"),
+                                endpoint="calendar"))
     admin.add_view(AccountView(name=_l("My account"), endpoint="account"))
     records_category = _l("Records")
     for record_type in registry:
@@ -355,8 +358,11 @@ def init_app(app) -> Admin:
                                   category=records_category, endpoint="audit"))
     admin.add_view(FormSettingsView(name=_l("Form settings"), category=records_category,
                                     endpoint="form_settings"))
+    admin.add_view(ScoringView(name=_l("Questionnaire scoring"), category=records_category,
+                               endpoint="scoring"))
     app.jinja_env.globals.update(
         settings_edition=lambda record_type: effective(record_type).edition,
+        settings_code=lambda record_type: effective(record_type).form_code,
         audit_action_label=lambda action: _(audit.ACTIONS.get(action, action)),
     )
     return admin

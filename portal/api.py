@@ -78,7 +78,7 @@ def type_json(record_type: RecordType) -> dict:
     settings = effective(record_type)
     return {
         "name": record_type.name,
-        "form_code": record_type.form_code,
+        "form_code": settings.form_code,
         "edition": settings.edition,
         "titles": record_type.titles,
         "title": record_type.title(_locale()),
@@ -88,7 +88,8 @@ def type_json(record_type: RecordType) -> dict:
         "fields": [
             {
                 "name": f.name, "type": f.kind, "label": _(f.label), "required": f.required,
-                "max_length": f.max_length,
+                "max_length": f.max_length, "computed": f.computed,
+                "confidential": f.confidential, "min_value": f.min_value,
                 "choices": [{"value": c.value, "label": _(c.label)} for c in f.choices],
             }
             for f in record_type.fields
@@ -99,7 +100,8 @@ def type_json(record_type: RecordType) -> dict:
             "transitions": [
                 {"name": t.name, "label": _(t.label), "from": list(t.sources), "to": t.target,
                  "roles": list(t.roles), "required_fields": list(t.required_fields),
-                 "signature": t.signature, "comment_required": t.comment_required}
+                 "signature": t.signature, "comment_required": t.comment_required,
+                 "fields": list(t.fields)}
                 for t in record_type.workflow.transitions
             ],
         },
@@ -127,6 +129,11 @@ def record_json(record: Record) -> dict:
         "state_label": _(record_type.workflow.states.get(record.state, record.state)),
         "title": record.title,
         "department": record.department,
+        "handler": record.handler,
+        "due_at": _iso(record.due_at),
+        "due_kind": record.due_kind,
+        "due_uncovered_years": list(record.due_uncovered or []),
+        "refs": list(record.refs or []),
         "data": visible_data(_actor(), record_type, record.data or {}, record.created_by),
         "created_by": record.created_by,
         "created_at": _iso(record.created_at),
@@ -253,9 +260,12 @@ def transition(number, name):
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise BadRequest()
+    data = body.get("data") or {}
+    if not isinstance(data, dict):
+        raise BadRequest()
     record = transition_record(_actor(), number, name, comment=body.get("comment"),
                                password=body.get("password"),
-                               base_version=_base_version(body))
+                               base_version=_base_version(body), changes=data)
     return _answer(record)
 
 

@@ -28,6 +28,9 @@ DEFAULTS = {
     # Seconds a search may spend collecting hits; past it the results found so
     # far are shown with their counts as "at least" (0 = no limit).
     "SEARCH_TIME_LIMIT": 0.1,
+    # Minutes between checks that raise the severity of unresolved complaints
+    # as time passes (0 = never; tests call the rule themselves).
+    "DEADLINE_CHECK_MINUTES": 10,
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 8,
@@ -78,6 +81,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     for key in ("PORT", "THREADS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES"):
         config[key] = int(config[key])
     config["SEARCH_TIME_LIMIT"] = float(config["SEARCH_TIME_LIMIT"] or 0)
+    config["DEADLINE_CHECK_MINUTES"] = float(config["DEADLINE_CHECK_MINUTES"] or 0)
     if config["SEARCH_INDEXER"] not in ("background", "manual"):
         raise ValueError("PORTAL_SEARCH_INDEXER must be 'background' or 'manual', "
                          f"not {config['SEARCH_INDEXER']!r}")

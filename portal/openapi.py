@@ -84,7 +84,10 @@ def openapi_document() -> dict:
             requestBody={"content": {"application/json": {"schema": {
                 "type": "object", "properties": {"comment": {"type": "string"},
                                                  "password": {"type": "string"},
-                                                 "version": {"type": "integer"}}}}}})},
+                                                 "version": {"type": "integer"},
+                                                 "data": {"type": "object",
+                                                          "description": "the step's fields"}}
+            }}}})},
         "/records/{number}/audit": {"get": _op("The record's audit trail",
                                                {"200": {"description": "ok"}},
                                                parameters=[number])},

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_login import current_user
 
+from portal.actors import actor_for
+from portal.record_display import due_text, state_label, type_title
 from portal.security import roles_required
+from records import worklists
 
 bp = Blueprint("pages", __name__)
+
+HOME_TASKS = 10
 
 
 @bp.route("/")
 @roles_required()
 def home():
-    return render_template("home.html")
+    actor = actor_for(current_user._get_current_object())
+    tasks = worklists.my_tasks(actor, limit=HOME_TASKS + 1)
+    return render_template("home.html", tasks=tasks[:HOME_TASKS],
+                           more_tasks=len(tasks) > HOME_TASKS, due_text=due_text,
+                           state_label=state_label, type_title=type_title)

@@ -21,9 +21,11 @@ from flask_login import current_user
 
 from portal.actors import actor_for, message
 from portal.admin_base import PortalModelView, datetime_column
+from portal.record_display import Names, due_text, field_text, state_label
+from portal.record_display import type_title as any_type_title
 from portal.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
 from records import history
-from records.access import SEE_ALL, can_create, can_edit, visible_filter
+from records.access import SEE_ALL, can_create, can_edit, visible_data, visible_filter
 from records.attachments import attach_file, read_attachment
 from records.errors import RecordError, StaleVersion
 from records.models import AuditEntry, Record
@@ -40,9 +42,26 @@ from records.operations import (
 )
 from records.retention import disposable_reason, dispose_record, place_hold, release_hold
 from records.roles import STAFF
-from records.types import SIGNATURE_MEANINGS, RecordType
+from records.types import SIGNATURE_MEANINGS, RecordType, registry
 
 READERS = (*SEE_ALL, STAFF)
+
+
+def _form_values_of(record_type: RecordType, data: dict, only=None) -> dict:
+    """Stored values as form inputs take them (dates as dates)."""
+    values = {}
+    for spec in record_type.input_fields:
+        if only is not None and spec.name not in only:
+            continue
+        if spec.name not in data:
+            continue
+        value = data.get(spec.name)
+        if value and spec.kind == "date":
+            value = date.fromisoformat(value)
+        elif value and spec.kind == "datetime":
+            value = datetime.fromisoformat(value)
+        values[spec.name] = value
+    return values
 
 
 def type_title(record_type: RecordType) -> LazyString:
@@ -67,7 +86,8 @@ class RecordTypeView(PortalModelView):
     list_template = "admin/record_list.html"
     edit_template = "admin/record_edit.html"
     details_template = "admin/record_details.html"
-    column_list = ("number", "title", "state", "department", "updated_at", "retention_ends_on")
+    column_list = ("number", "title", "state", "department", "due_at", "updated_at",
+                   "retention_ends_on")
     # Only indexed sorts: these columns lead the list indexes of Record.
     column_sortable_list = ("number", "updated_at")
     column_default_sort = ("updated_at", True)
@@ -75,11 +95,13 @@ class RecordTypeView(PortalModelView):
         "number": _l("Number"), "title": _l("Title"), "state": _l("State"),
         "department": _l("Department"), "updated_at": _l("Last changed"),
         "retention_ends_on": _l("Keep until"),
+        "due_at": _l("Due"),
     }
     column_formatters = {
         "state": _state_column,
         "updated_at": datetime_column,
         "retention_ends_on": _date_column,
+        "due_at": lambda view, context, model, name: due_text(model),
     }
     # Exact matches only: an index answers them, a regex scan never runs.
     column_filters = (
@@ -143,16 +165,18 @@ class RecordTypeView(PortalModelView):
 
     def edit_form(self, obj=None):
         values = {}
+        hidden = ()
         if obj is not None:
-            for spec in self.record_type.fields:
-                value = (obj.data or {}).get(spec.name)
-                if value and spec.kind == "date":
-                    value = date.fromisoformat(value)
-                elif value and spec.kind == "datetime":
-                    value = datetime.fromisoformat(value)
-                values[spec.name] = value
+            visible = visible_data(self.actor, self.record_type, obj.data or {},
+                                   obj.created_by)
+            values = _form_values_of(self.record_type, visible)
+            hidden = [f.name for f in self.record_type.fields if f.name not in visible]
             values["base_version"] = obj.version
         form = self._edit_form_class(get_form_data(), **values)
+        # Fields the user may not see are not in the form, so they keep their values.
+        for name in hidden:
+            if name in form:
+                delattr(form, name)
         return form
 
     def update_model(self, form, model):
@@ -240,8 +264,14 @@ class RecordTypeView(PortalModelView):
         except RecordError:
             changes = []
         transitions = available_transitions(actor, record)
-        forms = {t.name: TransitionForm(transition=t.name, base_version=record.version,
-                                        formdata=None) for t in transitions}
+        forms = {t.name: self._transition_form(t, record, formdata=None) for t in transitions}
+        names = Names()
+        data = shown.data if shown else record.data
+        visible = visible_data(actor, self.record_type, data or {}, record.created_by)
+        hidden = {f.name for f in self.record_type.fields if f.name in (data or {})
+                  and f.name not in visible}
+        linked = Record.objects(refs=record.number).only(
+            "id", "number", "type", "state", "title").order_by("number").limit(100)
         audit_entries = AuditEntry.objects(number=record.number).order_by("-seq").limit(200)
         return self.render(
             self.details_template,
@@ -265,7 +295,72 @@ class RecordTypeView(PortalModelView):
             max_upload_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
             can_hold=actor.has_role("controller", "approver"),
             can_dispose=actor.has_role("approver"),
+            shown_data=visible,
+            hidden_fields=hidden,
+            confidential_fields=self._confidential_hidden(record),
+            field_text=lambda name, value: field_text(self.record_type, name, value, names),
+            department_name=names.department,
+            linked=linked,
+            due=due_text(record),
+            follow_ups=self._follow_ups(record),
+            any_state_label=state_label,
+            any_type_title=any_type_title,
         )
+
+    def _confidential_hidden(self, record) -> set[str]:
+        """The confidential fields the user may not see on this record."""
+        confidential = {f.name for f in self.record_type.fields if f.confidential}
+        probe = {**(record.data or {}), **dict.fromkeys(confidential, "")}
+        return confidential - set(visible_data(self.actor, self.record_type, probe,
+                                               record.created_by))
+
+    def _follow_ups(self, record) -> list[tuple[str, str]]:
+        """Records people raise from this one: a revisit, a CAPA report."""
+        actor = self.actor
+        links = []
+        data = record.data or {}
+        if record.type == "complaint_sheet" and record.state in ("replied", "resolved",
+                                                                  "closed"):
+            revisit = registry.get("revisit_record")
+            if can_create(actor, revisit):
+                links.append((_("Record a revisit"), url_for(
+                    "records_revisit_record.create_view", complaint=record.number,
+                    customer=data.get("customer") or "")))
+        if record.type in ("complaint_sheet", "nonconformity_report", "quality_feedback") and (
+                record.state not in ("void",)):
+            capa = registry.get("capa_report")
+            if can_create(actor, capa):
+                links.append((_("Open a corrective action report"), url_for(
+                    "records_capa_report.create_view", source=record.number,
+                    title=(record.title or "")[:120],
+                    problem=data.get("description") or data.get("problem") or "",
+                    department=record.department or "")))
+        return links
+
+    def _transition_form(self, transition, record, formdata=None):
+        """The step's form: a comment, the password for a signature, and the
+        fields the step asks for, filled with their present values."""
+        form_class = record_form_class(self.record_type, only=transition.fields,
+                                       base=TransitionForm, extra={})
+        values = {"transition": transition.name, "base_version": record.version}
+        if formdata is None:
+            visible = visible_data(self.actor, self.record_type, record.data or {},
+                                   record.created_by)
+            values.update(_form_values_of(self.record_type, visible, transition.fields))
+        return form_class(formdata=formdata, **values) if formdata is not None else form_class(
+            formdata=None, **values)
+
+    def create_form(self, obj=None):
+        """A new record's form, prefilled from the query string where a page
+        links here (a revisit from its complaint)."""
+        form = super().create_form(obj)
+        if request.method == "GET":
+            for spec in self.record_type.input_fields:
+                value = request.args.get(spec.name)
+                if value and spec.name in form and spec.kind in (
+                        "string", "text", "record", "department", "user", "choice"):
+                    form[spec.name].data = value
+        return form
 
     def _record_or_404(self):
         record = self.get_one(request.values.get("id", ""))
@@ -285,11 +380,22 @@ class RecordTypeView(PortalModelView):
     @expose("/transition/", methods=("POST",))
     def transition_view(self):
         record = self._record_or_404()
-        form = TransitionForm()
-        name = form.transition.data
+        transition = self.record_type.workflow.transition(request.form.get("transition", ""))
+        if transition is None:
+            flash(_("This step is not possible in the record's present state."), "error")
+            return redirect(self._details_url(record))
+        form = self._transition_form(transition, record, formdata=request.form)
+        if not form.validate():
+            errors = [f"{field.label.text}: {error}" for field in form
+                      for error in field.errors]
+            flash("; ".join(errors) or _("Not a valid value."), "error")
+            return redirect(self._details_url(record))
+        values = {k: v for k, v in form_values(self.record_type, form).items()
+                  if k in transition.fields}
         return self._run(record, lambda: transition_record(
-            self.actor, record.number, name, comment=form.comment.data,
+            self.actor, record.number, transition.name, comment=form.comment.data,
             password=form.password.data, base_version=form.base_version.data or None,
+            changes=values,
         ), _("The step was taken."))
 
     @expose("/revert/", methods=("POST",))

@@ -96,6 +96,7 @@ class FormSettingsView(RoleGuard, BaseView):
                     actor_for(current_user._get_current_object()),
                     request.form.get("type", ""),
                     edition=request.form.get("edition", ""),
+                    form_code=request.form.get("form_code") or None,
                     numbering_pattern=request.form.get("numbering_pattern", ""),
                     retention_years=int(request.form.get("retention_years") or -1),
                     reason=request.form.get("reason", ""),

@@ -81,7 +81,9 @@ def set_day(actor: Actor, day: date, working: bool, name: str = "", *,
         raise InvalidData(N_("Not a valid value."), field="day")
     db = db if db is not None else database()
     key = day.isoformat()
-    if working == _plain_working(day):
+    # A day back to the plain rule needs no entry, unless its year is still to
+    # be seeded: then the entry keeps the administrator's word over the seed.
+    if working == _plain_working(day) and db[YEARS].find_one({"_id": day.year}):
         db[DAYS].delete_one({"_id": key})
     else:
         db[DAYS].update_one(

@@ -312,7 +312,7 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     )
     seq = counter["seq"]
     number = settings.numbering_pattern.format(
-        code=record_type.short_code, form=record_type.form_code, year=year, seq=seq
+        code=settings.short_code, form=settings.form_code, year=year, seq=seq
     )
     doc = {
         "_id": ObjectId(),
@@ -336,7 +336,7 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
         "retention_starts_at": None,
         "retention_ends_on": None,
         "lock": {},
-        "form_code": record_type.form_code,
+        "form_code": settings.form_code,
         "edition": settings.edition,
     }
     doc.update(derived_fields(change, doc))

@@ -3,6 +3,7 @@ edition, numbering pattern and retention. Each change is versioned and audited."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from records import audit
@@ -23,6 +24,13 @@ class Effective:
     numbering_pattern: str
     retention_years: int
     revision: int
+    #: The organisation's own code for the form (``GAEPC/QR-018``).
+    form_code: str = ""
+
+    @property
+    def short_code(self) -> str:
+        """``QR-018`` from ``GAEPC/QR-018``: the code used in record numbers."""
+        return self.form_code.rsplit("/", 1)[-1]
 
 
 def effective(record_type: RecordType, db=None, session=None) -> Effective:
@@ -36,6 +44,7 @@ def effective(record_type: RecordType, db=None, session=None) -> Effective:
             else record_type.retention.years
         ),
         revision=stored.get("revision", 0),
+        form_code=stored.get("form_code") or record_type.form_code,
     )
 
 
@@ -47,13 +56,19 @@ def update_type_settings(
     numbering_pattern: str,
     retention_years: int,
     reason: str,
+    form_code: str | None = None,
 ) -> Effective:
-    """Change a type's edition, numbering pattern or retention (controllers)."""
+    """Change a type's form code, edition, numbering pattern or retention
+    (controllers); records keep the code and edition they were made with."""
     record_type = registry.get(type_name)
     if record_type is None:
         raise NotFound(N_("There is no record type %(name)s."), name=type_name)
     if not actor.has_role(CONTROLLER):
         raise PermissionDenied()
+    form_code = (form_code or "").strip() or None
+    if form_code is not None and (len(form_code) > 40 or not re.fullmatch(r"[\w./-]+",
+                                                                          form_code)):
+        raise InvalidData(N_("Enter a form code such as GAEPC/QR-018."), field="form_code")
     edition = (edition or "").strip()
     if not edition or len(edition) > 16:
         raise InvalidData(N_("Enter an edition such as A/0."), field="edition")
@@ -71,8 +86,8 @@ def update_type_settings(
 
     def work(db, session):
         before = effective(record_type, db, session)
-        after = {"edition": edition, "numbering_pattern": numbering_pattern,
-                 "retention_years": retention_years}
+        after = {"form_code": form_code or before.form_code, "edition": edition,
+                 "numbering_pattern": numbering_pattern, "retention_years": retention_years}
         changes = [
             {"field": key, "old": getattr(before, key), "new": value}
             for key, value in after.items() if getattr(before, key) != value
@@ -94,6 +109,7 @@ def update_type_settings(
         )
         audit.append(db, session, actor=actor.username, action="type_settings",
                      record_type=type_name, details={"changes": changes, "reason": reason})
-        return Effective(edition, numbering_pattern, retention_years, revision)
+        return Effective(edition, numbering_pattern, retention_years, revision,
+                         after["form_code"])
 
     return unit_of_work(work)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+from records.clock import to_local
 from records.i18n import N_
 from records.roles import ADMIN, APPROVER, AUDITOR, CONTROLLER, STAFF
 
@@ -309,9 +310,12 @@ def clean_value(spec: Field, value):
                 return value.isoformat()
             return date.fromisoformat(str(value).strip()).isoformat()
         if spec.kind == "datetime":
-            if isinstance(value, datetime):
-                return value.replace(microsecond=0).isoformat()
-            return datetime.fromisoformat(str(value).strip()).replace(microsecond=0).isoformat()
+            if not isinstance(value, datetime):
+                value = datetime.fromisoformat(str(value).strip())
+            if value.tzinfo is not None:
+                # Stored as local wall-clock time, like every time people enter.
+                value = to_local(value.astimezone(UTC).replace(tzinfo=None))
+            return value.replace(microsecond=0).isoformat()
         if spec.kind == "choice":
             value = str(value)
             if value not in spec.choice_values():

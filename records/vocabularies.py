@@ -69,3 +69,12 @@ LEVELS = (
     Choice("dissatisfied", N_("Dissatisfied")),
     Choice("very_dissatisfied", N_("Very dissatisfied")),
 )
+
+#: The procedures the forms belong to (the organisation's own codes).
+PROCEDURES = {
+    "QP-07": N_("Control of nonconforming work"),
+    "QP-08": N_("Customer service and complaint handling"),
+    "QP-09": N_("Control of records"),
+    "QP-10": N_("Internal quality audit"),
+    "QP-11": N_("Management review"),
+}

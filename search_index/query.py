@@ -105,7 +105,7 @@ def visibility(actor: Actor) -> wq.Query | None:
     if actor.has_role(*SEE_ALL):
         return None
     if actor.has_role(STAFF):
-        mine = [wq.Term("created_by", actor.username)]
+        mine = [wq.Term("people", actor.username)]
         if actor.department:
             mine.append(wq.Term("department", actor.department))
         return wq.And([wq.Or(mine), wq.Not(wq.Term("type", CERTIFICATE_TYPE))])

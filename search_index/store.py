@@ -113,6 +113,10 @@ def open_or_create(path: Path) -> index.Index:
         # Reading the table of contents is not enough: open every segment.
         with opened.searcher() as searcher:
             searcher.doc_count()
+        # An index written with another schema (an older version of the
+        # portal) is set aside and rebuilt like a damaged one.
+        if sorted(opened.schema.names()) != sorted(make_schema().names()):
+            raise SearchIndexError(f"the index at {path} has an older schema")
     except Exception as error:
         storage.close_opened()
         raise SearchIndexError(f"cannot open the index at {path}: {error}") from error

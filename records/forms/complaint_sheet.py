@@ -124,5 +124,5 @@ COMPLAINT_SHEET = registry.register(RecordType(
             ("address",), ("description",), ("customer_request",),
             ("subject", "responsibility", "severity"), ("department", "handler"), ("plan",),
             ("reply_method", "reply_date"), ("reply_content",), ("result",)),
-    procedure="QP-07",
+    procedure="QP-08",
 ))

@@ -64,5 +64,5 @@ CUSTOMER_SERVICE_SHEET = registry.register(RecordType(
     layout=(("customer", "contact"), ("address",), ("service_date", "service_kind"),
             ("description",), ("work_done",), ("fee", "technician"),
             ("customer_signed", "returned_on")),
-    procedure="QP-07",
+    procedure="QP-08",
 ))

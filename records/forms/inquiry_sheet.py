@@ -64,5 +64,5 @@ INQUIRY_SHEET = registry.register(RecordType(
     ),
     layout=(("received_at", "channel", "kind"), ("customer", "contact"), ("request",),
             ("urgent",), ("department", "handler"), ("answer",), ("answered_at",)),
-    procedure="QP-07",
+    procedure="QP-08",
 ))

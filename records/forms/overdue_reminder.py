@@ -51,5 +51,5 @@ OVERDUE_REMINDER = registry.register(RecordType(
     edit_roles=(CONTROLLER,),
     rules=ReminderRules(),
     layout=(("item", "department"), ("due",), ("message",), ("delay_reason",), ("new_date",)),
-    procedure="QP-07",
+    procedure="QP-08",
 ))

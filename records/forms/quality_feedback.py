@@ -48,5 +48,5 @@ QUALITY_FEEDBACK = registry.register(RecordType(
     handler_field="handler",
     layout=(("product", "model", "batch"), ("customer",), ("reported_by", "reported_on"),
             ("problem",), ("quantity",), ("department", "handler"), ("action",)),
-    procedure="QP-07",
+    procedure="QP-08",
 ))

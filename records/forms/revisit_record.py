@@ -59,5 +59,5 @@ REVISIT_RECORD = registry.register(RecordType(
     layout=(("customer", "contact"), ("complaint", "service"), ("revisit_date", "method",
                                                                "visitor"),
             ("feedback",), ("satisfaction",)),
-    procedure="QP-07",
+    procedure="QP-08",
 ))

@@ -75,5 +75,5 @@ SATISFACTION_QUESTIONNAIRE = registry.register(RecordType(
     layout=(("customer", "contact", "survey_year"), *((name,) for name in ITEM_FIELDS),
             ("verified_complaints", "serious_complaints"), ("opinion",),
             ("base_score", "score", "basically_satisfied")),
-    procedure="QP-07",
+    procedure="QP-08",
 ))

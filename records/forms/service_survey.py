@@ -60,5 +60,5 @@ SERVICE_SURVEY = registry.register(RecordType(
     layout=(("customer", "contact"), ("service_date",), ("service_content",),
             ("attitude", "timeliness", "quality"), ("opinion",),
             ("customer_signed", "returned_on")),
-    procedure="QP-07",
+    procedure="QP-08",
 ))

@@ -164,7 +164,7 @@ def test_date_range_filters_on_creation(staff_cs, find):
 
 @pytest.mark.parametrize("hostile", [
     '"unbalanced', "((((", ")))", "漏水 AND", "OR OR OR", "*:*", "*", "漏*水*", "?",
-    "nosuchfield:漏水", "created_by:wang", "private:139", "key:x", "[a TO z]", "漏水^99999",
+    "nosuchfield:漏水", "people:wang", "private:139", "key:x", "[a TO z]", "漏水^99999",
     "NOT", "\x00", "🙂", "'", "a" * 400,
 ])
 def test_hostile_queries_give_a_sensible_result_or_a_clear_message(staff_cs, find, hostile):
@@ -187,7 +187,7 @@ def test_huge_queries_are_refused_clearly(staff_cs, find):
 def test_a_query_naming_another_department_still_finds_only_mine(staff_cs, staff_qa, find):
     log(staff_qa, "漏水")
     assert find(staff_cs, "department:QA") == []
-    assert find(staff_cs, "created_by:zhao") == []
+    assert find(staff_cs, "people:zhao") == []
 
 
 def test_traditional_full_width_and_mixed_queries_find_simplified_records(staff_cs, find):

@@ -1,0 +1,55 @@
+"""Time-driven rules while the portal runs: the working calendar is seeded
+at start, and unresolved complaints are escalated as their time passes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from records.calendar import seed_from_package
+from records.complaints import escalate
+
+log = logging.getLogger(__name__)
+
+
+class DeadlineThread(threading.Thread):
+    """Runs :func:`records.complaints.escalate` every ``minutes``."""
+
+    def __init__(self, app, minutes: float):
+        super().__init__(name="deadlines", daemon=True)
+        self.app = app
+        self.interval = minutes * 60
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                with self.app.app_context():
+                    raised = escalate()
+                if raised:
+                    log.info("escalated %d complaints", len(raised))
+            except Exception:
+                log.exception("escalating complaints failed")
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def init_app(app) -> None:
+    """Seed the calendar with the years the package knows; start the thread
+    outside tests (tests call the rules with the moments they need)."""
+    if app.testing:
+        return
+    try:
+        added = seed_from_package()
+    except Exception:  # the portal still serves; deadlines fall back to weekdays
+        log.exception("seeding the working calendar failed")
+    else:
+        if added:
+            log.info("working calendar: added %s", ", ".join(map(str, added)))
+    minutes = app.config["DEADLINE_CHECK_MINUTES"]
+    if minutes:
+        thread = DeadlineThread(app, minutes)
+        app.extensions["deadline_thread"] = thread
+        thread.start()

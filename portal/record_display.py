@@ -1,0 +1,109 @@
+"""How record values read on pages: choices by their label, departments and
+people by name, record numbers as links, deadlines with their date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from portal.models import Department, User
+from records.clock import from_local, utcnow
+from records.deadlines import deadline_label
+from records.models import Record
+from records.types import RecordType, registry
+
+
+class Names:
+    """Department and user names, looked up once per page."""
+
+    def __init__(self):
+        self._departments = None
+        self._users: dict[str, str] = {}
+
+    def department(self, code: str | None) -> str:
+        if not code:
+            return ""
+        if self._departments is None:
+            self._departments = {d.code: d.name for d in Department.objects.only("code", "name")}
+        return self._departments.get(code, code)
+
+    def user(self, username: str | None) -> str:
+        if not username:
+            return ""
+        if username not in self._users:
+            found = User.objects(username=username).only("full_name").first()
+            self._users[username] = found.full_name if found else username
+        return self._users[username]
+
+
+def record_url(number: str, type_name: str | None = None) -> str | None:
+    """The record page of ``number`` (None if it does not exist)."""
+    if type_name is None:
+        found = Record.objects(number=number).only("id", "type").first()
+        if found is None:
+            return None
+        return url_for(f"records_{found.type}.details_view", id=str(found.pk))
+    found = Record.objects(number=number).only("id").first()
+    return url_for(f"records_{type_name}.details_view", id=str(found.pk)) if found else None
+
+
+def type_title(type_name: str) -> str:
+    record_type = registry.get(type_name)
+    return record_type.title(str(get_locale())) if record_type else type_name
+
+
+def state_label(type_name: str, state: str) -> str:
+    record_type = registry.get(type_name)
+    return _(record_type.workflow.states.get(state, state)) if record_type else state
+
+
+def field_text(record_type: RecordType, name: str, value, names: Names) -> Markup | str:
+    """A field's value as the page shows it."""
+    spec = record_type.field(name)
+    if value is None or value == "" or spec is None:
+        return ""
+    if spec.kind == "choice":
+        return next((_(c.label) for c in spec.choices if c.value == value), value)
+    if spec.kind == "boolean":
+        return _("Yes") if value else _("No")
+    if spec.kind == "department":
+        return f"{value} {names.department(value)}"
+    if spec.kind == "user":
+        return names.user(value)
+    if spec.kind == "record":
+        url = record_url(value)
+        return Markup('<a href="{}">{}</a>').format(url, value) if url else value
+    if spec.kind == "date":
+        return format_date(date.fromisoformat(value), "medium")
+    if spec.kind == "datetime":
+        return format_datetime(from_local(datetime.fromisoformat(value)), "short")
+    return value
+
+
+def due_text(record) -> Markup:
+    """'Handling plan due 11 Oct 2025 23:59', with a warning if overdue or
+    counted on plain weekdays."""
+    due_at = record.get("due_at") if isinstance(record, dict) else record.due_at
+    if not due_at:
+        return Markup("")
+    type_name = record.get("type") if isinstance(record, dict) else record.type
+    kind = record.get("due_kind") if isinstance(record, dict) else record.due_kind
+    uncovered = (record.get("due_uncovered") if isinstance(record, dict)
+                 else record.due_uncovered) or []
+    record_type = registry.get(type_name)
+    label = _(deadline_label(record_type, kind)) if record_type else kind
+    parts = [Markup('<span class="due{}" data-testid="due">{}: {}</span>').format(
+        " text-danger font-weight-bold" if due_at < utcnow() else "",
+        label, format_datetime(due_at, "short"))]
+    if due_at < utcnow():
+        parts.append(Markup(' <span class="badge badge-danger">{}</span>').format(_("Overdue")))
+    if uncovered:
+        parts.append(Markup(' <small class="text-warning" data-testid="due-fallback">{}</small>')
+                     .format(_("Counted Monday to Friday: the calendar of %(years)s is not "
+                               "entered yet.", years=", ".join(map(str, uncovered)))))
+    return Markup("").join(parts)
+

@@ -1,0 +1,89 @@
+"""Back-office settings of the procedures: the working calendar (admins) and
+the questionnaire scoring (controllers). Both changes are audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.actors import actor_for, message
+from portal.admin_base import RoleGuard
+from records.calendar import DAYS, YEARS, mark_year_covered, seed_from_package, set_day
+from records.clock import local_now
+from records.errors import RecordError
+from records.roles import ADMIN, CONTROLLER
+from records.scoring import DEFAULT_ITEMS, ITEMS, ScoringSettings, load_settings, save_settings
+from records.store import database
+from records.vocabularies import LEVELS
+
+
+class CalendarView(RoleGuard, BaseView):
+    """Admins keep the working calendar: holidays off, make-up days on."""
+
+    allowed_roles = (ADMIN,)
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        actor = actor_for(current_user._get_current_object())
+        year = request.values.get("year", type=int) or local_now().year
+        if request.method == "POST":
+            try:
+                if request.form.get("action") == "seed":
+                    added = seed_from_package()
+                    flash(_("Years added from the official calendar: %(years)s",
+                            years=", ".join(map(str, added)) or "—"), "success")
+                elif request.form.get("action") == "cover":
+                    mark_year_covered(actor, year)
+                    flash(_("%(year)s is marked as entered in full.", year=year), "success")
+                else:
+                    day = date.fromisoformat(request.form.get("day", ""))
+                    set_day(actor, day, request.form.get("working") == "1",
+                            request.form.get("name", ""))
+                    flash(_("%(day)s was saved.", day=day.isoformat()), "success")
+                    year = day.year
+            except ValueError:
+                flash(_("Not a valid value."), "error")
+            except RecordError as error:
+                flash(message(error), "error")
+            return redirect(url_for(".index", year=year))
+        db = database()
+        days = list(db[DAYS].find({"year": year}).sort("_id", 1))
+        covered = sorted(y["_id"] for y in db[YEARS].find({}, {"_id": 1}))
+        return self.render("admin/calendar.html", year=year, days=days, covered=covered,
+                           is_covered=year in covered)
+
+
+class ScoringView(RoleGuard, BaseView):
+    """Controllers set the questionnaire's weights, coefficients and deductions."""
+
+    allowed_roles = (CONTROLLER,)
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        settings = load_settings()
+        if request.method == "POST":
+            try:
+                weights = tuple(float(request.form.get(f"weight_{n}", "")) for n in
+                                range(ITEMS))
+                coefficients = {level.value: float(request.form.get(f"x_{level.value}", ""))
+                                for level in LEVELS}
+                new = ScoringSettings(
+                    weights=weights, coefficients=coefficients,
+                    deduction=float(request.form.get("deduction", "")),
+                    serious_deduction=float(request.form.get("serious_deduction", "")),
+                    threshold=float(request.form.get("threshold", "")))
+                save_settings(actor_for(current_user._get_current_object()), new)
+            except ValueError:
+                flash(_("Not a valid value."), "error")
+            except RecordError as error:
+                flash(message(error), "error")
+            else:
+                flash(_("The scoring was saved; it applies to questionnaires saved from now "
+                        "on."), "success")
+                return redirect(url_for(".index"))
+        return self.render("admin/scoring.html", settings=settings, items=DEFAULT_ITEMS,
+                           levels=LEVELS)

@@ -1,0 +1,285 @@
+"""The pages staff work from, outside the back office: my tasks, a quick
+hotline form for a new complaint, the complaint register, the overdue list,
+and the procedures with their forms and records by year."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import HiddenField
+
+from portal.actors import actor_for, message
+from portal.admin_base import AdminForm
+from portal.models import Department
+from portal.record_display import Names, due_text, field_text, record_url, state_label
+from portal.record_forms import form_values, record_form_class
+from portal.security import roles_required
+from records import worklists
+from records.access import SEE_ALL, can_create, visible_filter
+from records.clock import local_now
+from records.errors import RecordError
+from records.operations import create_record
+from records.roles import CONTROLLER, STAFF
+from records.types import registry
+from records.vocabularies import PROCEDURES, SEVERITIES, SUBJECTS
+
+bp = Blueprint("work", __name__)
+
+READERS = (*SEE_ALL, STAFF)
+QUICK_FIELDS = ("received_at", "channel", "customer", "contact", "address", "title",
+                "description", "customer_request", "complainants", "urgent", "lawsuit",
+                "media", "exposure_risk", "major_impact", "outside_help")
+
+
+def _actor():
+    return actor_for(current_user._get_current_object())
+
+
+def crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
+    """Breadcrumbs from the home page: (label, url) pairs, the last unlinked."""
+    return [(_("Home"), url_for("pages.home")), *items]
+
+
+# --- my tasks -------------------------------------------------------------------
+
+
+@bp.route("/tasks")
+@roles_required(*READERS)
+def tasks():
+    rows = worklists.my_tasks(_actor())
+    return render_template("work/tasks.html", rows=rows, due_text=due_text,
+                           state_label=state_label, type_title=_type_title,
+                           record_url=_url_of, breadcrumbs=crumbs((_("My tasks"), None)))
+
+
+def _type_title(name: str) -> str:
+    record_type = registry.get(name)
+    return record_type.title(str(get_locale())) if record_type else name
+
+
+def _url_of(row: dict) -> str:
+    return url_for(f"records_{row['type']}.details_view", id=str(row["_id"]))
+
+
+# --- a new complaint from the hotline ----------------------------------------------
+
+
+COMPLAINT = "complaint_sheet"
+
+
+def quick_form_class():
+    return record_form_class(registry.get(COMPLAINT), only=QUICK_FIELDS, base=AdminForm,
+                             extra={"base_version": HiddenField()})
+
+
+@bp.route("/complaints/new", methods=("GET", "POST"))
+@roles_required(STAFF, CONTROLLER)
+def new_complaint():
+    record_type = registry.get(COMPLAINT)
+    actor = _actor()
+    if not can_create(actor, record_type):
+        abort(403)
+    form_class = quick_form_class()
+    if request.method == "GET":
+        now = local_now().replace(second=0, microsecond=0)
+        form = form_class(formdata=None, received_at=now, channel="hotline", complainants=1,
+                          first_receiver=actor.full_name)
+    else:
+        form = form_class()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            values = {k: v for k, v in form_values(record_type, form).items()
+                      if k in QUICK_FIELDS}
+            try:
+                record = create_record(actor, COMPLAINT, values)
+            except RecordError as error:
+                text = message(error)
+                if error.field and error.field in form:
+                    form[error.field].errors = [*form[error.field].errors, text]
+                flash(text, "error")
+                status = 400
+            else:
+                severity = next(_(c.label) for c in SEVERITIES
+                                if c.value == record.data.get("severity"))
+                flash(_("Complaint %(number)s was recorded. Severity: %(severity)s.",
+                        number=record.number, severity=severity), "success")
+                return redirect(url_for(f"records_{COMPLAINT}.details_view",
+                                        id=str(record.pk)))
+        else:
+            status = 400
+    return render_template("work/new_complaint.html", form=form, fields=QUICK_FIELDS,
+                           breadcrumbs=crumbs((_("New complaint"), None))), status
+
+
+# --- the complaint register ----------------------------------------------------------
+
+
+def _date_arg(name: str, default: date) -> date:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        flash(_("%(value)s is not a date.", value=value), "error")
+        return default
+
+
+@bp.route("/register")
+@roles_required(*READERS)
+def register():
+    actor = _actor()
+    today = local_now().date()
+    start = _date_arg("start", today.replace(day=1))
+    end = _date_arg("end", today)
+    filters = {key: request.args.get(key) or None
+               for key in ("state", "severity", "department", "subject")}
+    sort = request.args.get("sort", "received")
+    descending = request.args.get("desc") == "1"
+    record_type = registry.get(COMPLAINT)
+    try:
+        rows = worklists.complaint_register(actor, start, end, sort=sort,
+                                            descending=descending, **filters)
+        quotas = worklists.revisit_quotas(actor, start, end,
+                                          department=filters["department"])
+    except RecordError as error:
+        flash(message(error), "error")
+        rows, quotas = [], []
+    names = Names()
+    return render_template(
+        "work/register.html", rows=rows, quotas=quotas, start=start, end=end,
+        filters=filters, sort=sort, descending=descending, record_type=record_type,
+        states=record_type.workflow.states, severities=SEVERITIES, subjects=SUBJECTS,
+        departments=Department.objects(active=True).only("code", "name"),
+        text=lambda row, name: field_text(record_type, name, row["data"].get(name), names),
+        department_name=names.department, user_name=names.user,
+        state_label=state_label, record_url=_url_of, due_text=due_text,
+        breadcrumbs=crumbs((_("Complaint register"), None)),
+    )
+
+
+# --- overdue items -------------------------------------------------------------------
+
+
+@bp.route("/overdue")
+@roles_required(*READERS)
+def overdue():
+    actor = _actor()
+    department = request.args.get("department") or None
+    if actor.has_role(STAFF) and not actor.has_role(*SEE_ALL):
+        department = actor.department
+    items = worklists.overdue(actor, department=department)
+    names = Names()
+    return render_template(
+        "work/overdue.html", items=items, department=department,
+        departments=Department.objects(active=True).only("code", "name"),
+        department_name=names.department, type_title=_type_title, state_label=state_label,
+        record_url=_url_of, reminder_url=lambda r: r and record_url(r["number"], r["type"]),
+        due_text=due_text, can_remind=actor.has_role(CONTROLLER), form=AdminForm(),
+        breadcrumbs=crumbs((_("Overdue"), None)),
+    )
+
+
+@bp.route("/overdue/remind", methods=("POST",))
+@roles_required(CONTROLLER)
+def remind():
+    number = request.form.get("number", "")
+    try:
+        reminder = worklists.issue_reminder(_actor(), number)
+    except RecordError as error:
+        flash(message(error), "error")
+    else:
+        flash(_("Reminder %(reminder)s was sent to the department.",
+                reminder=reminder["number"]), "success")
+    return redirect(url_for(".overdue", department=request.form.get("department") or None))
+
+
+# --- procedures, their forms, records by year ------------------------------------------
+
+
+def _types_of(code: str):
+    return [t for t in registry if t.procedure == code]
+
+
+def _years(type_name: str) -> list[tuple[int, int]]:
+    """Years with records of a type, newest first, with how many were numbered
+    (the numbering counters: no counting over the records)."""
+    from records.store import database
+
+    years = []
+    for counter in database().counters.find({"_id": {"$regex": f"^{type_name}:"}}):
+        years.append((int(counter["_id"].split(":", 1)[1]), counter.get("seq", 0)))
+    return sorted(years, reverse=True)
+
+
+@bp.route("/procedures")
+@roles_required(*READERS)
+def procedures():
+    effective_docs = {}
+    from records.store import database
+
+    query = {"type": "procedure_document", "state": "effective"}
+    visible = visible_filter(_actor())
+    if visible is not None:
+        for doc in database().records.find({"$and": [visible, query]} if visible else query):
+            effective_docs[doc["data"].get("doc_code")] = doc
+    return render_template(
+        "work/procedures.html", procedures=PROCEDURES, types_of=_types_of,
+        effective_docs=effective_docs, record_url=_url_of, type_title=_type_title,
+        breadcrumbs=crumbs((_("Procedures"), None)),
+    )
+
+
+@bp.route("/procedures/<code>")
+@roles_required(*READERS)
+def procedure(code: str):
+    if code not in PROCEDURES:
+        abort(404)
+    return render_template(
+        "work/procedure.html", code=code, title=PROCEDURES[code], types=_types_of(code),
+        years=_years, type_title=_type_title,
+        breadcrumbs=crumbs((_("Procedures"), url_for(".procedures")),
+                           (f"{code} {_(PROCEDURES[code])}", None)),
+    )
+
+
+PAGE_SIZE = 50
+
+
+@bp.route("/procedures/<code>/<type_name>/<int:year>")
+@roles_required(*READERS)
+def records_of_year(code: str, type_name: str, year: int):
+    record_type = registry.get(type_name)
+    if code not in PROCEDURES or record_type is None or record_type.procedure != code:
+        abort(404)
+    from records.models import Record
+
+    visible = visible_filter(_actor())
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = []
+    if visible is not None:
+        query = Record.objects(type=type_name, year=year).filter(__raw__=visible)
+        rows = list(query.order_by("-number").skip((page - 1) * PAGE_SIZE)
+                    .limit(PAGE_SIZE + 1).only("id", "number", "type", "title", "state",
+                                               "department", "updated_at", "due_at",
+                                               "due_kind", "due_uncovered"))
+    title = _type_title(type_name)
+    return render_template(
+        "work/records_of_year.html", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
+        page=page, record_type=record_type, year=year, code=code, title=title,
+        state_label=state_label, due_text=due_text,
+        create_url=url_for(f"records_{type_name}.create_view")
+        if can_create(_actor(), record_type) else None,
+        breadcrumbs=crumbs((_("Procedures"), url_for(".procedures")),
+                           (f"{code} {_(PROCEDURES[code])}", url_for(".procedure", code=code)),
+                           (title, None), (str(year), None)),
+    )
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
