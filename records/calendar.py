@@ -3,8 +3,10 @@
 Each year's arrangement of public holidays and make-up working days (调休)
 is published in November, so the calendar is data: seeded from the
 ``chinesecalendar`` package and editable by administrators for years the
-package does not know yet. Only the days that differ from the plain rule
-(Monday to Friday work) are stored, with the year marked as covered.
+package does not know yet. The days that differ from the plain rule
+(Monday to Friday work) are stored, with the year marked as covered, plus
+any day an administrator set before its year was seeded (so the seed keeps
+the administrator's word).
 
 A year that is not covered falls back to Monday-Friday, and every deadline
 computed over it says so.
