@@ -11,9 +11,15 @@ COMPILED := $(CATALOGS:.po=.mo)
 # Debian packages the browser tests need.
 TEST_DEBS := chromium fonts-noto-cjk
 
+# `make run DEMO=0` starts without loading the demo organisation.
+DEMO ?= 1
+
 .PHONY: run test lint setup system-deps messages clean
 
+# Into an empty database (no users, no records) the demo organisation is
+# loaded first; otherwise `portal demo --if-empty` does nothing.
 run: setup
+	@if [ "$(DEMO)" != 0 ]; then $(BIN)/portal demo --if-empty; fi
 	$(BIN)/portal serve
 
 test: setup system-deps

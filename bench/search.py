@@ -129,7 +129,8 @@ class Corpus:
         last = versions[-1]
         record = {"_id": index, "type": "handover_log", "number": number, "version":
                   last["version"], "state": last["state"], "title": last["title"],
-                  "data": last["data"], "department": department, "created_by": "bench", "people": ["bench"],
+                  "data": last["data"], "department": department, "created_by": "bench",
+                  "people": ["bench"],
                   "created_at": created, "updated_at": when, "form_code": "GAEPC/QR-021",
                   "attachments": []}
         return record, versions

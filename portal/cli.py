@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -20,11 +21,13 @@ from records.roles import ROLES
 def portal_app(indexer: str | None = "manual", **overrides):
     """An app with its context pushed; its embedded database stops on exit.
 
-    Commands other than ``serve`` do not start the background indexer."""
+    Commands other than ``serve`` start neither the background indexer nor
+    the deadline checks (``portal demo`` runs records on a simulated clock)."""
     from portal.db import stop_embedded
 
     if indexer:
         overrides["SEARCH_INDEXER"] = indexer
+        overrides.setdefault("DEADLINE_CHECK_MINUTES", 0)
     try:
         app = create_app(overrides or None)
     except EmbeddedDatabaseError as error:
@@ -33,9 +36,10 @@ def portal_app(indexer: str | None = "manual", **overrides):
         with app.app_context():
             yield app
     finally:
-        thread = app.extensions.get("search_indexer_thread")
-        if thread is not None:
-            thread.stop()
+        for name in ("search_indexer_thread", "deadline_thread"):
+            thread = app.extensions.get(name)
+            if thread is not None:
+                thread.stop()
         stop_embedded(app)
 
 
@@ -94,17 +98,108 @@ def _announce_initial_admin(app) -> None:
     if created is None:
         return
     _user, password = created
-    path = Path(app.config["DATA_DIR"]) / "initial-admin-password"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(password + "\n")
-    os.chmod(path, 0o600)
+    path = _write_private(Path(app.config["DATA_DIR"]) / "initial-admin-password", password)
     banner = "=" * 64
     click.echo(
         f"{banner}\nFirst start: created the user 'admin' with the password\n\n"
         f"    {password}\n\nIt is also in {path} (readable by you only).\n"
         f"Log in and change it under My account.\n{banner}"
     )
+
+
+def _write_private(path: Path, secret: str) -> Path:
+    """Write ``secret`` to ``path``, readable by the owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+# --- demo -------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--password", envvar="PORTAL_DEMO_PASSWORD",
+              help="The demo users' password (PORTAL_DEMO_PASSWORD); generated if omitted.")
+@click.option("--force", is_flag=True, help="Load even though the database has records.")
+@click.option("--if-empty", is_flag=True,
+              help="Load only into an empty database (no users, no records); "
+                   "otherwise do nothing.")
+@click.option("--complaints", type=click.IntRange(1, 5000), default=None,
+              help="How many complaints; the other forms scale with it (default 100).")
+@click.option("--seed", type=int, default=None, help="Seed of the random choices.")
+def demo(password, force, if_empty, complaints, seed):
+    """Load a demo organisation: departments, users of every role and a few
+    hundred records of every form, in every state of their workflows."""
+    from portal.accounts import AccountError
+    from portal.demo import (
+        DEFAULT_COMPLAINTS,
+        DEFAULT_SEED,
+        DemoRefused,
+        check_demo,
+        database_is_empty,
+        load_demo,
+    )
+
+    with portal_app() as app:
+        if if_empty and not database_is_empty():
+            return
+        generated = not password
+        password = password or secrets.token_urlsafe(12)
+        min_length = app.config["PASSWORD_MIN_LENGTH"]
+        try:
+            check_demo(password, force=force, min_password_length=min_length)
+        except (DemoRefused, AccountError) as error:
+            raise _fail(error) from None
+        # Filed before the users exist, so an interrupted load loses no password.
+        path = _write_private(Path(app.config["DATA_DIR"]) / "demo-password", password)
+        click.echo("Loading the demo organisation (this takes about a minute)…")
+        try:
+            summary = load_demo(
+                password, complaints=complaints or DEFAULT_COMPLAINTS,
+                seed=DEFAULT_SEED if seed is None else seed, force=force,
+                min_password_length=min_length, log=click.echo)
+        except (DemoRefused, AccountError) as error:
+            raise _fail(error) from None
+    _announce_demo(summary, password, generated, path)
+
+
+def _announce_demo(summary: dict, password: str, generated: bool, path: Path) -> None:
+    forms = sum(1 for count in summary["records"].values() if count)
+    rows = []
+    for user in summary["users"]:
+        roles = ", ".join([*user["roles"], *(f"({p})" for p in user["positions"])])
+        note = "  keeps its own password" if user["kept_password"] else ""
+        rows.append(f"  {user['username']:<14}{roles:<31}{user['department'] or '-':<6}"
+                    f"{user['full_name']}{note}")
+    origin = "generated" if generated else "given"
+    banner = "=" * 64
+    click.echo(
+        f"{banner}\nDemo organisation loaded: {summary['total']} records in {forms} forms, "
+        f"{summary['overdue']} overdue, in {summary['seconds']:g} s.\n\n"
+        f"Demo users (password {origin} for this load):\n" + "\n".join(rows) +
+        f"\n\nTheir password:\n\n    {password}\n\n"
+        f"It is also in {path} (readable by you only).\n{banner}"
+    )
+
+
+# --- deadlines --------------------------------------------------------------
+
+
+@main.command()
+def escalate():
+    """Raise the severity of unresolved complaints whose time has passed (what
+    `portal serve` does every PORTAL_DEADLINE_CHECK_MINUTES); for cron."""
+    from records.calendar import seed_from_package
+    from records.complaints import escalate as escalate_complaints
+
+    with portal_app():
+        seed_from_package()
+        raised = escalate_complaints()
+    for number, severity in raised:
+        click.echo(f"{number}: {severity}")
+    click.echo(f"{len(raised)} complaints raised.")
 
 
 # --- users ------------------------------------------------------------------

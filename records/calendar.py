@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from bson import ObjectId
+
 from records import audit
 from records.access import Actor
 from records.clock import from_local, utcnow
@@ -27,6 +29,17 @@ from records.store import database
 
 DAYS = "calendar_days"
 YEARS = "calendar_years"
+#: One document whose ``revision`` changes with every change of the calendar,
+#: so a process re-reads the days only when they changed.
+META = "calendar_meta"
+
+_cache: dict = {}
+
+
+def _changed(db) -> None:
+    # A fresh token, never a counter: a dropped and refilled database must
+    # not look unchanged to a process that read the old one.
+    db[META].update_one({"_id": "calendar"}, {"$set": {"revision": ObjectId()}}, upsert=True)
 
 
 def _plain_working(day: date) -> bool:
@@ -68,6 +81,8 @@ def seed_from_package(db=None, years=None) -> list[int]:
                              {"$set": {"source": "chinesecalendar", "at": utcnow()}},
                              upsert=True)
         added.append(year)
+    if added:
+        _changed(db)
     return added
 
 
@@ -98,6 +113,7 @@ def set_day(actor: Actor, day: date, working: bool, name: str = "", *,
         db[YEARS].update_one({"_id": day.year},
                              {"$set": {"source": "admin", "at": utcnow(), "by": actor.username}},
                              upsert=True)
+    _changed(db)
     audit.record_event(actor.username, "calendar_change",
                        details={"day": key, "working": working, "name": name,
                                 "covers_year": covers_year})
@@ -111,6 +127,7 @@ def mark_year_covered(actor: Actor, year: int, db=None) -> None:
     db[YEARS].update_one({"_id": int(year)},
                          {"$set": {"source": "admin", "at": utcnow(), "by": actor.username}},
                          upsert=True)
+    _changed(db)
     audit.record_event(actor.username, "calendar_change", details={"year": int(year)})
 
 
@@ -123,7 +140,23 @@ class WorkingCalendar:
 
     @classmethod
     def load(cls, db=None, session=None, years=None) -> WorkingCalendar:
+        """The stored calendar; read again only when it changed (or for
+        some ``years`` only)."""
         db = db if db is not None else database()
+        if years is None:
+            meta = db[META].find_one({"_id": "calendar"}, session=session) or {}
+            key = meta.get("revision")
+            cached = _cache.get("calendar")
+            if key is not None and cached is not None and cached[0] == key:
+                return cached[1]
+            calendar = cls._read(db, session, None)
+            if key is not None:
+                _cache["calendar"] = (key, calendar)
+            return calendar
+        return cls._read(db, session, years)
+
+    @classmethod
+    def _read(cls, db, session, years) -> WorkingCalendar:
         query = {"year": {"$in": list(years)}} if years else {}
         exceptions = {
             date.fromisoformat(d["_id"]): (bool(d["working"]), d.get("name") or "")

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+# A replacement source of "now" (UTC, naive), or None for the real clock.
+# Only for loading dated demo history: see :func:`simulated`.
+_source: Callable[[], datetime | None] | None = None
+
 
 def utcnow() -> datetime:
+    if _source is not None:
+        simulated_now = _source()
+        if simulated_now is not None:
+            return simulated_now
     now = datetime.now(UTC).replace(tzinfo=None)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@contextmanager
+def simulated(source: Callable[[], datetime | None]):
+    """Read "now" from ``source`` (None from it = the real clock) while the
+    block runs: the demo replays months of history with their own dates.
+    Process-wide; never used while the portal serves."""
+    global _source
+    previous, _source = _source, source
+    try:
+        yield
+    finally:
+        _source = previous
 
 
 def add_years(moment: datetime, years: int) -> datetime:

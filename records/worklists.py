@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from records.access import Actor, visible_filter
 from records.calendar import end_of_local_day
-from records.clock import utcnow
+from records.clock import to_local, utcnow
 from records.complaints import REVISIT_ALL
 from records.errors import InvalidData, PermissionDenied
 from records.i18n import N_
@@ -125,7 +125,7 @@ def issue_reminder(actor: Actor, number: str, message: str = "") -> dict:
     record = create_record(actor, "overdue_reminder", {
         "item": number,
         "department": doc["department"],
-        "due": doc["due_at"].isoformat(timespec="minutes") + "Z",
+        "due": to_local(doc["due_at"]).isoformat(sep=" ", timespec="minutes"),
         "message": message or f"{record_type.title()} {number}: {doc.get('title') or ''}",
     }, department=doc["department"])
     return record.to_mongo().to_dict()
@@ -208,19 +208,20 @@ def revisit_quotas(actor: Actor, start: date, end: date,
     return quotas
 
 
-def open_capa(actor: Actor, number: str, planned_date: date) -> dict:
-    """A corrective action report raised from a complaint or nonconformity."""
+def open_capa(actor: Actor, number: str, planned_date: date, actions: str = "") -> dict:
+    """A corrective action report raised from a complaint, a nonconformity or
+    a product quality feedback; ``actions`` default to the handling plan."""
     doc = load_doc(number)
     data = doc.get("data") or {}
     record = create_record(actor, "capa_report", {
         "title": (doc.get("title") or number)[:120],
         "source": number,
         "problem": data.get("description") or data.get("problem") or doc.get("title") or number,
-        "actions": data.get("plan") or "",
-        "department": doc.get("department"),
+        "actions": actions or data.get("plan") or "",
+        "department": doc.get("department") or actor.department,
         "responsible": data.get("handler"),
         "planned_date": planned_date.isoformat(),
-    }, department=doc.get("department"))
+    }, department=doc.get("department") or actor.department)
     return record.to_mongo().to_dict()
 
 
