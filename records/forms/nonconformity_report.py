@@ -27,7 +27,7 @@ NONCONFORMITY_REPORT = registry.register(RecordType(
         Field("description", "text", N_("Description of the nonconformity"), required=True),
         Field("grade", "choice", N_("Grade"), choices=(
             Choice("minor", N_("Minor")), Choice("serious", N_("Serious")))),
-        Field("disposition", "text", N_("Disposition")),
+        Field("disposition", "text", N_("Disposition of the nonconforming work")),
         Field("cause", "text", N_("Cause")),
         Field("capa_required", "boolean", N_("Corrective action needed")),
         Field("verification", "text", N_("Verification")),

@@ -14,7 +14,7 @@ from portal.models import Department, User
 from records import worklists
 from records.access import Actor, visible_data
 from records.calendar import WorkingCalendar, end_of_local_day, seed_from_package
-from records.clock import local_now, utcnow
+from records.clock import local_now, to_local, utcnow
 from records.complaints import escalate, fact_severity, time_severity, time_thresholds
 from records.errors import InvalidData, NotFound, PermissionDenied
 from records.models import AuditEntry, Record, RecordVersion
@@ -960,7 +960,10 @@ def test_overdue_list_reminder_and_answer():
     reminder = worklists.issue_reminder(CHEN, survey.number, "请尽快收回调查表")
     assert reminder["state"] == "issued" and reminder["department"] == "HEAT"
     assert reminder["data"]["item"] == survey.number
-    assert reminder["data"]["due"] == survey.due_at.isoformat(timespec="minutes") + "Z"
+    # As people read it: local wall-clock time, the end of the due day.
+    assert reminder["data"]["due"] == to_local(survey.due_at).isoformat(sep=" ",
+                                                                        timespec="minutes")
+    assert reminder["data"]["due"].endswith("23:59")
     assert reminder["refs"] == [survey.number]
     with pytest.raises(InvalidData):
         worklists.issue_reminder(CHEN, survey.number)
