@@ -64,12 +64,12 @@ def state_label(type_name: str, state: str) -> str:
 def field_text(record_type: RecordType, name: str, value, names: Names) -> Markup | str:
     """A field's value as the page shows it."""
     spec = record_type.field(name)
+    if spec is not None and spec.kind == "boolean":
+        return _("Yes") if value else _("No")
     if value is None or value == "" or spec is None:
         return ""
     if spec.kind == "choice":
         return next((_(c.label) for c in spec.choices if c.value == value), value)
-    if spec.kind == "boolean":
-        return _("Yes") if value else _("No")
     if spec.kind == "department":
         return f"{value} {names.department(value)}"
     if spec.kind == "user":

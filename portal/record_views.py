@@ -305,7 +305,23 @@ class RecordTypeView(PortalModelView):
             follow_ups=self._follow_ups(record),
             any_state_label=state_label,
             any_type_title=any_type_title,
+            breadcrumbs=self._breadcrumbs(record),
         )
+
+    def _breadcrumbs(self, record) -> list[tuple[str, str | None]]:
+        """Home › procedure › form › year › number, as the procedures pages lead."""
+        from portal.work import crumbs
+        from records.vocabularies import PROCEDURES
+
+        code = self.record_type.procedure
+        items = []
+        if code in PROCEDURES:
+            items += [(_("Procedures"), url_for("work.procedures")),
+                      (f"{code} {_(PROCEDURES[code])}", url_for("work.procedure", code=code)),
+                      (any_type_title(record.type), url_for(".index_view")),
+                      (str(record.year), url_for("work.records_of_year", code=code,
+                                                 type_name=record.type, year=record.year))]
+        return crumbs(*items, (record.number, None))
 
     def _confidential_hidden(self, record) -> set[str]:
         """The confidential fields the user may not see on this record."""
