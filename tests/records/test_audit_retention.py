@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import gridfs
@@ -152,3 +153,19 @@ def test_type_settings_change_numbering_and_edition_and_are_audited(staff, contr
     entry = AuditEntry.objects.get(action="type_settings")
     assert {c["field"] for c in entry.details["changes"]} == {
         "edition", "numbering_pattern", "retention_years"}
+
+
+def test_the_organisation_sets_its_own_form_code(staff, controller):
+    with pytest.raises(InvalidData):
+        update_type_settings(controller, "handover_log", form_code="GAEPC QR 21!",
+                             edition="A/0", numbering_pattern="{code}-{year}-{seq:04}",
+                             retention_years=3, reason="本单位编号")
+    update_type_settings(controller, "handover_log", form_code="XYZ/QR-121", edition="A/1",
+                         numbering_pattern="{code}-{year}-{seq:04}", retention_years=3,
+                         reason="本单位编号")
+    record = create_record(staff, "handover_log", HANDOVER)
+    assert record.form_code == "XYZ/QR-121" and record.edition == "A/1"
+    assert re.fullmatch(r"QR-121-\d{4}-0001", record.number)
+    entry = AuditEntry.objects.get(action="type_settings")
+    assert {"field": "form_code", "old": "GAEPC/QR-021", "new": "XYZ/QR-121"} in (
+        entry.details["changes"])
