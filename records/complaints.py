@@ -118,9 +118,11 @@ class ComplaintRules(Rules):
         data["suggested_severity"] = suggested
         self._check_severity(change, suggested)
         transition = change.transition.name if change.transition else None
-        if transition in ("dispatch", "redispatch"):
+        moved = any(data.get(k) != change.old_data.get(k) for k in ("department", "handler"))
+        if transition in ("dispatch", "redispatch") or (
+                moved and data.get("department") and data.get("handler")):
             _check_handler(change)
-        elif transition == "approve_plan":
+        if transition == "approve_plan":
             _check_approver(change)
         elif transition == "close":
             _check_closure(change)

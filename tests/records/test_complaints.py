@@ -1001,3 +1001,13 @@ def test_overdue_list_reminder_and_answer():
     transition_record(ZHAO, survey.number, "return", changes={
         "returned_on": today().isoformat(), "customer_signed": True})
     assert worklists.overdue(CHEN) == []
+
+
+def test_an_edit_cannot_hand_the_complaint_to_someone_outside_its_department():
+    sheet = dispatch(complaint().number)
+    before = counts()
+    with pytest.raises(InvalidData) as refused:
+        revise_record(CHEN, sheet.number, {"department": "QA", "handler": "zhao"},
+                      base_version=sheet.version)
+    assert refused.value.field == "handler"
+    assert counts() == before
