@@ -177,6 +177,14 @@ class RecordTypeView(PortalModelView):
         for name in hidden:
             if name in form:
                 delattr(form, name)
+        return self._relabel(form)
+
+    def _relabel(self, form):
+        """The organisation's own wording of fields (the questionnaire's items)."""
+        if self.record_type.custom_labels is not None:
+            for name, label in self.record_type.custom_labels().items():
+                if name in form:
+                    form[name].label.text = label
         return form
 
     def update_model(self, form, model):
@@ -225,6 +233,8 @@ class RecordTypeView(PortalModelView):
 
     def _field_labels(self) -> dict:
         labels = {spec.name: _(spec.label) for spec in self.record_type.fields}
+        if self.record_type.custom_labels is not None:
+            labels.update(self.record_type.custom_labels())
         labels.update(state=_("State"), attachments=_("Attachments"))
         return labels
 
@@ -376,7 +386,7 @@ class RecordTypeView(PortalModelView):
                 if value and spec.name in form and spec.kind in (
                         "string", "text", "record", "department", "user", "choice"):
                     form[spec.name].data = value
-        return form
+        return self._relabel(form)
 
     def _record_or_404(self):
         record = self.get_one(request.values.get("id", ""))

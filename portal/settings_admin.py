@@ -75,7 +75,9 @@ class ScoringView(RoleGuard, BaseView):
                     weights=weights, coefficients=coefficients,
                     deduction=float(request.form.get("deduction", "")),
                     serious_deduction=float(request.form.get("serious_deduction", "")),
-                    threshold=float(request.form.get("threshold", "")))
+                    threshold=float(request.form.get("threshold", "")),
+                    labels=tuple(request.form.get(f"label_{n}", "").strip()
+                                 for n in range(ITEMS)))
                 save_settings(actor_for(current_user._get_current_object()), new)
             except ValueError:
                 flash(_("Not a valid value."), "error")

@@ -55,6 +55,13 @@ class ScoringSettings:
     deduction: float = 5
     serious_deduction: float = 10
     threshold: float = 70
+    #: The organisation's own wording of the items ("" = the default item).
+    labels: tuple[str, ...] = ("",) * ITEMS
+
+    def item_labels(self) -> dict[str, str]:
+        """Field name -> the organisation's wording, where it set one."""
+        return {name: label for name, label in zip(ITEM_FIELDS, self.labels, strict=True)
+                if label}
 
 
 def load_settings(db=None, session=None) -> ScoringSettings:
@@ -67,6 +74,7 @@ def load_settings(db=None, session=None) -> ScoringSettings:
         deduction=stored.get("deduction", defaults.deduction),
         serious_deduction=stored.get("serious_deduction", defaults.serious_deduction),
         threshold=stored.get("threshold", defaults.threshold),
+        labels=tuple(stored.get("labels") or defaults.labels),
     )
 
 
@@ -79,12 +87,15 @@ def save_settings(actor: Actor, settings: ScoringSettings, db=None) -> None:
     if abs(sum(settings.weights) - 100) > 1e-6:
         raise InvalidData(N_("The weights add up to %(total)s, not 100."), field="weights",
                           total=f"{sum(settings.weights):g}")
+    if len(settings.labels) != ITEMS or any(len(label) > 120 for label in settings.labels):
+        raise InvalidData(N_("An item's wording has at most 120 characters."), field="labels")
     if any(not 0 <= x <= 1 for x in settings.coefficients.values()):
         raise InvalidData(N_("Coefficients are between 0 and 1."), field="coefficients")
     db = db if db is not None else database()
     values = {"weights": list(settings.weights), "coefficients": settings.coefficients,
               "deduction": settings.deduction, "serious_deduction": settings.serious_deduction,
-              "threshold": settings.threshold}
+              "threshold": settings.threshold,
+              "labels": [label.strip() for label in settings.labels]}
     db.scoring_settings.update_one({"_id": "questionnaire"}, {"$set": values}, upsert=True)
     audit.record_event(actor.username, "scoring_change", details=values)
 

@@ -210,6 +210,9 @@ class RecordType:
     handler_field: str | None = None
     #: Copies a printed form is made in (customer, branch, head office).
     copies: tuple[str, ...] = ()
+    #: Field labels the organisation words itself (the questionnaire's
+    #: items): a function of the database giving {field name: label}.
+    custom_labels: Callable[[], dict[str, str]] | None = None
 
     def __post_init__(self):
         names = [f.name for f in self.fields]

@@ -72,6 +72,7 @@ SATISFACTION_QUESTIONNAIRE = registry.register(RecordType(
     create_roles=(STAFF, CONTROLLER),
     edit_roles=(STAFF, CONTROLLER),
     rules=QuestionnaireRules(),
+    custom_labels=lambda: load_settings().item_labels(),
     layout=(("customer", "contact", "survey_year"), *((name,) for name in ITEM_FIELDS),
             ("verified_complaints", "serious_complaints"), ("opinion",),
             ("base_score", "score", "basically_satisfied")),
