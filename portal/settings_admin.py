@@ -33,7 +33,7 @@ class CalendarView(RoleGuard, BaseView):
         if request.method == "POST":
             try:
                 if request.form.get("action") == "seed":
-                    added = seed_from_package()
+                    added = seed_from_package(actor=actor)
                     flash(_("Years added from the official calendar: %(years)s",
                             years=", ".join(map(str, added)) or "—"), "success")
                 elif request.form.get("action") == "cover":

@@ -46,11 +46,13 @@ def _plain_working(day: date) -> bool:
     return day.weekday() < 5
 
 
-def seed_from_package(db=None, years=None) -> list[int]:
+def seed_from_package(db=None, years=None, actor: Actor | None = None) -> list[int]:
     """Store the years ``chinesecalendar`` knows (all by default).
 
     Days an administrator changed are kept as they are. Answers the years
-    that were added."""
+    that were added; an administrator's seeding (``actor``) is audited."""
+    if actor is not None and not actor.has_role(ADMIN):
+        raise PermissionDenied()
     from chinese_calendar.constants import holidays, workdays
 
     db = db if db is not None else database()
@@ -83,6 +85,8 @@ def seed_from_package(db=None, years=None) -> list[int]:
         added.append(year)
     if added:
         _changed(db)
+        if actor is not None:
+            audit.record_event(actor.username, "calendar_change", details={"seeded": added})
     return added
 
 

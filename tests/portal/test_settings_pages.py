@@ -81,3 +81,13 @@ def test_a_controller_changes_the_scoring_and_words_an_item(client, people, app)
 def test_staff_cannot_change_the_scoring(client, people):
     login(client, "wang")
     assert client.get("/admin/scoring/").status_code == 403
+
+
+def test_loading_the_official_years_is_audited(client, people):
+    login(client, "root")
+    response = post_form(client, "/admin/calendar/", {"year": "2025", "action": "seed"},
+                         page="/admin/calendar/", follow_redirects=True)
+    assert "2025" in response.get_data(as_text=True)
+    assert 2026 in WorkingCalendar.load().covered
+    entry = AuditEntry.objects.get(action="calendar_change")
+    assert entry.actor == "root" and 2025 in entry.details["seeded"]
