@@ -98,9 +98,12 @@ def suggested_severity(change) -> str:
     data = change.data
     number = (change.old or {}).get("number")
     level = fact_severity(data, similar_customers(change.db, change.session, data, number))
-    if data.get("received_at") and change.state in UNRESOLVED:
-        by_time, _since = time_severity(datetime.fromisoformat(data["received_at"]),
-                                        change.now, change.calendar)
+    received = datetime.fromisoformat(data["received_at"]) if data.get("received_at") else None
+    # Three working days take at least three days: a fresh complaint needs no
+    # calendar to know that time has not raised it yet.
+    if received and change.state in UNRESOLVED and (
+            local_now(change.now) - received > timedelta(days=3)):
+        by_time, _since = time_severity(received, change.now, change.calendar)
         level = higher(level, by_time)
     return level
 

@@ -193,7 +193,9 @@ def derived_fields(change: Change, doc: dict) -> dict:
     if department_field is not None and department_field.kind == "department" and data.get(
             "department"):
         derived["department"] = data["department"]
-    due = due_for(record_type, doc, change.calendar) if record_type.deadlines else None
+    # The calendar is read only when a deadline applies in this state.
+    applies = any(doc["state"] in d.states for d in record_type.deadlines)
+    due = due_for(record_type, doc, change.calendar) if applies else None
     if due is not None:
         derived.update(due.as_fields())
     return derived
