@@ -100,6 +100,9 @@ class Transition:
     comment_required: bool = False
     #: Fields the step asks for and saves with it (a reply's method and date).
     fields: tuple[str, ...] = ()
+    #: Whether a record waiting for this step is on the actor's task list
+    #: (False for corrections: voiding, dispatching again).
+    task: bool = True
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ COMPLAINT_SHEET = registry.register(RecordType(
                        required_fields=("department", "handler", "subject", "responsibility")),
             Transition("redispatch", N_("Dispatch again"), ("dispatched",), "dispatched",
                        (CONTROLLER,), fields=DISPATCH_FIELDS, comment_required=True,
-                       required_fields=("department", "handler")),
+                       required_fields=("department", "handler"), task=False),
             Transition("submit_plan", N_("Submit the handling plan"), ("dispatched",),
                        "plan_submitted", (STAFF, CONTROLLER), fields=("plan",),
                        required_fields=("plan",)),
