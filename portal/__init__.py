@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
         pages,
         search,
         security,
+        word_views,
         work,
     )
     from search_index import Indexer, IndexerThread, IndexStore
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(work.bp)
+    app.register_blueprint(word_views.bp)
     admin.init_app(app)
     deadlines.init_app(app)
     app.jinja_env.globals["ROLES"] = ROLES

@@ -45,7 +45,7 @@ from portal.i18n import NATIVE_NAMES
 from portal.models import ApiToken, Department, User
 from portal.record_views import RecordTypeView
 from portal.records_admin import AuditTrailView, DispositionView, FormSettingsView
-from portal.settings_admin import CalendarView, ScoringView
+from portal.settings_admin import CalendarView, ScoringView, WordTemplatesView
 from records import audit
 from records.models import AuditEntry
 from records.roles import ADMIN, POSITIONS, ROLES
@@ -360,6 +360,9 @@ def init_app(app) -> Admin:
                                     endpoint="form_settings"))
     admin.add_view(ScoringView(name=_l("Questionnaire scoring"), category=records_category,
                                endpoint="scoring"))
+    admin.add_view(WordTemplatesView(name=_l("Word templates"), category=records_category,
+                                     endpoint="word_templates", url="/admin/word-templates"))
+    app.extensions.setdefault("upload_endpoints", set()).add("word_templates.index")
     app.jinja_env.globals.update(
         settings_edition=lambda record_type: effective(record_type).edition,
         settings_code=lambda record_type: effective(record_type).form_code,

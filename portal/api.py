@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
+from portal import word_views, work
 from portal.actors import actor_for, message, status
 from portal.openapi import openapi_document
 from portal.security import roles_required
@@ -33,6 +34,7 @@ from records.retention import dispose_record
 from records.roles import APPROVER, AUDITOR, CONTROLLER
 from records.settings import effective
 from records.types import RETENTION_EVENTS, SIGNATURE_MEANINGS, RecordType, registry
+from records.word import output
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -267,6 +269,44 @@ def transition(number, name):
                                password=body.get("password"),
                                base_version=_base_version(body), changes=data)
     return _answer(record)
+
+
+@bp.route("/records/<number>/docx")
+@roles_required()
+def record_docx(number):
+    """The record as a Word file in its form's layout (``?version=n``)."""
+    return word_views.record_file(number)
+
+
+@bp.route("/records/docx", methods=["POST"])
+@roles_required()
+def records_docx():
+    """Several records' Word files in one zip: ``{"numbers": [...]}``."""
+    numbers = _json_body().get("numbers")
+    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+        raise BadRequest()
+    return word_views.send(output.records_zip(_actor(), numbers, texts=word_views.texts(),
+                                              organisation=word_views.organisation()))
+
+
+@bp.route("/forms/<type_name>/blank.docx")
+@roles_required()
+def blank_form(type_name):
+    """The type's blank form in its current code and edition."""
+    return word_views.blank_file(type_name)
+
+
+@bp.route("/registers/complaints.<any(docx, xlsx):file_format>")
+@roles_required(*work.READERS)
+def complaint_register_file(file_format):
+    """The complaint register of ``?start=&end=`` (and filters) as Word or Excel."""
+    return work.complaint_register_file(file_format)
+
+
+@bp.route("/registers/overdue.<any(docx, xlsx):file_format>")
+@roles_required(*work.READERS)
+def overdue_file(file_format):
+    return work.overdue_file(file_format)
 
 
 @bp.route("/records/<number>/audit")

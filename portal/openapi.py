@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from records.types import registry
+from records.word.output import BATCH_LIMIT
 
 _KINDS = {
     "string": {"type": "string"},
@@ -28,6 +29,9 @@ def _data_schema(record_type) -> dict:
         properties[field.name] = schema
     return {"type": "object", "properties": properties, "additionalProperties": False,
             "required": [f.name for f in record_type.fields if f.required]}
+
+
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _op(summary: str, responses: dict, **extra) -> dict:
@@ -91,6 +95,38 @@ def openapi_document() -> dict:
         "/records/{number}/audit": {"get": _op("The record's audit trail",
                                                {"200": {"description": "ok"}},
                                                parameters=[number])},
+        "/records/{number}/docx": {"get": _op(
+            "The record as a Word file in its form's layout (the download is audited)",
+            {"200": {"description": "A .docx", "content": {_DOCX: {}}}, "404": ERROR},
+            parameters=[number, _query("version", "A past version", kind="integer"),
+                        _query("controlled", "1: a controlled copy (controllers)")])},
+        "/records/docx": {"post": _op(
+            f"Several records' Word files in one zip (at most {BATCH_LIMIT})",
+            {"200": {"description": "A zip of .docx files",
+                     "content": {"application/zip": {}}}, "400": ERROR, "404": ERROR},
+            requestBody={"content": {"application/json": {"schema": {
+                "type": "object", "required": ["numbers"],
+                "properties": {"numbers": {"type": "array", "items": {"type": "string"}}}}}}})},
+        "/forms/{type}/blank.docx": {"get": _op(
+            "A form's blank Word file in its current code and edition",
+            {"200": {"description": "A .docx", "content": {_DOCX: {}}}, "404": ERROR},
+            parameters=[{"name": "type", "in": "path", "required": True,
+                         "schema": {"type": "string"}}])},
+        "/registers/complaints.{format}": {"get": _op(
+            "The complaint register of a period as Word or Excel",
+            {"200": {"description": "A .docx or .xlsx"}},
+            parameters=[{"name": "format", "in": "path", "required": True,
+                         "schema": {"type": "string", "enum": ["docx", "xlsx"]}},
+                        _query("start", "First day (YYYY-MM-DD)"),
+                        _query("end", "Last day (YYYY-MM-DD)"),
+                        *(_query(name, f"Filter by {name}")
+                          for name in ("state", "severity", "department", "subject"))])},
+        "/registers/overdue.{format}": {"get": _op(
+            "The overdue list as Word or Excel",
+            {"200": {"description": "A .docx or .xlsx"}},
+            parameters=[{"name": "format", "in": "path", "required": True,
+                         "schema": {"type": "string", "enum": ["docx", "xlsx"]}},
+                        _query("department", "One department")])},
         "/me": {"get": _op("The caller", {"200": {"description": "ok"}})},
         "/search": {"get": _op(
             "Full-text search over the records the caller may see (as the search page)",

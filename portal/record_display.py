@@ -40,6 +40,11 @@ class Names:
         return self._users[username]
 
 
+def crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
+    """Breadcrumbs from the home page: (label, url) pairs, the last unlinked."""
+    return [(_("Home"), url_for("pages.home")), *items]
+
+
 def record_url(number: str, type_name: str | None = None) -> str | None:
     """The record page of ``number`` (None if it does not exist)."""
     if type_name is None:

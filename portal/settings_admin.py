@@ -3,10 +3,12 @@ the questionnaire scoring (controllers). Both changes are audited."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,7 +20,11 @@ from records.errors import RecordError
 from records.roles import ADMIN, CONTROLLER
 from records.scoring import DEFAULT_ITEMS, ITEMS, ScoringSettings, load_settings, save_settings
 from records.store import database
+from records.types import registry
 from records.vocabularies import LEVELS
+from records.word import templates
+from records.word.forms import DOCX_TYPE
+from records.word.texts import Texts
 
 
 class CalendarView(RoleGuard, BaseView):
@@ -89,3 +95,65 @@ class ScoringView(RoleGuard, BaseView):
                 return redirect(url_for(".index"))
         return self.render("admin/scoring.html", settings=settings, items=DEFAULT_ITEMS,
                            levels=LEVELS)
+
+
+class WordTemplatesView(RoleGuard, BaseView):
+    """Controllers put their own Word templates into use, one edition at a time."""
+
+    allowed_roles = (CONTROLLER,)
+
+    def _actor(self):
+        return actor_for(current_user._get_current_object())
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        texts = Texts(str(get_locale()))
+        chosen = request.values.get("type") or ""
+        if request.method == "POST":
+            try:
+                if request.form.get("action") == "withdraw":
+                    templates.withdraw_template(self._actor(), chosen,
+                                                request.form.get("reason", ""))
+                    flash(_("The template was withdrawn; the built-in layout is used again."),
+                          "success")
+                else:
+                    upload = request.files.get("file")
+                    entry = templates.upload_template(
+                        self._actor(), chosen, edition=request.form.get("edition", ""),
+                        filename=upload.filename if upload else "",
+                        content=upload.read() if upload else b"",
+                        reason=request.form.get("reason", ""), texts=texts)
+                    flash(_("Edition %(edition)s of the template is in use from now on.",
+                            edition=entry["edition"]), "success")
+                return redirect(url_for(".index", type=chosen))
+            except RecordError as error:
+                flash(message(error), "error")
+        locale = str(get_locale())
+        types = sorted(registry, key=lambda t: t.form_code)
+        record_type = registry.get(chosen)
+        return self.render(
+            "admin/word_templates.html", types=types, chosen=record_type, locale=locale,
+            current={t.name: templates.in_use(t.name) for t in types},
+            editions=templates.editions(chosen) if record_type else [],
+            names=sorted(templates.allowed_names(record_type)) if record_type else [],
+            common=templates.COMMON_NAMES)
+
+    @expose("/file/")
+    def file(self):
+        try:
+            entry, content = templates.template_file(request.args.get("type", ""),
+                                                     request.args.get("edition", ""))
+        except RecordError as error:
+            flash(message(error), "error")
+            return redirect(url_for(".index"))
+        return send_file(io.BytesIO(content), mimetype=DOCX_TYPE, as_attachment=True,
+                         download_name=entry["filename"])
+
+    @expose("/starter/")
+    def starter(self):
+        record_type = registry.get(request.args.get("type", ""))
+        if record_type is None:
+            return redirect(url_for(".index"))
+        content = templates.starter_template(record_type, Texts(str(get_locale())))
+        return send_file(io.BytesIO(content), mimetype=DOCX_TYPE, as_attachment=True,
+                         download_name=f"{record_type.name}-template.docx")

@@ -12,10 +12,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import HiddenField
 
+from portal import word_views
 from portal.actors import actor_for, message
 from portal.admin_base import AdminForm
 from portal.models import Department
-from portal.record_display import Names, due_text, field_text, record_url, state_label
+from portal.record_display import (
+    Names,
+    crumbs,
+    due_text,
+    field_text,
+    record_url,
+    state_label,
+)
 from portal.record_forms import form_values, record_form_class
 from portal.security import roles_required
 from records import worklists
@@ -26,10 +34,13 @@ from records.operations import create_record
 from records.roles import CONTROLLER, STAFF
 from records.types import registry
 from records.vocabularies import PROCEDURES, SEVERITIES, SUBJECTS
+from records.word import output, registers
 
 bp = Blueprint("work", __name__)
 
 READERS = (*SEE_ALL, STAFF)
+#: Most rows a register export holds.
+EXPORT_LIMIT = 50_000
 QUICK_FIELDS = ("received_at", "channel", "customer", "contact", "address", "title",
                 "description", "customer_request", "complainants", "urgent", "lawsuit",
                 "media", "exposure_risk", "major_impact", "outside_help")
@@ -37,11 +48,6 @@ QUICK_FIELDS = ("received_at", "channel", "customer", "contact", "address", "tit
 
 def _actor():
     return actor_for(current_user._get_current_object())
-
-
-def crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    """Breadcrumbs from the home page: (label, url) pairs, the last unlinked."""
-    return [(_("Home"), url_for("pages.home")), *items]
 
 
 # --- my tasks -------------------------------------------------------------------
@@ -130,21 +136,30 @@ def _date_arg(name: str, default: date) -> date:
         return default
 
 
+def _register_query() -> dict:
+    """The register's period, filters and order from the query string."""
+    today = local_now().date()
+    return {
+        "start": _date_arg("start", today.replace(day=1)),
+        "end": _date_arg("end", today),
+        **{key: request.args.get(key) or None
+           for key in ("state", "severity", "department", "subject")},
+        "sort": request.args.get("sort", "received"),
+        "descending": request.args.get("desc") == "1",
+    }
+
+
 @bp.route("/register")
 @roles_required(*READERS)
 def register():
     actor = _actor()
-    today = local_now().date()
-    start = _date_arg("start", today.replace(day=1))
-    end = _date_arg("end", today)
-    filters = {key: request.args.get(key) or None
-               for key in ("state", "severity", "department", "subject")}
-    sort = request.args.get("sort", "received")
-    descending = request.args.get("desc") == "1"
+    query = _register_query()
+    start, end = query["start"], query["end"]
+    filters = {key: query[key] for key in ("state", "severity", "department", "subject")}
+    sort, descending = query["sort"], query["descending"]
     record_type = registry.get(COMPLAINT)
     try:
-        rows = worklists.complaint_register(actor, start, end, sort=sort,
-                                            descending=descending, **filters)
+        rows = worklists.complaint_register(actor, **query)
         quotas = worklists.revisit_quotas(actor, start, end,
                                           department=filters["department"])
     except RecordError as error:
@@ -159,20 +174,60 @@ def register():
         text=lambda row, name: field_text(record_type, name, row["data"].get(name), names),
         department_name=names.department, user_name=names.user,
         state_label=state_label, record_url=_url_of, due_text=due_text,
+        export_args={k: v for k, v in request.args.items() if k != "format"},
         breadcrumbs=crumbs((_("Complaint register"), None)),
     )
 
 
+def complaint_register_file(file_format: str):
+    """The register of the query string's period and filters as Word or Excel."""
+    query = _register_query()
+    actor = _actor()
+    rows = worklists.complaint_register(actor, limit=EXPORT_LIMIT, **query)
+    texts = word_views.texts()
+    record_type = registry.get(COMPLAINT)
+    described = []
+    for key in ("state", "severity", "subject"):
+        if query[key]:
+            if key == "state":
+                label, value = _("State"), state_label(COMPLAINT, query[key])
+            else:
+                spec = record_type.field(key)
+                label, value = _(spec.label), texts.field_value(spec, query[key])
+            described.append(f"{label}: {value}")
+    if query["department"]:
+        described.append(f"{_('Department')}: {texts.department(query['department'])}")
+    register = registers.complaint_register(rows, texts, query["start"], query["end"],
+                                            "; ".join(described))
+    return word_views.send(output.register_file(actor, register, file_format, texts=texts,
+                                                organisation=word_views.organisation()))
+
+
+@bp.route("/register/export.<any(docx, xlsx):file_format>")
+@roles_required(*READERS)
+def register_export(file_format):
+    try:
+        return complaint_register_file(file_format)
+    except RecordError as error:
+        flash(message(error), "error")
+        return redirect(url_for(".register", **request.args))
+
+
 # --- overdue items -------------------------------------------------------------------
+
+
+def _overdue_department(actor) -> str | None:
+    department = request.args.get("department") or None
+    if actor.has_role(STAFF) and not actor.has_role(*SEE_ALL):
+        department = actor.department
+    return department
 
 
 @bp.route("/overdue")
 @roles_required(*READERS)
 def overdue():
     actor = _actor()
-    department = request.args.get("department") or None
-    if actor.has_role(STAFF) and not actor.has_role(*SEE_ALL):
-        department = actor.department
+    department = _overdue_department(actor)
     items = worklists.overdue(actor, department=department)
     names = Names()
     return render_template(
@@ -183,6 +238,26 @@ def overdue():
         due_text=due_text, can_remind=actor.has_role(CONTROLLER), form=AdminForm(),
         breadcrumbs=crumbs((_("Overdue"), None)),
     )
+
+
+def overdue_file(file_format: str):
+    actor = _actor()
+    department = _overdue_department(actor)
+    items = worklists.overdue(actor, department=department, limit=EXPORT_LIMIT)
+    texts = word_views.texts()
+    register = registers.overdue_list(items, texts, texts.department(department))
+    return word_views.send(output.register_file(actor, register, file_format, texts=texts,
+                                                organisation=word_views.organisation()))
+
+
+@bp.route("/overdue/export.<any(docx, xlsx):file_format>")
+@roles_required(*READERS)
+def overdue_export(file_format):
+    try:
+        return overdue_file(file_format)
+    except RecordError as error:
+        flash(message(error), "error")
+        return redirect(url_for(".overdue", **request.args))
 
 
 @bp.route("/overdue/remind", methods=("POST",))

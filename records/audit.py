@@ -40,6 +40,8 @@ ACTIONS = {
     "escalate": N_("Severity raised by time"),
     "calendar_change": N_("Working calendar changed"),
     "scoring_change": N_("Scoring changed"),
+    "template_upload": N_("Word template put into use"),
+    "template_withdraw": N_("Word template withdrawn"),
     "login": N_("Logged in"),
     "login_failed": N_("Login failed"),
     "logout": N_("Logged out"),

@@ -142,6 +142,18 @@ class Deadline:
     when: Callable[[dict], bool] | None = None
 
 
+@dataclass(frozen=True)
+class SignatureLine:
+    """A signature line of the printed form.
+
+    With ``transition``, the electronic signature given with that step is
+    printed on it (name, time, meaning); otherwise it is left for a pen.
+    """
+
+    label: str
+    transition: str | None = None
+
+
 class Rules:
     """What a type checks and fills in beyond its fields' own rules.
 
@@ -204,15 +216,19 @@ class RecordType:
     create_roles: tuple[str, ...] = (CONTROLLER,)
     #: Roles that may revise records in editable states (besides creators).
     edit_roles: tuple[str, ...] = (CONTROLLER,)
-    #: Word layout: rows of field names, as the paper form lays them out.
+    #: Word layout: rows of field names, as the paper form lays them out
+    #: (at most three to a row); fields left out follow at the end.
     layout: tuple[tuple[str, ...], ...] = ()
+    #: The printed form's signature lines (default: one per signing step).
+    signature_lines: tuple[SignatureLine, ...] = ()
     procedure: str = ""
     deadlines: tuple[Deadline, ...] = ()
     rules: Rules | None = None
     #: The user field naming who handles the record: they see it too.
     handler_field: str | None = None
-    #: Copies a printed form is made in (customer, branch, head office).
-    copies: tuple[str, ...] = ()
+    #: Copies a printed form is made in (customer, branch, head office),
+    #: each marked with its label.
+    copies: tuple[Choice, ...] = ()
     #: Field labels the organisation words itself (the questionnaire's
     #: items): a function of the database giving {field name: label}.
     custom_labels: Callable[[], dict[str, str]] | None = None
@@ -249,6 +265,13 @@ class RecordType:
                 raise TypeDeclarationError(f"{self.name}: deadline states")
         if self.handler_field and self.handler_field not in names:
             raise TypeDeclarationError(f"{self.name}: handler field")
+        for row in self.layout:
+            if not row or len(row) > 3 or [n for n in row if n not in names]:
+                raise TypeDeclarationError(f"{self.name}: layout row {row}")
+        signing = {t.name for t in self.workflow.transitions if t.signature}
+        for line in self.signature_lines:
+            if line.transition and line.transition not in signing:
+                raise TypeDeclarationError(f"{self.name}: {line.transition} signs nothing")
 
     @property
     def short_code(self) -> str:
@@ -262,6 +285,38 @@ class RecordType:
     def input_fields(self) -> tuple[Field, ...]:
         """The fields people type in (not the computed ones)."""
         return tuple(f for f in self.fields if not f.computed)
+
+    @property
+    def printed_signatures(self) -> tuple[SignatureLine, ...]:
+        """The signature lines of the printed form."""
+        if self.signature_lines:
+            return self.signature_lines
+        return tuple(SignatureLine(SIGNATURE_MEANINGS[t.signature], t.name)
+                     for t in self.workflow.transitions if t.signature)
+
+    def printed_rows(self) -> tuple[tuple[str, ...], ...]:
+        """The layout's rows (the title first if it leaves it out), then every
+        field it leaves out: short ones three to a row, long text alone (a
+        printed record omits nothing entered)."""
+        rows = list(self.layout)
+        placed = {name for row in rows for name in row}
+        if self.title_field not in placed:
+            rows.insert(0, (self.title_field,))
+            placed.add(self.title_field)
+        short: list[str] = []
+        for spec in self.fields:
+            if spec.name in placed:
+                continue
+            if spec.kind == "text":
+                rows.append((spec.name,))
+                continue
+            short.append(spec.name)
+            if len(short) == 3:
+                rows.append(tuple(short))
+                short = []
+        if short:
+            rows.append(tuple(short))
+        return tuple(rows)
 
     def title(self, locale: str = "zh_Hans") -> str:
         return self.titles.get(locale) or self.titles.get("zh_Hans") or self.name

@@ -78,3 +78,10 @@ PROCEDURES = {
     "QP-10": N_("Internal quality audit"),
     "QP-11": N_("Management review"),
 }
+
+#: The copies of a customer service sheet, each marked on its page.
+SERVICE_SHEET_COPIES = (
+    Choice("customer", N_("Customer copy")),
+    Choice("branch", N_("Branch copy")),
+    Choice("head_office", N_("Head office copy")),
+)

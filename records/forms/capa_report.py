@@ -9,6 +9,7 @@ from records.types import (
     RecordType,
     RetentionRule,
     Rules,
+    SignatureLine,
     Transition,
     Workflow,
     registry,
@@ -82,5 +83,9 @@ CAPA_REPORT = registry.register(RecordType(
     layout=(("source", "round"), ("problem",), ("root_cause",), ("actions",),
             ("department", "responsible"), ("planned_date", "completed_date"),
             ("verification",)),
+    signature_lines=(
+        SignatureLine(N_("Responsible person")),
+        SignatureLine(N_("Verified by"), "verify"),
+    ),
     procedure="QP-07",
 ))

@@ -12,6 +12,7 @@ from records.types import (
     Field,
     RecordType,
     RetentionRule,
+    SignatureLine,
     Transition,
     Workflow,
     registry,
@@ -124,5 +125,11 @@ COMPLAINT_SHEET = registry.register(RecordType(
             ("address",), ("description",), ("customer_request",),
             ("subject", "responsibility", "severity"), ("department", "handler"), ("plan",),
             ("reply_method", "reply_date"), ("reply_content",), ("result",)),
+    signature_lines=(
+        SignatureLine(N_("Received by")),
+        SignatureLine(N_("Head of the handling department")),
+        SignatureLine(N_("Plan approved by"), "approve_plan"),
+        SignatureLine(N_("Customer's confirmation")),
+    ),
     procedure="QP-08",
 ))

@@ -9,10 +9,12 @@ from records.types import (
     Field,
     RecordType,
     RetentionRule,
+    SignatureLine,
     Transition,
     Workflow,
     registry,
 )
+from records.vocabularies import SERVICE_SHEET_COPIES
 
 CUSTOMER_SERVICE_SHEET = registry.register(RecordType(
     name="customer_service_sheet",
@@ -60,9 +62,10 @@ CUSTOMER_SERVICE_SHEET = registry.register(RecordType(
     edit_roles=(STAFF, CONTROLLER),
     deadlines=(Deadline("return", N_("Return due"), ("issued",), start="service_date",
                         calendar_days=15),),
-    copies=("customer", "branch", "head_office"),
+    copies=SERVICE_SHEET_COPIES,
     layout=(("customer", "contact"), ("address",), ("service_date", "service_kind"),
             ("description",), ("work_done",), ("fee", "technician"),
             ("customer_signed", "returned_on")),
+    signature_lines=(SignatureLine(N_("Technician")), SignatureLine(N_("Customer's signature"))),
     procedure="QP-08",
 ))

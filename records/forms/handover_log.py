@@ -7,6 +7,7 @@ from records.types import (
     Field,
     RecordType,
     RetentionRule,
+    SignatureLine,
     Transition,
     Workflow,
     registry,
@@ -58,5 +59,9 @@ HANDOVER_LOG = registry.register(RecordType(
     edit_roles=(STAFF, CONTROLLER),
     layout=(("shift_date", "shift"), ("handed_over_by", "taken_over_by"), ("events",),
             ("serious_events",), ("open_items",)),
+    signature_lines=(
+        SignatureLine(N_("Handed over by")),
+        SignatureLine(N_("Taken over by"), "accept"),
+    ),
     procedure="QP-09",
 ))

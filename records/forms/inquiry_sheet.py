@@ -8,6 +8,7 @@ from records.types import (
     Field,
     RecordType,
     RetentionRule,
+    SignatureLine,
     Transition,
     Workflow,
     registry,
@@ -64,5 +65,6 @@ INQUIRY_SHEET = registry.register(RecordType(
     ),
     layout=(("received_at", "channel", "kind"), ("customer", "contact"), ("request",),
             ("urgent",), ("department", "handler"), ("answer",), ("answered_at",)),
+    signature_lines=(SignatureLine(N_("Answered by")),),
     procedure="QP-08",
 ))

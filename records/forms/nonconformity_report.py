@@ -7,6 +7,7 @@ from records.types import (
     Field,
     RecordType,
     RetentionRule,
+    SignatureLine,
     Transition,
     Workflow,
     registry,
@@ -54,5 +55,6 @@ NONCONFORMITY_REPORT = registry.register(RecordType(
     edit_roles=(STAFF, CONTROLLER),
     layout=(("found_on", "found_by"), ("department", "work_item"), ("description",),
             ("grade",), ("disposition",), ("cause",), ("capa_required",), ("verification",)),
+    signature_lines=(SignatureLine(N_("Reported by")), SignatureLine(N_("Verified by"), "close")),
     procedure="QP-07",
 ))

@@ -5,7 +5,16 @@ from records.clock import local_now
 from records.errors import InvalidData
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
-from records.types import Field, RecordType, RetentionRule, Rules, Transition, Workflow, registry
+from records.types import (
+    Field,
+    RecordType,
+    RetentionRule,
+    Rules,
+    SignatureLine,
+    Transition,
+    Workflow,
+    registry,
+)
 
 
 class ReminderRules(Rules):
@@ -51,5 +60,6 @@ OVERDUE_REMINDER = registry.register(RecordType(
     edit_roles=(CONTROLLER,),
     rules=ReminderRules(),
     layout=(("item", "department"), ("due",), ("message",), ("delay_reason",), ("new_date",)),
+    signature_lines=(SignatureLine(N_("Issued by")), SignatureLine(N_("Head of the department"))),
     procedure="QP-08",
 ))

@@ -2,7 +2,15 @@
 
 from records.i18n import N_
 from records.roles import APPROVER, CONTROLLER
-from records.types import Field, RecordType, RetentionRule, Transition, Workflow, registry
+from records.types import (
+    Field,
+    RecordType,
+    RetentionRule,
+    SignatureLine,
+    Transition,
+    Workflow,
+    registry,
+)
 
 PROCEDURE_DOCUMENT = registry.register(RecordType(
     name="procedure_document",
@@ -48,5 +56,6 @@ PROCEDURE_DOCUMENT = registry.register(RecordType(
     edit_roles=(CONTROLLER,),
     layout=(("doc_code", "doc_edition"), ("title",), ("effective_date",), ("body",),
             ("change_summary",)),
+    signature_lines=(SignatureLine(N_("Prepared by")), SignatureLine(N_("Approved by"), "approve")),
     procedure="QP-09",
 ))

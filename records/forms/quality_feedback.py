@@ -3,7 +3,15 @@ sales, passed to after-sales service."""
 
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
-from records.types import Field, RecordType, RetentionRule, Transition, Workflow, registry
+from records.types import (
+    Field,
+    RecordType,
+    RetentionRule,
+    SignatureLine,
+    Transition,
+    Workflow,
+    registry,
+)
 
 QUALITY_FEEDBACK = registry.register(RecordType(
     name="quality_feedback",
@@ -48,5 +56,6 @@ QUALITY_FEEDBACK = registry.register(RecordType(
     handler_field="handler",
     layout=(("product", "model", "batch"), ("customer",), ("reported_by", "reported_on"),
             ("problem",), ("quantity",), ("department", "handler"), ("action",)),
+    signature_lines=(SignatureLine(N_("Reported by")), SignatureLine(N_("After-sales service"))),
     procedure="QP-08",
 ))

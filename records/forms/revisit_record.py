@@ -4,7 +4,16 @@ after a service or a complaint."""
 from records.errors import InvalidData
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
-from records.types import Field, RecordType, RetentionRule, Rules, Transition, Workflow, registry
+from records.types import (
+    Field,
+    RecordType,
+    RetentionRule,
+    Rules,
+    SignatureLine,
+    Transition,
+    Workflow,
+    registry,
+)
 from records.vocabularies import REVISIT_METHODS, SATISFACTION
 
 
@@ -59,5 +68,6 @@ REVISIT_RECORD = registry.register(RecordType(
     layout=(("customer", "contact"), ("complaint", "service"), ("revisit_date", "method",
                                                                "visitor"),
             ("feedback",), ("satisfaction",)),
+    signature_lines=(SignatureLine(N_("Revisited by")),),
     procedure="QP-08",
 ))

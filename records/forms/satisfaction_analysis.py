@@ -3,7 +3,15 @@ surveys and complaints, input to the management review."""
 
 from records.i18n import N_
 from records.roles import APPROVER, CONTROLLER
-from records.types import Field, RecordType, RetentionRule, Transition, Workflow, registry
+from records.types import (
+    Field,
+    RecordType,
+    RetentionRule,
+    SignatureLine,
+    Transition,
+    Workflow,
+    registry,
+)
 
 SATISFACTION_ANALYSIS = registry.register(RecordType(
     name="satisfaction_analysis",
@@ -41,5 +49,6 @@ SATISFACTION_ANALYSIS = registry.register(RecordType(
     layout=(("period_start", "period_end"), ("questionnaires", "average_score",
                                              "satisfied_rate"),
             ("complaints_summary",), ("analysis",), ("improvements",)),
+    signature_lines=(SignatureLine(N_("Prepared by")), SignatureLine(N_("Approved by"), "approve")),
     procedure="QP-11",
 ))

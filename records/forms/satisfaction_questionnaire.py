@@ -5,7 +5,16 @@ from records.errors import InvalidData
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
 from records.scoring import DEFAULT_ITEMS, ITEM_FIELDS, load_settings, score
-from records.types import Field, RecordType, RetentionRule, Rules, Transition, Workflow, registry
+from records.types import (
+    Field,
+    RecordType,
+    RetentionRule,
+    Rules,
+    SignatureLine,
+    Transition,
+    Workflow,
+    registry,
+)
 from records.vocabularies import LEVELS, YES_NO
 
 
@@ -76,5 +85,6 @@ SATISFACTION_QUESTIONNAIRE = registry.register(RecordType(
     layout=(("customer", "contact", "survey_year"), *((name,) for name in ITEM_FIELDS),
             ("verified_complaints", "serious_complaints"), ("opinion",),
             ("base_score", "score", "basically_satisfied")),
+    signature_lines=(SignatureLine(N_("Customer's signature or stamp")),),
     procedure="QP-08",
 ))

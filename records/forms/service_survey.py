@@ -8,6 +8,7 @@ from records.types import (
     Field,
     RecordType,
     RetentionRule,
+    SignatureLine,
     Transition,
     Workflow,
     registry,
@@ -60,5 +61,6 @@ SERVICE_SURVEY = registry.register(RecordType(
     layout=(("customer", "contact"), ("service_date",), ("service_content",),
             ("attitude", "timeliness", "quality"), ("opinion",),
             ("customer_signed", "returned_on")),
+    signature_lines=(SignatureLine(N_("Customer's signature or stamp")),),
     procedure="QP-08",
 ))
