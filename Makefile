@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/*.po)
 COMPILED := $(CATALOGS:.po=.mo)
-# Debian packages the browser tests need.
-TEST_DEBS := chromium fonts-noto-cjk
+# Debian packages the tests need: the browser tests drive Chromium;
+# LibreOffice and poppler check that generated Word files open and paginate.
+TEST_DEBS := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils
 
 # `make run DEMO=0` starts without loading the demo organisation.
 DEMO ?= 1

@@ -316,10 +316,13 @@ def cached_skeleton(key, build: Callable[[], bytes]) -> Skeleton:
     return found
 
 
-def row_xml(cells: Iterable[str], widths: Iterable[int], fonts: Fonts) -> str:
-    """One table row as XML: ``widths`` in twentieths of a point."""
+def row_xml(cells: Iterable[str], widths: Iterable[int], fonts: Fonts,
+            half_points: int = 18) -> str:
+    """One table row as XML: ``widths`` in twentieths of a point, text in
+    ``half_points`` (9 pt: a ledger's size)."""
     run_props = (f'<w:rPr><w:rFonts w:ascii="{fonts.latin}" w:hAnsi="{fonts.latin}" '
-                 f'w:eastAsia="{fonts.east_asia}"/></w:rPr>')
+                 f'w:eastAsia="{fonts.east_asia}"/><w:sz w:val="{half_points}"/>'
+                 f'<w:szCs w:val="{half_points}"/></w:rPr>')
     parts = ["<w:tr>"]
     for text, width in zip(cells, widths, strict=True):
         parts.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr><w:p><w:r>'

@@ -57,10 +57,10 @@ class Register:
 # --- the registers -----------------------------------------------------------------
 
 COMPLAINT_COLUMNS = (
-    Column("number", N_("Number"), 3.2),
+    Column("number", N_("Number"), 3.4),
     Column("received_at", N_("Received at"), 2.9, "datetime"),
     Column("customer", N_("Customer"), 3.0),
-    Column("title", N_("Summary"), 4.6),
+    Column("title", N_("Summary"), 4.4),
     Column("subject", N_("Subject"), 2.2),
     Column("severity", N_("Severity"), 1.5),
     Column("department", N_("Department"), 2.3),
@@ -70,8 +70,8 @@ COMPLAINT_COLUMNS = (
 )
 
 OVERDUE_COLUMNS = (
-    Column("number", N_("Number"), 3.2),
-    Column("type", N_("Form"), 3.2),
+    Column("number", N_("Number"), 3.4),
+    Column("type", N_("Form"), 3.0),
     Column("title", N_("Title"), 5.0),
     Column("department", N_("Department"), 2.6),
     Column("handler", N_("Handler"), 1.9),
@@ -166,7 +166,7 @@ def _build_register(register: Register, texts: Texts, organisation: str,
     for cell, column in zip(header.cells, register.columns, strict=True):
         cell._tc.get_or_add_tcPr().append(parse_xml(
             f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="D9D9D9"/>'))
-        w.add_text(cell.paragraphs[0], texts(column.label), fonts, bold=True)
+        w.add_text(cell.paragraphs[0], texts(column.label), fonts, bold=True, size=9)
     return w.save(document)
 
 
