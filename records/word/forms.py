@@ -35,6 +35,9 @@ FONTS = {
     "en": w.Fonts("宋体", "Times New Roman", "黑体", "zh-CN"),
 }
 
+#: States in which a printed record is no longer in force (marked as such).
+NOT_IN_FORCE = ("superseded", "void", "withdrawn")
+
 _LABEL = Cm(2.6)
 _VALUE = Cm(3.2)
 _SHADE = '<w:shd {} w:val="clear" w:color="auto" w:fill="F2F2F2"/>'
@@ -113,6 +116,10 @@ def _build_form(record_type: RecordType, sheet: FormSheet, texts: Texts) -> byte
         name.alignment = WD_ALIGN_PARAGRAPH.CENTER
         name.paragraph_format.space_after = Pt(6)
         w.add_text(name, title, fonts, east_asia=fonts.heading_east_asia, size=16, bold=True)
+        # "Superseded: for reference only" on a record no longer in force.
+        state = document.add_paragraph()
+        state.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        w.add_text(state, "⟦state_mark⟧", fonts, bold=True)
         if copy is not None:
             mark = document.add_paragraph()
             mark.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -190,6 +197,9 @@ def record_values(record_type: RecordType, doc: dict, texts: Texts, *,
     if doc.get("retention_ends_on"):
         values["retention_until"] = texts("; kept until %(date)s",
                                           date=texts.date(doc["retention_ends_on"].date()))
+    if doc.get("state") in NOT_IN_FORCE:
+        values["state_mark"] = texts("%(state)s: for reference only", state=texts(
+            record_type.workflow.states.get(doc["state"], doc["state"])))
     if controlled:
         values["controlled"] = texts("Controlled copy")
     values["printed"] = texts("Printed %(at)s by %(name)s", at=texts.utc_datetime(utcnow()),
