@@ -15,7 +15,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("zh_Hans", "zh_Hant", "en")
 
 DEFAULTS = {
-    "ORGANISATION_NAME": "Records Portal",
+    # Printed at the top of every Word form; unset = the name kept in the
+    # database (the demo sets one), else "Records Portal".
+    "ORGANISATION_NAME": None,
     # Where the embedded database, the search index and generated secrets live.
     "DATA_DIR": "var",
     # A MongoDB URI (a replica set in production); unset = the embedded server.

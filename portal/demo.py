@@ -60,6 +60,9 @@ class DemoRefused(Exception):
 
 # --- the organisation ---------------------------------------------------------
 
+#: Printed at the top of its Word forms.
+ORGANISATION_NAME = "城东计量与供热服务中心"
+
 DEPARTMENTS = (
     ("CS", "客服中心"),
     ("MET", "计量检定部"),
@@ -1423,6 +1426,8 @@ def load_demo(password: str, *, complaints: int = DEFAULT_COMPLAINTS, seed: int 
     check_demo(password, force=force, min_password_length=min_password_length)
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     seed_from_package()
+    database().site_settings.update_one(
+        {"_id": "organisation"}, {"$setOnInsert": {"name": ORGANISATION_NAME}}, upsert=True)
     for code, name in DEPARTMENTS:
         if Department.objects(code=code).first() is None:
             Department(code=code, name=name).save()

@@ -27,6 +27,7 @@ from records.access import SEE_ALL
 from records.errors import RecordError
 from records.roles import STAFF
 from records.settings import effective
+from records.store import database
 from records.types import registry
 from records.word import output, templates
 from records.word.forms import GeneratedFile
@@ -35,6 +36,7 @@ from records.word.texts import Texts
 bp = Blueprint("word", __name__)
 
 READERS = (*SEE_ALL, STAFF)
+ORGANISATION = "organisation"
 
 
 def texts() -> Texts:
@@ -42,7 +44,13 @@ def texts() -> Texts:
 
 
 def organisation() -> str:
-    return current_app.config["ORGANISATION_NAME"]
+    """The name printed on forms: the configured one, else the one kept in
+    the database, else the product's."""
+    configured = current_app.config.get("ORGANISATION_NAME")
+    if configured:
+        return str(configured)
+    stored = database().site_settings.find_one({"_id": ORGANISATION})
+    return (stored or {}).get("name") or "Records Portal"
 
 
 def actor():

@@ -46,6 +46,11 @@ class Fonts:
     lang: str = "zh-CN"
 
 
+def strip_invalid(text: str) -> str:
+    """``text`` without the characters XML 1.0 (and so Word and Excel) refuse."""
+    return _INVALID_XML.sub("", text)
+
+
 def escape_text(value) -> str:
     """``value`` as the content of a ``<w:t>``: escaped, invalid characters
     dropped, line breaks and tabs as Word's own elements."""
@@ -332,11 +337,6 @@ def row_xml(cells: Iterable[str], widths: Iterable[int], fonts: Fonts,
     return "".join(parts)
 
 
-def twips(length) -> int:
-    """A python-docx length in twentieths of a point."""
-    return int(length.twips) if hasattr(length, "twips") else int(length / 635)
-
-
 __all__ = ["Fonts", "PageFrame", "Skeleton", "add_field", "add_frame", "add_text",
            "cached_skeleton", "escape_text", "new_document", "page_break", "row_xml", "save",
-           "set_run_fonts", "table_grid", "twips"]
+           "set_run_fonts", "strip_invalid", "table_grid"]

@@ -11,7 +11,6 @@ could be read as a formula stays text.
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -32,7 +31,6 @@ from records.word.forms import FONTS, GeneratedFile
 from records.word.texts import Texts
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -195,7 +193,7 @@ def register_docx(register: Register, texts: Texts, *, organisation: str,
 def register_xlsx(register: Register, texts: Texts, *, organisation: str,
                   printed: str = "") -> GeneratedFile:
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_INVALID.sub("", register.title)[:31] or "Sheet1")
+    sheet = workbook.create_sheet(w.strip_invalid(register.title)[:31] or "Sheet1")
     for index, column in enumerate(register.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width_cm * 5
     sheet.freeze_panes = "A4"
@@ -208,7 +206,7 @@ def register_xlsx(register: Register, texts: Texts, *, organisation: str,
         return item
 
     sheet.append([cell(f"{organisation}  {register.title}", font=Font(bold=True, size=14))])
-    sheet.append([cell(_INVALID.sub("", f"{register.subtitle}  {printed}".strip()))])
+    sheet.append([cell(w.strip_invalid(f"{register.subtitle}  {printed}".strip()))])
     fill = PatternFill("solid", fgColor="D9D9D9")
     sheet.append([cell(texts(c.label), font=bold, fill=fill) for c in register.columns])
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -217,7 +215,7 @@ def register_xlsx(register: Register, texts: Texts, *, organisation: str,
         cells = []
         for value, column in zip(row, register.columns, strict=True):
             if isinstance(value, str):
-                item = WriteOnlyCell(sheet, value=_INVALID.sub("", value))
+                item = WriteOnlyCell(sheet, value=w.strip_invalid(value))
                 # Text stays text: "=HYPERLINK(...)" typed by a customer is not a formula.
                 item.data_type = "s"
                 item.alignment = wrap

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 
@@ -41,7 +40,6 @@ from records.word.texts import Texts
 
 BUCKET = "word_templates"
 MAX_BYTES = 5 * 1024 * 1024
-_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 #: Names every template may use besides the type's own field names.
 COMMON_NAMES = {
@@ -73,7 +71,7 @@ def _environment() -> SandboxedEnvironment:
 
 
 def _clean(value: str) -> str:
-    return _INVALID.sub("", value)
+    return w.strip_invalid(value)
 
 
 def context_for(record_type: RecordType, values: dict[str, str], texts: Texts, *,

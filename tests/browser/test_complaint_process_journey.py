@@ -3,9 +3,12 @@ step it is, in a real browser; staff of another department cannot open it."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from docx import Document
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from portal.models import Department
@@ -151,10 +154,25 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     _step(page, "close", {"result": "更正报告已送达，顾客认可"})
     _state(page, "已关闭")
 
+    # The closed sheet prints with its number and the director's signature.
+    with page.expect_download() as download:
+        page.get_by_test_id("download-docx").click()
+    assert download.value.suggested_filename == f"{number}.docx"
+    printed = Document(download.value.path())
+    assert number in printed.sections[0].header.paragraphs[0].text
+    cells = [c.text for t in printed.tables for r in t.rows for c in r.cells]
+    assert any(c.startswith("黄建国，已批准，") for c in cells)
+    assert "更正报告已送达，顾客认可" in cells
+
     page.get_by_test_id("nav-register").click()
     row = page.locator(f'[data-testid=register] tr[data-number="{number}"]')
     expect(row.get_by_test_id("state")).to_have_text("已关闭")
     expect(row.get_by_test_id("severity")).to_have_text("热点")
+    with page.expect_download() as download:
+        page.get_by_test_id("register-xlsx").click()
+    workbook = load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    ledger = list(workbook.active.iter_rows(values_only=True))
+    assert ledger[3][0] == number and ledger[3][8] == "已关闭"
     _log_out(page)
 
     stored = Record.objects.get(number=number)

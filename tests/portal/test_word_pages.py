@@ -305,3 +305,17 @@ def test_the_starting_template_passes_its_own_checks(app, org):
         checked = templates.check_template(registry.get("capa_report"), response.data,
                                            Texts("zh_Hans"))
     assert "number" in checked.placeholders and "root_cause" in checked.placeholders
+
+
+def test_forms_carry_the_organisations_name(app, org):
+    from records.store import database
+
+    staff = _as(app, "wang")
+    default = _docx(staff.get("/forms/revisit_record/blank.docx"))
+    assert default.paragraphs[0].text == "Records Portal"
+    database().site_settings.insert_one({"_id": "organisation", "name": "城东计量与供热服务中心"})
+    kept = _docx(staff.get("/forms/revisit_record/blank.docx"))
+    assert kept.paragraphs[0].text == "城东计量与供热服务中心"
+    app.config["ORGANISATION_NAME"] = "某电力检测中心"
+    configured = _docx(staff.get("/forms/revisit_record/blank.docx"))
+    assert configured.paragraphs[0].text == "某电力检测中心"

@@ -250,3 +250,22 @@ def test_the_complaint_register_rows_read_as_on_the_page(app):
     assert register.rows[0][4] == "技术（检测报告、证书）"
     assert register.rows[0][5] == "热点" and register.rows[0][8] == "已关闭"
     assert "1" in register.subtitle
+
+
+@pytest.mark.parametrize("type_name", ALL_TYPES)
+def test_every_blank_form_has_its_code_edition_labels_and_font(app, type_name):
+    record_type = registry.get(type_name)
+    with app.app_context():
+        document = reopen(render_blank(record_type, Texts("zh_Hans"), organisation=ORG).content)
+    header = header_text(document)
+    assert f"{record_type.form_code}  {record_type.edition}" in header
+    assert "记录编号：________" in header
+    assert "NUMPAGES" in footer_xml(document)
+    assert east_asian_fonts(document) == {"宋体"}
+    cells = cell_texts(document)
+    texts = Texts("zh_Hans")
+    for line in record_type.printed_signatures:
+        assert texts(line.label) in cells
+    for spec in record_type.fields:
+        if spec.kind == "choice":
+            assert "    ".join(f"☐ {texts(c.label)}" for c in spec.choices) in cells
