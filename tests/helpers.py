@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from portal.actors import actor_for
+from portal.models import User
+
 PASSWORD = "correct horse battery"
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -30,3 +33,15 @@ def post_form(client, path, data, page=None, **kwargs):
     """POST ``data`` to ``path`` with the CSRF token of ``page`` (default: path)."""
     data = {**data, "csrf_token": csrf_token(client, page or path)}
     return client.post(path, data=data, **kwargs)
+
+
+def session_of(app, username, password=PASSWORD):
+    """A browser session of ``username``."""
+    client = app.test_client()
+    login(client, username, password)
+    return client
+
+
+def actor_of(username):
+    """The records actor of a stored user."""
+    return actor_for(User.objects.get(username=username))

@@ -9,46 +9,18 @@ import io
 import zipfile
 from datetime import timedelta
 
-import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from portal.actors import actor_for
-from portal.models import Department, User
-from records.calendar import seed_from_package
 from records.clock import local_now
 from records.models import AuditEntry, Record
 from records.operations import create_record, revise_record, transition_record
 from records.settings import update_type_settings
 from records.word import templates
 from records.word.texts import Texts
-from tests.helpers import PASSWORD, csrf_token, login
+from tests.helpers import PASSWORD, actor_of, csrf_token, session_of
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-@pytest.fixture
-def org(app, make_user):
-    seed_from_package(years=[2025, 2026])
-    Department(code="CS", name="客服中心").save()
-    Department(code="TEST", name="检测部").save()
-    Department(code="HEAT", name="供热分公司").save()
-    make_user("chen", roles=["controller"], department="CS", full_name="陈静")
-    make_user("wang", roles=["staff"], department="TEST", full_name="王芳")
-    make_user("liu", roles=["staff"], department="TEST", full_name="刘洋")
-    make_user("zhao", roles=["staff"], department="HEAT", full_name="赵强")
-    make_user("boss", roles=["approver"], full_name="张主任", positions=["director"])
-    make_user("audit", roles=["auditor"], full_name="审核员")
-
-
-def _as(app, username):
-    client = app.test_client()
-    login(client, username)
-    return client
-
-
-def _actor(username):
-    return actor_for(User.objects.get(username=username))
 
 
 def _complaint(**extra):
@@ -57,17 +29,17 @@ def _complaint(**extra):
             "channel": "hotline", "customer": "华新水泥厂 <总部> & 分厂",
             "contact": "周先生 13900001111", "description": "报告第3页数据\n与原始记录不符",
             **extra}
-    return create_record(_actor("chen"), "complaint_sheet", data)
+    return create_record(actor_of("chen"), "complaint_sheet", data)
 
 
 def _approved_complaint():
     record = _complaint()
-    transition_record(_actor("chen"), record.number, "dispatch", changes={
+    transition_record(actor_of("chen"), record.number, "dispatch", changes={
         "department": "TEST", "handler": "wang", "subject": "technical",
         "responsibility": "1"})
-    transition_record(_actor("wang"), record.number, "submit_plan",
+    transition_record(actor_of("wang"), record.number, "submit_plan",
                       changes={"plan": "重新出具报告"})
-    return transition_record(_actor("boss"), record.number, "approve_plan", password=PASSWORD)
+    return transition_record(actor_of("boss"), record.number, "approve_plan", password=PASSWORD)
 
 
 def _docx(response):
@@ -91,7 +63,7 @@ def _downloads(number=None):
 
 def test_a_record_downloads_from_its_page_with_number_signature_and_audit(app, org):
     record = _approved_complaint()
-    handler = _as(app, "wang")
+    handler = session_of(app, "wang")
     page = handler.get(f"/admin/records_complaint_sheet/details/?id={record.pk}")
     assert f'/records/{record.number}/docx' in page.get_data(as_text=True)
     response = handler.get(f"/records/{record.number}/docx")
@@ -112,12 +84,12 @@ def test_a_record_downloads_from_its_page_with_number_signature_and_audit(app, o
 
 def test_the_api_gives_a_past_version_and_hides_contacts_from_the_department(app, org):
     record = _complaint()
-    transition_record(_actor("chen"), record.number, "dispatch", changes={
+    transition_record(actor_of("chen"), record.number, "dispatch", changes={
         "department": "TEST", "handler": "wang", "subject": "technical",
         "responsibility": "1"})
-    revise_record(_actor("chen"), record.number, {"customer": "改名后的客户"},
+    revise_record(actor_of("chen"), record.number, {"customer": "改名后的客户"},
                   base_version=2, reason="客户更名")
-    controller = _as(app, "chen")
+    controller = session_of(app, "chen")
     first = _docx(controller.get(f"/api/v1/records/{record.number}/docx?version=1"))
     assert "华新水泥厂 <总部> & 分厂" in _cells(first)
     assert "第1版；现行版本为第3版" in _header(first)
@@ -127,7 +99,7 @@ def test_the_api_gives_a_past_version_and_hides_contacts_from_the_department(app
     missing = controller.get(f"/api/v1/records/{record.number}/docx?version=9")
     assert missing.status_code == 404 and "没有第 9 版" in missing.get_json()["message"]
     # The handler's colleague sees the record but not the customer's telephone.
-    colleague = _as(app, "liu")
+    colleague = session_of(app, "liu")
     shown = _cells(_docx(colleague.get(f"/api/v1/records/{record.number}/docx")))
     assert "周先生 13900001111" not in shown and "（不向您的角色显示）" in shown
     versions = [e.version for e in _downloads(record.number)]
@@ -136,14 +108,14 @@ def test_the_api_gives_a_past_version_and_hides_contacts_from_the_department(app
 
 def test_another_department_gets_nothing_and_only_controllers_issue_controlled_copies(app, org):
     record = _approved_complaint()
-    other = _as(app, "zhao")
+    other = session_of(app, "zhao")
     assert other.get(f"/api/v1/records/{record.number}/docx").status_code == 404
     page = other.get(f"/records/{record.number}/docx", follow_redirects=True)
     assert page.mimetype != DOCX and f"没有记录 {record.number}" in page.get_data(as_text=True)
-    handler = _as(app, "wang")
+    handler = session_of(app, "wang")
     refused = handler.get(f"/api/v1/records/{record.number}/docx?controlled=1")
     assert refused.status_code == 403 and "受控副本" in refused.get_json()["message"]
-    controller = _as(app, "chen")
+    controller = session_of(app, "chen")
     document = _docx(controller.get(f"/api/v1/records/{record.number}/docx?controlled=1"))
     footer = "\n".join(p.text for p in document.sections[0].footer.paragraphs)
     assert "受控副本" in footer and "陈静" in footer
@@ -153,7 +125,7 @@ def test_another_department_gets_nothing_and_only_controllers_issue_controlled_c
 
 def test_a_batch_of_records_comes_as_one_zip_each_download_audited(app, org):
     numbers = [_complaint(title=f"投诉{n}").number for n in range(3)]
-    controller = _as(app, "chen")
+    controller = session_of(app, "chen")
     token = csrf_token(controller, "/admin/records_complaint_sheet/")
     response = controller.post("/api/v1/records/docx", json={"numbers": numbers},
                                headers={"X-CSRFToken": token})
@@ -173,7 +145,7 @@ def test_a_batch_of_records_comes_as_one_zip_each_download_audited(app, org):
     with zipfile.ZipFile(io.BytesIO(listing.data)) as package:
         assert sorted(package.namelist()) == sorted(f"{n}.docx" for n in numbers[:2])
     # A number the user may not see spoils nothing: nothing is handed out.
-    hidden = _as(app, "zhao")
+    hidden = session_of(app, "zhao")
     refused = hidden.post("/api/v1/records/docx", json={"numbers": numbers},
                           headers={"X-CSRFToken": csrf_token(hidden, "/tasks")})
     assert refused.status_code == 404
@@ -183,10 +155,10 @@ def test_a_batch_of_records_comes_as_one_zip_each_download_audited(app, org):
 
 
 def test_the_forms_library_offers_only_the_current_edition(app, org):
-    staff = _as(app, "wang")
+    staff = session_of(app, "wang")
     page = staff.get("/forms").get_data(as_text=True)
     assert "服务质量回访记录" in page and "GAEPC/QR-018" in page
-    update_type_settings(_actor("chen"), "revisit_record", edition="B/1",
+    update_type_settings(actor_of("chen"), "revisit_record", edition="B/1",
                          numbering_pattern="QR-018-{year}-{seq:04}", retention_years=3,
                          reason="改版", form_code="GAEPC/QR-018")
     page = staff.get("/forms").get_data(as_text=True)
@@ -207,7 +179,7 @@ def test_the_forms_library_offers_only_the_current_edition(app, org):
 def test_the_complaint_register_and_overdue_list_download_as_word_and_excel(app, org):
     _approved_complaint()
     _complaint(title="另一条")
-    controller = _as(app, "chen")
+    controller = session_of(app, "chen")
     today = local_now().date()
     page = controller.get("/register").get_data(as_text=True)
     assert "/register/export.docx" in page and "/register/export.xlsx" in page
@@ -228,7 +200,7 @@ def test_the_complaint_register_and_overdue_list_download_as_word_and_excel(app,
     exports = AuditEntry.objects(action="export")
     assert sorted(e.details["format"] for e in exports) == ["docx", "docx", "xlsx"]
     # Staff get their own department's register only.
-    other = _as(app, "zhao")
+    other = session_of(app, "zhao")
     mine = load_workbook(io.BytesIO(other.get(f"/register/export.xlsx?{query}").data))
     assert len(list(mine.active.iter_rows(values_only=True))) == 3
 
@@ -251,7 +223,7 @@ def _upload(client, edition, content, reason="统一版式", filename="模板.do
 
 
 def test_a_controllers_template_is_checked_versioned_and_named_in_each_file(app, org):
-    controller = _as(app, "chen")
+    controller = session_of(app, "chen")
     broken = _upload(controller, "T/1", _template("{{ number ", "{{ customer }}"))
     assert "占位符有误" in broken.get_data(as_text=True)
     unknown = _upload(controller, "T/1", _template("{{ number }}", "{{ salary }}"))
@@ -285,7 +257,7 @@ def test_a_controllers_template_is_checked_versioned_and_named_in_each_file(app,
     assert "版次 T/2 已存在" in again.get_data(as_text=True)
     assert AuditEntry.objects(action="template_upload").count() == 2
     # Staff cannot upload; withdrawing brings the built-in layout back.
-    staff = _as(app, "wang")
+    staff = session_of(app, "wang")
     assert staff.get("/admin/word-templates/").status_code in (302, 403)
     token = csrf_token(controller, "/admin/word-templates/?type=complaint_sheet")
     controller.post("/admin/word-templates/", data={
@@ -296,7 +268,7 @@ def test_a_controllers_template_is_checked_versioned_and_named_in_each_file(app,
 
 
 def test_the_starting_template_passes_its_own_checks(app, org):
-    controller = _as(app, "chen")
+    controller = session_of(app, "chen")
     response = controller.get("/admin/word-templates/starter/?type=capa_report")
     assert response.status_code == 200
     from records.types import registry
@@ -310,7 +282,7 @@ def test_the_starting_template_passes_its_own_checks(app, org):
 def test_forms_carry_the_organisations_name(app, org):
     from records.store import database
 
-    staff = _as(app, "wang")
+    staff = session_of(app, "wang")
     default = _docx(staff.get("/forms/revisit_record/blank.docx"))
     assert default.paragraphs[0].text == "Records Portal"
     database().site_settings.insert_one({"_id": "organisation", "name": "城东计量与供热服务中心"})

@@ -7,40 +7,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
-from portal.actors import actor_for
-from portal.models import Department, User
-from records.calendar import seed_from_package
 from records.clock import local_now
 from records.models import Record
 from records.operations import create_record, transition_record
-from tests.helpers import csrf_token, login, post_form
-
-
-@pytest.fixture
-def org(app, make_user):
-    seed_from_package(years=[2025, 2026])
-    Department(code="CS", name="客服中心").save()
-    Department(code="TEST", name="检测部").save()
-    Department(code="HEAT", name="供热分公司").save()
-    make_user("chen", roles=["controller"], department="CS", full_name="陈静")
-    make_user("wang", roles=["staff"], department="TEST", full_name="王芳")
-    make_user("liu", roles=["staff"], department="TEST", full_name="刘洋")
-    make_user("zhao", roles=["staff"], department="HEAT", full_name="赵强")
-    make_user("boss", roles=["approver"], full_name="张主任", positions=["director"])
-    make_user("audit", roles=["auditor"], full_name="审核员")
-
-
-def _as(app, username):
-    """A browser session of ``username``."""
-    client = app.test_client()
-    login(client, username)
-    return client
-
-
-def _actor(username):
-    return actor_for(User.objects.get(username=username))
+from tests.helpers import actor_of, csrf_token, login, post_form, session_of
 
 
 def _complaint(days_ago=0, **extra):
@@ -48,11 +18,11 @@ def _complaint(days_ago=0, **extra):
     data = {"title": "检测报告数据有误", "received_at": received.isoformat(),
             "channel": "hotline", "customer": "华新水泥厂", "contact": "周先生 13900001111",
             "description": "报告第3页数据与原始记录不符", **extra}
-    return create_record(_actor("chen"), "complaint_sheet", data)
+    return create_record(actor_of("chen"), "complaint_sheet", data)
 
 
 def _dispatch(number):
-    return transition_record(_actor("chen"), number, "dispatch", changes={
+    return transition_record(actor_of("chen"), number, "dispatch", changes={
         "department": "TEST", "handler": "wang", "subject": "technical",
         "responsibility": "1"})
 
@@ -112,19 +82,19 @@ def test_dispatch_on_the_record_page_takes_the_step_fields_and_checks_the_handle
 def test_my_tasks_show_what_is_dispatched_to_me_with_the_due_date(app, org):
     record = _complaint()
     _dispatch(record.number)
-    page = _as(app, "wang").get("/tasks").get_data(as_text=True)
+    page = session_of(app, "wang").get("/tasks").get_data(as_text=True)
     assert record.number in page and "处理方案截止" in page
-    assert record.number not in _as(app, "zhao").get("/tasks").get_data(as_text=True)
+    assert record.number not in session_of(app, "zhao").get("/tasks").get_data(as_text=True)
 
 
 def test_contact_details_are_hidden_from_the_department_but_not_the_handler(app, org):
     record = _complaint()
     _dispatch(record.number)
     url = f"/admin/records_complaint_sheet/details/?id={record.pk}"
-    page = _as(app, "liu").get(url).get_data(as_text=True)  # same department
+    page = session_of(app, "liu").get(url).get_data(as_text=True)  # same department
     assert "13900001111" not in page
     assert "不向您的角色显示" in page
-    assert "13900001111" in _as(app, "wang").get(url).get_data(as_text=True)
+    assert "13900001111" in session_of(app, "wang").get(url).get_data(as_text=True)
 
 
 def test_staff_of_another_department_cannot_open_the_complaint(client, org):
@@ -165,10 +135,10 @@ def test_the_controller_issues_a_reminder_from_the_overdue_list(app, org):
     # The plan is due three working days after dispatch; move that moment into
     # the past, as time would (the test cannot wait three days).
     Record.objects(pk=record.pk).update(set__due_at=record.created_at - timedelta(days=1))
-    staff = _as(app, "wang")
+    staff = session_of(app, "wang")
     assert record.number in staff.get("/overdue").get_data(as_text=True)
     assert 'data-testid="remind"' not in staff.get("/overdue").get_data(as_text=True)
-    client = _as(app, "chen")
+    client = session_of(app, "chen")
     page = client.get("/overdue").get_data(as_text=True)
     assert record.number in page and 'data-testid="remind"' in page
     response = post_form(client, "/overdue/remind", {"number": record.number},
@@ -183,7 +153,7 @@ def test_the_controller_issues_a_reminder_from_the_overdue_list(app, org):
     assert Record.objects(type="overdue_reminder").count() == 1
     # The department answers with the reason and a new date.
     tomorrow = (local_now() + timedelta(days=1)).date().isoformat()
-    transition_record(_actor("wang"), reminder.number, "answer",
+    transition_record(actor_of("wang"), reminder.number, "answer",
                       changes={"delay_reason": "等待原始记录复核", "new_date": tomorrow})
     assert f"新日期 {tomorrow}" in client.get("/overdue").get_data(as_text=True)
 
