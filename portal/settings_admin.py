@@ -135,8 +135,9 @@ class WordTemplatesView(RoleGuard, BaseView):
             "admin/word_templates.html", types=types, chosen=record_type, locale=locale,
             current={t.name: templates.in_use(t.name) for t in types},
             editions=templates.editions(chosen) if record_type else [],
-            names=sorted(templates.allowed_names(record_type)) if record_type else [],
-            common=templates.COMMON_NAMES)
+            common=templates.COMMON_NAMES,
+            field_label=lambda spec: (record_type.custom_labels() if record_type.custom_labels
+                                      else {}).get(spec.name) or _(spec.label))
 
     @expose("/file/")
     def file(self):
