@@ -4,16 +4,19 @@ headless LibreOffice, and the PDF's text shows the number and page X of Y."""
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
 from datetime import datetime
 
 import pytest
+from docxtpl import DocxTemplate
 
 import records.forms  # noqa: F401  (registers the record types)
 from records.types import registry
-from records.word.forms import render_blank, render_record
+from records.word import templates
+from records.word.forms import record_values, render_blank, render_record
 from records.word.registers import COMPLAINT_COLUMNS, Register, register_docx
 from records.word.samples import sample_doc
 from records.word.texts import Texts
@@ -48,6 +51,14 @@ def test_every_form_and_register_converts_to_pdf_in_libreoffice(app, tmp_path):
             files[f"{record_type.name}.docx"] = (made.content, number)
             blank = render_blank(record_type, texts, organisation="测试中心")
             files[f"{record_type.name}-blank.docx"] = (blank.content, record_type.form_code)
+        # A controller's template (the starting one), filled with a sample record.
+        complaint = registry.get("complaint_sheet")
+        sample = sample_doc(complaint, HOSTILE, number="QR-015-2026-0777")
+        filled = templates._render(
+            DocxTemplate(io.BytesIO(templates.starter_template(complaint, texts))), complaint,
+            sample, texts, organisation="测试中心", form_code=complaint.form_code,
+            edition=complaint.edition, values=record_values(complaint, sample, texts))
+        files["template.docx"] = (filled, "QR-015-2026-0777")
         sheet_type = registry.get("customer_service_sheet")
         short = render_record(sheet_type, sample_doc(sheet_type, "更换阀门"), texts,
                               organisation="测试中心")
