@@ -21,8 +21,8 @@ from records.models import Record
 from records.operations import (
     check_lock,
     load_doc,
-    queue_for_index,
     record_type_of,
+    record_written,
     stale_version,
     write_version,
 )
@@ -112,7 +112,7 @@ def attach_file(
                      record_type=doc["type"], number=number, version=new["version"],
                      details={"filename": filename, "sha256": digest, "size": len(content)},
                      at=now)
-        queue_for_index(db, session, new)
+        record_written(db, session, new)
         return new
 
     try:

@@ -53,6 +53,8 @@ class Record(Document):
     due_at = DateTimeField()
     due_kind = StringField()
     due_uncovered = ListField(IntField())
+    # What the record adds to the measures' counts (records.measures.keep).
+    measure = DictField(null=True)
 
     meta = {
         "collection": "records",

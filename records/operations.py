@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from records import audit
+from records import audit, measures
 from records.access import Actor, can_create, can_edit, can_view
 from records.calendar import WorkingCalendar
 from records.clock import add_years, local_now, utcnow
@@ -231,6 +231,13 @@ def write_version(db, session, doc: dict, *, operation, actor: Actor, reason, ch
     return digest
 
 
+def record_written(db, session, doc: dict, op: str = "upsert") -> None:
+    """Everything kept from a record, after each write in the same
+    transaction: the search outbox entry and the measures' counts."""
+    queue_for_index(db, session, doc, op)
+    measures.keep(db, session, doc, deleted=op == "delete")
+
+
 def queue_for_index(db, session, doc: dict, op: str = "upsert") -> None:
     """An outbox entry for the search index, in the caller's transaction."""
     db.search_outbox.insert_one(
@@ -352,7 +359,7 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     audit.append(db, session, actor=actor.username, action="create",
                  record_type=type_name, number=number, version=1,
                  details={"changes": changes, "reason": reason}, at=now)
-    queue_for_index(db, session, doc)
+    record_written(db, session, doc)
     return doc
 
 
@@ -426,7 +433,7 @@ def revise_record(
         audit.append(db, session, actor=actor.username, action=operation,
                      record_type=new["type"], number=number, version=new["version"],
                      details={"changes": diff, "reason": reason}, at=now)
-        queue_for_index(db, session, new)
+        record_written(db, session, new)
         return new
 
     return _as_record(unit_of_work(work))
@@ -519,6 +526,9 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
     change = Change(db, session, actor=actor, record_type=record_type, old=current,
                     data=dict(merged), state=transition.target, transition=transition, now=now,
                     comment=comment)
+    if current.get("due_at") and now > current["due_at"]:
+        # A step taken after the due time: the record missed a deadline.
+        change.flags["late"] = current.get("due_kind") or True
     _prepare(change)
     settings = effective(record_type, db, session)
     entry = {
@@ -569,7 +579,7 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
         audit.append(db, session, actor=actor.username, action="signature",
                      record_type=new["type"], number=number, version=base,
                      details=signature, at=now)
-    queue_for_index(db, session, new)
+    record_written(db, session, new)
     return db.records.find_one({"_id": current["_id"]}, session=session)
 
 

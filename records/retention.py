@@ -18,7 +18,7 @@ from records.clock import utcnow
 from records.errors import InvalidData, NotFound, PermissionDenied, RetentionError
 from records.i18n import N_
 from records.models import DisposalCertificate, Record
-from records.operations import load_doc, queue_for_index
+from records.operations import load_doc, record_written
 from records.roles import APPROVER, CONTROLLER
 from records.store import database, unit_of_work
 
@@ -136,7 +136,7 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
         audit.append(db, session, actor=actor.username, action="dispose",
                      record_type=current["type"], number=number, version=current["version"],
                      details={"reason": reason, "certificate": number})
-        queue_for_index(db, session, current, op="delete")
+        record_written(db, session, current, op="delete")
         return certificate, files
 
     certificate, files = unit_of_work(work)

@@ -9,10 +9,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 import records.forms  # noqa: F401  (registers the record types)
-from portal import accounts
-from portal.models import Department, User
+from portal.models import User
 from records import worklists
-from records.access import Actor, visible_data
+from records.access import visible_data
 from records.calendar import WorkingCalendar, end_of_local_day, seed_from_package
 from records.clock import local_now, to_local, utcnow
 from records.complaints import escalate, fact_severity, time_severity, time_thresholds
@@ -34,42 +33,23 @@ from records.scoring import (
     score,
 )
 from records.store import database
-
-SIGN = "sign here 123"
-PASSWORD = "correct horse battery"
-
-
-def person(username, *roles, department, positions=()):
-    return Actor(username=username, full_name=username.title(), roles=tuple(roles),
-                 department=department, positions=tuple(positions),
-                 verify_password=lambda given: given == SIGN)
-
-
-CHEN = person("chen", "controller", department="CS")
-WANG = person("wang", "staff", department="CS")
-LI = person("li", "staff", department="HEAT")
-ZHAO = person("zhao", "staff", department="HEAT")
-SUN = person("sun", "staff", department="QA")
-QIAN = person("qian", "staff", department="QA")
-DIRECTOR = person("director", "approver", department="MGMT", positions=("director",))
-TECH = person("tech", "approver", department="MGMT", positions=("technical_manager",))
-QM = person("qm", "approver", department="MGMT", positions=("quality_manager",))
+from tests.records.people import (
+    CHEN,
+    DIRECTOR,
+    LI,
+    QIAN,
+    QM,
+    SIGN,
+    SUN,
+    TECH,
+    WANG,
+    ZHAO,
+)
 
 
 @pytest.fixture(autouse=True)
-def org(app):
-    """Departments and the users records name (handlers, responsible people)."""
-    departments = {code: Department(code=code, name=name).save() for code, name in (
-        ("CS", "客服中心"), ("HEAT", "供热分公司"), ("QA", "质检部"), ("MGMT", "中心领导"))}
-    # One real account (hashed password, checked roles and positions); the rest
-    # are stored directly, as hashing a password per user would slow every test.
-    accounts.create_user(DIRECTOR.username, DIRECTOR.full_name, PASSWORD,
-                         roles=list(DIRECTOR.roles), department=DIRECTOR.department,
-                         positions=list(DIRECTOR.positions))
-    for who in (CHEN, WANG, LI, ZHAO, SUN, QIAN, TECH, QM):
-        User(username=who.username, full_name=who.full_name, roles=list(who.roles),
-             department=departments[who.department], positions=list(who.positions),
-             password_hash="not used: actors sign with verify_password").save()
+def org(complaint_org):
+    """Every test here runs in the organisation of ``complaint_org``."""
 
 
 def received(hours_ago: float = 1) -> str:

@@ -1,0 +1,288 @@
+"""The measures of the procedures (domain.md, "Measures"), kept as counts.
+
+Reports must not read every record, and the embedded server aggregates
+slowly, so every write adds what a record contributes to the counts of its
+month and department and takes back what it contributed before, in the same
+transaction (:func:`keep`). A record remembers its contribution
+(``measure`` on the record), so a change applies only the difference. A
+report of a year then reads twelve months × departments of counts.
+
+Which month a record counts in: a complaint by its receipt time (a complaint
+received on 31 March and closed in April counts in March), a repair by its
+service date, a questionnaire by the date it was filed. Void records count
+nowhere.
+
+What the counts mean (complaints):
+- ``dispatched``: sent to a department (any state after receipt);
+- ``finished``: answered or beyond (replied, resolved, closed, reopened);
+- ``timely``: finished without having passed a deadline (``flags.late`` is
+  set when a step is taken after the record's due time);
+- ``closed``, ``satisfied`` (the customer accepted: resolved or closed),
+  ``open`` (not yet closed);
+- count names hold no dots (``severity:hot``): they are field names.
+- per severity the closed ones and how many of those were revisited (in
+  person); per subject, responsibility class and severity the number received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from records.store import database
+
+COLLECTION = "measure_counts"
+
+FINISHED = ("replied", "resolved", "closed", "reopened")
+SATISFIED = ("resolved", "closed")
+REPAIR_DAYS = 15
+#: Targets in the procedures: 100% for the complaint rates, 99% customer
+#: satisfaction, revisits by severity in records.worklists.
+TARGETS = {"timeliness": 1.0, "closure": 1.0, "satisfaction": 1.0,
+           "repair_timeliness": 1.0, "customer_satisfaction": 0.99}
+
+
+def _month(value) -> str | None:
+    if not value:
+        return None
+    if isinstance(value, datetime | date):
+        return f"{value.year:04d}-{value.month:02d}"
+    return str(value)[:7]
+
+
+def contribution(doc: dict, db=None, session=None) -> dict | None:
+    """``{"bucket": "2026-03|CS", "counts": {...}}`` that ``doc`` adds, or None."""
+    if doc.get("state") == "void":
+        return None
+    maker = _MAKERS.get(doc.get("type"))
+    if maker is None:
+        return None
+    found = maker(doc, db if db is not None else database(), session)
+    if found is None:
+        return None
+    month, counts = found
+    if not month:
+        return None
+    return {"bucket": f"{month}|{doc.get('department') or ''}",
+            "counts": {k: v for k, v in counts.items() if v}}
+
+
+def _complaint(doc: dict, db, session):
+    data = doc.get("data") or {}
+    state = doc["state"]
+    severity = data.get("severity") or data.get("suggested_severity") or "general"
+    finished = state in FINISHED
+    counts = {
+        "complaints": 1,
+        "dispatched": int(state not in ("received",)),
+        "finished": int(finished),
+        "timely": int(finished and not (doc.get("flags") or {}).get("late")),
+        "closed": int(state == "closed"),
+        "satisfied": int(state in SATISFIED),
+        "open": int(state not in ("closed", "reopened")),
+        f"severity:{severity}": 1,
+        f"subject:{data.get('subject') or 'none'}": 1,
+        f"responsibility:{data.get('responsibility') or 'none'}": 1,
+    }
+    if state == "closed":
+        methods = [r["data"].get("method") for r in db.records.find(
+            {"refs": doc["number"], "type": "revisit_record", "state": {"$ne": "void"}},
+            {"data.method": 1}, session=session)]
+        counts[f"closed:{severity}"] = 1
+        counts[f"revisited:{severity}"] = int(bool(methods))
+        counts[f"in_person:{severity}"] = int("visit" in methods)
+    return _month(data.get("received_at")), counts
+
+
+def _service_sheet(doc: dict, db, session):
+    data = doc.get("data") or {}
+    if data.get("service_kind") != "repair" or not data.get("service_date"):
+        return None
+    served = date.fromisoformat(data["service_date"])
+    returned = data.get("returned_on")
+    timely = bool(returned) and doc["state"] == "returned" and (
+        date.fromisoformat(returned) <= served + timedelta(days=REPAIR_DAYS))
+    return _month(served), {"repairs": 1, "repairs_timely": int(timely)}
+
+
+def _questionnaire(doc: dict, db, session):
+    data = doc.get("data") or {}
+    try:
+        score = float(data.get("score"))
+    except (TypeError, ValueError):
+        score = None
+    counts = {"sampled": 1, "customers_satisfied": int(data.get("basically_satisfied") == "yes")}
+    if score is not None:
+        counts.update({"scored": 1, "score_sum": score, "score_squares": score * score,
+                       f"score_band:{min(int(score // 10), 9)}": 1})
+    return _month(doc.get("created_at")), counts
+
+
+_MAKERS = {"complaint_sheet": _complaint, "customer_service_sheet": _service_sheet,
+           "satisfaction_questionnaire": _questionnaire}
+
+
+def keep(db, session, doc: dict, *, deleted: bool = False) -> None:
+    """After a write: apply the difference between what ``doc`` contributed
+    before (its ``measure``) and contributes now, and remember the new one."""
+    before = doc.get("measure")
+    after = None if deleted else contribution(doc, db, session)
+    if before != after:
+        _apply(db, session, before, -1)
+        _apply(db, session, after, 1)
+        if not deleted:
+            db.records.update_one({"_id": doc["_id"]}, {"$set": {"measure": after}},
+                                  session=session)
+            doc["measure"] = after
+    # A revisit changes what its complaint contributes.
+    if doc.get("type") == "revisit_record" and (doc.get("data") or {}).get("complaint"):
+        complaint = db.records.find_one({"number": doc["data"]["complaint"]}, session=session)
+        if complaint is not None:
+            keep(db, session, complaint)
+
+
+def _apply(db, session, part: dict | None, sign: int) -> None:
+    if not part or not part["counts"]:
+        return
+    month, department = part["bucket"].split("|", 1)
+    db[COLLECTION].update_one(
+        {"_id": part["bucket"]},
+        {"$inc": {f"counts.{k}": sign * v for k, v in part["counts"].items()},
+         "$set": {"month": month, "department": department}},
+        upsert=True, session=session)
+
+
+def rebuild(db=None, batch: int = 2000) -> int:
+    """Count everything again from the records (a new installation's data,
+    or after a change of what is counted); answers the records counted."""
+    db = db if db is not None else database()
+    totals: dict[str, dict[str, float]] = {}
+    seen = 0
+    for doc in db.records.find({"type": {"$in": list(_MAKERS)}}).batch_size(batch):
+        part = contribution(doc, db)
+        if doc.get("measure") != part:
+            db.records.update_one({"_id": doc["_id"]}, {"$set": {"measure": part}})
+        seen += 1
+        if part:
+            bucket = totals.setdefault(part["bucket"], {})
+            for key, value in part["counts"].items():
+                bucket[key] = bucket.get(key, 0) + value
+    db[COLLECTION].delete_many({})
+    if totals:
+        db[COLLECTION].insert_many([
+            {"_id": key, "month": key.split("|", 1)[0], "department": key.split("|", 1)[1],
+             "counts": counts} for key, counts in totals.items()])
+    return seen
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """The counts of a period (and department), with the rates they give."""
+
+    counts: dict[str, float] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> float:
+        return self.counts.get(key, 0)
+
+    def add(self, counts: dict) -> None:
+        for key, value in counts.items():
+            self.counts[key] = self.counts.get(key, 0) + value
+
+    @staticmethod
+    def rate(part: float, whole: float) -> float | None:
+        """``part / whole``, or None ("no data") when there is nothing to divide."""
+        return part / whole if whole else None
+
+    @property
+    def timeliness(self) -> float | None:
+        return self.rate(self["timely"], self["dispatched"])
+
+    @property
+    def closure(self) -> float | None:
+        return self.rate(self["closed"], self["dispatched"])
+
+    @property
+    def satisfaction(self) -> float | None:
+        return self.rate(self["satisfied"], self["dispatched"])
+
+    @property
+    def repair_timeliness(self) -> float | None:
+        return self.rate(self["repairs_timely"], self["repairs"])
+
+    @property
+    def customer_satisfaction(self) -> float | None:
+        return self.rate(self["customers_satisfied"], self["sampled"])
+
+    @property
+    def mean_score(self) -> float | None:
+        return self.rate(self["score_sum"], self["scored"])
+
+    @property
+    def score_spread(self) -> float | None:
+        """The standard deviation of the scores (population)."""
+        n = self["scored"]
+        if not n:
+            return None
+        mean = self["score_sum"] / n
+        return max(self["score_squares"] / n - mean * mean, 0.0) ** 0.5
+
+    def revisit_rate(self, severity: str) -> float | None:
+        return self.rate(self[f"revisited:{severity}"], self[f"closed:{severity}"])
+
+    def by_prefix(self, prefix: str) -> dict[str, float]:
+        """``{"hot": 3, ...}`` of the counts named ``prefix:<key>``."""
+        start = f"{prefix}:"
+        return {k[len(start):]: v for k, v in self.counts.items()
+                if k.startswith(start) and v}
+
+
+def months_between(start: str, end: str) -> list[str]:
+    """``"2026-01"`` .. ``"2026-03"`` inclusive."""
+    year, month = map(int, start.split("-"))
+    last = tuple(map(int, end.split("-")))
+    out = []
+    while (year, month) <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def figures(months: Iterable[str], departments: Iterable[str] | None = None,
+            db=None) -> dict[str, Figures]:
+    """Per department (and ``""`` for all) the figures of ``months``.
+
+    Reads one small document per month and department, never the records."""
+    db = db if db is not None else database()
+    months = list(months)
+    query: dict = {"month": {"$gte": months[0], "$lte": months[-1]}} if months else {
+        "_id": None}
+    wanted = set(departments) if departments is not None else None
+    result: dict[str, Figures] = {"": Figures()}
+    for row in db[COLLECTION].find(query):
+        if row["month"] not in months:
+            continue
+        department = row.get("department") or ""
+        if wanted is not None and department not in wanted:
+            continue
+        result.setdefault(department, Figures()).add(row.get("counts") or {})
+        result[""].add(row.get("counts") or {})
+    return result
+
+
+def monthly(months: Iterable[str], department: str | None = None,
+            db=None) -> dict[str, Figures]:
+    """Month -> figures (of one department, or all)."""
+    db = db if db is not None else database()
+    months = list(months)
+    out = {month: Figures() for month in months}
+    if not months:
+        return out
+    query: dict = {"month": {"$gte": months[0], "$lte": months[-1]}}
+    for row in db[COLLECTION].find(query):
+        if row["month"] in out and (department is None or row.get("department") == department):
+            out[row["month"]].add(row.get("counts") or {})
+    return out

@@ -1,0 +1,26 @@
+"""The people of the records tests: actors with roles, departments and
+positions, who sign with ``SIGN``."""
+
+from __future__ import annotations
+
+from records.access import Actor
+
+SIGN = "sign here 123"
+PASSWORD = "correct horse battery"
+
+
+def person(username, *roles, department, positions=()):
+    return Actor(username=username, full_name=username.title(), roles=tuple(roles),
+                 department=department, positions=tuple(positions),
+                 verify_password=lambda given: given == SIGN)
+
+
+CHEN = person("chen", "controller", department="CS")
+WANG = person("wang", "staff", department="CS")
+LI = person("li", "staff", department="HEAT")
+ZHAO = person("zhao", "staff", department="HEAT")
+SUN = person("sun", "staff", department="QA")
+QIAN = person("qian", "staff", department="QA")
+DIRECTOR = person("director", "approver", department="MGMT", positions=("director",))
+TECH = person("tech", "approver", department="MGMT", positions=("technical_manager",))
+QM = person("qm", "approver", department="MGMT", positions=("quality_manager",))
