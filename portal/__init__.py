@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         health,
         i18n,
         pages,
+        reports_views,
         search,
         security,
         word_views,
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(search.bp)
     app.register_blueprint(work.bp)
     app.register_blueprint(word_views.bp)
+    app.register_blueprint(reports_views.bp)
     admin.init_app(app)
     deadlines.init_app(app)
     app.jinja_env.globals["ROLES"] = ROLES

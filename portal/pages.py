@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.actors import actor_for
 from portal.record_display import due_text, state_label, type_title
+from portal.reports_views import dashboard_figures
 from portal.security import roles_required
 from records import worklists
 
@@ -21,5 +23,10 @@ def home():
     actor = actor_for(current_user._get_current_object())
     tasks = worklists.my_tasks(actor, limit=HOME_TASKS + 1)
     return render_template("home.html", tasks=tasks[:HOME_TASKS],
+                           dash=dashboard_figures(actor), rate_text=_rate_text,
                            more_tasks=len(tasks) > HOME_TASKS, due_text=due_text,
                            state_label=state_label, type_title=type_title)
+
+
+def _rate_text(value: float | None) -> str:
+    return _("no data") if value is None else f"{value * 100:.1f}%"

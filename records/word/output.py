@@ -127,6 +127,11 @@ def blank_docx(actor: Actor, type_name: str, *, texts: Texts,
     return made
 
 
+def audit_export(actor: Actor, details: dict) -> None:
+    """An export (a register, a report) in the audit trail."""
+    audit.record_event(actor.username, "export", details=details)
+
+
 def register_file(actor: Actor, register: Register, file_format: str, *, texts: Texts,
                   organisation: str) -> GeneratedFile:
     """A register as Word or Excel; the export is audited."""
@@ -138,7 +143,6 @@ def register_file(actor: Actor, register: Register, file_format: str, *, texts: 
         made = register_xlsx(register, texts, organisation=organisation, printed=printed)
     else:
         raise NotFound(N_("There is no such file format."))
-    audit.record_event(actor.username, "export", details={
-        "register": register.name, "format": file_format, "rows": len(register.rows),
-        "subtitle": register.subtitle})
+    audit_export(actor, {"register": register.name, "format": file_format,
+                         "rows": len(register.rows), "subtitle": register.subtitle})
     return made

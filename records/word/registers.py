@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from records.clock import to_local
 from records.i18n import N_
+from records.reports import Cell, cell_text
 from records.types import registry
 from records.word import docx as w
 from records.word.forms import FONTS, GeneratedFile
@@ -228,4 +229,83 @@ def register_xlsx(register: Register, texts: Texts, *, organisation: str,
     out = io.BytesIO()
     workbook.save(out)
     return GeneratedFile(f"{register.name}.xlsx", out.getvalue(), XLSX_TYPE,
+                         made_with={"layout": "built-in"})
+
+
+# --- reports (records.reports) -------------------------------------------------------
+
+
+def report_docx(report, texts: Texts, *, organisation: str, printed: str = "") -> GeneratedFile:
+    """A report's sections as tables in a landscape A4 document."""
+    fonts = FONTS[texts.locale]
+    document = w.new_document(fonts, landscape=True, title=report.title)
+    w.add_frame(document, w.PageFrame(
+        header_left=f"{organisation}  {report.title}", header_right=printed,
+        page_of=texts("Page %(page)s of %(pages)s")), fonts)
+    heading = document.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    w.add_text(heading, report.title, fonts, east_asia=fonts.heading_east_asia, size=16,
+               bold=True)
+    period = document.add_paragraph()
+    period.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    w.add_text(period, texts("%(start)s to %(end)s", start=texts.date(report.period.start),
+                             end=texts.date(report.period.end)), fonts)
+    width = 26.1
+    for section in report.sections:
+        title = document.add_paragraph()
+        title.paragraph_format.space_before = Pt(10)
+        title.paragraph_format.space_after = Pt(4)
+        w.add_text(title, section.title, fonts, east_asia=fonts.heading_east_asia, size=12,
+                   bold=True)
+        first = min(6.0, width / len(section.columns) * 1.6)
+        rest = (width - first) / max(len(section.columns) - 1, 1)
+        table = w.table_grid(document, len(section.rows) + 1,
+                             [Cm(first)] + [Cm(rest)] * (len(section.columns) - 1), fonts)
+        for cell, label in zip(table.rows[0].cells, section.columns, strict=True):
+            w.add_text(cell.paragraphs[0], label, fonts, bold=True, size=9)
+        for row, values in zip(table.rows[1:], section.rows, strict=True):
+            for cell, value in zip(row.cells, values, strict=True):
+                w.add_text(cell.paragraphs[0], cell_text(value, texts), fonts, size=9)
+    content = w.save(document)
+    return GeneratedFile(f"report-{report.period.key}.docx", content,
+                         made_with={"layout": "built-in"})
+
+
+def report_xlsx(report, texts: Texts, *, organisation: str, printed: str = "") -> GeneratedFile:
+    """A report with one sheet per section; rates are numbers formatted as %."""
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for section in report.sections:
+        sheet = workbook.create_sheet(w.strip_invalid(section.title)[:31])
+        sheet.column_dimensions["A"].width = 28
+        for index in range(2, len(section.columns) + 1):
+            sheet.column_dimensions[get_column_letter(index)].width = 14
+        title = WriteOnlyCell(sheet, value=f"{organisation}  {report.title}")
+        title.font = Font(bold=True, size=14)
+        sheet.append([title])
+        sheet.append([w.strip_invalid(f"{section.title}  {printed}".strip())])
+        header = []
+        for label in section.columns:
+            item = WriteOnlyCell(sheet, value=label)
+            item.font = bold
+            header.append(item)
+        sheet.append(header)
+        for values in section.rows:
+            cells = []
+            for value in values:
+                if isinstance(value, Cell):
+                    item = WriteOnlyCell(sheet, value=value.value if value.value is not None
+                                         else texts("no data"))
+                    if value.kind == "rate" and value.value is not None:
+                        item.number_format = "0.0%"
+                    elif value.kind == "number" and value.value is not None:
+                        item.number_format = "0.0"
+                else:
+                    item = WriteOnlyCell(sheet, value=w.strip_invalid(str(value)))
+                    item.data_type = "s"
+                cells.append(item)
+            sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    return GeneratedFile(f"report-{report.period.key}.xlsx", out.getvalue(), XLSX_TYPE,
                          made_with={"layout": "built-in"})
