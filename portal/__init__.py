@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
         errors,
         health,
         i18n,
+        import_views,
         pages,
         reports_views,
         search,
@@ -64,6 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(work.bp)
     app.register_blueprint(word_views.bp)
     app.register_blueprint(reports_views.bp)
+    app.register_blueprint(import_views.bp)
+    app.extensions.setdefault("upload_endpoints", set()).add("imports.upload")
     admin.init_app(app)
     deadlines.init_app(app)
     app.jinja_env.globals["ROLES"] = ROLES

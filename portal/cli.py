@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -68,6 +69,7 @@ def serve(host, port, threads):
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with portal_app(indexer=None) as app:
         _announce_initial_admin(app)
+        _count_measures_once()
         host = host or app.config["HOST"]
         port = port or app.config["PORT"]
         click.echo(f"Portal: http://{host}:{port}/  (Ctrl-C stops it)")
@@ -85,6 +87,18 @@ def serve(host, port, threads):
         except KeyboardInterrupt:
             pass
         click.echo("Stopping the portal and its database…")
+
+
+def _count_measures_once() -> None:
+    """Records kept before the measures existed are counted once, at start."""
+    from records import measures
+    from records.store import database
+
+    db = database()
+    if db[measures.COLLECTION].find_one() is None and db.records.find_one(
+            {"type": "complaint_sheet"}) is not None:
+        click.echo("Counting the measures of the records kept so far…")
+        measures.rebuild(db)
 
 
 def _stop_on_sigterm(signum, frame):
@@ -452,6 +466,22 @@ def reindex(restart, procs, optimize):
                 bar.__exit__(None, None, None)
         click.echo(f"Indexed {result['records']} records into {result['generation']}"
                    f" ({result['replayed']} changes saved meanwhile applied).")
+
+
+@main.group("measures")
+def measures_group():
+    """The counts behind the measures and reports."""
+
+
+@measures_group.command("rebuild")
+def measures_rebuild():
+    """Count every record again (after an upgrade that counts something new)."""
+    from records import measures
+
+    with portal_app():
+        started = time.perf_counter()
+        counted = measures.rebuild()
+        click.echo(f"Counted {counted} records in {time.perf_counter() - started:.1f} s.")
 
 
 @main.command()

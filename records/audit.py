@@ -42,6 +42,7 @@ ACTIONS = {
     "scoring_change": N_("Scoring changed"),
     "template_upload": N_("Word template put into use"),
     "template_withdraw": N_("Word template withdrawn"),
+    "import": N_("Imported from a ledger"),
     "login": N_("Logged in"),
     "login_failed": N_("Login failed"),
     "logout": N_("Logged out"),
