@@ -171,7 +171,7 @@ def build(period: Period, texts, *, department: str | None = None, db=None) -> R
             texts("Kind"), texts("Complaints"), texts("Share")], rows))
 
     report.sections.append(Section("service", texts("Repairs and customer satisfaction"), [
-        texts("Measure"), texts("Count"), texts("Of"), texts("Rate"), texts("Target")], [
+        texts("Measure"), texts("Count"), texts("Of"), texts("Rate achieved"), texts("Target")], [
         [texts("Repairs handled in time"), Cell(totals["repairs_timely"]),
          Cell(totals["repairs"]), _rate(totals["repairs_timely"], totals["repairs"],
                                         TARGETS["repair_timeliness"]),
