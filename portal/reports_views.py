@@ -149,20 +149,23 @@ def dashboard_figures(actor) -> dict:
     open complaints, this month's rates against their targets, the last
     twelve months as a chart."""
     today = local_now().date()
-    department = None if actor.has_role(*SEE_ALL) else actor.department
+    # Staff (and anyone outside the records roles) see one department's figures;
+    # without a department, none.
+    department = None if actor.has_role(*SEE_ALL) else (actor.department or "-")
     months = [f"{y:04d}-{m:02d}" for y, m in _last_months(today.year, today.month, 12)]
     trend = measures.monthly(months, department)
     this_month = trend[months[-1]]
     year = measures.monthly([f"{today.year:04d}-{m:02d}" for m in range(1, 13)], department)
     open_count = sum(f["open"] for f in year.values())
-    overdue = worklists.overdue(actor, department=department)
+    overdue = worklists.overdue(actor, department=department if department != "-" else None)
     chart = charts.rates(
         _("Complaint rates by month"), months,
         {_("Timeliness rate"): [trend[m].timeliness for m in months],
          _("Closure rate"): [trend[m].closure for m in months],
          _("Satisfaction rate"): [trend[m].satisfaction for m in months]},
         target=measures.TARGETS["timeliness"], target_label=_("Target"))
-    return {"department": department, "overdue": len(overdue), "open": open_count,
+    return {"department": department if department != "-" else None,
+            "overdue": len(overdue), "open": open_count,
             "month": this_month, "month_label": months[-1], "targets": measures.TARGETS,
             "chart": chart, "year": today.year, "month_number": today.month}
 

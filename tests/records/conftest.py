@@ -1,4 +1,4 @@
-"""The organisation the complaint-process and measures tests share."""
+"""Actors, sample data and the organisation of the records-layer tests."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from portal import accounts
 from portal.models import Department, User
+from records.access import Actor
 from tests.records.people import (
     CHEN,
     DIRECTOR,
@@ -18,6 +19,42 @@ from tests.records.people import (
     WANG,
     ZHAO,
 )
+
+
+def actor(username, *roles, department="CS", password="sign here 123"):
+    return Actor(username=username, full_name=username.title(), roles=tuple(roles),
+                 department=department, verify_password=lambda given: given == password)
+
+
+@pytest.fixture
+def controller(app):
+    return actor("chen", "controller")
+
+
+@pytest.fixture
+def approver(app):
+    return actor("director", "approver", department="MGMT")
+
+
+@pytest.fixture
+def staff(app):
+    return actor("wang", "staff")
+
+
+@pytest.fixture
+def auditor(app):
+    return actor("audit", "auditor", department=None)
+
+
+HANDOVER = {
+    "title": "夜班交接", "shift_date": "2026-11-20", "shift": "night",
+    "handed_over_by": "王芳", "events": "3号楼供暖管道漏水，已关阀。",
+}
+
+PROCEDURE = {
+    "doc_code": "QP-09", "title": "记录管理程序", "doc_edition": "A/0",
+    "body": "本程序规定记录的标识、贮存、保护、检索、保存期限和处置。",
+}
 
 
 @pytest.fixture
