@@ -29,6 +29,7 @@ from bson import ObjectId  # noqa: E402
 
 import records.forms  # noqa: E402, F401
 from bench.save import report as print_figures  # noqa: E402
+from bench.save import timed  # noqa: E402
 from portal.accounts import create_user  # noqa: E402
 from portal.db import connect, ensure_indexes  # noqa: E402
 from portal.embedded_db import EmbeddedDatabase  # noqa: E402
@@ -67,15 +68,6 @@ def _complaints(count: int, year: int, departments: list[str], rng: random.Rando
                      "responsibility": rng.choice("123")},
             "attachments": [], "signatures": [], "history": [], "holds": [],
         }
-
-
-def timed(function, samples: int) -> list[float]:
-    seconds = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        function()
-        seconds.append(time.perf_counter() - started)
-    return seconds
 
 
 def main():

@@ -34,6 +34,16 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def timed(function, samples: int) -> list[float]:
+    """Seconds each of ``samples`` calls of ``function`` took."""
+    seconds = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
 def report(name, seconds):
     ms = [s * 1000 for s in seconds]
     print(f"{name:<8} n={len(ms):<5} p50={percentile(ms, .50):6.2f} ms  "

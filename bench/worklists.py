@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.save import report  # noqa: E402
+from bench.save import report, timed  # noqa: E402
 from portal.accounts import create_user  # noqa: E402
 from portal.db import connect, ensure_indexes  # noqa: E402
 from portal.embedded_db import EmbeddedDatabase  # noqa: E402
@@ -32,15 +32,6 @@ from records.access import Actor  # noqa: E402
 from records.calendar import seed_from_package  # noqa: E402
 from records.clock import local_now  # noqa: E402
 from records.operations import create_record, transition_record  # noqa: E402
-
-
-def timed(function, samples: int) -> list[float]:
-    seconds = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        function()
-        seconds.append(time.perf_counter() - started)
-    return seconds
 
 
 def main():

@@ -149,23 +149,24 @@ def dashboard_figures(actor) -> dict:
     open complaints, this month's rates against their targets, the last
     twelve months as a chart."""
     today = local_now().date()
-    # Staff (and anyone outside the records roles) see one department's figures;
-    # without a department, none.
-    department = None if actor.has_role(*SEE_ALL) else (actor.department or "-")
+    # Staff see their department's figures; roles outside the records
+    # (administrators) and people without a department see none.
+    everyone = actor.has_role(*SEE_ALL)
+    department = None if everyone else actor.department
+    departments = None if everyone else [department] if department else []
     months = [f"{y:04d}-{m:02d}" for y, m in _last_months(today.year, today.month, 12)]
-    trend = measures.monthly(months, department)
+    trend = measures.monthly(months, departments)
     this_month = trend[months[-1]]
-    year = measures.monthly([f"{today.year:04d}-{m:02d}" for m in range(1, 13)], department)
+    year = measures.monthly([f"{today.year:04d}-{m:02d}" for m in range(1, 13)], departments)
     open_count = sum(f["open"] for f in year.values())
-    overdue = worklists.overdue(actor, department=department if department != "-" else None)
+    overdue = worklists.overdue(actor, department=department) if departments != [] else []
     chart = charts.rates(
         _("Complaint rates by month"), months,
         {_("Timeliness rate"): [trend[m].timeliness for m in months],
          _("Closure rate"): [trend[m].closure for m in months],
          _("Satisfaction rate"): [trend[m].satisfaction for m in months]},
         target=measures.TARGETS["timeliness"], target_label=_("Target"))
-    return {"department": department if department != "-" else None,
-            "overdue": len(overdue), "open": open_count,
+    return {"department": department, "overdue": len(overdue), "open": open_count,
             "month": this_month, "month_label": months[-1], "targets": measures.TARGETS,
             "chart": chart, "year": today.year, "month_number": today.month}
 

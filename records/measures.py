@@ -291,16 +291,17 @@ def figures(months: Iterable[str], departments: Iterable[str] | None = None,
     return result
 
 
-def monthly(months: Iterable[str], department: str | None = None,
+def monthly(months: Iterable[str], departments: Iterable[str] | None = None,
             db=None) -> dict[str, Figures]:
-    """Month -> figures (of one department, or all)."""
+    """Month -> figures of ``departments`` (None: all of them)."""
     db = db if db is not None else database()
     months = list(months)
+    wanted = set(departments) if departments is not None else None
     out = {month: Figures() for month in months}
-    if not months:
+    if not months or wanted == set():
         return out
     query: dict = {"month": {"$gte": months[0], "$lte": months[-1]}}
     for row in db[COLLECTION].find(query):
-        if row["month"] in out and (department is None or row.get("department") == department):
+        if row["month"] in out and (wanted is None or row.get("department") in wanted):
             out[row["month"]].add(row.get("counts") or {})
     return out

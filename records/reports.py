@@ -117,12 +117,13 @@ def build(period: Period, texts, *, department: str | None = None, db=None) -> R
     """The report of ``period`` (of one department, or all) in ``texts``' language."""
     db = db if db is not None else database()
     per_department = figures(period.months, [department] if department else None, db=db)
-    totals = per_department.get(department or "", Figures()) if department else (
-        per_department[""])
+    totals = per_department[""]  # of the one department asked for, or of all
     names = {d["code"]: d.get("name") or d["code"]
              for d in db.departments.find({}, {"code": 1, "name": 1})}
     report = Report(period, f"{texts(KINDS[period.kind])} {period.label(texts)}", department,
-                    totals=totals, trend=monthly(period.months, department, db=db))
+                    totals=totals, trend=monthly(period.months,
+                                                  [department] if department else None,
+                                                  db=db))
 
     def drill(metric: str, dept: str | None) -> dict:
         return {"metric": metric, "department": dept}

@@ -218,15 +218,14 @@ def blank_values(record_type: RecordType, settings: Effective, texts: Texts) -> 
 
 
 def render_record(record_type: RecordType, doc: dict, texts: Texts, *, organisation: str,
-                  retention_years: int | None = None, **options) -> GeneratedFile:
+                  **options) -> GeneratedFile:
     """The built-in layout filled with ``doc`` (a record or a version of one)."""
     settings = effective(record_type, texts.db)
     skeleton = skeleton_for(
         record_type, texts, organisation=organisation,
         form_code=doc.get("form_code") or settings.form_code,
         edition=doc.get("edition") or settings.edition,
-        retention_years=retention_years if retention_years is not None
-        else settings.retention_years)
+        retention_years=settings.retention_years)
     values = record_values(record_type, doc, texts, **options)
     values["meta_comments"] = texts("Made with the built-in layout")
     version = doc.get("version")

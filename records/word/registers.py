@@ -134,7 +134,7 @@ def overdue_list(items, texts: Texts, department_name: str = "") -> Register:
 # --- Word ----------------------------------------------------------------------------
 
 
-def _text(value, column: Column, texts: Texts) -> str:
+def _text(value, texts: Texts) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -176,12 +176,8 @@ def register_docx(register: Register, texts: Texts, *, organisation: str,
     skeleton = w.cached_skeleton(key, lambda: _build_register(register, texts, organisation,
                                                               widths))
     twips = [int(width / 2.54 * 1440) for width in widths]
-    columns = register.columns
-    rows_xml = "".join(
-        w.row_xml([_text(value, column, texts) for value, column in zip(row, columns,
-                                                                         strict=True)],
-                  twips, FONTS[texts.locale])
-        for row in register.rows)
+    rows_xml = "".join(w.row_xml([_text(value, texts) for value in row], twips,
+                                 FONTS[texts.locale]) for row in register.rows)
     content = skeleton.fill({"subtitle": register.subtitle, "printed": printed,
                              "meta_comments": texts("Made with the built-in layout"),
                              "meta_identifier": register.name}, rows_xml=rows_xml)

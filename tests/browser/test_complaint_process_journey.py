@@ -15,6 +15,7 @@ from portal.models import Department
 from records.calendar import seed_from_package
 from records.clock import local_now
 from records.models import Record
+from tests.browser.steps import log_in, log_out
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -30,19 +31,6 @@ def org(app, make_user):
     make_user("wang", roles=["staff"], department="TEST", full_name="王芳")
     make_user("boss", roles=["approver"], full_name="黄建国", positions=["director"])
     make_user("zhao", roles=["staff"], department="HEAT", full_name="赵磊")
-
-
-def _log_in(page, username):
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("current-user")).to_be_visible()
-
-
-def _log_out(page):
-    page.get_by_role("button", name="退出登录").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
 
 
 def _open_from_tasks(page, number):
@@ -75,7 +63,7 @@ def _state(page, label):
 
 def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     # The first receiver records it from the hotline form.
-    _log_in(page, "hotline")
+    log_in(page, "hotline")
     page.get_by_test_id("nav-new-complaint").click()
     form = page.get_by_test_id("new-complaint")
     form.locator('[name="customer"]').fill("华新水泥厂")
@@ -88,19 +76,19 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     number = page.get_by_test_id("record-number").inner_text()
     assert re.fullmatch(r"QR-015-\d{4}-\d{4}", number)
     _state(page, "已受理")
-    _log_out(page)
+    log_out(page)
 
     # The service office dispatches it to the testing department's handler.
-    _log_in(page, "chen")
+    log_in(page, "chen")
     _open_from_tasks(page, number)
     _step(page, "dispatch", {"department": "TEST", "handler": "wang",
                              "subject": "technical", "responsibility": "1"})
     _state(page, "已派单")
     expect(page.get_by_test_id("due").first).to_contain_text("处理方案截止")
-    _log_out(page)
+    log_out(page)
 
     # The handler sees it in their tasks with the date and submits the plan.
-    _log_in(page, "wang")
+    log_in(page, "wang")
     page.get_by_test_id("nav-tasks").click()
     row = page.locator(f'[data-testid=tasks] tr[data-number="{number}"]')
     expect(row).to_contain_text("处理方案截止")
@@ -108,28 +96,28 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     expect(page.locator('[data-field="contact"]')).to_contain_text("13900001111")
     _step(page, "submit_plan", {"plan": "调取原始记录复核，三日内出具更正报告"})
     _state(page, "方案已提交")
-    _log_out(page)
+    log_out(page)
 
     # The director approves the plan with his signature.
-    _log_in(page, "boss")
+    log_in(page, "boss")
     _open_from_tasks(page, number)
     _step(page, "approve_plan", password=PASSWORD)
     _state(page, "方案已批准")
     page.locator('a[href="#tab-signatures"]').click()
     expect(page.get_by_test_id("signatures")).to_contain_text("黄建国")
-    _log_out(page)
+    log_out(page)
 
     # The handler replies to the customer.
-    _log_in(page, "wang")
+    log_in(page, "wang")
     _open_from_tasks(page, number)
     today = local_now().date().isoformat()
     _step(page, "reply", {"reply_method": "phone", "reply_date": today,
                           "reply_content": "已核实并出具更正报告，电话告知周先生"})
     _state(page, "已答复")
-    _log_out(page)
+    log_out(page)
 
     # The customer accepts; a hot complaint cannot close before its revisit.
-    _log_in(page, "chen")
+    log_in(page, "chen")
     _open_from_tasks(page, number)
     _step(page, "accept")
     _state(page, "已解决")
@@ -173,7 +161,7 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     workbook = load_workbook(io.BytesIO(download.value.path().read_bytes()))
     ledger = list(workbook.active.iter_rows(values_only=True))
     assert ledger[3][0] == number and ledger[3][8] == "已关闭"
-    _log_out(page)
+    log_out(page)
 
     stored = Record.objects.get(number=number)
     assert [h["by"] for h in stored.history] == ["chen", "wang", "boss", "wang", "chen",
@@ -181,7 +169,7 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     assert stored.signatures[0]["signer"] == "boss"
 
     # Staff of another department cannot open it, neither by URL nor by API.
-    _log_in(page, "zhao")
+    log_in(page, "zhao")
     response = page.goto(f"/admin/records_complaint_sheet/details/?id={stored.pk}")
     assert response.status == 404
     assert page.request.get(f"/api/v1/records/{number}").status == 404

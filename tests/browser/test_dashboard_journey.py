@@ -16,7 +16,7 @@ from portal.models import Department, User
 from records.calendar import seed_from_package
 from records.clock import from_local, local_now, simulated
 from records.operations import create_record, transition_record
-from tests.helpers import PASSWORD
+from tests.browser.steps import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -46,10 +46,7 @@ def _overdue_complaint():
 
 def test_the_controller_drills_into_overdue_and_downloads_the_monthly_report(page, org):
     number = _overdue_complaint()
-    page.goto("/login")
-    page.get_by_label("用户名").fill("chen")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, "chen")
 
     dashboard = page.get_by_test_id("dashboard")
     expect(dashboard).to_be_visible()

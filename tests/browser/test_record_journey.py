@@ -8,29 +8,17 @@ import pytest
 from playwright.sync_api import expect
 
 from records.models import Record
+from tests.browser.steps import log_in, log_out
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, username):
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("current-user")).to_be_visible()
-
-
-def _log_out(page):
-    page.get_by_role("button", name="退出登录").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
 
 
 def test_create_edit_history_diff_sign_and_refused_delete(page, make_user, tmp_path):
     make_user("chen", roles=["controller"], full_name="陈静")
     make_user("director", roles=["approver"], full_name="刘主任")
 
-    _log_in(page, "chen")
+    log_in(page, "chen")
     page.goto("/admin/records_procedure_document/new/")
     page.get_by_label("文件编号").fill("QP-09")
     page.get_by_label("标题").fill("记录管理程序")
@@ -57,9 +45,9 @@ def test_create_edit_history_diff_sign_and_refused_delete(page, make_user, tmp_p
     page.get_by_role("tab", name="流程").click()
     page.get_by_test_id("transition-submit").get_by_role("button").click()
     expect(page.get_by_test_id("record-state")).to_have_text("待审批")
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, "director")
+    log_in(page, "director")
     page.goto(f"/admin/records_procedure_document/details/?id={record.pk}")
     page.get_by_role("tab", name="流程").click()
     approve = page.get_by_test_id("transition-approve")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from portal.models import Department
 from records.operations import create_record
 from search_index import IndexerThread
-from tests.browser.test_record_journey import _log_in, _log_out
+from tests.browser.steps import log_in, log_out
 from tests.records.conftest import HANDOVER, actor
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def test_find_by_a_phrase_filter_save_and_rerun_while_others_see_nothing(
         record = create_record(actor("wang", "staff", department="CS"), "handover_log",
                                {**HANDOVER, "events": "客户说空调外机半夜嗡嗡响，吵得睡不着。"})
 
-    _log_in(page, "wang")
+    log_in(page, "wang")
     _search_from_header(page, "外机 睡不着")
     results = page.get_by_test_id("results")
     expect(results.get_by_role("link", name=record.number)).to_be_visible()
@@ -67,9 +67,9 @@ def test_find_by_a_phrase_filter_save_and_rerun_while_others_see_nothing(
 
     page.get_by_role("link", name=record.number).click()
     expect(page.get_by_text("客户说空调外机半夜嗡嗡响").first).to_be_visible()
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, "zhao")
+    log_in(page, "zhao")
     _search_from_header(page, "外机 睡不着", timeout=0)
     expect(page.get_by_test_id("no-results")).to_be_visible()
     expect(page.get_by_text(record.number)).to_have_count(0)
