@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         health,
         i18n,
         import_views,
+        inputs,
         pages,
         reports_views,
         search,
@@ -44,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     set_local_zone(app.config["BABEL_DEFAULT_TIMEZONE"])
     i18n.init_app(app)
+    inputs.init_app(app)
     db.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -70,12 +72,4 @@ def create_app(config: dict | None = None) -> Flask:
     admin.init_app(app)
     deadlines.init_app(app)
     app.jinja_env.globals["ROLES"] = ROLES
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
     return app

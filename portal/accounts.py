@@ -196,6 +196,7 @@ def set_password(user: User, password: str, min_length: int = 10) -> None:
     User.objects(pk=user.pk).update_one(
         set__password_hash=hash_password(password),
         set__password_changed_at=utcnow(),
+        set__session_nonces=[],
         inc__session_version=1,
     )
     user.reload()
@@ -213,7 +214,8 @@ def change_own_password(user: User, current: str, new: str, min_length: int = 10
 
 def disable_user(user: User) -> None:
     """Disable a user: no more logins, open sessions and tokens stop working."""
-    User.objects(pk=user.pk).update_one(set__active=False, inc__session_version=1)
+    User.objects(pk=user.pk).update_one(set__active=False, set__session_nonces=[],
+                                        inc__session_version=1)
     user.reload()
     security_log.info("user disabled: %s", user.username)
 

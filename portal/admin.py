@@ -1,6 +1,6 @@
 """The Flask-Admin back office at ``/admin/``.
 
-Views stay declarative: who may open them (``allowed_roles``), which columns
+Views stay declarative: who may open them (``permission``), which columns
 and forms they show. Anything that changes an account goes through
 :mod:`portal.accounts`, never straight into the model.
 """
@@ -13,7 +13,7 @@ from flask_admin.actions import action
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -45,10 +45,12 @@ from portal.i18n import NATIVE_NAMES
 from portal.models import ApiToken, Department, User
 from portal.record_views import RecordTypeView
 from portal.records_admin import AuditTrailView, DispositionView, FormSettingsView
+from portal.security import csp_nonce, start_session
 from portal.settings_admin import CalendarView, ScoringView, WordTemplatesView
 from records import audit
 from records.models import AuditEntry
-from records.roles import ADMIN, POSITIONS, ROLES
+from records.permissions import MANAGE_USERS
+from records.roles import POSITIONS, ROLES
 from records.settings import effective
 from records.types import registry
 
@@ -123,7 +125,7 @@ class UserForm(AdminForm):
 
 
 class UserAdmin(PortalModelView):
-    allowed_roles = (ADMIN,)
+    permission = MANAGE_USERS
     column_list = ("username", "full_name", "department", "roles", "active", "last_login_at")
     column_labels = {
         "username": _l("User name"),
@@ -240,7 +242,7 @@ class DepartmentForm(AdminForm):
 
 
 class DepartmentAdmin(PortalModelView):
-    allowed_roles = (ADMIN,)
+    permission = MANAGE_USERS
     column_list = ("code", "name", "active")
     column_labels = {"code": _l("Code"), "name": _l("Name"), "active": _l("Active"),
                      "created_at": _l("Created")}
@@ -266,7 +268,7 @@ def _token_state(view, context, model, name):
 
 
 class ApiTokenAdmin(PortalModelView):
-    allowed_roles = (ADMIN,)
+    permission = MANAGE_USERS
     can_create = False
     can_edit = False
     column_list = ("prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
@@ -322,7 +324,7 @@ class AccountView(RoleGuard, BaseView):
                 else:
                     # The bumped session version ended every session, this one
                     # included; log the user back in here only.
-                    login_user(User.objects.get(pk=current_user.pk))
+                    start_session(User.objects.get(pk=current_user.pk))
                     flash(_("Your password was changed."), "success")
                     return redirect(url_for(".index"))
             else:
@@ -337,6 +339,7 @@ def init_app(app) -> Admin:
         index_view=PortalIndexView(name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/portal_base.html", fluid=True),
         translations_path=str(PROJECT_ROOT / "translations"),
+        csp_nonce_generator=csp_nonce,
     )
     admin.add_view(UserAdmin(User, name=_l("Users"), category=_l("Administration"),
                              endpoint="users"))

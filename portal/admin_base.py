@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal.i18n import wtforms_translations
+from records.permissions import Permission, may
 from records.roles import ROLES
 
 
@@ -22,18 +23,18 @@ class AdminForm(FlaskForm):
 
 
 class RoleGuard:
-    """Shown to and usable by logged-in users holding one of ``allowed_roles``.
+    """Shown to and usable by logged-in users holding ``permission``.
 
-    An empty ``allowed_roles`` admits every logged-in user. Anonymous users
-    are sent to the login page; others without the role get 403, by URL too.
+    No ``permission`` admits every logged-in user. Anonymous users are sent
+    to the login page; others without the permission get 403, by URL too.
     """
 
-    allowed_roles: tuple[str, ...] = ()
+    permission: Permission | None = None
 
     def is_accessible(self) -> bool:
         if not current_user.is_authenticated:
             return False
-        return not self.allowed_roles or current_user.has_role(*self.allowed_roles)
+        return self.permission is None or may(current_user, self.permission)
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:

@@ -7,22 +7,23 @@ the caller's language.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest
 
 from portal import word_views, work
 from portal.actors import actor_for, message, status
+from portal.inputs import InputError, data_object, datetime_arg, int_arg, json_object, text_value
 from portal.openapi import openapi_document
-from portal.security import roles_required
+from portal.security import permission_required
 from records import audit, history
 from records.access import visible_data
 from records.errors import RecordError, StaleVersion
-from records.models import AuditEntry, Record, RecordVersion
+from records.history import VersionView
+from records.models import Record
 from records.operations import (
     create_record,
     get_record,
@@ -30,16 +31,13 @@ from records.operations import (
     revise_record,
     transition_record,
 )
+from records.permissions import EXPORT_REGISTERS, READ_AUDIT_TRAIL
 from records.retention import dispose_record
-from records.roles import APPROVER, AUDITOR, CONTROLLER
 from records.settings import effective
 from records.types import RETENTION_EVENTS, SIGNATURE_MEANINGS, RecordType, registry
 from records.word import output
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-AUDIT_READERS = (AUDITOR, CONTROLLER, APPROVER)
-
 
 @bp.errorhandler(RecordError)
 def record_error(error: RecordError):
@@ -56,13 +54,6 @@ def record_error(error: RecordError):
 
 def _actor():
     return actor_for(current_user._get_current_object())
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest()
-    return body
 
 
 def _iso(value):
@@ -111,7 +102,7 @@ def type_json(record_type: RecordType) -> dict:
 
 
 @bp.route("/types")
-@roles_required()
+@permission_required()
 def types():
     return jsonify([type_json(rt) for rt in registry])
 
@@ -171,51 +162,50 @@ def _answer(record: Record, code: int = 200):
 
 
 @bp.route("/records/<type_name>", methods=["POST"])
-@roles_required()
+@permission_required()
 def create(type_name):
-    body = _json_body()
-    data = body.get("data")
-    if not isinstance(data, dict):
-        raise BadRequest()
-    record = create_record(_actor(), type_name, data, reason=body.get("reason"))
+    body = json_object()
+    record = create_record(_actor(), type_name, data_object(body),
+                           reason=text_value(body, "reason"))
     return _answer(record, 201)
 
 
 @bp.route("/records/<number>")
-@roles_required()
+@permission_required()
 def get_one(number):
     return _answer(get_record(_actor(), number, audit_view=True))
 
 
 def _base_version(body: dict) -> int | None:
-    header = request.headers.get("If-Match", "").strip().strip('W/').strip('"')
+    """The version a change starts from: ``version`` in the body or If-Match."""
+    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
     value = body.get("version", header or None)
     if value in (None, ""):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise BadRequest() from None
+    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**9:
+        raise InputError(_("The version must be a whole number from 1."), field="version")
+    return value
 
 
 @bp.route("/records/<number>", methods=["PATCH"])
-@roles_required()
+@permission_required()
 def patch(number):
-    body = _json_body()
-    data = body.get("data")
-    if not isinstance(data, dict):
-        raise BadRequest()
+    body = json_object()
+    data = data_object(body)
     base = _base_version(body)
     if base is None:
         response = jsonify(error="precondition_required", message=_(
             "Say which version you edited: an If-Match header or a version field."))
         response.status_code = 428
         return response
-    record = revise_record(_actor(), number, data, base_version=base, reason=body.get("reason"))
+    record = revise_record(_actor(), number, data, base_version=base,
+                           reason=text_value(body, "reason"))
     return _answer(record)
 
 
-def _version_summary(v: RecordVersion) -> dict:
+def _version_summary(v: VersionView) -> dict:
     return {"version": v.version, "state": v.state, "operation": v.operation,
             "changed_by": v.changed_by, "changed_by_name": v.changed_by_name,
             "changed_at": _iso(v.changed_at), "reason": v.reason, "changes": v.changes,
@@ -223,97 +213,93 @@ def _version_summary(v: RecordVersion) -> dict:
 
 
 @bp.route("/records/<number>/versions")
-@roles_required()
+@permission_required()
 def versions(number):
     """All versions, newest first; ``?as_of=<ISO date-time, UTC>`` gives the one then."""
-    as_of = request.args.get("as_of")
-    if as_of:
-        try:
-            moment = datetime.fromisoformat(as_of.removesuffix("Z"))
-        except ValueError:
-            raise BadRequest() from None
-        return version(number, history.as_of(_actor(), number, moment).version)
+    moment = datetime_arg("as_of")
+    if moment is not None:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        return _version_json(history.as_of(_actor(), number, moment))
     return jsonify([_version_summary(v) for v in history.versions(_actor(), number)])
 
 
-@bp.route("/records/<number>/versions/<int:n>")
-@roles_required()
-def version(number, n):
-    found = history.version(_actor(), number, n)
-    record_type = record_type_of(found.type)
+def _version_json(found: VersionView):
     return jsonify({**_version_summary(found), "number": found.number, "title": found.title,
-                    "data": visible_data(_actor(), record_type, found.data or {}, None)})
+                    "data": found.data, "hidden_fields": sorted(found.hidden)})
+
+
+@bp.route("/records/<number>/versions/<n>")
+@permission_required()
+def version(number, n):
+    return _version_json(history.version(_actor(), number, n))
 
 
 @bp.route("/records/<number>/diff")
-@roles_required()
+@permission_required()
 def diff(number):
-    older = request.args.get("from", type=int)
-    newer = request.args.get("to", type=int)
-    if not older or not newer:
-        raise BadRequest()
+    older = int_arg("from", high=10**9)
+    newer = int_arg("to", high=10**9)
+    if older is None or newer is None:
+        raise InputError(_("Give the two versions to compare: ?from=1&to=2."))
     return jsonify({"from": older, "to": newer,
                     "changes": history.diff(_actor(), number, older, newer)})
 
 
 @bp.route("/records/<number>/transitions/<name>", methods=["POST"])
-@roles_required()
+@permission_required()
 def transition(number, name):
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise BadRequest()
-    data = body.get("data") or {}
-    if not isinstance(data, dict):
-        raise BadRequest()
-    record = transition_record(_actor(), number, name, comment=body.get("comment"),
-                               password=body.get("password"),
+    body = json_object(required=False)
+    data = data_object(body, required=False)
+    record = transition_record(_actor(), number, name, comment=text_value(body, "comment"),
+                               password=text_value(body, "password"),
                                base_version=_base_version(body), changes=data)
     return _answer(record)
 
 
 @bp.route("/records/<number>/docx")
-@roles_required()
+@permission_required()
 def record_docx(number):
     """The record as a Word file in its form's layout (``?version=n``)."""
     return word_views.record_file(number)
 
 
 @bp.route("/records/docx", methods=["POST"])
-@roles_required()
+@permission_required()
 def records_docx():
     """Several records' Word files in one zip: ``{"numbers": [...]}``."""
-    numbers = _json_body().get("numbers")
+    numbers = json_object().get("numbers")
     if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
-        raise BadRequest()
+        raise InputError(_('Send the record numbers as {"numbers": ["QR-015-2026-0001", ...]}.'),
+                         field="numbers")
     return word_views.send(output.records_zip(_actor(), numbers, texts=word_views.texts(),
                                               organisation=word_views.organisation()))
 
 
 @bp.route("/forms/<type_name>/blank.docx")
-@roles_required()
+@permission_required()
 def blank_form(type_name):
     """The type's blank form in its current code and edition."""
     return word_views.blank_file(type_name)
 
 
 @bp.route("/registers/complaints.<any(docx, xlsx):file_format>")
-@roles_required(*work.READERS)
+@permission_required(EXPORT_REGISTERS)
 def complaint_register_file(file_format):
     """The complaint register of ``?start=&end=`` (and filters) as Word or Excel."""
     return work.complaint_register_file(file_format)
 
 
 @bp.route("/registers/overdue.<any(docx, xlsx):file_format>")
-@roles_required(*work.READERS)
+@permission_required(EXPORT_REGISTERS)
 def overdue_file(file_format):
     return work.overdue_file(file_format)
 
 
 @bp.route("/records/<number>/audit")
-@roles_required(*AUDIT_READERS)
+@permission_required(READ_AUDIT_TRAIL)
 def record_audit(number):
-    get_record(_actor(), number)  # 404 unless the caller may see it
-    entries = AuditEntry.objects(number=number).order_by("seq").limit(1000)
+    entries = history.audit_trail(_actor(), number)
     return jsonify([
         {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "action": e.action,
          "action_label": _(audit.ACTIONS.get(e.action, e.action)), "version": e.version,
@@ -323,18 +309,18 @@ def record_audit(number):
 
 
 @bp.route("/records/<number>", methods=["DELETE"])
-@roles_required()
+@permission_required()
 def delete(number):
     """Deleting is disposal: refused until retention ends and without holds."""
-    body = request.get_json(silent=True) or {}
-    reason = body.get("reason") if isinstance(body, dict) else None
+    body = json_object(required=False)
+    reason = text_value(body, "reason")
     certificate = dispose_record(_actor(), number, reason or request.args.get("reason", ""))
     return jsonify({"number": certificate.number, "disposed_at": _iso(certificate.disposed_at),
                     "approved_by": certificate.approved_by_name})
 
 
 @bp.route("/search")
-@roles_required()
+@permission_required()
 def search_records():
     """The search page's search, as JSON: same parameters, same scoping."""
     from portal import search as searching
@@ -347,6 +333,7 @@ def search_records():
         response.status_code = 400
         return response
     except Exception:  # noqa: BLE001 - the index is derived; answer 503, not 500
+        current_app.logger.exception("search failed")
         response = jsonify(error="unavailable", message=_(
             "Search is unavailable at the moment. Please try again later."))
         response.status_code = 503
@@ -374,7 +361,7 @@ def search_records():
 
 
 @bp.route("/me")
-@roles_required()
+@permission_required()
 def me():
     """Who the caller is: user name, name, roles and department."""
     department = current_user.department_or_none

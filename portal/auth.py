@@ -16,12 +16,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from portal import accounts
 from portal.forms import LanguageForm, LoginForm, LogoutForm
 from portal.models import User
-from portal.security import safe_next
+from portal.security import end_session, safe_next, start_session
 from records import audit
 
 bp = Blueprint("auth", __name__)
@@ -56,7 +56,7 @@ def login():
     if locale and not user.locale:
         session["locale"] = locale
     session.permanent = True
-    login_user(user)
+    start_session(user)
     return redirect(safe_next(form.next.data))
 
 
@@ -65,6 +65,7 @@ def logout():
     LogoutForm()  # the CSRF token was checked before the view ran
     if current_user.is_authenticated:
         audit.record_event(current_user.username, "logout")
+        end_session(current_user._get_current_object())
     logout_user()
     locale = session.get("locale")
     session.clear()

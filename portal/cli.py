@@ -382,11 +382,13 @@ def audit_export(number, username):
 
     from records import audit
     from records.models import AuditEntry
+    from records.permissions import READ_AUDIT_TRAIL, may
 
     with portal_app():
         exporter = _get_user(username)
-        if not exporter.has_role("auditor", "controller"):
-            raise click.ClickException("Only auditors and controllers export the audit trail.")
+        if not may(exporter, READ_AUDIT_TRAIL):
+            raise click.ClickException(
+                "Only auditors, controllers and approvers export the audit trail.")
         query = AuditEntry.objects(number=number) if number else AuditEntry.objects
         for entry in query.order_by("seq"):
             son = entry.to_mongo().to_dict()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from portal.inputs import InputError
 from portal.security import wants_json
 
 log = logging.getLogger(__name__)
@@ -28,18 +29,28 @@ CSRF_MESSAGE = _l(
 )
 
 
-def _respond(status: int, message: str, code: str):
+def _respond(status: int, message: str, code: str, field: str | None = None,
+             headers: dict | None = None):
     if wants_json():
-        response = jsonify(error=code, message=message)
+        response = jsonify(error=code, message=message, **({"field": field} if field else {}))
         response.status_code = status
-        return response
-    return render_template("error.html", status=status, message=message), status
+    else:
+        response = make_response(render_template("error.html", status=status,
+                                                 message=message), status)
+    response.headers.update(headers or {})
+    return response
 
 
 def handle_http_error(error: HTTPException):
     status = error.code or 500
+    if isinstance(error, InputError):
+        return _respond(400, str(error.message), "invalid_input", error.field)
     message = MESSAGES.get(status) or MESSAGES[400 if status < 500 else 500]
-    return _respond(status, str(message), error.name.lower().replace(" ", "_"))
+    headers = {}
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return _respond(status, str(message), error.name.lower().replace(" ", "_"),
+                    headers=headers)
 
 
 def handle_csrf_error(error: CSRFError):

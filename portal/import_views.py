@@ -14,11 +14,11 @@ from flask_login import current_user
 from portal.actors import actor_for, message
 from portal.admin_base import AdminForm
 from portal.record_display import crumbs
-from portal.security import roles_required
+from portal.security import permission_required
 from records import importer
 from records.errors import RecordError
 from records.operations import record_type_of
-from records.roles import CONTROLLER
+from records.permissions import IMPORT_LEDGERS
 from records.store import database
 
 bp = Blueprint("imports", __name__)
@@ -34,7 +34,7 @@ def _bucket():
 
 
 @bp.route("/import", methods=("GET", "POST"))
-@roles_required(CONTROLLER)
+@permission_required(IMPORT_LEDGERS)
 def upload():
     if request.method == "POST":
         upload_file = request.files.get("file")
@@ -64,7 +64,7 @@ def _ledger(file_id: str) -> importer.Ledger:
 
 
 @bp.route("/import/<file_id>", methods=("GET", "POST"))
-@roles_required(CONTROLLER)
+@permission_required(IMPORT_LEDGERS)
 def mapping(file_id):
     ledger = _ledger(file_id)
     record_type = record_type_of(importer.TYPE)

@@ -55,6 +55,8 @@ class User(Document):
     # Bumped when the password changes or the user is disabled, which ends
     # every session that was opened before.
     session_version = IntField(default=0)
+    #: One nonce per open session (browser); logging out removes its own.
+    session_nonces = ListField(StringField(), default=list)
     locale = StringField(max_length=16)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField()

@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal.actors import actor_for
 from portal.record_display import due_text, state_label, type_title
 from portal.reports_views import dashboard_figures
-from portal.security import roles_required
+from portal.security import permission_required
 from records import worklists
 
 bp = Blueprint("pages", __name__)
@@ -18,7 +18,7 @@ HOME_TASKS = 10
 
 
 @bp.route("/")
-@roles_required()
+@permission_required()
 def home():
     actor = actor_for(current_user._get_current_object())
     tasks = worklists.my_tasks(actor, limit=HOME_TASKS + 1)

@@ -23,14 +23,15 @@ from flask_login import current_user
 from portal import word_views
 from portal.actors import actor_for, message
 from portal.admin_base import PortalModelView, datetime_column
+from portal.inputs import InputError, datetime_arg, int_arg
 from portal.record_display import Names, crumbs, due_text, field_text, state_label
 from portal.record_display import type_title as any_type_title
 from portal.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
 from records import history
-from records.access import SEE_ALL, can_create, can_edit, visible_data, visible_filter
-from records.attachments import attach_file, read_attachment
+from records.access import can_create, can_edit, visible_data, visible_filter
+from records.attachments import attach_file, read_attachment, safe_filename
 from records.errors import RecordError, StaleVersion
-from records.models import AuditEntry, Record
+from records.models import Record
 from records.operations import (
     acquire_lock,
     available_transitions,
@@ -42,12 +43,10 @@ from records.operations import (
     revise_record,
     transition_record,
 )
+from records.permissions import DISPOSE, HOLD, READ_RECORDS
 from records.retention import disposable_reason, dispose_record, place_hold, release_hold
-from records.roles import STAFF
 from records.types import SIGNATURE_MEANINGS, RecordType, registry
 from records.word import output
-
-READERS = (*SEE_ALL, STAFF)
 
 
 def _form_values_of(record_type: RecordType, data: dict, only=None) -> dict:
@@ -85,7 +84,7 @@ def _date_column(view, context, model, name):
 class RecordTypeView(PortalModelView):
     """The back office of one record type."""
 
-    allowed_roles = READERS
+    permission = READ_RECORDS
     list_template = "admin/record_list.html"
     edit_template = "admin/record_edit.html"
     details_template = "admin/record_details.html"
@@ -268,22 +267,21 @@ class RecordTypeView(PortalModelView):
             record = get_record(actor, record.number, audit_view=True)
         except RecordError:
             abort(404)
-        versions = list(history.versions(actor, record.number).only(
-            "version", "changed_by_name", "changed_at", "operation", "reason", "changes",
-            "state"))
+        versions = history.versions(actor, record.number)
         newest = versions[0].version if versions else 1
-        older = request.args.get("from", type=int) or max(1, newest - 1)
-        newer = request.args.get("to", type=int) or newest
-        shown = None
+        shown, older, newer = None, max(1, newest - 1), newest
         try:
-            if request.args.get("version", type=int):
-                shown = history.version(actor, record.number, request.args.get("version", type=int))
+            older = int_arg("from", older, high=newest)
+            newer = int_arg("to", newer, high=newest)
+            if int_arg("version", high=newest):
+                shown = history.version(actor, record.number, int_arg("version", high=newest))
             elif request.args.get("as_of"):
-                moment = to_utc(datetime.fromisoformat(request.args["as_of"]))
+                moment = to_utc(datetime_arg("as_of"))
                 shown = history.as_of(actor, record.number, moment.replace(tzinfo=None))
-        except (RecordError, ValueError) as error:
-            flash(message(error) if isinstance(error, RecordError) else _("Not a valid value."),
-                  "error")
+        except RecordError as error:
+            flash(message(error), "error")
+        except InputError as error:
+            flash(str(error.message), "error")
         try:
             changes = history.diff(actor, record.number, older, newer)
         except RecordError:
@@ -291,13 +289,16 @@ class RecordTypeView(PortalModelView):
         transitions = available_transitions(actor, record)
         forms = {t.name: self._transition_form(t, record, formdata=None) for t in transitions}
         names = Names()
-        data = shown.data if shown else record.data
-        visible = visible_data(actor, self.record_type, data or {}, record.created_by)
-        hidden = {f.name for f in self.record_type.fields if f.name in (data or {})
-                  and f.name not in visible}
-        linked = Record.objects(refs=record.number).only(
-            "id", "number", "type", "state", "title").order_by("number").limit(100)
-        audit_entries = AuditEntry.objects(number=record.number).order_by("-seq").limit(200)
+        if shown is not None:
+            visible, hidden = shown.data, shown.hidden
+        else:
+            visible = visible_data(actor, self.record_type, record.data or {},
+                                   record.created_by)
+            hidden = {name for name in (record.data or {}) if name not in visible}
+        linked = history.linked(actor, record.number)
+        audit_entries = (history.audit_trail(actor, record.number, limit=200,
+                                             newest_first=True)
+                         if history.may_read_audit(actor) else None)
         return self.render(
             self.details_template,
             record=record,
@@ -318,8 +319,8 @@ class RecordTypeView(PortalModelView):
             state_label=lambda s: _(self.record_type.workflow.states.get(s, s)),
             meaning_label=lambda m: _(SIGNATURE_MEANINGS.get(m, m)),
             max_upload_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
-            can_hold=actor.has_role("controller", "approver"),
-            can_dispose=actor.has_role("approver"),
+            can_hold=actor.may(HOLD),
+            can_dispose=actor.may(DISPOSE),
             shown_data=visible,
             hidden_fields=hidden,
             confidential_fields=self._confidential_hidden(record),
@@ -443,7 +444,7 @@ class RecordTypeView(PortalModelView):
         record = self._record_or_404()
         form = ReasonForm()
         return self._run(record, lambda: revert_record(
-            self.actor, record.number, int(form.target.data or 0),
+            self.actor, record.number, form.target.data or "",
             base_version=form.base_version.data, reason=form.reason.data,
         ), _("A new version with the earlier content was saved."))
 
@@ -464,12 +465,13 @@ class RecordTypeView(PortalModelView):
         try:
             item, content = read_attachment(self.actor, record.number,
                                             request.args.get("attachment", ""),
-                                            version=request.args.get("version", type=int))
+                                            version=int_arg("version", high=10**9))
         except RecordError as error:
             flash(message(error), "error")
             return redirect(self._details_url(record))
         return send_file(io.BytesIO(content), mimetype=item["content_type"],
-                         as_attachment=True, download_name=item["filename"])
+                         as_attachment=True,
+                         download_name=safe_filename(item["filename"]) or "attachment")
 
     @expose("/hold/", methods=("POST",))
     def hold_view(self):

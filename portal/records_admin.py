@@ -19,8 +19,8 @@ from portal.admin_base import PortalModelView, RoleGuard, datetime_column
 from records import audit
 from records.errors import RecordError
 from records.models import AuditEntry, DisposalCertificate
+from records.permissions import DISPOSE, LIST_DISPOSITION, MANAGE_FORMS, READ_AUDIT_TRAIL, may
 from records.retention import dispose_record, disposition_list
-from records.roles import APPROVER, AUDITOR, CONTROLLER
 from records.settings import effective, update_type_settings
 from records.types import RETENTION_EVENTS, registry
 
@@ -36,7 +36,7 @@ def _details_column(view, context, model, name):
 class AuditTrailView(PortalModelView):
     """Auditors and controllers read, filter and export the audit trail."""
 
-    allowed_roles = (AUDITOR, CONTROLLER)
+    permission = READ_AUDIT_TRAIL
     list_template = "admin/audit_list.html"
     action_keys = tuple(audit.ACTIONS)
     can_create = False
@@ -85,7 +85,7 @@ class AuditTrailView(PortalModelView):
 class FormSettingsView(RoleGuard, BaseView):
     """Document controllers change a form's edition, numbering and retention."""
 
-    allowed_roles = (CONTROLLER,)
+    permission = MANAGE_FORMS
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
@@ -116,7 +116,7 @@ class FormSettingsView(RoleGuard, BaseView):
 class DispositionView(RoleGuard, BaseView):
     """Records past retention, for an approver to dispose of; kept certificates."""
 
-    allowed_roles = (APPROVER, CONTROLLER, AUDITOR)
+    permission = LIST_DISPOSITION
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
@@ -134,5 +134,5 @@ class DispositionView(RoleGuard, BaseView):
             "admin/disposition.html",
             due=disposition_list(),
             certificates=DisposalCertificate.objects.limit(100),
-            can_dispose=current_user.has_role(APPROVER),
+            can_dispose=may(current_user, DISPOSE),
         )

@@ -13,21 +13,16 @@ from portal.actors import actor_for, message
 from portal.admin_base import AdminForm
 from portal.models import Department
 from portal.record_display import crumbs, record_url, state_label, type_title
-from portal.security import roles_required
+from portal.security import permission_required
 from records import measures, reports, worklists
-from records.access import SEE_ALL, can_view
 from records.clock import local_now
 from records.errors import RecordError
-from records.models import Record
-from records.roles import CONTROLLER, STAFF
+from records.permissions import FILE_REPORTS, READ_RECORDS
 from records.vocabularies import SEVERITIES
 from records.word import output
 from records.word.registers import report_docx, report_xlsx
 
 bp = Blueprint("reports", __name__)
-
-READERS = (*SEE_ALL, STAFF)
-
 
 def _actor():
     return actor_for(current_user._get_current_object())
@@ -35,7 +30,7 @@ def _actor():
 
 def _department(actor) -> str | None:
     """Staff see their own department's figures only."""
-    if actor.has_role(*SEE_ALL):
+    if actor.sees_everything():
         return request.args.get("department") or None
     return actor.department
 
@@ -49,7 +44,7 @@ def _period() -> reports.Period:
 
 
 @bp.route("/reports")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def report_page():
     actor = _actor()
     texts = word_views.texts()
@@ -76,14 +71,14 @@ def report_page():
     return render_template(
         "work/report.html", report=report, period=period, args=args, texts=texts,
         cell_text=reports.cell_text, trend_chart=trend_chart, severity_chart=severity_chart,
-        kinds=reports.KINDS, department=department, can_file=actor.has_role(CONTROLLER),
+        kinds=reports.KINDS, department=department, can_file=actor.may(FILE_REPORTS),
         departments=Department.objects(active=True).only("code", "name")
-        if actor.has_role(*SEE_ALL) else [],
+        if actor.sees_everything() else [],
         form=AdminForm(), breadcrumbs=crumbs((_("Reports"), None)))
 
 
 @bp.route("/reports/export.<any(docx, xlsx):file_format>")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def report_export(file_format):
     actor = _actor()
     texts = word_views.texts()
@@ -103,7 +98,7 @@ def report_export(file_format):
 
 
 @bp.route("/reports/records")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def records_behind():
     """The records one figure of a report counts."""
     actor = _actor()
@@ -115,8 +110,7 @@ def records_behind():
     except RecordError:
         abort(404)
     department = _department(actor)
-    rows = [r for r in reports.records_behind(metric, period, department)
-            if can_view(actor, Record._from_son(r))]
+    rows = reports.records_behind(metric, period, department, actor=actor)
     return render_template(
         "work/report_records.html", rows=rows, metric=metric, period=period,
         texts=word_views.texts(), department=department, record_url=record_url,
@@ -128,7 +122,7 @@ def records_behind():
 
 
 @bp.route("/reports/file-analysis", methods=("POST",))
-@roles_required(CONTROLLER)
+@permission_required(FILE_REPORTS)
 def file_analysis():
     try:
         period = reports.Period(request.form.get("kind", ""),
@@ -151,7 +145,7 @@ def dashboard_figures(actor) -> dict:
     today = local_now().date()
     # Staff see their department's figures; roles outside the records
     # (administrators) and people without a department see none.
-    everyone = actor.has_role(*SEE_ALL)
+    everyone = actor.sees_everything()
     department = None if everyone else actor.department
     departments = None if everyone else [department] if department else []
     months = [f"{y:04d}-{m:02d}" for y, m in _last_months(today.year, today.month, 12)]

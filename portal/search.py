@@ -28,10 +28,10 @@ from mongoengine.errors import NotUniqueError
 
 from portal.actors import actor_for
 from portal.models import Department, SavedSearch
-from portal.security import roles_required
+from portal.security import permission_required
 from records.i18n import N_
 from records.models import DisposalCertificate, Record, RecordVersion
-from records.types import registry
+from records.types import YEAR_MAX, YEAR_MIN, registry
 from search_index import (
     CERTIFICATE_TYPE,
     QueryError,
@@ -56,9 +56,17 @@ def _date(name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return _sane(date.fromisoformat(value), value)
     except ValueError:
         raise QueryError(N_("%(value)s is not a date (YYYY-MM-DD)."), value=value) from None
+
+
+def _sane(moment, value: str):
+    """Dates people search by: years 1900 to 2199 (a year 1 or 9999 is a typo)."""
+    if not YEAR_MIN <= moment.year <= YEAR_MAX:
+        raise QueryError(N_("%(value)s is not a date between the years 1900 and 2199."),
+                         value=value)
+    return moment
 
 
 def _as_of() -> datetime | None:
@@ -67,8 +75,8 @@ def _as_of() -> datetime | None:
     if not value:
         return None
     try:
-        moment = (datetime.combine(date.fromisoformat(value), time.max)
-                  if len(value) == 10 else datetime.fromisoformat(value))
+        moment = _sane(datetime.combine(date.fromisoformat(value), time.max)
+                       if len(value) == 10 else datetime.fromisoformat(value), value)
     except ValueError:
         raise QueryError(N_("%(value)s is not a date (YYYY-MM-DD)."), value=value) from None
     return to_utc(moment).replace(tzinfo=None)
@@ -238,7 +246,7 @@ def toggled(name: str, value: str) -> str:
 
 
 @bp.route("/search")
-@roles_required()
+@permission_required()
 def page():
     actor = actor_for(current_user._get_current_object())
     if not may_search(actor):
@@ -262,7 +270,7 @@ def page():
 
 
 @bp.route("/search/saved", methods=["POST"])
-@roles_required()
+@permission_required()
 def save():
     name = (request.form.get("name") or "").strip()
     params = {key: request.form.getlist(key) for key in PARAMS if request.form.getlist(key)}
@@ -297,7 +305,7 @@ def _own(search_id: str) -> SavedSearch:
 
 
 @bp.route("/search/saved/<search_id>")
-@roles_required()
+@permission_required()
 def rerun(search_id):
     saved = _own(search_id)
     flat = [(key, value) for key, values in saved.params.items() for value in values]
@@ -305,7 +313,7 @@ def rerun(search_id):
 
 
 @bp.route("/search/saved/<search_id>/delete", methods=["POST"])
-@roles_required()
+@permission_required()
 def delete(search_id):
     saved = _own(search_id)
     saved.delete()

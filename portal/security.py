@@ -1,17 +1,23 @@
-"""Who is logged in: Flask-Login sessions, bearer tokens, CSRF and role checks."""
+"""Who is logged in: Flask-Login sessions, bearer tokens, CSRF, permission
+checks and the security headers of every response."""
 
 from __future__ import annotations
 
+import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, jsonify, redirect, request, url_for
+from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, login_user
 from flask_wtf.csrf import CSRFProtect
 
 from portal import accounts
 from portal.models import User
+from records.permissions import Permission, may
+
+#: How many sessions (browsers) one user may have open at once.
+MAX_SESSIONS = 20
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -24,16 +30,38 @@ def load_user(user_id: str) -> User | None:
     user = User.objects(pk=pk).first() if len(pk) == 24 else None
     if user is None or not user.active or str(user.session_version) != version:
         return None
+    # Each login opens a session with its own nonce, kept on the user:
+    # logging out removes it, a password change removes them all.
+    if session.get("_nonce") not in (user.session_nonces or ()):
+        return None
     return user
 
 
-@login_manager.request_loader
-def load_user_from_token(req) -> User | None:
-    """``Authorization: Bearer <token>`` for the JSON API."""
-    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
+def start_session(user: User) -> None:
+    """Log ``user`` in with a new session nonce (a login, a changed password)."""
+    nonce = secrets.token_urlsafe(24)
+    User.objects(pk=user.pk).update_one(__raw__={
+        "$push": {"session_nonces": {"$each": [nonce], "$slice": -MAX_SESSIONS}}})
+    session["_nonce"] = nonce
+    user.reload()
+    login_user(user)
+
+
+def end_session(user: User | None) -> None:
+    """This session ends for good: its nonce no longer opens it."""
+    nonce = session.pop("_nonce", None)
+    if user is not None and nonce:
+        User.objects(pk=user.pk).update_one(pull__session_nonces=nonce)
+
+
+def _bearer_token(req) -> str | None:
+    """The token of an ``Authorization: Bearer`` header; "" if the header is
+    there but says something else; None without the header."""
+    header = req.headers.get("Authorization")
+    if header is None:
         return None
-    return accounts.user_for_token(token.strip())
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def wants_json() -> bool:
@@ -63,15 +91,15 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def roles_required(*roles: str):
-    """A view decorator: logged in and holding one of ``roles`` (any, if none)."""
+def permission_required(permission: Permission | None = None):
+    """A view decorator: logged in and holding ``permission`` (any user, if None)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if roles and not current_user.has_role(*roles):
+            if permission is not None and not may(current_user, permission):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -80,12 +108,58 @@ def roles_required(*roles: str):
     return decorator
 
 
+def _authenticate_bearer():
+    """A request with a bearer header is the token's user, or a 401: never the
+    session's user, and never an invalid token silently ignored."""
+    token = _bearer_token(request)
+    if token is None:
+        return None
+    user = accounts.user_for_token(token) if token else None
+    if user is None:
+        response = jsonify(error="unauthorized", message=str(_l(
+            "The API token is not valid (revoked, mistyped or of a disabled user).")))
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    g.token_user = True
+    login_manager._update_request_context_with_user(user)
+    return None
+
+
 def _check_csrf() -> None:
-    # Bearer-token clients send no cookies, so they cannot be tricked into a
-    # cross-site request; everything else needs a CSRF token on every POST.
-    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+    # A verified bearer token is sent by a program, never by a browser tricked
+    # into a cross-site request; a session needs a CSRF token on every write.
+    if g.get("token_user"):
         return
     csrf.protect()
+
+
+#: The Content-Security-Policy: no inline script (Flask-Admin's own scripts
+#: carry the request's nonce), nothing from outside the portal.
+CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' "
+       "'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def csp_nonce() -> str:
+    """This request's nonce for the scripts Flask-Admin writes into its pages."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    # Records, downloads and API answers are evidence of one person's access:
+    # no browser or proxy keeps a copy. Static files may be cached.
+    if request.endpoint not in ("static", "admin.static"):
+        headers["Cache-Control"] = "no-store"
+        headers.setdefault("Pragma", "no-cache")
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -95,10 +169,15 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
 
+    app.after_request(security_headers)
+
     @app.before_request
     def protect_forms():
+        refused = _authenticate_bearer()
+        if refused is not None:
+            return refused
         if request.endpoint in app.extensions.get("upload_endpoints", ()):
             # Scans are larger than forms; the operation checks the exact limit.
             request.max_content_length = app.config["ATTACHMENT_MAX_BYTES"] + 1024 * 1024
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
             _check_csrf()

@@ -17,7 +17,7 @@ from portal.admin_base import RoleGuard
 from records.calendar import DAYS, YEARS, mark_year_covered, seed_from_package, set_day
 from records.clock import local_now
 from records.errors import RecordError
-from records.roles import ADMIN, CONTROLLER
+from records.permissions import MANAGE_CALENDAR, MANAGE_FORMS
 from records.scoring import DEFAULT_ITEMS, ITEMS, ScoringSettings, load_settings, save_settings
 from records.store import database
 from records.types import registry
@@ -30,7 +30,7 @@ from records.word.texts import Texts
 class CalendarView(RoleGuard, BaseView):
     """Admins keep the working calendar: holidays off, make-up days on."""
 
-    allowed_roles = (ADMIN,)
+    permission = MANAGE_CALENDAR
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
@@ -66,7 +66,7 @@ class CalendarView(RoleGuard, BaseView):
 class ScoringView(RoleGuard, BaseView):
     """Controllers set the questionnaire's weights, coefficients and deductions."""
 
-    allowed_roles = (CONTROLLER,)
+    permission = MANAGE_FORMS
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
@@ -100,7 +100,7 @@ class ScoringView(RoleGuard, BaseView):
 class WordTemplatesView(RoleGuard, BaseView):
     """Controllers put their own Word templates into use, one edition at a time."""
 
-    allowed_roles = (CONTROLLER,)
+    permission = MANAGE_FORMS
 
     def _actor(self):
         return actor_for(current_user._get_current_object())

@@ -21,11 +21,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.actors import actor_for, message
+from portal.inputs import int_arg
 from portal.record_display import crumbs, record_url
-from portal.security import roles_required
-from records.access import SEE_ALL
+from portal.security import permission_required
 from records.errors import RecordError
-from records.roles import STAFF
+from records.permissions import READ_RECORDS
 from records.settings import effective
 from records.store import database
 from records.types import registry
@@ -35,7 +35,6 @@ from records.word.texts import Texts
 
 bp = Blueprint("word", __name__)
 
-READERS = (*SEE_ALL, STAFF)
 ORGANISATION = "organisation"
 
 
@@ -68,7 +67,7 @@ def record_file(number: str):
     """The record's Word file (``?version=n``, ``?controlled=1``)."""
     return send(output.record_docx(
         actor(), number, texts=texts(), organisation=organisation(),
-        version=request.args.get("version", type=int),
+        version=int_arg("version", high=10**9),
         controlled=request.args.get("controlled") == "1"))
 
 
@@ -78,7 +77,7 @@ def blank_file(type_name: str):
 
 
 @bp.route("/records/<path:number>/docx")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def record_docx(number):
     try:
         return record_file(number)
@@ -88,7 +87,7 @@ def record_docx(number):
 
 
 @bp.route("/forms")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def library():
     """Every form's blank Word file, in its current code and edition only."""
     locale = str(get_locale())
@@ -105,7 +104,7 @@ def library():
 
 
 @bp.route("/forms/<type_name>/blank.docx")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def blank(type_name):
     try:
         return blank_file(type_name)

@@ -15,6 +15,7 @@ from wtforms import HiddenField
 from portal import word_views
 from portal.actors import actor_for, message
 from portal.admin_base import AdminForm
+from portal.inputs import InputError, date_arg, int_arg
 from portal.models import Department
 from portal.record_display import (
     Names,
@@ -25,20 +26,19 @@ from portal.record_display import (
     state_label,
 )
 from portal.record_forms import form_values, record_form_class
-from portal.security import roles_required
+from portal.security import permission_required, wants_json
 from records import worklists
-from records.access import SEE_ALL, can_create, visible_filter
+from records.access import can_create, visible_filter
 from records.clock import local_now
 from records.errors import RecordError
 from records.operations import create_record
-from records.roles import CONTROLLER, STAFF
+from records.permissions import READ_RECORDS, RECEIVE_COMPLAINTS, SEND_REMINDERS
 from records.types import registry
 from records.vocabularies import PROCEDURES, SEVERITIES, SUBJECTS
 from records.word import output, registers
 
 bp = Blueprint("work", __name__)
 
-READERS = (*SEE_ALL, STAFF)
 #: Most rows a register export holds.
 EXPORT_LIMIT = 50_000
 QUICK_FIELDS = ("received_at", "channel", "customer", "contact", "address", "title",
@@ -54,7 +54,7 @@ def _actor():
 
 
 @bp.route("/tasks")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def tasks():
     rows = worklists.my_tasks(_actor())
     return render_template("work/tasks.html", rows=rows, due_text=due_text,
@@ -83,7 +83,7 @@ def quick_form_class():
 
 
 @bp.route("/complaints/new", methods=("GET", "POST"))
-@roles_required(STAFF, CONTROLLER)
+@permission_required(RECEIVE_COMPLAINTS)
 def new_complaint():
     record_type = registry.get(COMPLAINT)
     actor = _actor()
@@ -126,13 +126,14 @@ def new_complaint():
 
 
 def _date_arg(name: str, default: date) -> date:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return default
+    """A date of the query string: a page says what was wrong and shows the
+    default period; the API answers 400."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        flash(_("%(value)s is not a date.", value=value), "error")
+        return date_arg(name) or default
+    except InputError as error:
+        if wants_json():
+            raise
+        flash(str(error.message), "error")
         return default
 
 
@@ -150,7 +151,7 @@ def _register_query() -> dict:
 
 
 @bp.route("/register")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def register():
     actor = _actor()
     query = _register_query()
@@ -204,7 +205,7 @@ def complaint_register_file(file_format: str):
 
 
 @bp.route("/register/export.<any(docx, xlsx):file_format>")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def register_export(file_format):
     try:
         return complaint_register_file(file_format)
@@ -218,13 +219,13 @@ def register_export(file_format):
 
 def _overdue_department(actor) -> str | None:
     department = request.args.get("department") or None
-    if actor.has_role(STAFF) and not actor.has_role(*SEE_ALL):
+    if not actor.sees_everything():
         department = actor.department
     return department
 
 
 @bp.route("/overdue")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def overdue():
     actor = _actor()
     department = _overdue_department(actor)
@@ -235,7 +236,7 @@ def overdue():
         departments=Department.objects(active=True).only("code", "name"),
         department_name=names.department, type_title=_type_title, state_label=state_label,
         record_url=_url_of, reminder_url=lambda r: r and record_url(r["number"], r["type"]),
-        due_text=due_text, can_remind=actor.has_role(CONTROLLER), form=AdminForm(),
+        due_text=due_text, can_remind=actor.may(SEND_REMINDERS), form=AdminForm(),
         breadcrumbs=crumbs((_("Overdue"), None)),
     )
 
@@ -251,7 +252,7 @@ def overdue_file(file_format: str):
 
 
 @bp.route("/overdue/export.<any(docx, xlsx):file_format>")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def overdue_export(file_format):
     try:
         return overdue_file(file_format)
@@ -261,7 +262,7 @@ def overdue_export(file_format):
 
 
 @bp.route("/overdue/remind", methods=("POST",))
-@roles_required(CONTROLLER)
+@permission_required(SEND_REMINDERS)
 def remind():
     number = request.form.get("number", "")
     try:
@@ -293,7 +294,7 @@ def _years(type_name: str) -> list[tuple[int, int]]:
 
 
 @bp.route("/procedures")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def procedures():
     effective_docs = {}
     from records.store import database
@@ -311,7 +312,7 @@ def procedures():
 
 
 @bp.route("/procedures/<code>")
-@roles_required(*READERS)
+@permission_required(READ_RECORDS)
 def procedure(code: str):
     if code not in PROCEDURES:
         abort(404)
@@ -326,8 +327,8 @@ def procedure(code: str):
 PAGE_SIZE = 50
 
 
-@bp.route("/procedures/<code>/<type_name>/<int:year>")
-@roles_required(*READERS)
+@bp.route("/procedures/<code>/<type_name>/<int(max=9999):year>")
+@permission_required(READ_RECORDS)
 def records_of_year(code: str, type_name: str, year: int):
     record_type = registry.get(type_name)
     if code not in PROCEDURES or record_type is None or record_type.procedure != code:
@@ -335,7 +336,7 @@ def records_of_year(code: str, type_name: str, year: int):
     from records.models import Record
 
     visible = visible_filter(_actor())
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1, high=100_000)
     rows = []
     if visible is not None:
         query = Record.objects(type=type_name, year=year).filter(__raw__=visible)

@@ -19,6 +19,7 @@ from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
 from records.models import Record
 from records.operations import (
+    base_version_of,
     check_lock,
     load_doc,
     record_type_of,
@@ -50,6 +51,16 @@ def sniff(content: bytes) -> str | None:
     return None
 
 
+def safe_filename(name) -> str:
+    """The file's own name, as it may appear in a header and on a page: no
+    folders, no control characters (NUL, line breaks), no lone surrogates."""
+    if not isinstance(name, str):
+        return ""
+    name = os.path.basename(name.replace("\\", "/"))
+    name = "".join(c for c in name if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF)
+    return name.strip().strip(".")[:200] if name.strip(". ") else ""
+
+
 def attach_file(
     actor: Actor,
     number: str,
@@ -67,7 +78,8 @@ def attach_file(
         raise NotFound(N_("There is no record %(number)s."), number=number)
     if not can_edit(actor, record_type, record):
         raise PermissionDenied(N_("This record cannot be changed in its present state."))
-    filename = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
+    filename = safe_filename(filename)
+    base_version = base_version_of(base_version)
     if not filename:
         raise InvalidData(N_("The file has no name."), field="file")
     if not content:
@@ -90,8 +102,8 @@ def attach_file(
     def work(db, session):
         now = utcnow()
         current = db.records.find_one({"_id": doc["_id"]}, session=session)
-        if current["version"] != int(base_version):
-            raise stale_version(db, session, doc["_id"], int(base_version))
+        if current["version"] != base_version:
+            raise stale_version(db, session, doc["_id"], base_version, actor)
         check_lock(current, actor, now)
         item = {"id": str(ObjectId()), "file_id": file_id, "filename": filename,
                 "content_type": actual, "size": len(content), "sha256": digest,
@@ -99,12 +111,14 @@ def attach_file(
         new = {**current, "attachments": [*current.get("attachments", []), item],
                "version": current["version"] + 1, "updated_by": actor.username,
                "updated_at": now}
-        db.records.update_one(
+        result = db.records.update_one(
             {"_id": doc["_id"], "version": current["version"]},
             {"$set": {k: new[k] for k in ("attachments", "version", "updated_by",
                                           "updated_at")}},
             session=session,
         )
+        if result.matched_count != 1:
+            raise stale_version(db, session, doc["_id"], base_version, actor)
         change = [{"field": "attachments", "old": None, "new": filename}]
         write_version(db, session, new, operation="attach", actor=actor, reason=None,
                        changes=change)

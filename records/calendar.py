@@ -24,7 +24,7 @@ from records.access import Actor
 from records.clock import from_local, utcnow
 from records.errors import InvalidData, PermissionDenied
 from records.i18n import N_
-from records.roles import ADMIN
+from records.permissions import MANAGE_CALENDAR
 from records.store import database
 
 DAYS = "calendar_days"
@@ -51,7 +51,7 @@ def seed_from_package(db=None, years=None, actor: Actor | None = None) -> list[i
 
     Days an administrator changed are kept as they are. Answers the years
     that were added; an administrator's seeding (``actor``) is audited."""
-    if actor is not None and not actor.has_role(ADMIN):
+    if actor is not None and not actor.may(MANAGE_CALENDAR):
         raise PermissionDenied()
     from chinese_calendar.constants import holidays, workdays
 
@@ -96,7 +96,7 @@ def set_day(actor: Actor, day: date, working: bool, name: str = "", *,
 
     ``covers_year`` marks the day's year as entered in full, so deadlines in it
     stop falling back to Monday-Friday."""
-    if not actor.has_role(ADMIN):
+    if not actor.may(MANAGE_CALENDAR):
         raise PermissionDenied()
     if not isinstance(day, date):
         raise InvalidData(N_("Not a valid value."), field="day")
@@ -125,7 +125,7 @@ def set_day(actor: Actor, day: date, working: bool, name: str = "", *,
 
 def mark_year_covered(actor: Actor, year: int, db=None) -> None:
     """Say that ``year``'s holidays and make-up days are all entered."""
-    if not actor.has_role(ADMIN):
+    if not actor.may(MANAGE_CALENDAR):
         raise PermissionDenied()
     db = db if db is not None else database()
     db[YEARS].update_one({"_id": int(year)},

@@ -1,43 +1,133 @@
-"""Reading the past: versions, the difference of two, a record as of a date."""
+"""The read side of a record: versions, a version, the difference of two, a
+record as of a date, the records linked to it and its audit trail.
+
+Everything here comes out already filtered for the actor: records they may
+not see are not found (or not listed), confidential values are removed from
+data and from every ``changes`` list, and the audit trail is refused to
+those without the permission. Views only render what they get.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from records.access import Actor, can_view
-from records.errors import NotFound
+from records.access import Actor, can_view, hidden_fields, visible_filter
+from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
-from records.models import Record, RecordVersion
-from records.operations import changes_between, load_doc
+from records.models import AuditEntry, Record
+from records.operations import changes_between, load_doc, record_type_of
+from records.permissions import READ_AUDIT_TRAIL, READ_HISTORY
+from records.store import database
+
+#: The largest version number a request may name (anything above is no version).
+MAX_VERSION = 10**9
 
 
-def _visible(actor: Actor, number: str) -> dict:
-    doc = load_doc(number)
-    if not can_view(actor, Record._from_son(doc)):
-        raise NotFound(N_("There is no record %(number)s."), number=number)
-    return doc
+@dataclass(frozen=True)
+class VersionView:
+    """One version of a record as ``actor`` may read it."""
+
+    number: str
+    type: str
+    version: int
+    state: str
+    title: str | None
+    operation: str | None
+    changed_by: str | None
+    changed_by_name: str | None
+    changed_at: datetime | None
+    reason: str | None
+    hash: str | None
+    changes: list[dict]
+    data: dict = field(default_factory=dict)
+    attachments: list[dict] = field(default_factory=list)
+    department: str | None = None
+    #: The fields withheld from this reader (their values are not here).
+    hidden: frozenset[str] = frozenset()
 
 
-def versions(actor: Actor, number: str):
-    """All versions of a record, newest first."""
-    doc = _visible(actor, number)
-    return RecordVersion.objects(record_id=doc["_id"]).order_by("-version")
+def without_hidden(changes: list[dict] | None, hidden: frozenset[str]) -> list[dict]:
+    """``changes`` without the entries of fields the reader may not see."""
+    return [dict(c) for c in changes or () if c.get("field") not in hidden]
 
 
-def version(actor: Actor, number: str, n: int) -> RecordVersion:
-    doc = _visible(actor, number)
-    found = RecordVersion.objects(record_id=doc["_id"], version=int(n)).first()
-    if found is None:
-        raise NotFound(N_("Record %(number)s has no version %(version)s."),
-                       number=number, version=n)
-    return found
+class Reader:
+    """What one actor may read of one record (loaded once, checked once)."""
+
+    def __init__(self, actor: Actor, number: str, *, history: bool = True):
+        doc = load_doc(number)
+        if not can_view(actor, doc):
+            raise NotFound(N_("There is no record %(number)s."), number=number)
+        if history and not actor.may(READ_HISTORY):
+            raise PermissionDenied(N_("You may not read the past versions of records."))
+        self.actor = actor
+        self.doc = doc
+        self.number = number
+        self.record_type = record_type_of(doc["type"])
+        self.hidden = hidden_fields(actor, self.record_type, doc)
+
+    def view(self, stored: dict) -> VersionView:
+        data = {k: v for k, v in (stored.get("data") or {}).items() if k not in self.hidden}
+        return VersionView(
+            number=stored["number"], type=stored["type"], version=stored["version"],
+            state=stored["state"], title=stored.get("title"),
+            operation=stored.get("operation"), changed_by=stored.get("changed_by"),
+            changed_by_name=stored.get("changed_by_name"),
+            changed_at=stored.get("changed_at"), reason=stored.get("reason"),
+            hash=stored.get("hash"), changes=without_hidden(stored.get("changes"), self.hidden),
+            data=data, attachments=list(stored.get("attachments") or []),
+            department=stored.get("department"),
+            hidden=frozenset(self.hidden & set(stored.get("data") or {})),
+        )
+
+    def find(self, query: dict, projection=None, sort=None) -> list[dict]:
+        cursor = database().record_versions.find({"record_id": self.doc["_id"], **query},
+                                                 projection)
+        if sort:
+            cursor = cursor.sort(*sort)
+        return list(cursor)
+
+    def one(self, n) -> dict:
+        n = checked_version(n)
+        found = self.find({"version": n})
+        if not found:
+            raise NotFound(N_("Record %(number)s has no version %(version)s."),
+                           number=self.number, version=n)
+        return found[0]
 
 
-def diff(actor: Actor, number: str, older: int, newer: int) -> list[dict]:
+def checked_version(n) -> int:
+    """``n`` as a version number, or InvalidData (never a float, bool or huge int)."""
+    if isinstance(n, bool) or not isinstance(n, int | str):
+        raise InvalidData(N_("A version is a whole number from 1."))
+    try:
+        value = int(n)
+    except ValueError:
+        raise InvalidData(N_("A version is a whole number from 1.")) from None
+    if not 1 <= value <= MAX_VERSION:
+        raise InvalidData(N_("A version is a whole number from 1."))
+    return value
+
+
+def versions(actor: Actor, number: str, *, with_data: bool = False) -> list[VersionView]:
+    """All versions of a record, newest first (without their data unless asked)."""
+    reader = Reader(actor, number)
+    projection = None if with_data else {"data": 0, "attachments": 0}
+    return [reader.view(v) for v in reader.find({}, projection, ("version", -1))]
+
+
+def version(actor: Actor, number: str, n) -> VersionView:
+    """Version ``n`` of a record."""
+    reader = Reader(actor, number)
+    return reader.view(reader.one(n))
+
+
+def diff(actor: Actor, number: str, older, newer) -> list[dict]:
     """Field by field, what changed from version ``older`` to ``newer``."""
-    a = version(actor, number, older)
-    b = version(actor, number, newer)
-    changes = changes_between(a.data or {}, b.data or {})
+    reader = Reader(actor, number)
+    a, b = reader.view(reader.one(older)), reader.view(reader.one(newer))
+    changes = changes_between(a.data, b.data)
     if a.state != b.state:
         changes.insert(0, {"field": "state", "old": a.state, "new": b.state})
     old_files = [f.get("filename") for f in a.attachments]
@@ -48,11 +138,36 @@ def diff(actor: Actor, number: str, older: int, newer: int) -> list[dict]:
     return changes
 
 
-def as_of(actor: Actor, number: str, moment: datetime) -> RecordVersion:
+def as_of(actor: Actor, number: str, moment: datetime) -> VersionView:
     """The version that was current at ``moment`` (UTC)."""
-    doc = _visible(actor, number)
-    found = RecordVersion.objects(record_id=doc["_id"], changed_at__lte=moment).order_by(
-        "-version").first()
-    if found is None:
+    reader = Reader(actor, number)
+    found = reader.find({"changed_at": {"$lte": moment}}, None, ("version", -1))
+    if not found:
         raise NotFound(N_("Record %(number)s did not exist yet at that time."), number=number)
-    return found
+    return reader.view(found[0])
+
+
+def linked(actor: Actor, number: str, limit: int = 100) -> list[Record]:
+    """The records that refer to ``number`` and that ``actor`` may see."""
+    Reader(actor, number, history=False)
+    visible = visible_filter(actor)
+    if visible is None:
+        return []
+    return list(Record.objects(refs=number).filter(__raw__=visible).only(
+        "id", "number", "type", "state", "title").order_by("number").limit(limit))
+
+
+def may_read_audit(actor: Actor) -> bool:
+    return actor.may(READ_AUDIT_TRAIL)
+
+
+def audit_trail(actor: Actor, number: str, *, limit: int = 1000,
+                newest_first: bool = False) -> list[AuditEntry]:
+    """The audit entries of one record, for those who may read the trail.
+
+    Those readers also see every confidential field, so details stay whole."""
+    if not may_read_audit(actor):
+        raise PermissionDenied(N_("You may not read the audit trail."))
+    Reader(actor, number, history=False)
+    return list(AuditEntry.objects(number=number).order_by(
+        "-seq" if newest_first else "seq").limit(limit))

@@ -25,7 +25,7 @@ from records.access import Actor
 from records.errors import InvalidData, PermissionDenied, RecordError
 from records.i18n import N_
 from records.operations import create_in, record_type_of
-from records.roles import CONTROLLER
+from records.permissions import IMPORT_LEDGERS
 from records.store import unit_of_work
 from records.word.texts import LANGUAGES, Texts
 
@@ -164,7 +164,7 @@ class _Abandon(Exception):
 def run(actor: Actor, ledger: Ledger, mapping: dict[int, str], *, dry_run: bool) -> Outcome:
     """Check (``dry_run``) or import every row; nothing is kept unless every
     row could be created."""
-    if not actor.has_role(CONTROLLER):
+    if not actor.may(IMPORT_LEDGERS):
         raise PermissionDenied()
     record_type = record_type_of(TYPE)
     fields = {f.name: f for f in record_type.input_fields}

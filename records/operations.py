@@ -15,14 +15,13 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 
 from records import audit, measures
-from records.access import Actor, can_create, can_edit, can_view
+from records.access import Actor, can_create, can_edit, can_view, hidden_fields, may_file_in
 from records.calendar import WorkingCalendar
 from records.clock import add_years, local_now, utcnow
 from records.deadlines import due_for
 from records.errors import InvalidData, Locked, NotFound, PermissionDenied, StaleVersion
 from records.i18n import N_
 from records.models import Record
-from records.roles import CONTROLLER, STAFF
 from records.settings import effective
 from records.store import database, unit_of_work
 from records.types import (
@@ -201,6 +200,35 @@ def derived_fields(change: Change, doc: dict) -> dict:
     return derived
 
 
+def _check_department(actor: Actor, doc: dict, old: dict | None = None) -> None:
+    """Staff keep records in their own department: neither a new record nor a
+    change of theirs may file it in another one (a rule of the procedures may)."""
+    moved = old is None or doc.get("department") != old.get("department")
+    if moved and not may_file_in(actor, doc.get("department")):
+        raise PermissionDenied(N_("Staff create records for their own department only."))
+
+
+def base_version_of(value) -> int:
+    """A version a change is based on: a whole number from 1, never a float,
+    a boolean or a number beyond any record's history."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidData(N_("Say which version the change is based on."))
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidData(N_("Say which version the change is based on.")) from None
+    if not 1 <= number <= 10**9:
+        raise InvalidData(N_("Say which version the change is based on."))
+    return number
+
+
+def text_or_none(value, field: str) -> str | None:
+    """A comment or a reason: text or nothing, never a list or an object."""
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidData(N_("Expected text."), field=field)
+
+
 def _title(record_type: RecordType, data: dict) -> str:
     return str(data.get(record_type.title_field) or "")[:200]
 
@@ -256,8 +284,11 @@ def check_lock(doc: dict, actor: Actor, now: datetime) -> None:
         )
 
 
-def stale_version(db, session, doc_id, base: int) -> StaleVersion:
+def stale_version(db, session, doc_id, base: int, actor: Actor) -> StaleVersion:
+    """The refusal of a save over a newer version, with what changed since
+    ``base`` as far as ``actor`` may read it."""
     current = db.records.find_one({"_id": doc_id}, session=session)
+    hidden = hidden_fields(actor, record_type_of(current["type"]), current)
     base_version = db.record_versions.find_one(
         {"record_id": doc_id, "version": base}, session=session
     ) or {"data": {}}
@@ -267,7 +298,9 @@ def stale_version(db, session, doc_id, base: int) -> StaleVersion:
     return StaleVersion(
         base=base,
         current=current["version"],
-        changes=changes_between(base_version.get("data", {}), current.get("data", {})),
+        changes=[c for c in changes_between(base_version.get("data", {}),
+                                            current.get("data", {}))
+                 if c["field"] not in hidden],
         changed_by=latest.get("changed_by_name") or current.get("updated_by") or "?",
     )
 
@@ -294,6 +327,7 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     record_type = record_type_of(type_name)
     if not can_create(actor, record_type):
         raise PermissionDenied()
+    reason = text_or_none(reason, "reason")
     computed = [f.name for f in record_type.fields if f.computed and data.get(f.name)]
     if computed:
         raise InvalidData(N_("This value is computed and cannot be typed in."),
@@ -301,9 +335,7 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     cleaned = _validated(record_type, data, partial=False)
     _require(record_type, cleaned)
     department = department or actor.department
-    if actor.has_role(STAFF) and not actor.has_role(CONTROLLER) and (
-        department != actor.department
-    ):
+    if not may_file_in(actor, department):
         raise PermissionDenied(N_("Staff create records for their own department only."))
     now = utcnow()
     change = Change(db, session, actor=actor, record_type=record_type, old=None, data=cleaned,
@@ -349,6 +381,7 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
         "edition": settings.edition,
     }
     doc.update(derived_fields(change, doc))
+    _check_department(actor, doc)
     if record_type.retention.starts == "created":
         doc["retention_starts_at"] = now
         doc["retention_ends_on"] = add_years(now, settings.retention_years)
@@ -393,16 +426,14 @@ def revise_record(
     cleaned = _validated(record_type, changes, partial=True)
     merged = {**{f.name: None for f in record_type.fields}, **doc.get("data", {}), **cleaned}
     _require(record_type, merged)
-    try:
-        base_version = int(base_version)
-    except (TypeError, ValueError):
-        raise InvalidData(N_("Say which version the change is based on.")) from None
+    base_version = base_version_of(base_version)
+    reason = text_or_none(reason, "reason")
 
     def work(db, session):
         now = utcnow()
         current = db.records.find_one({"_id": doc["_id"]}, session=session)
         if current["version"] != base_version:
-            raise stale_version(db, session, doc["_id"], base_version)
+            raise stale_version(db, session, doc["_id"], base_version, actor)
         if not by_rule:
             check_lock(current, actor, now)
         if not changes_between(current.get("data", {}), merged):
@@ -420,6 +451,8 @@ def revise_record(
             "updated_at": now,
         }
         new.update(derived_fields(change, new))
+        if not by_rule:
+            _check_department(actor, new, current)
         result = db.records.update_one(
             {"_id": doc["_id"], "version": base_version},
             {"$set": {k: new[k] for k in ("data", "title", "version", "updated_by",
@@ -427,7 +460,7 @@ def revise_record(
             session=session,
         )
         if result.matched_count != 1:
-            raise stale_version(db, session, doc["_id"], base_version)
+            raise stale_version(db, session, doc["_id"], base_version, actor)
         write_version(db, session, new, operation=operation, actor=actor, reason=reason,
                        changes=diff)
         audit.append(db, session, actor=actor.username, action=operation,
@@ -443,9 +476,12 @@ def revert_record(
     actor: Actor, number: str, to_version: int, *, base_version: int, reason: str
 ) -> Record:
     """Make a new version whose fields are those of ``to_version``."""
-    if not (reason or "").strip():
+    if not (text_or_none(reason, "reason") or "").strip():
         raise InvalidData(N_("Say why the record is reverted."), field="reason")
-    old = database().record_versions.find_one({"number": number, "version": int(to_version)})
+    if not can_view(actor, load_doc(number)):
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    old = database().record_versions.find_one({"number": number,
+                                                "version": base_version_of(to_version)})
     if old is None:
         raise NotFound(N_("Record %(number)s has no version %(version)s."),
                        number=number, version=to_version)
@@ -510,7 +546,7 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
         raise InvalidData(N_("This step is not possible in the record's present state."))
     if not actor.has_role(*transition.roles):
         raise PermissionDenied(N_("Your role may not take this step."))
-    comment = (comment or "").strip()
+    comment = (text_or_none(comment, "comment") or "").strip()
     if transition.comment_required and not comment:
         raise InvalidData(N_("This step needs a comment."), field="comment")
     if transition.signature and not signed:
@@ -520,9 +556,9 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
     merged = {**{f.name: None for f in record_type.fields}, **current.get("data", {}), **cleaned}
     _require(record_type, merged, transition.required_fields)
     now = utcnow()
-    base = current["version"] if base_version is None else int(base_version)
+    base = current["version"] if base_version is None else base_version_of(base_version)
     if current["version"] != base:
-        raise stale_version(db, session, current["_id"], base)
+        raise stale_version(db, session, current["_id"], base, actor)
     change = Change(db, session, actor=actor, record_type=record_type, old=current,
                     data=dict(merged), state=transition.target, transition=transition, now=now,
                     comment=comment)
@@ -562,13 +598,14 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
     new = {**current, **update, "history": [*current.get("history", []), entry]}
     update.update(derived_fields(change, new))
     new.update(update)
+    _check_department(actor, new, current)
     result = db.records.update_one(
         {"_id": current["_id"], "version": base},
         {"$set": update, "$push": push},
         session=session,
     )
     if result.matched_count != 1:
-        raise stale_version(db, session, current["_id"], base)
+        raise stale_version(db, session, current["_id"], base, actor)
     write_version(db, session, new, operation="transition", actor=actor, reason=comment,
                    changes=[{"field": "state", "old": current["state"],
                              "new": transition.target}, *diff])

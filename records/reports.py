@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from records.access import Actor, can_view
 from records.errors import InvalidData
 from records.i18n import N_
 from records.measures import TARGETS, Figures, figures, monthly
@@ -229,10 +230,11 @@ def cell_text(cell, texts) -> str:
     return f"{cell.value:g}"
 
 
-def records_behind(metric: str, period: Period, department: str | None, *, limit: int = 2000,
-                   db=None) -> list[dict]:
-    """The records one figure counts: the period's records of the measured
-    type whose kept contribution has ``metric`` (read by the indexed time)."""
+def records_behind(metric: str, period: Period, department: str | None, *, actor: Actor,
+                   limit: int = 2000, db=None) -> list[dict]:
+    """The records one figure counts that ``actor`` may see: the period's
+    records of the measured type whose kept contribution has ``metric``
+    (read by the indexed time)."""
     db = db if db is not None else database()
     if metric in ("repairs", "repairs_timely"):
         query = {"type": "customer_service_sheet",
@@ -251,7 +253,7 @@ def records_behind(metric: str, period: Period, department: str | None, *, limit
         month, _, dept = bucket.partition("|")
         if month not in period.months or (department is not None and dept != department):
             continue
-        if (part.get("counts") or {}).get(metric):
+        if (part.get("counts") or {}).get(metric) and can_view(actor, doc):
             found.append(doc)
             if len(found) >= limit:
                 break

@@ -19,17 +19,14 @@ from records.errors import InvalidData, NotFound, PermissionDenied, RetentionErr
 from records.i18n import N_
 from records.models import DisposalCertificate, Record
 from records.operations import load_doc, record_written
-from records.roles import APPROVER, CONTROLLER
+from records.permissions import DISPOSE, HOLD
 from records.store import database, unit_of_work
 
 log = logging.getLogger(__name__)
 
-HOLD_ROLES = (CONTROLLER, APPROVER)
-
-
 def place_hold(actor: Actor, number: str, reason: str) -> dict:
     """Put a hold on a record (legal, audit, complaint…); several may stand."""
-    if not actor.has_role(*HOLD_ROLES):
+    if not actor.may(HOLD):
         raise PermissionDenied()
     reason = (reason or "").strip()
     if not reason:
@@ -48,7 +45,7 @@ def place_hold(actor: Actor, number: str, reason: str) -> dict:
 
 
 def release_hold(actor: Actor, number: str, hold_id: str, reason: str) -> None:
-    if not actor.has_role(*HOLD_ROLES):
+    if not actor.may(HOLD):
         raise PermissionDenied()
     doc = load_doc(number)
     hold = next((h for h in doc.get("holds", []) if h.get("id") == hold_id), None)
@@ -94,14 +91,19 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
     record = Record._from_son(doc)
     if not can_view(actor, record):
         raise NotFound(N_("There is no record %(number)s."), number=number)
-    refusal = disposable_reason(record)
-    if refusal or not actor.has_role(APPROVER):
+    # The role is checked first: one who may never dispose is told so, not
+    # that the retention has not ended yet.
+    refusal = None if actor.may(DISPOSE) else (N_("Only an approver may dispose of records."),
+                                                {})
+    retention = disposable_reason(record)
+    if refusal or retention:
         audit.record_event(actor.username, "delete_refused", record_type=doc["type"],
                            number=number, version=doc["version"],
-                           details={"reason": refusal[0] % refusal[1] if refusal else "role"})
+                           details={"reason": "role" if refusal
+                                    else retention[0] % retention[1]})
         if refusal:
-            raise RetentionError(refusal[0], **refusal[1])
-        raise PermissionDenied(N_("Only an approver may dispose of records."))
+            raise PermissionDenied(refusal[0])
+        raise RetentionError(retention[0], **retention[1])
     reason = (reason or "").strip()
     if not reason:
         raise InvalidData(N_("Give the reason for the disposal."), field="reason")

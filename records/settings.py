@@ -11,7 +11,7 @@ from records.access import Actor
 from records.clock import utcnow
 from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
-from records.roles import CONTROLLER
+from records.permissions import MANAGE_FORMS
 from records.store import database, unit_of_work
 from records.types import RecordType, TypeDeclarationError, check_pattern, registry
 
@@ -63,7 +63,7 @@ def update_type_settings(
     record_type = registry.get(type_name)
     if record_type is None:
         raise NotFound(N_("There is no record type %(name)s."), name=type_name)
-    if not actor.has_role(CONTROLLER):
+    if not actor.may(MANAGE_FORMS):
         raise PermissionDenied()
     form_code = (form_code or "").strip() or None
     if form_code is not None and (len(form_code) > 40 or not re.fullmatch(r"[\w./-]+",

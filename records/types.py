@@ -7,6 +7,7 @@ Adding a type is adding one :class:`RecordType` to the registry.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -335,13 +336,81 @@ class FieldValueError(ValueError):
         self.params = params
 
 
+#: Bounds of what a field takes: a 64-bit integer, and dates people mean.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+YEAR_MIN, YEAR_MAX = 1900, 2199
+#: Control characters refused in text (tab and line breaks are text).
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+_TRUE, _FALSE = ("1", "true", "yes", "y", "on"), ("0", "false", "no", "n", "off")
+
+
+class _Refused(ValueError):
+    """A value of the wrong kind, with the message saying what is expected."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def check_text(value) -> str:
+    """``value`` as text: a string (or a whole number typed into a text field),
+    without lone surrogates or control characters; never a list or an object."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _Refused(N_("Expected text."))
+    value = str(value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Refused(N_("The text holds characters that are not valid.")) from None
+    if not _CONTROL.isdisjoint(value):
+        raise _Refused(N_("The text holds control characters."))
+    return value
+
+
+def _integer(value) -> int:
+    if isinstance(value, bool):
+        raise _Refused(N_("Expected a whole number."))
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise _Refused(N_("Expected a whole number."))
+        value = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("+-").isdigit() or len(text) > 20:
+            raise _Refused(N_("Expected a whole number."))
+        value = int(text)
+    elif not isinstance(value, int):
+        raise _Refused(N_("Expected a whole number."))
+    if not INT_MIN <= value <= INT_MAX:
+        raise _Refused(N_("This number is too large."))
+    return value
+
+
+def _boolean(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in (*_TRUE, *_FALSE):
+        return value.strip().lower() in _TRUE
+    raise _Refused(N_("Expected yes or no."))
+
+
+def _in_range(moment: date) -> None:
+    if not YEAR_MIN <= moment.year <= YEAR_MAX:
+        raise _Refused(N_("Give a date between the years 1900 and 2199."))
+
+
 def clean_value(spec: Field, value):
-    """``value`` converted to the field's kind, or :class:`FieldValueError`."""
+    """``value`` converted to the field's kind, or :class:`FieldValueError`.
+
+    Strict: a value of another kind is refused, never coerced (2.7 is no
+    integer, an object is no text, ``{"a": 1}`` is no boolean)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
         if spec.kind in ("string", "text"):
-            value = str(value).replace("\r\n", "\n")
+            value = check_text(value).replace("\r\n", "\n")
             if spec.kind == "string":
                 value = value.strip()
             limit = spec.max_length or (200 if spec.kind == "string" else 20000)
@@ -349,42 +418,42 @@ def clean_value(spec: Field, value):
                 raise FieldValueError(spec.name, N_("At most %(n)d characters."), n=limit)
             return value
         if spec.kind in ("department", "user", "record"):
-            value = str(value).strip()
+            value = check_text(value).strip()
             if len(value) > 64:
                 raise ValueError
             return value
         if spec.kind == "integer":
-            if isinstance(value, bool):
-                raise ValueError
-            value = int(value)
+            value = _integer(value)
             if spec.min_value is not None and value < spec.min_value:
                 raise FieldValueError(spec.name, N_("At least %(n)d."), n=spec.min_value)
             return value
         if spec.kind == "boolean":
-            if isinstance(value, bool):
-                return value
-            return str(value).lower() in ("1", "true", "yes", "y", "on")
+            return _boolean(value)
         if spec.kind == "date":
             if isinstance(value, datetime):
-                return value.date().isoformat()
-            if isinstance(value, date):
-                return value.isoformat()
-            return date.fromisoformat(str(value).strip()).isoformat()
+                value = value.date()
+            elif not isinstance(value, date):
+                value = date.fromisoformat(check_text(value).strip())
+            _in_range(value)
+            return value.isoformat()
         if spec.kind == "datetime":
             if not isinstance(value, datetime):
-                value = datetime.fromisoformat(str(value).strip())
+                value = datetime.fromisoformat(check_text(value).strip())
+            _in_range(value)
             if value.tzinfo is not None:
                 # Stored as local wall-clock time, like every time people enter.
                 value = to_local(value.astimezone(UTC).replace(tzinfo=None))
             return value.replace(microsecond=0).isoformat()
         if spec.kind == "choice":
-            value = str(value)
+            value = check_text(value)
             if value not in spec.choice_values():
                 raise FieldValueError(spec.name, N_("Not one of the choices."))
             return value
     except FieldValueError:
         raise
-    except (TypeError, ValueError):
+    except _Refused as refused:
+        raise FieldValueError(spec.name, refused.message) from None
+    except (TypeError, ValueError, OverflowError):
         raise FieldValueError(spec.name, N_("Not a valid value.")) from None
     return value
 

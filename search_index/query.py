@@ -23,9 +23,9 @@ from whoosh.qparser import MultifieldParser, plugins
 from whoosh.qparser.syntax import AndGroup
 from whoosh.util.times import datetime_to_long
 
-from records.access import SEE_ALL, SEE_CONFIDENTIAL, Actor
+from records.access import Actor
 from records.i18n import N_
-from records.roles import STAFF
+from records.permissions import ALL, READ_CONFIDENTIAL, READ_RECORDS, SEARCH_HISTORY, scope
 from search_index.schema import CERTIFICATE_TYPE, QUERY_FIELDS, make_schema
 from search_index.store import IndexStore
 
@@ -93,18 +93,18 @@ class Results:
 
 
 def may_search_history(actor: Actor) -> bool:
-    return actor.has_role(*SEE_ALL)
+    return actor.may(SEARCH_HISTORY)
 
 
 def may_search(actor: Actor) -> bool:
-    return actor.has_role(*SEE_ALL, STAFF)
+    return actor.may(READ_RECORDS)
 
 
 def visibility(actor: Actor) -> wq.Query | None:
     """What ``actor`` may find; None = everything. Raises if nothing."""
-    if actor.has_role(*SEE_ALL):
+    if actor.sees_everything():
         return None
-    if actor.has_role(STAFF):
+    if actor.may(READ_RECORDS):
         mine = [wq.Term("people", actor.username)]
         if actor.department:
             mine.append(wq.Term("department", actor.department))
@@ -258,7 +258,8 @@ def search(store: IndexStore, actor: Actor, request: Search,
         raise QueryError(N_("Only auditors, controllers and approvers search past versions."))
     if request.sort not in SORTS:
         raise QueryError(N_("Unknown sort order."))
-    confidential = actor.has_role(*SEE_CONFIDENTIAL)
+    # Only those who read every record's confidential fields search them.
+    confidential = scope(actor, READ_CONFIDENTIAL) == ALL
     parsed = parse(request.text, confidential=confidential)
     if parsed is None and request.text.strip():
         return Results(request)  # only punctuation or stop words

@@ -16,7 +16,7 @@ from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
 from records.models import Record
 from records.operations import load_doc, record_type_of
-from records.roles import CONTROLLER
+from records.permissions import ISSUE_CONTROLLED_COPIES
 from records.store import database
 from records.types import registry
 from records.word import templates
@@ -69,7 +69,7 @@ def _at_version(doc: dict, version: int | None) -> dict:
 def record_docx(actor: Actor, number: str, *, texts: Texts, organisation: str,
                 version: int | None = None, controlled: bool = False) -> GeneratedFile:
     """A record (or a past version) as a Word file; the download is audited."""
-    if controlled and not actor.has_role(CONTROLLER):
+    if controlled and not actor.may(ISSUE_CONTROLLED_COPIES):
         raise PermissionDenied(N_("Only document controllers issue controlled copies."))
     current = _viewable(actor, number)
     doc = _at_version(current, version)

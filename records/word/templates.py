@@ -29,7 +29,7 @@ from records.access import Actor
 from records.clock import utcnow
 from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
-from records.roles import CONTROLLER
+from records.permissions import MANAGE_FORMS
 from records.settings import effective
 from records.store import database, unit_of_work
 from records.types import RecordType, registry
@@ -180,7 +180,7 @@ def upload_template(actor: Actor, type_name: str, *, edition: str, filename: str
                     content: bytes, reason: str, texts: Texts) -> dict:
     """Check and put a controller's template into use; the one it replaces is
     marked superseded. Nothing is kept if anything is wrong."""
-    if not actor.has_role(CONTROLLER):
+    if not actor.may(MANAGE_FORMS):
         raise PermissionDenied()
     record_type = registry.get(type_name)
     if record_type is None:
@@ -233,7 +233,7 @@ def upload_template(actor: Actor, type_name: str, *, edition: str, filename: str
 
 def withdraw_template(actor: Actor, type_name: str, reason: str) -> None:
     """Stop using the type's template: the built-in layout is used again."""
-    if not actor.has_role(CONTROLLER):
+    if not actor.may(MANAGE_FORMS):
         raise PermissionDenied()
     if not (reason or "").strip():
         raise InvalidData(N_("Say why the template changes."), field="reason")

@@ -70,9 +70,14 @@ def test_details_page_shows_tabs_and_audits_the_view(client, people):
     revise_record(actor("wang", "staff"), record.number, {"events": "第二稿"}, base_version=1)
     login(client, "li")
     page = client.get(f"{LIST}details/?id={record.pk}&from=1&to=2").get_data(as_text=True)
-    for text in ("历史", "比较", "签名", "附件", "审计追踪", "第二稿", HANDOVER["events"]):
+    for text in ("历史", "比较", "签名", "附件", "第二稿", HANDOVER["events"]):
         assert text in page, text
+    # Staff do not read the audit trail (who viewed and downloaded what).
+    assert "审计追踪" not in page and 'data-testid="audit"' not in page
     assert AuditEntry.objects(action="view", number=record.number, actor="li").count() == 1
+    login(auditor := client.application.test_client(), "audit")
+    page = auditor.get(f"{LIST}details/?id={record.pk}").get_data(as_text=True)
+    assert "审计追踪" in page and 'data-testid="audit"' in page
 
 
 def test_stale_edit_is_refused_and_keeps_what_was_typed(app, people):

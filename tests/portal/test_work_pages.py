@@ -124,7 +124,7 @@ def test_the_register_lists_the_period_with_filters_and_sorting(client, org):
                       ).get_data(as_text=True)
     assert first.number in page and second.number not in page
     bad = client.get("/register?start=2026-13-01")
-    assert bad.status_code == 200 and "不是日期" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "不是有效日期" in bad.get_data(as_text=True)
     ended = client.get(f"/register?start={today}&end={today - timedelta(days=5)}")
     assert "结束早于开始" in ended.get_data(as_text=True)
 
