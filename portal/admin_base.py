@@ -59,6 +59,20 @@ class PortalModelView(RoleGuard, ModelView):
     form_base_class = AdminForm
     can_delete = False
     can_view_details = True
+
+    #: The furthest page a list goes to (a larger number reads the last pages).
+    MAX_PAGE = 100_000
+
+    def _get_list_extra_args(self):
+        """The list's query string, with page numbers and sizes kept in range:
+        a page of -1 or 2**64 is no reason for a 500."""
+        args = super()._get_list_extra_args()
+        page = min(max(args.page or 0, 0), self.MAX_PAGE)
+        page_size = min(max(args.page_size or 0, 0), 500)
+        sort = args.sort if args.sort is None or 0 <= args.sort < 100 else None
+        desc = args.sort_desc if args.sort_desc in (None, 0, 1) else None
+        return args.clone(page=page, page_size=page_size, sort=sort, sort_desc=desc,
+                          filters=list(args.filters or []))
     page_size = 50
     # Counting every row on every list page is slow on big collections.
     simple_list_pager = True

@@ -34,8 +34,17 @@ def _data_schema(record_type) -> dict:
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+#: What any operation may answer besides its success: bad input (400), no or
+#: a bad login or token (401), no permission (403), no such record or one out
+#: of sight (404), a conflict with the record's state, version or retention
+#: (409), too large (413), an edit lock (423), a missing If-Match (428), the
+#: database or the search index away (503).
+ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "423", "428", "503")
+
+
 def _op(summary: str, responses: dict, **extra) -> dict:
-    return {"summary": summary, "responses": {**responses, "401": ERROR, "403": ERROR}, **extra}
+    errors = {code: ERROR for code in ERROR_STATUSES}
+    return {"summary": summary, "responses": {**errors, **responses}, **extra}
 
 
 def _query(name: str, description: str, kind: str = "string", array: bool = False) -> dict:
