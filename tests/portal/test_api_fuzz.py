@@ -10,8 +10,8 @@ audit trail's record entries as they were.
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 import schemathesis
