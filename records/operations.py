@@ -1,8 +1,11 @@
-"""The records operations: the only way a record comes to be or changes.
+"""The records operations: creating, revising, reverting and stepping a record
+through its workflow, and its edit locks.
 
 Each operation checks permission and workflow, then writes the record, its
 new immutable version, its audit entry and a search outbox entry as one
-transaction. Every operation takes the actor explicitly.
+transaction. Every operation takes the actor explicitly. The other writes to
+a record go the same way from their own modules: attachments
+(``records.attachments``), holds and disposal (``records.retention``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 from records.clock import to_local
 from records.i18n import N_
-from records.roles import ADMIN, APPROVER, AUDITOR, CONTROLLER, STAFF
+from records.roles import CONTROLLER
 
 #: Field kinds and the Python values they hold.
 FIELD_KINDS = ("string", "text", "date", "datetime", "integer", "choice", "boolean",
@@ -466,5 +466,3 @@ class Registry:
 
 
 registry = Registry()
-
-ALL_READERS = (ADMIN, CONTROLLER, STAFF, APPROVER, AUDITOR)
