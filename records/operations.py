@@ -133,7 +133,7 @@ class Change:
         self.now = now or utcnow()
         #: Top-level values the rules keep with the record (``flags``).
         self.flags = dict((old or {}).get("flags") or {})
-        self._calendar = None
+        self._calendar: WorkingCalendar | None = None
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -587,9 +587,8 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
 
 
 def _password_confirmed(actor: Actor, password: str | None) -> bool:
-    return bool(password) and actor.verify_password is not None and bool(
-        actor.verify_password(password)
-    )
+    return bool(password and actor.verify_password is not None
+                and actor.verify_password(password))
 
 
 def available_transitions(actor: Actor, record: Record):
