@@ -6,8 +6,11 @@ import os
 import stat
 
 import pytest
+from argon2 import PasswordHasher
 
 from portal import create_app
+from portal.models import User
+from tests.helpers import PASSWORD, login
 
 
 def test_sources_apply_in_order(app_config, tmp_path, monkeypatch):
@@ -65,3 +68,18 @@ def test_search_settings_come_from_the_environment_and_are_checked(app_config, m
     config.pop("SEARCH_INDEXER")
     with pytest.raises(ValueError, match="PORTAL_SEARCH_INDEXER"):
         create_app(config)
+
+
+def test_password_hashing_cost_is_a_setting_and_a_login_brings_old_hashes_to_it(
+        client, make_user):
+    user = make_user("wang")
+    # The tests' cheap setting (PORTAL_PASSWORD_HASH_* in tests/conftest.py).
+    assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    # A hash made at argon2-cffi's default cost, as production's are.
+    strong = PasswordHasher().hash(PASSWORD)
+    User.objects(pk=user.pk).update_one(set__password_hash=strong)
+    assert login(client, "wang").status_code == 302
+    rehashed = User.objects.get(pk=user.pk).password_hash
+    assert rehashed.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    # ... and the rehashed password still logs in, from another browser.
+    assert login(client.application.test_client(), "wang").status_code == 302
