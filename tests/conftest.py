@@ -126,6 +126,26 @@ def app(shared_app, app_config):
 
 
 @pytest.fixture
+def make_app(shared_app, app_config):
+    """``make_app(SEARCH_INDEXER="background")``: an app of the test's own with
+    these overrides, on the test's emptied database; its threads stop after."""
+    shared_app.reset(Path(app_config["DATA_DIR"]))
+    made = []
+
+    def make(**overrides):
+        built = create_app({**app_config, **overrides})
+        made.append(built)
+        return built
+
+    yield make
+    for built in made:
+        for name in ("search_indexer_thread", "deadline_thread"):
+            thread = built.extensions.get(name)
+            if thread is not None:
+                thread.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
