@@ -1,6 +1,7 @@
 # The two commands of the quick start: `make run` and `make test`.
 # Each sets up what it needs: a virtual environment with the project's
-# packages, compiled translations and, for the tests, Debian packages.
+# packages (the exact versions and hashes of requirements-test.lock),
+# compiled translations and, for the tests, Debian packages.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,7 +16,12 @@ TEST_DEBS := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils
 # `make run DEMO=0` starts without loading the demo organisation.
 DEMO ?= 1
 
-.PHONY: run test lint setup system-deps messages clean
+# Test processes: each pytest-xdist worker has its own embedded database.
+# `make test WORKERS=0` runs in one process.
+WORKERS ?= auto
+LOCK_OPTIONS := --generate-hashes --universal --python-version 3.11 --quiet
+
+.PHONY: run test test-fast lint typecheck setup lock system-deps messages clean
 
 # Into an empty database (no users, no records) the demo organisation is
 # loaded first; otherwise `portal demo --if-empty` does nothing.
@@ -23,20 +29,38 @@ run: setup
 	@if [ "$(DEMO)" != 0 ]; then $(BIN)/portal demo --if-empty; fi
 	$(BIN)/portal serve
 
+# Everything: lint, types, and the whole suite in parallel workers.
 test: setup system-deps
 	$(BIN)/ruff check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/mypy
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The quick loop while working: no browser, LibreOffice, child portals, demo.
+test-fast: setup
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
 
+typecheck: setup
+	$(BIN)/mypy
+
 setup: $(STAMP) $(COMPILED)
 
-$(STAMP): pyproject.toml
+# Only hashed, pinned packages; the project itself without dependencies.
+$(STAMP): requirements-test.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# A dependency added to pyproject.toml but not to the lock fails here.
+	$(BIN)/python -m pip check
 	touch $@
+
+# After changing dependencies in pyproject.toml: pin them again (newest
+# versions that fit), with every file's hash.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test $(LOCK_OPTIONS) -o requirements-test.lock
 
 translations/%.mo: translations/%.po $(STAMP)
 	$(BIN)/pybabel compile -i $< -o $@

@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
 
     from portal import (
+        accounts,
         admin,
         api,
         auth,
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     inputs.init_app(app)
     db.init_app(app)
+    accounts.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     store = IndexStore(app.config["SEARCH_INDEX_DIR"])

@@ -31,6 +31,25 @@ _hasher = PasswordHasher()
 # Verified against when the user name is unknown, so both cases take as long.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
+
+def init_app(app) -> None:
+    """Hash passwords at the cost the config names (tests lower it; a login
+    rehashes a stored hash made at another cost)."""
+    set_hash_cost(app.config["PASSWORD_HASH_TIME_COST"],
+                  app.config["PASSWORD_HASH_MEMORY_KIB"],
+                  app.config["PASSWORD_HASH_PARALLELISM"])
+
+
+def set_hash_cost(time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Use these argon2id parameters for every hash made from now on."""
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (
+            time_cost, memory_kib, parallelism):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib,
+                             parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "prt_"  # noqa: S105 - a marker, not a secret
 

@@ -46,7 +46,13 @@ DEFAULTS = {
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "LOGIN_LOCK_MINUTES": 15,
     "PASSWORD_MIN_LENGTH": 10,
-    # Request limits: forms are small; uploads get their own limit later.
+    # argon2id cost of password hashes (argon2-cffi's defaults, RFC 9106's
+    # low-memory choice); only the tests lower them, to hash in a millisecond.
+    "PASSWORD_HASH_TIME_COST": 3,
+    "PASSWORD_HASH_MEMORY_KIB": 64 * 1024,
+    "PASSWORD_HASH_PARALLELISM": 4,
+    # Request limits: forms are small; uploads (attachments, Word templates,
+    # imports) get ATTACHMENT_MAX_BYTES instead (portal/security.py).
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 512 * 1024,
     "MAX_FORM_PARTS": 200,
@@ -80,7 +86,9 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     config["DATA_DIR"] = str(data_dir)
     if not config["SEARCH_INDEX_DIR"]:
         config["SEARCH_INDEX_DIR"] = str(data_dir / "search-index")
-    for key in ("PORT", "THREADS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES"):
+    for key in ("PORT", "THREADS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES",
+                "PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB",
+                "PASSWORD_HASH_PARALLELISM"):
         config[key] = int(config[key])
     config["SEARCH_TIME_LIMIT"] = float(config["SEARCH_TIME_LIMIT"] or 0)
     config["DEADLINE_CHECK_MINUTES"] = float(config["DEADLINE_CHECK_MINUTES"] or 0)

@@ -137,6 +137,9 @@ def openapi_document() -> dict:
                          "schema": {"type": "string", "enum": ["docx", "xlsx"]}},
                         _query("department", "One department")])},
         "/me": {"get": _op("The caller", {"200": {"description": "ok"}})},
+        # Public: a client reads it before it has a token.
+        "/openapi.json": {"get": {"summary": "This document", "security": [],
+                                  "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         "/search": {"get": _op(
             "Full-text search over the records the caller may see (as the search page)",
             {"200": {"description": "Results with facets and highlighted snippets"},

@@ -355,7 +355,3 @@ def records_of_year(code: str, type_name: str, year: int):
                            (f"{code} {_(PROCEDURES[code])}", url_for(".procedure", code=code)),
                            (title, None), (str(year), None)),
     )
-
-
-def init_app(app) -> None:
-    app.register_blueprint(bp)

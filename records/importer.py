@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -48,7 +49,7 @@ class Problem:
     row: int
     field: str | None
     message: str
-    params: dict = field(default_factory=dict)
+    params: dict = dataclass_field(default_factory=dict)
 
 
 @dataclass

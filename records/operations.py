@@ -1,8 +1,11 @@
-"""The records operations: the only way a record comes to be or changes.
+"""The records operations: creating, revising, reverting and stepping a record
+through its workflow, and its edit locks.
 
 Each operation checks permission and workflow, then writes the record, its
 new immutable version, its audit entry and a search outbox entry as one
-transaction. Every operation takes the actor explicitly.
+transaction. Every operation takes the actor explicitly. The other writes to
+a record go the same way from their own modules: attachments
+(``records.attachments``), holds and disposal (``records.retention``).
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ class Change:
         self.now = now or utcnow()
         #: Top-level values the rules keep with the record (``flags``).
         self.flags = dict((old or {}).get("flags") or {})
-        self._calendar = None
+        self._calendar: WorkingCalendar | None = None
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -621,9 +624,8 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
 
 
 def _password_confirmed(actor: Actor, password: str | None) -> bool:
-    return bool(password) and actor.verify_password is not None and bool(
-        actor.verify_password(password)
-    )
+    return bool(password and actor.verify_password is not None
+                and actor.verify_password(password))
 
 
 def available_transitions(actor: Actor, record: Record):

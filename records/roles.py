@@ -18,11 +18,6 @@ ROLES = {
 }
 
 
-def is_known(role: str) -> bool:
-    """Whether ``role`` is one of the portal's roles."""
-    return role in ROLES
-
-
 DIRECTOR = "director"
 TECHNICAL_MANAGER = "technical_manager"
 QUALITY_MANAGER = "quality_manager"

@@ -198,7 +198,7 @@ class Quota:
             return None
         if self.severity == "major" and self.in_person < self.closed:
             return False
-        return self.rate >= self.target
+        return self.revisited / self.closed >= self.target
 
 
 def revisit_quotas(actor: Actor, start: date, end: date,
@@ -244,7 +244,7 @@ def open_capa(actor: Actor, number: str, planned_date: date, actions: str = "") 
 
 
 def is_past(due_at: datetime | None, now: datetime | None = None) -> bool:
-    return bool(due_at) and due_at < (now or utcnow())
+    return due_at is not None and due_at < (now or utcnow())
 
 
 def promised_end(day: str) -> datetime:

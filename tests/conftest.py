@@ -1,20 +1,34 @@
-"""Test harness: one embedded database for the test session, a clean database
-per test, and a real headless Chromium for browser journeys."""
+"""Test harness: one embedded database and one portal app per test process
+(each pytest-xdist worker has its own), emptied for every test, and a real
+headless Chromium for browser journeys."""
 
 from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 
+import mongoengine
 import pymongo
 import pytest
 from werkzeug.serving import make_server
 
 from portal import accounts, create_app
+from portal import db as portal_db
 from portal.embedded_db import EmbeddedDatabase
+from search_index import Indexer, IndexStore
 from tests.helpers import PASSWORD
 
 TEST_DB = "portal_test"
+
+# argon2id at its cheapest, for every portal the tests start (in this process
+# and the `portal serve` children, which inherit the environment): at the
+# production cost each user the tests create would take ~50 ms to hash.
+os.environ.update(PORTAL_PASSWORD_HASH_TIME_COST="1", PORTAL_PASSWORD_HASH_MEMORY_KIB="8",
+                  PORTAL_PASSWORD_HASH_PARALLELISM="1")
+
+# Settings each test gets afresh on the shared app (its own folders).
+PER_TEST = ("DATA_DIR", "SEARCH_INDEX_DIR")
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +40,12 @@ def database(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def app_config(database, tmp_path):
+def _config(database, data_dir: Path) -> dict:
     return {
         "TESTING": True,
         "MONGODB_URI": database.uri,
         "MONGODB_DB": TEST_DB,
-        "DATA_DIR": str(tmp_path / "data"),
+        "DATA_DIR": str(data_dir),
         "SECRET_KEY": "test-secret-key",
         "SEARCH_INDEXER": "manual",
         # Shared CI machines are slow; counts in tests must be complete.
@@ -41,11 +54,95 @@ def app_config(database, tmp_path):
 
 
 @pytest.fixture
-def app(database, app_config):
-    """The portal on a freshly emptied database."""
-    with pymongo.MongoClient(database.uri) as client:
-        client.drop_database(TEST_DB)
-    return create_app(app_config)
+def app_config(database, tmp_path):
+    """The overrides of this test's app; a test that needs others builds its
+    own app with ``create_app({**app_config, ...})``."""
+    return _config(database, tmp_path / "data")
+
+
+class SharedApp:
+    """The app built once per process, and what a test may have changed."""
+
+    def __init__(self, database, data_dir: Path):
+        self.database = database
+        self.base = _config(database, data_dir)
+        self.app = create_app(self.base)
+        self.settings = dict(self.app.config)
+        self.connection = mongoengine.get_connection()
+        self.client = pymongo.MongoClient(database.uri)
+
+    def serves(self, config: dict) -> bool:
+        """Whether ``config`` differs from the shared one only in its folders."""
+        def fixed(c):
+            return {k: v for k, v in c.items() if k not in PER_TEST}
+        return fixed(config) == fixed(self.base)
+
+    def reset(self, data_dir: Path) -> None:
+        """Empty the database and give the app its settings, folders and an
+        empty search index as a freshly built one would have."""
+        # A test that built its own app (or ran the CLI) reconnected mongoengine
+        # and may have changed the hashing cost; both are per process.
+        if mongoengine.get_connection() is not self.connection:
+            portal_db.connect(self.base["MONGODB_URI"], TEST_DB)
+            self.connection = mongoengine.get_connection()
+        accounts.init_app(self.app)
+        # Emptying keeps the collections and their indexes: much cheaper than
+        # dropping the database and creating every index again.
+        db = self.client[TEST_DB]
+        for name in db.list_collection_names():
+            if not name.startswith("system."):
+                db[name].delete_many({})
+        config = self.app.config
+        for key in set(config) - set(self.settings):
+            del config[key]
+        config.update(self.settings)
+        config["DATA_DIR"] = str(data_dir)
+        config["SEARCH_INDEX_DIR"] = str(data_dir / "search-index")
+        store = IndexStore(config["SEARCH_INDEX_DIR"])
+        store.live()
+        self.app.extensions["search_index"] = store
+        self.app.extensions["search_indexer"] = Indexer(store)
+
+
+@pytest.fixture(scope="session")
+def shared_app(database, tmp_path_factory):
+    shared = SharedApp(database, tmp_path_factory.mktemp("shared-app"))
+    yield shared
+    shared.client.close()
+
+
+@pytest.fixture
+def app(shared_app, app_config):
+    """The portal on an emptied database, with its own data folder and index.
+
+    The app is built once per process; a test whose ``app_config`` differs in
+    more than its folders gets an app of its own (slower, same behaviour).
+    """
+    if not shared_app.serves(app_config):
+        shared_app.reset(Path(app_config["DATA_DIR"]))
+        return create_app(app_config)
+    shared_app.reset(Path(app_config["DATA_DIR"]))
+    return shared_app.app
+
+
+@pytest.fixture
+def make_app(shared_app, app_config):
+    """``make_app(SEARCH_INDEXER="background")``: an app of the test's own with
+    these overrides, on the test's emptied database; its threads stop after."""
+    shared_app.reset(Path(app_config["DATA_DIR"]))
+    made = []
+
+    def make(**overrides):
+        built = create_app({**app_config, **overrides})
+        made.append(built)
+        return built
+
+    yield make
+    for built in made:
+        for name in ("search_indexer_thread", "deadline_thread"):
+            thread = built.extensions.get(name)
+            if thread is not None:
+                thread.stop()
 
 
 @pytest.fixture
@@ -66,6 +163,14 @@ def make_user(app):
 
 
 # --- browser journeys -------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items):
+    """Browser journeys take seconds each: every one is also ``slow``."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

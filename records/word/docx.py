@@ -14,8 +14,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -25,6 +26,10 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
 from lxml import etree
+
+if TYPE_CHECKING:
+    # ``docx.Document`` is the function that opens one; this is its class.
+    from docx.document import Document as WordDocument
 
 TOKEN = re.compile(r"⟦(\w+)⟧")
 #: Characters XML 1.0 does not allow (a pasted control character, a lone
@@ -86,7 +91,7 @@ class Skeleton:
         self.tokens = {m for _name, part in self.parts if isinstance(part, str)
                        for m in TOKEN.findall(part)}
 
-    def fill(self, values: dict[str, object], *, rows_xml: str | None = None) -> bytes:
+    def fill(self, values: Mapping[str, object], *, rows_xml: str | None = None) -> bytes:
         """The package with every token replaced by its value ("" if none);
         ``rows_xml`` (table rows) goes before the end of the document's first table."""
 
@@ -138,7 +143,7 @@ def _style_fonts(style, fonts: Fonts, east_asia: str | None = None) -> None:
 
 
 def new_document(fonts: Fonts, *, landscape: bool = False, title: str = "",
-                 subject: str = "") -> Document:
+                 subject: str = "") -> WordDocument:
     """An A4 document whose styles name the east Asian font."""
     document = Document()
     section = document.sections[0]

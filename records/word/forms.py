@@ -145,7 +145,7 @@ def _form_table(document, record_type: RecordType, labels: dict, fonts: w.Fonts,
             _cell_text(cells[label_at], labels[name], fonts, bold=True)
             _cell_text(value, f"⟦f_{name}⟧", fonts)
         if blank:
-            tall = any(record_type.field(n).kind == "text" for n in names)
+            tall = any(getattr(record_type.field(n), "kind", None) == "text" for n in names)
             row.height, row.height_rule = Cm(2.2 if tall else 0.8), WD_ROW_HEIGHT_RULE.AT_LEAST
     for offset, pair in enumerate(signature_rows):
         row = table.rows[len(rows) + offset]

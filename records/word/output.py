@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 from records import audit
 from records.access import Actor, can_view, visible_data
@@ -38,8 +39,8 @@ def _render(actor: Actor, doc: dict, texts: Texts, *, organisation: str, latest:
     record_type = record_type_of(doc["type"])
     shown = visible_data(actor, record_type, doc.get("data") or {}, doc.get("created_by"))
     hidden = frozenset(set(doc.get("data") or {}) - set(shown))
-    options = {"hidden": hidden, "latest_version": latest, "controlled": controlled,
-               "printed_by": _printed_by(actor)}
+    options: dict[str, Any] = {"hidden": hidden, "latest_version": latest,
+                               "controlled": controlled, "printed_by": _printed_by(actor)}
     entry = templates.in_use(record_type.name, texts.db)
     if entry is not None:
         return templates.render_with_template(entry, record_type, doc, texts,

@@ -89,8 +89,9 @@ def _local(value: str | None) -> datetime | date | None:
 
 def complaint_register(rows: list[dict], texts: Texts, start: date, end: date,
                        filters: str = "") -> Register:
-    record_type = registry.get("complaint_sheet")
+    record_type = registry["complaint_sheet"]
     subject, severity = record_type.field("subject"), record_type.field("severity")
+    assert subject is not None and severity is not None  # the form declares both
     texts.prime_users(row.get("handler") for row in rows)
     table = []
     for row in rows:

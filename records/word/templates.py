@@ -274,17 +274,18 @@ def render_with_template(entry: dict, record_type: RecordType, doc: dict | None,
                          **options) -> GeneratedFile:
     """A record (or a blank form) through the controller's template ``entry``."""
     settings = effective(record_type, texts.db)
-    form_code = (doc or {}).get("form_code") or settings.form_code
-    edition = (doc or {}).get("edition") or settings.edition
+    record = doc or {}  # none for a blank form
+    form_code = record.get("form_code") or settings.form_code
+    edition = record.get("edition") or settings.edition
     values = (blank_values(record_type, settings, texts) if blank
-              else record_values(record_type, doc, texts, **options))
+              else record_values(record_type, record, texts, **options))
     comment = texts("Made with template edition %(edition)s (SHA-256 %(sha256)s)",
                     edition=entry["edition"], sha256=entry["sha256"])
     content = _render(DocxTemplate(io.BytesIO(_load(entry))), record_type,
                       None if blank else doc, texts, organisation=organisation,
                       form_code=form_code, edition=edition, values=values, comment=comment)
     name = (f"{file_stem(settings.form_code)}_{file_stem(settings.edition)}.docx" if blank
-            else f"{file_stem(doc['number'])}.docx")
+            else f"{file_stem(record['number'])}.docx")
     return GeneratedFile(name, content, made_with={
         "template": record_type.name, "template_edition": entry["edition"],
         "sha256": entry["sha256"]})

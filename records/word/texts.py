@@ -127,7 +127,7 @@ class Texts:
 
     def signature(self, signature: dict) -> str:
         """'Zhang San · Approved · 2026-11-23 14:05 (electronic signature)'."""
-        meaning = SIGNATURE_MEANINGS.get(signature.get("meaning"), signature.get("meaning"))
+        meaning = SIGNATURE_MEANINGS.get(signature.get("meaning") or "", signature.get("meaning"))
         return self(N_("%(name)s, %(meaning)s, %(at)s (electronic signature)"),
                     name=signature.get("name") or signature.get("signer") or "",
                     meaning=self(meaning or ""), at=self.utc_datetime(signature.get("at")))

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 import pytest
+from argon2 import PasswordHasher
 
 from portal import create_app
+from portal.models import Department, User
+from records.operations import create_record
+from tests.helpers import PASSWORD, login
+from tests.records.conftest import HANDOVER, actor
 
 
 def test_sources_apply_in_order(app_config, tmp_path, monkeypatch):
@@ -65,3 +71,37 @@ def test_search_settings_come_from_the_environment_and_are_checked(app_config, m
     config.pop("SEARCH_INDEXER")
     with pytest.raises(ValueError, match="PORTAL_SEARCH_INDEXER"):
         create_app(config)
+
+
+def test_password_hashing_cost_is_a_setting_and_a_login_brings_old_hashes_to_it(
+        client, make_user):
+    user = make_user("wang")
+    # The tests' cheap setting (PORTAL_PASSWORD_HASH_* in tests/conftest.py).
+    assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    # A hash made at argon2-cffi's default cost, as production's are.
+    strong = PasswordHasher().hash(PASSWORD)
+    User.objects(pk=user.pk).update_one(set__password_hash=strong)
+    assert login(client, "wang").status_code == 302
+    rehashed = User.objects.get(pk=user.pk).password_hash
+    assert rehashed.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    # ... and the rehashed password still logs in, from another browser.
+    assert login(client.application.test_client(), "wang").status_code == 302
+
+
+def test_with_the_background_indexer_a_save_is_found_without_anyone_indexing(
+        make_app, make_user):
+    """PORTAL_SEARCH_INDEXER=background, as `portal serve` runs: nobody drains."""
+    app = make_app(SEARCH_INDEXER="background")
+    cs = Department(code="CS", name="客服中心").save()
+    make_user("wang", roles=["staff"], department=cs)
+    with app.app_context():
+        saved = create_record(actor("wang", "staff", department="CS"), "handover_log",
+                              {**HANDOVER, "events": "客户投诉空调噪音。"})
+    client = app.test_client()
+    login(client, "wang")
+    deadline = time.monotonic() + 10
+    found = []
+    while not found and time.monotonic() < deadline:
+        found = client.get("/api/v1/search?q=噪音").json["results"]
+        time.sleep(0.1)
+    assert [hit["number"] for hit in found] == [saved.number]

@@ -23,6 +23,9 @@ from records.types import registry
 from records.worklists import my_tasks, overdue
 from tests.helpers import PASSWORD, login
 
+# Slow: the demo organisation is loaded in full.
+pytestmark = pytest.mark.slow
+
 #: Complaints in the small demo (the fixed scenarios are loaded whatever the size).
 SMALL = 20
 

@@ -11,6 +11,7 @@ import pytest
 from portal.embedded_db import EmbeddedDatabase, EmbeddedDatabaseError
 
 
+@pytest.mark.slow
 def test_data_survives_a_restart_and_the_server_stops_with_us(tmp_path):
     with EmbeddedDatabase(tmp_path, attach=False) as server:
         pid = server.process.pid

@@ -21,6 +21,9 @@ import pytest
 
 from portal.embedded_db import free_port
 
+# Slow: each test starts `portal serve` as a child process.
+pytestmark = pytest.mark.slow
+
 PORTAL = str(Path(sys.executable).with_name("portal"))
 
 

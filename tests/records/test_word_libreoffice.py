@@ -21,6 +21,9 @@ from records.word.registers import COMPLAINT_COLUMNS, Register, register_docx
 from records.word.samples import sample_doc
 from records.word.texts import Texts
 
+# Slow: LibreOffice converts every form.
+pytestmark = pytest.mark.slow
+
 HOSTILE = 'A<B & C>D "引号" 😀 ' + "很长的文字" * 300 + "\n第二行"
 
 

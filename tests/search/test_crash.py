@@ -11,8 +11,13 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from portal.embedded_db import free_port
 from tests.portal.test_serve import PORTAL, RunningPortal
+
+# Slow: a portal is started, killed and started again.
+pytestmark = pytest.mark.slow
 
 EVENTS = "客户反映空调外机噪音很大，夜间影响休息。"
 
