@@ -130,8 +130,8 @@ def diff(actor: Actor, number: str, older, newer) -> list[dict]:
     changes = changes_between(a.data, b.data)
     if a.state != b.state:
         changes.insert(0, {"field": "state", "old": a.state, "new": b.state})
-    old_files = [f.get("filename") for f in a.attachments]
-    new_files = [f.get("filename") for f in b.attachments]
+    old_files = [str(f.get("filename") or "") for f in a.attachments]
+    new_files = [str(f.get("filename") or "") for f in b.attachments]
     if old_files != new_files:
         changes.append({"field": "attachments", "old": ", ".join(old_files),
                         "new": ", ".join(new_files)})

@@ -9,6 +9,7 @@ received or handle).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,7 +21,8 @@ DEPARTMENT = "department"
 
 
 class HasRoles(Protocol):
-    roles: tuple[str, ...] | list[str]
+    @property
+    def roles(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)

@@ -93,16 +93,15 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
         raise NotFound(N_("There is no record %(number)s."), number=number)
     # The role is checked first: one who may never dispose is told so, not
     # that the retention has not ended yet.
-    refusal = None if actor.may(DISPOSE) else (N_("Only an approver may dispose of records."),
-                                                {})
+    allowed = actor.may(DISPOSE)
     retention = disposable_reason(record)
-    if refusal or retention:
+    if not allowed or retention is not None:
         audit.record_event(actor.username, "delete_refused", record_type=doc["type"],
                            number=number, version=doc["version"],
-                           details={"reason": "role" if refusal
+                           details={"reason": "role" if not allowed or retention is None
                                     else retention[0] % retention[1]})
-        if refusal:
-            raise PermissionDenied(refusal[0])
+        if not allowed or retention is None:
+            raise PermissionDenied(N_("Only an approver may dispose of records."))
         raise RetentionError(retention[0], **retention[1])
     reason = (reason or "").strip()
     if not reason:
