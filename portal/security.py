@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from portal import accounts
 from portal.models import User
-from records.permissions import Permission, may
+from records.permissions import ALL, PERMISSIONS, READ_RECORDS, Permission, may, scope
 
 #: How many sessions (browsers) one user may have open at once.
 MAX_SESSIONS = 20
@@ -108,6 +108,15 @@ def permission_required(permission: Permission | None = None):
     return decorator
 
 
+def _user_may(name: str) -> bool:
+    """Templates ask by name: ``{% if may('import_ledgers') %}``."""
+    return current_user.is_authenticated and may(current_user, PERMISSIONS[name])
+
+
+def _reads_everything() -> bool:
+    return current_user.is_authenticated and scope(current_user, READ_RECORDS) == ALL
+
+
 def _authenticate_bearer():
     """A request with a bearer header is the token's user, or a 401: never the
     session's user, and never an invalid token silently ignored."""
@@ -170,6 +179,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     app.after_request(security_headers)
+    app.jinja_env.globals.update(may=_user_may, reads_every_department=_reads_everything)
 
     @app.before_request
     def protect_forms():
