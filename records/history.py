@@ -13,15 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from records.access import Actor, can_view, hidden_fields, visible_filter
-from records.errors import InvalidData, NotFound, PermissionDenied
+from records.errors import NotFound, PermissionDenied
 from records.i18n import N_
 from records.models import AuditEntry, Record
-from records.operations import changes_between, load_doc, record_type_of
+from records.operations import changes_between, load_doc, record_type_of, version_number
 from records.permissions import READ_AUDIT_TRAIL, READ_HISTORY
 from records.store import database
-
-#: The largest version number a request may name (anything above is no version).
-MAX_VERSION = 10**9
 
 
 @dataclass(frozen=True)
@@ -98,16 +95,8 @@ class Reader:
 
 
 def checked_version(n) -> int:
-    """``n`` as a version number, or InvalidData (never a float, bool or huge int)."""
-    if isinstance(n, bool) or not isinstance(n, int | str):
-        raise InvalidData(N_("A version is a whole number from 1."))
-    try:
-        value = int(n)
-    except ValueError:
-        raise InvalidData(N_("A version is a whole number from 1.")) from None
-    if not 1 <= value <= MAX_VERSION:
-        raise InvalidData(N_("A version is a whole number from 1."))
-    return value
+    """``n`` as a version number a reader asks for, or InvalidData."""
+    return version_number(n, N_("A version is a whole number from 1."))
 
 
 def versions(actor: Actor, number: str, *, with_data: bool = False) -> list[VersionView]:

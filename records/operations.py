@@ -211,18 +211,28 @@ def _check_department(actor: Actor, doc: dict, old: dict | None = None) -> None:
         raise PermissionDenied(N_("Staff create records for their own department only."))
 
 
-def base_version_of(value) -> int:
-    """A version a change is based on: a whole number from 1, never a float,
-    a boolean or a number beyond any record's history."""
+#: The largest version number anyone may name (anything above is no version).
+MAX_VERSION = 10**9
+
+
+def version_number(value, refusal: str = N_("Say which version the change is based on.")
+                   ) -> int:
+    """``value`` as a version: a whole number from 1 (an int or its digits),
+    never a float, a boolean or a number beyond any record's history."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidData(N_("Say which version the change is based on."))
+        raise InvalidData(refusal)
     try:
         number = int(value)
     except ValueError:
-        raise InvalidData(N_("Say which version the change is based on.")) from None
-    if not 1 <= number <= 10**9:
-        raise InvalidData(N_("Say which version the change is based on."))
+        raise InvalidData(refusal) from None
+    if not 1 <= number <= MAX_VERSION:
+        raise InvalidData(refusal)
     return number
+
+
+def base_version_of(value) -> int:
+    """The version a change is based on (see :func:`version_number`)."""
+    return version_number(value)
 
 
 def text_or_none(value, field: str) -> str | None:
