@@ -311,7 +311,9 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     _prepare(change)
     cleaned = change.data
     settings = effective(record_type, db, session)
-    year = now.year
+    # The organisation's year, not UTC's: 00:30 on 1 January in Shanghai
+    # (16:30 UTC on 31 December) starts the new year's sequence.
+    year = local_now(now).year
     counter = db.counters.find_one_and_update(
         {"_id": f"{type_name}:{year}"},
         {"$inc": {"seq": 1}},
