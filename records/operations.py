@@ -13,13 +13,21 @@ from datetime import datetime, timedelta
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from records import audit, measures
 from records.access import Actor, can_create, can_edit, can_view
 from records.calendar import WorkingCalendar
 from records.clock import add_years, local_now, utcnow
 from records.deadlines import due_for
-from records.errors import InvalidData, Locked, NotFound, PermissionDenied, StaleVersion
+from records.errors import (
+    InvalidData,
+    Locked,
+    NotFound,
+    NumberTaken,
+    PermissionDenied,
+    StaleVersion,
+)
 from records.i18n import N_
 from records.models import Record
 from records.roles import CONTROLLER, STAFF
@@ -354,7 +362,15 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     if record_type.retention.starts == "created":
         doc["retention_starts_at"] = now
         doc["retention_ends_on"] = add_years(now, settings.retention_years)
-    db.records.insert_one(doc, session=session)
+    # Patterns are checked to differ when saved, but a number may still be
+    # taken (settings from before that check, an imported number): refuse
+    # clearly, and the transaction takes the counter back.
+    if db.records.find_one({"number": number}, {"_id": 1}, session=session) is not None:
+        raise NumberTaken(number)
+    try:
+        db.records.insert_one(doc, session=session)
+    except DuplicateKeyError:
+        raise NumberTaken(number) from None
     changes = [c for c in changes_between({}, cleaned) if c["new"] is not None]
     write_version(db, session, doc, operation="create", actor=actor, reason=reason,
                    changes=changes)

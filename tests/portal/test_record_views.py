@@ -145,6 +145,19 @@ def test_controllers_change_a_forms_edition_and_numbering(client, people):
     assert staff.get(page).status_code == 403
 
 
+def test_a_pattern_equal_to_another_forms_is_refused_with_a_clear_message(client, people):
+    login(client, "chen")
+    page = "/admin/form_settings/"
+    refused = post_form(client, page, {"type": "handover_log", "edition": "A/0",
+                                       "numbering_pattern": "QR-018-{year}-{seq:04}",
+                                       "retention_years": "3", "reason": "改编号"})
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "此编号规则与表单 GAEPC/QR-018 的编号（QR-018-{year}-{seq:04}）相同" in text
+    record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    assert record.number.startswith("QR-021-")  # nothing was changed
+
+
 def test_auditors_filter_and_export_the_audit_trail_and_the_export_is_audited(client, people):
     record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
     create_record(actor("wang", "staff"), "handover_log", HANDOVER)
