@@ -215,27 +215,30 @@ def _title(record_type: RecordType, data: dict) -> str:
 
 def write_version(db, session, doc: dict, *, operation, actor: Actor, reason, changes) -> str:
     digest = version_hash(doc)
-    db.record_versions.insert_one(
-        {
-            "record_id": doc["_id"],
-            "number": doc["number"],
-            "type": doc["type"],
-            "version": doc["version"],
-            "state": doc["state"],
-            "title": doc.get("title"),
-            "data": doc.get("data", {}),
-            "department": doc.get("department"),
-            "attachments": doc.get("attachments", []),
-            "operation": operation,
-            "changed_by": actor.username,
-            "changed_by_name": actor.full_name,
-            "changed_at": doc["updated_at"],
-            "reason": reason,
-            "changes": changes,
-            "hash": digest,
-        },
-        session=session,
-    )
+    version = {
+        "record_id": doc["_id"],
+        "number": doc["number"],
+        "type": doc["type"],
+        "version": doc["version"],
+        "state": doc["state"],
+        "title": doc.get("title"),
+        "data": doc.get("data", {}),
+        "department": doc.get("department"),
+        "attachments": doc.get("attachments", []),
+        "operation": operation,
+        "changed_by": actor.username,
+        "changed_by_name": actor.full_name,
+        "changed_at": doc["updated_at"],
+        "reason": reason,
+        "changes": changes,
+        "hash": digest,
+    }
+    # Authenticated outside the database, so an edited version cannot be
+    # given a recomputed hash unseen (records.integrity checks it).
+    mac = audit.seal("version", digest)
+    if mac is not None:
+        version["mac"] = mac
+    db.record_versions.insert_one(version, session=session)
     return digest
 
 
