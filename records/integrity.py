@@ -58,7 +58,7 @@ def _version_problem(version: dict, key: bytes | None, db: Database) -> str | No
 
 def verify_records(db: Database, key: bytes | None = None, batch: int = 1000) -> RecordsCheck:
     """Check every record against its versions; report the first that fails."""
-    key = key if key is not None else audit._key
+    key = key if key is not None else audit.current_key()
     records = versions_seen = unauthenticated = 0
     # Both in record order: one pass over each collection, no query per record.
     versions = db.record_versions.find({}, sort=[("record_id", 1), ("version", 1)],

@@ -23,7 +23,7 @@ def checkpoints(tmp_path):
 
 @pytest.fixture
 def restore_key():
-    kept = audit._key
+    kept = audit.current_key()
     yield
     audit.use_key(kept)
 
@@ -166,7 +166,7 @@ def test_edited_current_data_or_a_missing_version_is_found(staff):
 
 def test_entries_and_versions_from_before_the_key_still_verify(staff, checkpoints,
                                                                restore_key):
-    key = audit._key
+    key = audit.current_key()
     audit.use_key(None)
     old = _records(staff, 2)
     audit.use_key(key)
