@@ -5,11 +5,11 @@ month, voided records, a late step, revisits, repairs, questionnaires."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
-from records import measures
+from records import measures, worklists
 from records.clock import from_local, simulated
 from records.operations import create_record, revise_record, transition_record
 from records.scoring import ITEM_FIELDS
@@ -238,3 +238,8 @@ def test_the_revisit_rate_of_major_complaints_counts_visits_in_person_only(compl
     rows = next(s for s in report.sections if s.key == "revisits").rows
     major = next(row for row in rows if row[0] == "Major")
     assert [cell.value for cell in major[1:]] == [2, 2, 1, pytest.approx(0.5), 1.0]
+    # The register's quota row says the same.
+    quota = next(q for q in worklists.revisit_quotas(CHEN, date(2026, 6, 1), date(2026, 6, 30))
+                 if q.severity == "major")
+    assert (quota.closed, quota.revisited, quota.in_person) == (2, 2, 1)
+    assert quota.rate == pytest.approx(0.5) and quota.met is False
