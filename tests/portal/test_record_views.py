@@ -44,6 +44,22 @@ def test_staff_creates_a_record_from_the_form_and_sees_its_number(client, people
     assert "/delete/" not in listing  # no delete button
 
 
+def test_a_number_already_taken_shows_a_clear_message_not_a_500(client, people):
+    from records.store import database
+
+    taken = create_record(actor("wang", "staff"), "revisit_record", {
+        "customer": "华源小区", "revisit_date": "2026-03-04", "method": "phone",
+        "feedback": "满意", "satisfaction": "satisfied"}).number
+    # Settings kept from before patterns were checked.
+    database().type_settings.insert_one({"_id": "handover_log",
+                                         "numbering_pattern": "QR-018-{year}-{seq:04}"})
+    login(client, "wang")
+    response = client.post(LIST + "new/", data=_new_form(client))
+    assert response.status_code < 500
+    assert f"编号 {taken} 已被另一条记录占用" in response.get_data(as_text=True)
+    assert Record.objects(type="handover_log").count() == 0
+
+
 def test_a_bad_form_shows_the_error_and_creates_nothing(client, people):
     login(client, "wang")
     data = {**_new_form(client), "shift": "tea"}
