@@ -5,7 +5,8 @@ Every write of a record writes a new version with a hash of what it says
 that hash (:func:`records.audit.seal`). :func:`verify_records` checks, for
 every record, that its versions run 1..n without a gap, that each hash
 recomputes and is authenticated, and that the record's current content is
-its last version's. Someone who can write the database can edit a version
+its last version's; and that every record the audit trail says was created
+is still kept or has a disposal certificate. Someone who can write the database can edit a version
 and recompute its hash, but not its HMAC.
 
 Versions from before the key have no HMAC; they pass by their hash alone,
@@ -91,4 +92,20 @@ def verify_records(db: Database, key: bytes | None = None, batch: int = 1000) ->
     if pending is not None:
         return RecordsCheck(False, records, versions_seen, pending.get("number"),
                             "it has versions but the record itself is gone")
+    gone = _gone_without_certificate(db)
+    if gone is not None:
+        return RecordsCheck(False, records, versions_seen, gone[0],
+                            f"it was created (audit entry {gone[1]}) but is gone without "
+                            "a disposal certificate")
     return RecordsCheck(True, records, versions_seen, unauthenticated=unauthenticated)
+
+
+def _gone_without_certificate(db: Database) -> tuple[str, int] | None:
+    """A record the trail says was created, that is neither kept nor disposed
+    of: removed with its versions behind the portal's back."""
+    kept = {r["number"] for r in db.records.find({}, {"number": 1, "_id": 0})}
+    kept |= {c["number"] for c in db.disposal_certificates.find({}, {"number": 1, "_id": 0})}
+    for entry in db.audit.find({"action": "create"}, {"number": 1, "seq": 1, "_id": 0}):
+        if entry.get("number") and entry["number"] not in kept:
+            return entry["number"], entry["seq"]
+    return None

@@ -155,13 +155,20 @@ def test_edited_current_data_or_a_missing_version_is_found(staff):
     assert "current content differs from its last version" in check.reason
     db.records.update_one({"number": first}, {"$set": {"data.events": "已修好"}})
     assert verify_records(db).ok
-    db.record_versions.delete_one({"number": first, "version": 1})
+    version = db.record_versions.find_one({"number": first, "version": 1})
+    db.record_versions.delete_one({"_id": version["_id"]})
     check = verify_records(db)
     assert not check.ok and "[2], not 1 to 2" in check.reason
+    db.record_versions.insert_one(version)
+    assert verify_records(db).ok
     db.records.delete_one({"number": second})
-    db.record_versions.delete_one({"number": first, "version": 2})
-    db.records.delete_one({"number": first})
-    assert verify_records(db).ok is False  # second's versions without their record
+    check = verify_records(db)
+    assert not check.ok and check.number == second and "record itself is gone" in check.reason
+    # Removed with its versions: the trail still says it was created.
+    db.record_versions.delete_many({"number": second})
+    check = verify_records(db)
+    assert not check.ok and check.number == second
+    assert "gone without a disposal certificate" in check.reason
 
 
 def test_entries_and_versions_from_before_the_key_still_verify(staff, checkpoints,

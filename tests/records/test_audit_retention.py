@@ -11,6 +11,7 @@ import pytest
 from records import audit
 from records.attachments import attach_file, read_attachment
 from records.errors import InvalidData, Locked, PermissionDenied, RetentionError
+from records.integrity import verify_records
 from records.models import AuditEntry, DisposalCertificate, Record, RecordVersion
 from records.operations import acquire_lock, create_record, revise_record, transition_record
 from records.retention import (
@@ -102,6 +103,7 @@ def test_disposal_by_an_approver_leaves_a_certificate(staff, approver):
     assert bucket.find().to_list() == []  # the scans went with the record
     assert AuditEntry.objects(action="dispose", number=old.number).count() == 1
     assert audit.verify(database()).ok
+    assert verify_records(database()).ok  # gone, but with its certificate
 
 
 def test_attachments_are_checked_hashed_versioned_and_downloaded(staff):
