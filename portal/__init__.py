@@ -7,6 +7,7 @@ import os
 from flask import Flask
 
 from portal.config import PROJECT_ROOT, load_config
+from records import audit
 from records.clock import set_local_zone
 from records.roles import ROLES
 
@@ -45,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from search_index import Indexer, IndexerThread, IndexStore
 
     set_local_zone(app.config["BABEL_DEFAULT_TIMEZONE"])
+    audit.use_key(app.config["AUDIT_KEY"])
     i18n.init_app(app)
     inputs.init_app(app)
     db.init_app(app)

@@ -360,17 +360,51 @@ def audit_group():
 
 @audit_group.command("verify")
 def audit_verify():
-    """Check the hash chain; exit 1 at the first broken link."""
+    """Check the audit trail (hash chain, HMACs, checkpoints) and every
+    record against its versions; exit 1 at the first failure. An intact
+    trail gets a new checkpoint."""
+    from records import audit
+    from records.integrity import verify_records
+    from records.store import database
+
+    with portal_app() as app:
+        checkpoints = app.config["AUDIT_CHECKPOINTS"]
+        result = audit.verify(database(), checkpoints=checkpoints)
+        records = verify_records(database()) if result.ok else None
+        written = audit.checkpoint(database(), checkpoints) if records and records.ok else None
+    if not result.ok:
+        click.echo(f"Audit trail BROKEN at entry {result.broken_at}: {result.reason}.",
+                   err=True)
+        sys.exit(1)
+    if not records.ok:
+        click.echo(f"Record {records.number} BROKEN: {records.reason}.", err=True)
+        sys.exit(1)
+    older = result.unauthenticated + records.unauthenticated
+    click.echo(f"Audit trail intact: {result.entries} entries, {result.checkpoints} "
+               f"checkpoints; {records.records} records and {records.versions} versions "
+               "match." + (f" {older} entries and versions from before the audit key are "
+                           "checked by their hashes." if older else ""))
+    if written:
+        click.echo(f"Checkpoint written at entry {written['seq']}.")
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint():
+    """Append the audit trail's head to the checkpoint file (outside the
+    database), so that entries removed later are found by `verify`."""
     from records import audit
     from records.store import database
 
-    with portal_app():
-        result = audit.verify(database())
-    if result.ok:
-        click.echo(f"Audit trail intact: {result.entries} entries.")
-        return
-    click.echo(f"Audit trail BROKEN at entry {result.broken_at}: {result.reason}.", err=True)
-    sys.exit(1)
+    with portal_app() as app:
+        path = app.config["AUDIT_CHECKPOINTS"]
+        try:
+            written = audit.checkpoint(database(), path)
+        except audit.CheckpointError as error:
+            raise click.ClickException(f"No checkpoint written: {error}.") from None
+    if written:
+        click.echo(f"Checkpoint written at entry {written['seq']} in {path}.")
+    else:
+        click.echo("Nothing new since the last checkpoint.")
 
 
 @audit_group.command("export")

@@ -68,6 +68,12 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "WTF_CSRF_SSL_STRICT": True,
     "SECRET_KEY": None,
+    # Authenticates the audit trail and the record versions (HMAC); unset =
+    # generated into <data dir>/audit-key. Keep it out of the database's reach.
+    "AUDIT_KEY": None,
+    # Where checkpoints of the audit head are appended (JSON lines); unset =
+    # <data dir>/audit-checkpoints.jsonl.
+    "AUDIT_CHECKPOINTS": None,
 }
 
 
@@ -100,16 +106,22 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         config["SECRET_KEY"] = str(config["SECRET_KEY"])
     else:
         config["SECRET_KEY"] = kept_secret_key(data_dir)
+    if config["AUDIT_KEY"] is not None:
+        config["AUDIT_KEY"] = str(config["AUDIT_KEY"])
+    else:
+        config["AUDIT_KEY"] = kept_secret_key(data_dir, "audit-key")
+    if not config["AUDIT_CHECKPOINTS"]:
+        config["AUDIT_CHECKPOINTS"] = str(data_dir / "audit-checkpoints.jsonl")
 
 
-def kept_secret_key(data_dir: Path) -> str:
-    """The secret key kept in the data directory, generated on first use."""
+def kept_secret_key(data_dir: Path, name: str = "secret-key") -> str:
+    """The secret ``name`` kept in the data directory, generated on first use."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "secret-key"
+    path = data_dir / name
     if not path.exists():
         # Written aside and linked into place, so two processes starting at
         # once agree on one key and neither reads a half-written file.
-        scratch = data_dir / f".secret-key.{os.getpid()}"
+        scratch = data_dir / f".{name}.{os.getpid()}"
         fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(32))

@@ -1,19 +1,24 @@
 """Time-driven rules while the portal runs: the working calendar is seeded
-at start, and unresolved complaints are escalated as their time passes."""
+at start, unresolved complaints are escalated as their time passes, and the
+audit trail's head is checkpointed outside the database."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from records import audit
 from records.calendar import seed_from_package
 from records.complaints import escalate
+from records.store import database
 
 log = logging.getLogger(__name__)
 
 
 class DeadlineThread(threading.Thread):
-    """Runs :func:`records.complaints.escalate` every ``minutes``."""
+    """Runs :func:`records.complaints.escalate` every ``minutes``, then
+    writes an audit checkpoint if the trail grew (so a truncation of the
+    trail is found by `portal audit verify`)."""
 
     def __init__(self, app, minutes: float):
         super().__init__(name="deadlines", daemon=True)
@@ -30,6 +35,11 @@ class DeadlineThread(threading.Thread):
                     log.info("escalated %d complaints", len(raised))
             except Exception:
                 log.exception("escalating complaints failed")
+            try:
+                with self.app.app_context():
+                    audit.checkpoint(database(), self.app.config["AUDIT_CHECKPOINTS"])
+            except Exception:
+                log.exception("writing the audit checkpoint failed")
             self._stop_event.wait(self.interval)
 
     def stop(self) -> None:

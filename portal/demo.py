@@ -891,11 +891,11 @@ def capa_story(demo: _Demo, number: str, responsible: str, subject: str, fate: s
         day, _uncovered = demo.calendar.add_working_days(demo.today, rng.randint(1, 4))
         yield demo.office(datetime.combine(day, clock_time(10)))
         if round_ < rounds:
+            planned = demo.today + timedelta(days=rng.randint(7, 14))
             demo.step(QUALITY_MANAGER, number, "not_effective",
                       comment="验证未通过，需再次采取措施。",
                       verification="抽查近一个月相关记录20份，仍有2份存在同类问题，"
-                                   "措施未有效落实。")
-            planned = demo.today + timedelta(days=rng.randint(7, 14))
+                                   "措施未有效落实。", planned_date=planned.isoformat())
         else:
             demo.step(QUALITY_MANAGER, number, "verify",
                       verification="抽查近一个月相关记录20份，未再发现同类问题，措施有效。")

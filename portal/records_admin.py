@@ -113,6 +113,14 @@ class FormSettingsView(RoleGuard, BaseView):
                            retention_events=RETENTION_EVENTS), status
 
 
+def _certificates(number: str):
+    """The latest certificates, or the one a search hit points to (which may
+    be older than the latest hundred)."""
+    if number:
+        return DisposalCertificate.objects(number=number)
+    return DisposalCertificate.objects.limit(100)
+
+
 class DispositionView(RoleGuard, BaseView):
     """Records past retention, for an approver to dispose of; kept certificates."""
 
@@ -133,6 +141,6 @@ class DispositionView(RoleGuard, BaseView):
         return self.render(
             "admin/disposition.html",
             due=disposition_list(),
-            certificates=DisposalCertificate.objects.limit(100),
+            certificates=_certificates(request.args.get("number", "").strip()),
             can_dispose=may(current_user, DISPOSE),
         )

@@ -190,7 +190,11 @@ def present(results: Results) -> list[dict]:
                 "title": certificate.title or "", "department": "",
                 "updated_at": certificate.disposed_at,
                 "snippet": snippet(certificate.reason or "", results.terms),
-                "url": url_for("disposition.index_view"), "score": hit.score,
+                # The certificate lives on the disposition page (open to
+                # every role that can find certificates), filtered to it.
+                "url": url_for("disposition.index", number=hit.number,
+                               _anchor=f"certificate-{hit.number}"),
+                "score": hit.score,
             })
             continue
         source = versions.get((hit.number, hit.version)) if history else record

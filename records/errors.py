@@ -56,3 +56,15 @@ class Locked(RecordError):
 
 class RetentionError(RecordError):
     kind = "conflict"
+
+
+class NumberTaken(RecordError):
+    """The number the pattern gives is already a record's: nothing was saved."""
+
+    kind = "conflict"
+
+    def __init__(self, number: str):
+        super().__init__(
+            N_("Number %(number)s is already taken by another record, so nothing was saved. "
+               "Each form needs a numbering pattern of its own: a document controller "
+               "changes it under Records › Form settings."), number=number)

@@ -9,8 +9,10 @@ report of a year then reads twelve months × departments of counts.
 
 Which month a record counts in: a complaint by its receipt time (a complaint
 received on 31 March and closed in April counts in March), a repair by its
-service date, a questionnaire by the date it was filed. Void records count
-nowhere.
+service date, a questionnaire by the local date it was filed (a
+questionnaire still being filled in counts nowhere, not in the sample nor in
+the mean score). Months are the organisation's local months. Void records
+count nowhere.
 
 What the counts mean (complaints):
 - ``dispatched``: sent to a department (any state after receipt);
@@ -20,8 +22,10 @@ What the counts mean (complaints):
 - ``closed``, ``satisfied`` (the customer accepted: resolved or closed),
   ``open`` (not yet closed);
 - count names hold no dots (``severity:hot``): they are field names.
-- per severity the closed ones and how many of those were revisited (in
-  person); per subject, responsibility class and severity the number received.
+- per severity the closed ones, how many of those were revisited and how
+  many in person (a major complaint counts as revisited in its rate only in
+  person, as the register counts it: :func:`revisits_counted`); per
+  subject, responsibility class and severity the number received.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from datetime import date, datetime, timedelta
 
 from pymongo import UpdateOne
 
+from records.clock import to_local
 from records.store import database
 
 COLLECTION = "measure_counts"
@@ -112,7 +117,18 @@ def _service_sheet(doc: dict, db, session, revisits=None):
     return _month(served), {"repairs": 1, "repairs_timely": int(timely)}
 
 
+def filed_at(doc: dict) -> datetime | None:
+    """When a questionnaire was filed (UTC), or None while it is being filled in."""
+    if doc.get("state") != "filed":
+        return None
+    steps = [h["at"] for h in doc.get("history") or () if h.get("transition") == "file"]
+    return steps[-1] if steps else doc.get("updated_at")
+
+
 def _questionnaire(doc: dict, db, session, revisits=None):
+    filed = filed_at(doc)
+    if filed is None:
+        return None
     data = doc.get("data") or {}
     try:
         score = float(data.get("score"))
@@ -122,7 +138,7 @@ def _questionnaire(doc: dict, db, session, revisits=None):
     if score is not None:
         counts.update({"scored": 1, "score_sum": score, "score_squares": score * score,
                        f"score_band:{min(int(score // 10), 9)}": 1})
-    return _month(doc.get("created_at")), counts
+    return _month(to_local(filed)), counts
 
 
 _MAKERS = {"complaint_sheet": _complaint, "customer_service_sheet": _service_sheet,
@@ -249,13 +265,19 @@ class Figures:
         return max(self["score_squares"] / n - mean * mean, 0.0) ** 0.5
 
     def revisit_rate(self, severity: str) -> float | None:
-        return self.rate(self[f"revisited:{severity}"], self[f"closed:{severity}"])
+        return self.rate(self[revisits_counted(severity)], self[f"closed:{severity}"])
 
     def by_prefix(self, prefix: str) -> dict[str, float]:
         """``{"hot": 3, ...}`` of the counts named ``prefix:<key>``."""
         start = f"{prefix}:"
         return {k[len(start):]: v for k, v in self.counts.items()
                 if k.startswith(start) and v}
+
+
+def revisits_counted(severity: str) -> str:
+    """The count a severity's revisit rate divides: major complaints are
+    revisited in person (domain.md, step 8), the others by any method."""
+    return f"in_person:{severity}" if severity == "major" else f"revisited:{severity}"
 
 
 def months_between(start: str, end: str) -> list[str]:

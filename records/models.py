@@ -98,6 +98,7 @@ class RecordVersion(Document):
     reason = StringField()
     changes = ListField(DictField())
     hash = StringField()
+    mac = StringField()  # HMAC of the hash under the audit key (records.audit.seal)
 
     meta = {
         "collection": "record_versions",
@@ -123,6 +124,7 @@ class AuditEntry(Document):
     details = DynamicField()
     prev_hash = StringField()
     hash = StringField()
+    mac = StringField()  # HMAC of the hash under the audit key (records.audit.seal)
 
     meta = {
         "collection": "audit",

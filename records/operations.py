@@ -16,13 +16,21 @@ from datetime import datetime, timedelta
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from records import audit, measures
 from records.access import Actor, can_create, can_edit, can_view, hidden_fields, may_file_in
 from records.calendar import WorkingCalendar
 from records.clock import add_years, local_now, utcnow
 from records.deadlines import due_for
-from records.errors import InvalidData, Locked, NotFound, PermissionDenied, StaleVersion
+from records.errors import (
+    InvalidData,
+    Locked,
+    NotFound,
+    NumberTaken,
+    PermissionDenied,
+    StaleVersion,
+)
 from records.i18n import N_
 from records.models import Record
 from records.settings import effective
@@ -248,27 +256,30 @@ def _title(record_type: RecordType, data: dict) -> str:
 
 def write_version(db, session, doc: dict, *, operation, actor: Actor, reason, changes) -> str:
     digest = version_hash(doc)
-    db.record_versions.insert_one(
-        {
-            "record_id": doc["_id"],
-            "number": doc["number"],
-            "type": doc["type"],
-            "version": doc["version"],
-            "state": doc["state"],
-            "title": doc.get("title"),
-            "data": doc.get("data", {}),
-            "department": doc.get("department"),
-            "attachments": doc.get("attachments", []),
-            "operation": operation,
-            "changed_by": actor.username,
-            "changed_by_name": actor.full_name,
-            "changed_at": doc["updated_at"],
-            "reason": reason,
-            "changes": changes,
-            "hash": digest,
-        },
-        session=session,
-    )
+    version = {
+        "record_id": doc["_id"],
+        "number": doc["number"],
+        "type": doc["type"],
+        "version": doc["version"],
+        "state": doc["state"],
+        "title": doc.get("title"),
+        "data": doc.get("data", {}),
+        "department": doc.get("department"),
+        "attachments": doc.get("attachments", []),
+        "operation": operation,
+        "changed_by": actor.username,
+        "changed_by_name": actor.full_name,
+        "changed_at": doc["updated_at"],
+        "reason": reason,
+        "changes": changes,
+        "hash": digest,
+    }
+    # Authenticated outside the database, so an edited version cannot be
+    # given a recomputed hash unseen (records.integrity checks it).
+    mac = audit.seal("version", digest)
+    if mac is not None:
+        version["mac"] = mac
+    db.record_versions.insert_one(version, session=session)
     return digest
 
 
@@ -356,7 +367,9 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     _prepare(change)
     cleaned = change.data
     settings = effective(record_type, db, session)
-    year = now.year
+    # The organisation's year, not UTC's: 00:30 on 1 January in Shanghai
+    # (16:30 UTC on 31 December) starts the new year's sequence.
+    year = local_now(now).year
     counter = db.counters.find_one_and_update(
         {"_id": f"{type_name}:{year}"},
         {"$inc": {"seq": 1}},
@@ -398,7 +411,15 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     if record_type.retention.starts == "created":
         doc["retention_starts_at"] = now
         doc["retention_ends_on"] = add_years(now, settings.retention_years)
-    db.records.insert_one(doc, session=session)
+    # Patterns are checked to differ when saved, but a number may still be
+    # taken (settings from before that check, an imported number): refuse
+    # clearly, and the transaction takes the counter back.
+    if db.records.find_one({"number": number}, {"_id": 1}, session=session) is not None:
+        raise NumberTaken(number)
+    try:
+        db.records.insert_one(doc, session=session)
+    except DuplicateKeyError:
+        raise NumberTaken(number) from None
     changes = [c for c in changes_between({}, cleaned) if c["new"] is not None]
     write_version(db, session, doc, operation="create", actor=actor, reason=reason,
                    changes=changes)

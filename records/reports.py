@@ -17,7 +17,7 @@ from datetime import date
 from records.access import Actor, can_view
 from records.errors import InvalidData
 from records.i18n import N_
-from records.measures import TARGETS, Figures, figures, monthly
+from records.measures import TARGETS, Figures, figures, monthly, revisits_counted
 from records.operations import create_record
 from records.store import database
 from records.vocabularies import RESPONSIBILITY, SEVERITIES, SUBJECTS
@@ -152,7 +152,7 @@ def build(period: Period, texts, *, department: str | None = None, db=None) -> R
             Cell(totals[f"revisited:{severity}"],
                  drill=drill(f"revisited:{severity}", department)),
             Cell(totals[f"in_person:{severity}"]),
-            _rate(totals[f"revisited:{severity}"], closed, target),
+            _rate(totals[revisits_counted(severity)], closed, target),
             Cell(target, "rate")])
     report.sections.append(Section("revisits", texts("Revisits of the closed complaints"), [
         texts("Severity"), texts("Closed"), texts("Revisited"), texts("In person"),

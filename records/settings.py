@@ -48,6 +48,37 @@ def effective(record_type: RecordType, db=None, session=None) -> Effective:
     )
 
 
+class _Slot:
+    """Stands for {year} or {seq} whatever their format: "{seq:04}" and
+    "{seq}" give the same number once the sequence reaches 1000."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __format__(self, spec: str) -> str:
+        return f"\0{self.name}\0"
+
+
+def number_shape(pattern: str, form_code: str) -> str:
+    """What a type's numbers look like with its code filled in, so that two
+    types whose numbers could be equal have equal shapes."""
+    return pattern.format(code=form_code.rsplit("/", 1)[-1], form=form_code,
+                          year=_Slot("year"), seq=_Slot("seq"))
+
+
+def pattern_clash(type_name: str, pattern: str, form_code: str, db=None,
+                  session=None) -> RecordType | None:
+    """Another type whose numbers ``pattern`` (with ``form_code``) could repeat."""
+    shape = number_shape(pattern, form_code)
+    for other in registry:
+        if other.name == type_name:
+            continue
+        theirs = effective(other, db, session)
+        if number_shape(theirs.numbering_pattern, theirs.form_code) == shape:
+            return other
+    return None
+
+
 def update_type_settings(
     actor: Actor,
     type_name: str,
@@ -88,6 +119,17 @@ def update_type_settings(
         before = effective(record_type, db, session)
         after = {"form_code": form_code or before.form_code, "edition": edition,
                  "numbering_pattern": numbering_pattern, "retention_years": retention_years}
+        # Numbers are unique across all records: a pattern that gives another
+        # form's numbers would make every creation of one of them fail.
+        clash = pattern_clash(type_name, numbering_pattern, after["form_code"], db, session)
+        if clash is not None:
+            theirs = effective(clash, db, session)
+            raise InvalidData(
+                N_("This numbering pattern gives the same numbers as form %(form_code)s "
+                   "(%(pattern)s). Each form needs a pattern of its own, for example "
+                   "with {code}."),
+                field="numbering_pattern", form_code=theirs.form_code,
+                pattern=theirs.numbering_pattern)
         changes = [
             {"field": key, "old": getattr(before, key), "new": value}
             for key, value in after.items() if getattr(before, key) != value

@@ -190,15 +190,17 @@ class Quota:
 
     @property
     def rate(self) -> float | None:
-        return self.revisited / self.closed if self.closed else None
+        """Revisited / closed; for major complaints only visits in person
+        count (the reports count them the same way)."""
+        if not self.closed:
+            return None
+        counted = self.in_person if self.severity == "major" else self.revisited
+        return counted / self.closed
 
     @property
     def met(self) -> bool | None:
-        if not self.closed:
-            return None
-        if self.severity == "major" and self.in_person < self.closed:
-            return False
-        return self.revisited / self.closed >= self.target
+        rate = self.rate
+        return None if rate is None else rate >= self.target
 
 
 def revisit_quotas(actor: Actor, start: date, end: date,

@@ -24,6 +24,7 @@ from whoosh.qparser.syntax import AndGroup
 from whoosh.util.times import datetime_to_long
 
 from records.access import Actor
+from records.clock import from_local
 from records.i18n import N_
 from records.permissions import ALL, READ_CONFIDENTIAL, READ_RECORDS, SEARCH_HISTORY, scope
 from search_index.schema import CERTIFICATE_TYPE, QUERY_FIELDS, make_schema
@@ -151,7 +152,9 @@ def parse(text: str, *, confidential: bool) -> wq.Query | None:
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min)
+    """Where the organisation's local ``day`` begins, as stored (UTC): a
+    record made at 00:30 in Shanghai belongs to that day, not the one before."""
+    return from_local(datetime.combine(day, time.min))
 
 
 def filters(search: Search) -> list[wq.Query]:

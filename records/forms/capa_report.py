@@ -1,6 +1,10 @@
 """Corrective/preventive action report (纠正和预防措施跟踪报告): verified within
 5 working days of completion; executed again until verified effective."""
 
+from datetime import date
+
+from records.clock import local_now, to_local
+from records.errors import InvalidData
 from records.i18n import N_
 from records.roles import APPROVER, CONTROLLER, STAFF
 from records.types import (
@@ -16,8 +20,18 @@ from records.types import (
 )
 
 
+def _round_began(change) -> date:
+    """The local day the report's current round began: the report's own
+    date, or the day the last round was found not effective."""
+    old = change.old or {}
+    steps = [h["at"] for h in old.get("history") or () if h.get("transition") == "not_effective"]
+    began = steps[-1] if steps else old.get("created_at") or change.now
+    return to_local(began).date()
+
+
 class CapaRules(Rules):
-    """Each round that is not effective starts the next one."""
+    """Each round that is not effective starts the next one, with a planned
+    date of its own; completion is dated within the round."""
 
     def prepare(self, change) -> None:
         data = change.data
@@ -26,6 +40,22 @@ class CapaRules(Rules):
         if change.transition and change.transition.name == "not_effective":
             data["round"] = (change.old_data.get("round") or 1) + 1
             data["completed_date"] = None
+            # The last round's planned date has passed or is the wrong one:
+            # kept, it would make the new round late from its first day.
+            planned = data.get("planned_date")
+            if (not planned or planned == change.old_data.get("planned_date")
+                    or planned < local_now(change.now).date().isoformat()):
+                raise InvalidData(N_("Set the planned completion date of the next round: "
+                                     "today or later, not the last round's."),
+                                  field="planned_date")
+            return
+        completed = data.get("completed_date")
+        if completed and completed != change.old_data.get("completed_date"):
+            began = _round_began(change)
+            if completed < began.isoformat():
+                raise InvalidData(N_("The completion date cannot be earlier than %(date)s, "
+                                     "when this round of the report began."),
+                                  field="completed_date", date=began.isoformat())
 
 
 CAPA_REPORT = registry.register(RecordType(
@@ -61,7 +91,8 @@ CAPA_REPORT = registry.register(RecordType(
                        (APPROVER,), fields=("verification",), required_fields=("verification",),
                        signature="verified"),
             Transition("not_effective", N_("Not effective: act again"), ("completed",), "open",
-                       (APPROVER,), fields=("verification",), required_fields=("verification",),
+                       (APPROVER,), fields=("verification", "planned_date"),
+                       required_fields=("verification", "planned_date"),
                        comment_required=True),
             Transition("void", N_("Void"), ("open",), "void", (CONTROLLER,),
                        comment_required=True),

@@ -87,6 +87,49 @@ def test_audit_verify_passes_then_fails_after_tampering(app, portal_cli, make_us
     assert "entry 1" in broken.output
 
 
+def test_audit_checkpoints_outside_the_database_reveal_a_truncation(app, portal_cli):
+    from pathlib import Path
+
+    from records import audit
+    from records.operations import create_record
+    from records.store import database
+    from tests.records.conftest import HANDOVER, actor
+
+    for _ in range(3):
+        create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    written = portal_cli("audit", "checkpoint")
+    assert written.exit_code == 0 and "entry 3" in written.output
+    assert portal_cli("audit", "checkpoint").output.startswith("Nothing new")
+    path = Path(app.config["AUDIT_CHECKPOINTS"])
+    assert path.parent == Path(app.config["DATA_DIR"])
+    create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    intact = portal_cli("audit", "verify")
+    assert intact.exit_code == 0, intact.output
+    assert "4 entries, 1 checkpoints; 4 records and 4 versions match" in intact.output
+    assert "Checkpoint written at entry 4" in intact.output  # verify leaves one too
+    assert len(path.read_text().splitlines()) == 2
+    # Entry 4 removed and the head rewound: the chain alone looks whole.
+    database().audit.delete_one({"seq": 4})
+    third = database().audit.find_one({"seq": 3})
+    database().audit_head.update_one({"_id": audit.HEAD_ID},
+                                     {"$set": {"seq": 3, "hash": third["hash"]}})
+    broken = portal_cli("audit", "verify")
+    assert broken.exit_code == 1 and "BROKEN at entry 4" in broken.output
+    assert "named in a checkpoint, were removed" in broken.output
+
+
+def test_audit_verify_finds_a_record_edited_behind_its_versions(app, portal_cli):
+    from records.operations import create_record
+    from records.store import database
+    from tests.records.conftest import HANDOVER, actor
+
+    number = create_record(actor("wang", "staff"), "handover_log", HANDOVER).number
+    database().records.update_one({"number": number}, {"$set": {"data.events": "无事"}})
+    broken = portal_cli("audit", "verify")
+    assert broken.exit_code == 1
+    assert f"Record {number} BROKEN: its current content differs" in broken.output
+
+
 def test_records_delete_from_the_cli_is_refused_before_retention_ends(app, portal_cli,
                                                                         make_user):
     from records.models import Record

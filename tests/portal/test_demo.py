@@ -17,6 +17,7 @@ from portal.models import User
 from records import audit, clock, operations
 from records.clock import local_now, utcnow
 from records.complaints import REVISIT_ALL
+from records.integrity import verify_records
 from records.scoring import ITEM_FIELDS
 from records.store import database
 from records.types import registry
@@ -103,6 +104,7 @@ def test_demo_shows_every_form_in_its_states_with_the_right_people(app):
         if data.get("reply_date"):
             assert data["reply_date"] >= data["received_at"][:10]
     assert audit.verify(db).ok
+    assert verify_records(db).ok  # every record is its last version
     assert operations.utcnow is clock.utcnow and clock.utcnow() >= now
 
     # Loading twice is refused, and nothing is written.

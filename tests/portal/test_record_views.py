@@ -44,6 +44,22 @@ def test_staff_creates_a_record_from_the_form_and_sees_its_number(client, people
     assert "/delete/" not in listing  # no delete button
 
 
+def test_a_number_already_taken_shows_a_clear_message_not_a_500(client, people):
+    from records.store import database
+
+    taken = create_record(actor("wang", "staff"), "revisit_record", {
+        "customer": "华源小区", "revisit_date": "2026-03-04", "method": "phone",
+        "feedback": "满意", "satisfaction": "satisfied"}).number
+    # Settings kept from before patterns were checked.
+    database().type_settings.insert_one({"_id": "handover_log",
+                                         "numbering_pattern": "QR-018-{year}-{seq:04}"})
+    login(client, "wang")
+    response = client.post(LIST + "new/", data=_new_form(client))
+    assert response.status_code < 500
+    assert f"编号 {taken} 已被另一条记录占用" in response.get_data(as_text=True)
+    assert Record.objects(type="handover_log").count() == 0
+
+
 def test_a_bad_form_shows_the_error_and_creates_nothing(client, people):
     login(client, "wang")
     data = {**_new_form(client), "shift": "tea"}
@@ -148,6 +164,19 @@ def test_controllers_change_a_forms_edition_and_numbering(client, people):
     assert bad.status_code == 400
     login(staff := client.application.test_client(), "wang")
     assert staff.get(page).status_code == 403
+
+
+def test_a_pattern_equal_to_another_forms_is_refused_with_a_clear_message(client, people):
+    login(client, "chen")
+    page = "/admin/form_settings/"
+    refused = post_form(client, page, {"type": "handover_log", "edition": "A/0",
+                                       "numbering_pattern": "QR-018-{year}-{seq:04}",
+                                       "retention_years": "3", "reason": "改编号"})
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "此编号规则与表单 GAEPC/QR-018 的编号（QR-018-{year}-{seq:04}）相同" in text
+    record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+    assert record.number.startswith("QR-021-")  # nothing was changed
 
 
 def test_auditors_filter_and_export_the_audit_trail_and_the_export_is_audited(client, people):

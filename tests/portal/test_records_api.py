@@ -203,3 +203,17 @@ def test_a_record_as_it_was_at_a_given_time(api):
     before = wang.get(f"/api/v1/records/{number}/versions?as_of=2000-01-01T00:00:00")
     assert before.status_code == 404
     assert wang.get(f"/api/v1/records/{number}/versions?as_of=soon").status_code == 400
+
+
+def test_creating_with_a_number_already_taken_answers_409_not_500(api):
+    wang = api("wang")
+    taken = wang.post("/api/v1/records/handover_log", json={"data": HANDOVER}).json["number"]
+    # Settings kept from before patterns were checked: the revisit record
+    # numbers like the handover log.
+    database().type_settings.insert_one({"_id": "revisit_record",
+                                         "numbering_pattern": "QR-021-{year}-{seq:04}"})
+    response = wang.post("/api/v1/records/revisit_record", json={"data": {
+        "customer": "华源小区", "revisit_date": "2026-03-04", "method": "phone",
+        "feedback": "满意", "satisfaction": "satisfied"}})
+    assert response.status_code == 409
+    assert response.json["message"].startswith(f"编号 {taken} 已被另一条记录占用")

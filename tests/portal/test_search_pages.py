@@ -125,3 +125,49 @@ def test_saving_without_the_csrf_token_is_refused(client, org):
     response = client.post("/search/saved", data={"name": "x", "q": "噪音"})
     assert response.status_code == 400
     assert SavedSearch.objects.count() == 0
+
+
+def test_a_disposal_certificate_among_the_hits_links_to_its_certificate(client, app, org):
+    """A disposed record is found as its certificate, on the page and by the
+    API, and the hit's link opens a page that shows that certificate."""
+    from records.retention import dispose_record
+    from tests.records.test_audit_retention import _closed_record
+
+    with app.app_context():
+        wang = actor("wang", "staff", department="CS")
+        record = create_record(wang, "handover_log", {
+            **HANDOVER, "events": "锅炉房噪音排查记录", "taken_over_by": "李雷"})
+        old = _closed_record(wang, 4, record)
+        dispose_record(actor("director", "approver", department="MGMT"), old.number,
+                       "保存期满销毁")
+        app.extensions["search_indexer"].drain()
+    login(client, "audit")
+    page = client.get("/search?q=销毁")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'data-number="{old.number}"' in html
+    body = client.get("/api/v1/search?q=销毁")
+    assert body.status_code == 200
+    hits = body.json["results"]
+    assert [hit["number"] for hit in hits] == [old.number]
+    assert hits[0]["type"] == "disposal_certificate"
+    assert f'href="{hits[0]["url"]}"'.replace("&", "&amp;") in html
+    shown = client.get(hits[0]["url"])
+    assert shown.status_code == 200
+    certificate = shown.get_data(as_text=True)
+    assert f'id="certificate-{old.number}"' in certificate and "保存期满销毁" in certificate
+
+
+def test_every_kind_of_hit_links_to_a_page_that_opens(client, app, org):
+    """Whatever a search finds (current records, past versions), its link
+    answers 200: no hit can break the results page with a dead endpoint."""
+    with app.app_context():
+        revise_record(actor("wang", "staff", department="CS"), org["mine"],
+                      {"events": "空调噪音已处理"}, base_version=1)
+        app.extensions["search_indexer"].drain()
+    login(client, "audit")
+    for query in ("/api/v1/search?q=噪音", "/api/v1/search?q=噪音&history=1"):
+        hits = client.get(query).json["results"]
+        assert hits
+        for hit in hits:
+            assert client.get(hit["url"]).status_code == 200, hit["url"]

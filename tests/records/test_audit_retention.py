@@ -11,6 +11,7 @@ import pytest
 from records import audit
 from records.attachments import attach_file, read_attachment
 from records.errors import InvalidData, Locked, PermissionDenied, RetentionError
+from records.integrity import verify_records
 from records.models import AuditEntry, DisposalCertificate, Record, RecordVersion
 from records.operations import acquire_lock, create_record, revise_record, transition_record
 from records.retention import (
@@ -102,6 +103,7 @@ def test_disposal_by_an_approver_leaves_a_certificate(staff, approver):
     assert bucket.find().to_list() == []  # the scans went with the record
     assert AuditEntry.objects(action="dispose", number=old.number).count() == 1
     assert audit.verify(database()).ok
+    assert verify_records(database()).ok  # gone, but with its certificate
 
 
 def test_attachments_are_checked_hashed_versioned_and_downloaded(staff):
@@ -169,3 +171,38 @@ def test_the_organisation_sets_its_own_form_code(staff, controller):
     entry = AuditEntry.objects.get(action="type_settings")
     assert {"field": "form_code", "old": "GAEPC/QR-021", "new": "XYZ/QR-121"} in (
         entry.details["changes"])
+
+
+def test_a_numbering_pattern_that_gives_another_forms_numbers_is_refused(controller):
+    # The revisit record numbers QR-018-2026-0001, QR-018-2026-0002, ...
+    for pattern, form_code in (("QR-018-{year}-{seq:04}", None),
+                               ("QR-018-{year}-{seq}", None),  # equal from 1000 on
+                               ("{code}-{year}-{seq:04}", "XYZ/QR-018")):
+        with pytest.raises(InvalidData, match="GAEPC/QR-018") as refused:
+            update_type_settings(controller, "handover_log", edition="A/0",
+                                 numbering_pattern=pattern, form_code=form_code,
+                                 retention_years=3, reason="改编号")
+        assert refused.value.field == "numbering_pattern"
+    assert database().type_settings.count_documents({}) == 0
+    update_type_settings(controller, "handover_log", edition="A/0",
+                         numbering_pattern="QR-018-{year}-JJ{seq:04}", retention_years=3,
+                         reason="改编号")
+
+
+def test_creating_a_record_whose_number_is_taken_is_refused_and_writes_nothing(
+        staff, controller):
+    from records.errors import NumberTaken
+
+    revisit = create_record(controller, "revisit_record", {
+        "customer": "华源小区", "revisit_date": "2026-03-04", "method": "phone",
+        "feedback": "满意", "satisfaction": "satisfied"})
+    # Settings saved before patterns were checked: the handover log numbers
+    # like the revisit record.
+    database().type_settings.insert_one({"_id": "handover_log",
+                                         "numbering_pattern": "QR-018-{year}-{seq:04}"})
+    entries = database().audit.count_documents({})
+    with pytest.raises(NumberTaken, match=revisit.number):
+        create_record(staff, "handover_log", HANDOVER)
+    assert database().audit.count_documents({}) == entries
+    assert Record.objects(type="handover_log").count() == 0
+    assert database().counters.find_one({"_id": {"$regex": "^handover_log:"}}) is None

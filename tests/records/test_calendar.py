@@ -25,7 +25,7 @@ from records.calendar import (
     seed_from_package,
     set_day,
 )
-from records.clock import to_local
+from records.clock import from_local, simulated, to_local
 from records.deadlines import due_for
 from records.errors import InvalidData, PermissionDenied
 from records.models import AuditEntry
@@ -344,9 +344,13 @@ def test_stored_records_keep_their_deadline_in_utc(cal2025, departments, make_us
         "title": "检定周期", "received_at": "2025-10-01T09:30:00", "channel": "hotline",
         "customer": "华源小区", "request": "水表多久检定一次？", "urgent": True})
     assert inquiry.due_at == datetime(2025, 10, 1, 5, 30) and inquiry.due_kind == "answer"
-    capa = create_record(CONTROLLER, "capa_report", {
-        "title": "阀门漏水", "problem": "阀门漏水", "actions": "更换", "department": "HEAT",
-        "responsible": "li", "planned_date": "2025-10-20"})
+    # The report is made on 29 September and completed on the 30th (a
+    # completion cannot be dated before its report).
+    made = from_local(datetime(2025, 9, 29, 9, 0))
+    with simulated(lambda: made):
+        capa = create_record(CONTROLLER, "capa_report", {
+            "title": "阀门漏水", "problem": "阀门漏水", "actions": "更换", "department": "HEAT",
+            "responsible": "li", "planned_date": "2025-10-20"})
     assert capa.due_at == datetime(2025, 10, 20, 15, 59, 59) and capa.due_kind == "completion"
     capa = transition_record(CONTROLLER, capa.number, "complete",
                              changes={"completed_date": "2025-09-30"})

@@ -558,7 +558,8 @@ def test_the_corrective_action_is_repeated_until_verified_effective():
     assert error.value.field == "verification"
 
     again = transition_record(DIRECTOR, number, "not_effective", comment="无效",
-                              changes={"verification": "仍有漏水"})
+                              changes={"verification": "仍有漏水",
+                                       "planned_date": (today() + timedelta(days=12)).isoformat()})
     assert again.state == "open" and again.data["round"] == 2
     assert again.data["completed_date"] is None and again.due_kind == "completion"
     done = transition_record(LI, number, "complete", changes={
@@ -574,6 +575,61 @@ def test_the_corrective_action_is_repeated_until_verified_effective():
     assert verified.due_at is None
     assert [h["to"] for h in verified.history] == ["completed", "open", "completed",
                                                    "verified"]
+
+
+def _at(local: str):
+    from records.clock import from_local, simulated
+
+    moment = from_local(datetime.fromisoformat(local))
+    return simulated(lambda: moment)
+
+
+def test_a_capa_completion_dated_before_the_report_or_its_round_is_refused():
+    record = replied()
+    with _at("2026-03-10T09:00"):
+        capa = worklists.open_capa(CHEN, record.number, date(2026, 3, 20))
+    number = capa["number"]
+    with _at("2026-03-12T09:00"):
+        with pytest.raises(InvalidData, match="2026-03-10") as error:
+            transition_record(LI, number, "complete", changes={"completed_date": "2026-03-09"})
+        assert error.value.field == "completed_date"
+        transition_record(LI, number, "complete", changes={"completed_date": "2026-03-10"})
+    with _at("2026-03-16T09:00"):
+        transition_record(DIRECTOR, number, "not_effective", comment="无效", changes={
+            "verification": "仍有漏水", "planned_date": "2026-03-27"})
+    with _at("2026-03-18T09:00"):
+        # Round 2 began on 16 March: the 11th was round 1's work.
+        with pytest.raises(InvalidData, match="2026-03-16"):
+            transition_record(LI, number, "complete", changes={"completed_date": "2026-03-11"})
+        assert transition_record(LI, number, "complete", changes={
+            "completed_date": "2026-03-17"}).state == "completed"
+
+
+def test_a_repeated_capa_round_gets_a_planned_date_of_its_own_and_is_not_late():
+    record = replied()
+    with _at("2026-03-10T09:00"):
+        capa = worklists.open_capa(CHEN, record.number, date(2026, 3, 13))
+    number = capa["number"]
+    with _at("2026-03-12T09:00"):
+        transition_record(LI, number, "complete", changes={"completed_date": "2026-03-12"})
+    with _at("2026-03-16T09:00"):
+        # Round 1 was planned for 13 March, now past: keeping it (or giving
+        # a date already past) would make round 2 late from its first day.
+        for planned in (None, "2026-03-13", "2026-03-15"):
+            with pytest.raises(InvalidData) as error:
+                transition_record(DIRECTOR, number, "not_effective", comment="无效",
+                                  changes={"verification": "仍有漏水",
+                                           **({"planned_date": planned} if planned else {})})
+            assert error.value.field == "planned_date"
+        again = transition_record(DIRECTOR, number, "not_effective", comment="无效",
+                                  changes={"verification": "仍有漏水",
+                                           "planned_date": "2026-03-27"})
+    assert again.data["planned_date"] == "2026-03-27" and again.due_kind == "completion"
+    assert to_local(again.due_at).date() == date(2026, 3, 27)
+    # Completed on 25 March, before the new round's planned date: in time.
+    with _at("2026-03-25T09:00"):
+        done = transition_record(LI, number, "complete", changes={"completed_date": "2026-03-25"})
+    assert not (done.flags or {}).get("late")
 
 
 # --- revisit quotas ----------------------------------------------------------------

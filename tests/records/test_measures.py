@@ -5,11 +5,11 @@ month, voided records, a late step, revisits, repairs, questionnaires."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
-from records import measures
+from records import measures, worklists
 from records.clock import from_local, simulated
 from records.operations import create_record, revise_record, transition_record
 from records.scoring import ITEM_FIELDS
@@ -154,16 +154,25 @@ def test_repair_timeliness_counts_repairs_returned_within_fifteen_days(complaint
     assert march.repair_timeliness == pytest.approx(1 / 3)
 
 
+def _questionnaire(level, created="2026-05-10T09:00", filed="2026-05-10T10:00"):
+    with at(created):
+        record = create_record(CHEN, "satisfaction_questionnaire", {
+            "customer": "客户", "survey_year": 2026, "verified_complaints": 0,
+            "serious_complaints": 0, **dict.fromkeys(ITEM_FIELDS, level)})
+    if filed:
+        with at(filed):
+            transition_record(CHEN, record.number, "file")
+    return record
+
+
 def test_customer_satisfaction_rate_mean_and_spread_of_the_scores(complaint_org):
-    scores = []
-    for level, complaints in (("satisfied", 0), ("neutral", 0), ("dissatisfied", 0)):
-        with at("2026-05-10T09:00"):
-            record = create_record(CHEN, "satisfaction_questionnaire", {
-                "customer": "客户", "survey_year": 2026, "verified_complaints": complaints,
-                "serious_complaints": 0, **dict.fromkeys(ITEM_FIELDS, level)})
-        scores.append(float(record.data["score"]))
+    scores = [float(_questionnaire(level).data["score"])
+              for level in ("satisfied", "neutral", "dissatisfied")]
     # Satisfied = 90, neutral = 70 (basically satisfied at 70), dissatisfied = 30.
     assert scores == [90.0, 70.0, 30.0]
+    # Still being filled in: neither sampled nor scored (it would add a
+    # satisfied customer and a 100 to the mean).
+    _questionnaire("very_satisfied", filed=None)
     may = measures.figures(["2026-05"])[""]
     assert may["sampled"] == 3 and may["customers_satisfied"] == 2
     assert may.customer_satisfaction == pytest.approx(2 / 3)
@@ -173,3 +182,64 @@ def test_customer_satisfaction_rate_mean_and_spread_of_the_scores(complaint_org)
     assert may.score_spread == pytest.approx(spread ** 0.5)
     assert may.by_prefix("score_band") == {"9": 1, "7": 1, "3": 1}
 
+
+
+def test_a_questionnaire_counts_in_the_local_month_it_was_filed(complaint_org):
+    # Created in March; filed at 00:30 on 1 April in Shanghai, which is 16:30
+    # UTC on 31 March: it belongs to April's sample.
+    _questionnaire("satisfied", created="2026-03-20T09:00", filed="2026-04-01T00:30")
+    # Filed at 23:50 on 30 April (15:50 UTC): still April.
+    _questionnaire("dissatisfied", created="2026-04-30T23:00", filed="2026-04-30T23:50")
+    march, april, may = (measures.figures([m])[""] for m in ("2026-03", "2026-04", "2026-05"))
+    assert march["sampled"] == 0 and may["sampled"] == 0
+    assert april["sampled"] == 2 and april["customers_satisfied"] == 1
+    assert april.mean_score == pytest.approx((90 + 30) / 2)
+    # A voided questionnaire leaves the sample.
+    draft = _questionnaire("satisfied", created="2026-04-10T09:00", filed=None)
+    with at("2026-04-10T10:00"):
+        transition_record(CHEN, draft.number, "void", comment="填错客户")
+    assert measures.figures(["2026-04"])[""]["sampled"] == 2
+
+
+def _closed_major(received_at: str):
+    """A major complaint answered, accepted, revisited in person and closed;
+    answers the complaint's and the revisit's numbers."""
+    day = received_at[:10]
+    number = new_complaint(received_at).number
+    dispatch(number, severity="major", when=f"{day}T11:00")
+    to_replied(number, when=f"{day}T15:00")
+    with at(f"{day}T16:00"):
+        transition_record(CHEN, number, "accept")
+        revisit = create_record(CHEN, "revisit_record", {
+            "customer": "华源小区业主委员会", "complaint": number, "revisit_date": day,
+            "method": "visit", "visitor": "陈", "feedback": "满意",
+            "satisfaction": "satisfied"})
+        transition_record(CHEN, number, "close", changes={"result": "已解决"})
+    return number, revisit.number
+
+
+def test_the_revisit_rate_of_major_complaints_counts_visits_in_person_only(complaint_org):
+    from records.reports import Period, build
+    from records.word.texts import Texts
+
+    _closed_major("2026-06-02T09:00")
+    _, corrected = _closed_major("2026-06-03T09:00")
+    # After closure the second revisit is corrected: it was a phone call.
+    with at("2026-06-04T09:00"):
+        revise_record(CHEN, corrected, {"method": "phone"}, base_version=1,
+                      reason="实为电话回访")
+    june = measures.figures(["2026-06"])[""]
+    # Two major complaints closed, both revisited, one of them in person:
+    # the rate is 1 of 2 (counting any revisit would give 2 of 2).
+    assert june["closed:major"] == 2 and june["revisited:major"] == 2
+    assert june["in_person:major"] == 1
+    assert june.revisit_rate("major") == pytest.approx(1 / 2)
+    report = build(Period("month", 2026, 6), Texts("en"))
+    rows = next(s for s in report.sections if s.key == "revisits").rows
+    major = next(row for row in rows if row[0] == "Major")
+    assert [cell.value for cell in major[1:]] == [2, 2, 1, pytest.approx(0.5), 1.0]
+    # The register's quota row says the same.
+    quota = next(q for q in worklists.revisit_quotas(CHEN, date(2026, 6, 1), date(2026, 6, 30))
+                 if q.severity == "major")
+    assert (quota.closed, quota.revisited, quota.in_person) == (2, 2, 1)
+    assert quota.rate == pytest.approx(0.5) and quota.met is False

@@ -158,3 +158,24 @@ def test_auditors_read_everything_and_change_nothing(staff, auditor):
         revise_record(auditor, record.number, {"events": "x"}, base_version=1)
     with pytest.raises(PermissionDenied):
         create_record(auditor, "handover_log", HANDOVER)
+
+
+def test_numbers_take_the_local_year_across_new_year(staff):
+    """At 00:30 on 1 January in Shanghai it is still 31 December in UTC: the
+    record starts the new year's sequence all the same."""
+    from datetime import datetime
+
+    from records.clock import from_local, simulated
+
+    def create_at(local: str):
+        moment = from_local(datetime.fromisoformat(local))
+        with simulated(lambda: moment):
+            return create_record(staff, "handover_log", {**HANDOVER, "shift_date": local[:10]})
+
+    assert from_local(datetime(2026, 1, 1, 0, 30)) == datetime(2025, 12, 31, 16, 30)
+    old = [create_at("2025-12-31T23:00").number, create_at("2025-12-31T23:59").number]
+    new = [create_at("2026-01-01T00:30").number, create_at("2026-01-01T07:59").number,
+           create_at("2026-01-01T08:30").number]
+    assert old == ["QR-021-2025-0001", "QR-021-2025-0002"]
+    assert new == ["QR-021-2026-0001", "QR-021-2026-0002", "QR-021-2026-0003"]
+    assert Record.objects.get(number=new[0]).year == 2026

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
+from records.clock import from_local, simulated, to_local
 from records.operations import create_record, revert_record, revise_record
 from records.retention import dispose_record
 from records.store import database
@@ -155,11 +156,21 @@ def test_sorting_paging_and_totals(staff_cs, store, indexer):
 
 def test_date_range_filters_on_creation(staff_cs, find):
     record = log(staff_cs, "漏水")
-    day = record.created_at.date()
+    day = to_local(record.created_at).date()
     assert find(staff_cs, "漏水", date_from=day, date_to=day) == [record.number]
     assert find(staff_cs, "漏水", date_to=day - timedelta(days=1)) == []
     with pytest.raises(QueryError, match="after the end"):
         find(staff_cs, "漏水", date_from=day, date_to=day - timedelta(days=1))
+
+
+def test_date_range_days_are_local_days(staff_cs, find):
+    # 00:30 on 1 March in Shanghai is 16:30 UTC on 28 February.
+    moment = from_local(datetime(2026, 3, 1, 0, 30))
+    with simulated(lambda: moment):
+        record = log(staff_cs, "漏水", shift_date="2026-03-01")
+    march_1, feb_28 = date(2026, 3, 1), date(2026, 2, 28)
+    assert find(staff_cs, "漏水", date_from=march_1, date_to=march_1) == [record.number]
+    assert find(staff_cs, "漏水", date_from=feb_28, date_to=feb_28) == []
 
 
 @pytest.mark.parametrize("hostile", [
