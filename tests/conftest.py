@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from portal import accounts, create_app
 from portal import db as portal_db
 from portal.embedded_db import EmbeddedDatabase
+from records import audit
 from search_index import Indexer, IndexStore
 from tests.helpers import PASSWORD
 
@@ -28,7 +29,7 @@ os.environ.update(PORTAL_PASSWORD_HASH_TIME_COST="1", PORTAL_PASSWORD_HASH_MEMOR
                   PORTAL_PASSWORD_HASH_PARALLELISM="1")
 
 # Settings each test gets afresh on the shared app (its own folders).
-PER_TEST = ("DATA_DIR", "SEARCH_INDEX_DIR")
+PER_TEST = ("DATA_DIR", "SEARCH_INDEX_DIR", "AUDIT_CHECKPOINTS")
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +99,14 @@ class SharedApp:
         config.update(self.settings)
         config["DATA_DIR"] = str(data_dir)
         config["SEARCH_INDEX_DIR"] = str(data_dir / "search-index")
+        # The audit key lives in the data folder: the test's folder holds the
+        # shared app's, so the CLI and apps of the test's own on it agree.
+        config["AUDIT_CHECKPOINTS"] = str(data_dir / "audit-checkpoints.jsonl")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key_file = data_dir / "audit-key"
+        key_file.write_text(config["AUDIT_KEY"])
+        key_file.chmod(0o600)
+        audit.use_key(config["AUDIT_KEY"])
         store = IndexStore(config["SEARCH_INDEX_DIR"])
         store.live()
         self.app.extensions["search_index"] = store
