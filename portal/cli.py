@@ -538,3 +538,36 @@ def check():
         raise click.ClickException(f"{differences} differences between database and index;"
                                    " `portal reindex` rebuilds the index.")
     click.echo("The search index matches the database.")
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path):
+    """Write one archive of everything in the database (consistent while serving)."""
+    from portal import backup
+    from records.store import database
+
+    with portal_app():
+        try:
+            summary = backup.backup(database(), path)
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"{summary.path}: {summary.documents} documents in "
+               f"{len(summary.collections)} collections, {summary.size / 1e6:.1f} MB.")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(path):
+    """Restore an archive into an empty database (checked before anything is written)."""
+    from portal import backup
+    from records.store import database
+
+    with portal_app():
+        try:
+            summary = backup.restore(database(), path)
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {summary.documents} documents in {len(summary.collections)} "
+               "collections. Run `portal audit verify` (with the same audit key) and "
+               "`portal reindex`.")
