@@ -142,10 +142,8 @@ class Indexer:
         version. ``pending`` counts outbox entries not yet applied."""
         db = self.db
         generation = self.store.live()
-        with generation.searcher("current") as searcher:
-            indexed = {f["key"]: f.get("version") for f in searcher.all_stored_fields()}
-        with generation.searcher("history") as searcher:
-            indexed_versions = {f["key"] for f in searcher.all_stored_fields()}
+        indexed = generation.stored("current")
+        indexed_versions = set(generation.stored("history"))
         current = {r["number"]: r["version"]
                    for r in db.records.find({}, {"number": 1, "version": 1})}
         for certificate in db.disposal_certificates.find({}, {"number": 1, "versions": 1}):
@@ -190,7 +188,7 @@ class Indexer:
         else:
             state = {"started_at": _now(), "after": None, "done": 0}
             path = self.store.start_building(state)
-        generation = Generation(path)
+        generation = self.store.open_generation(path)
         total = db.records.estimated_document_count() + db.disposal_certificates.\
             estimated_document_count()
         query = {"_id": {"$gt": _oid(state["after"])}} if state["after"] else {}

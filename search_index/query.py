@@ -19,14 +19,15 @@ from time import monotonic
 from whoosh import fields
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.qparser import MultifieldParser, plugins
+from whoosh.qparser import QueryParser, plugins
 from whoosh.qparser.syntax import AndGroup
 from whoosh.util.times import datetime_to_long
 
 from records.access import SEE_ALL, SEE_CONFIDENTIAL, Actor
 from records.i18n import N_
 from records.roles import STAFF
-from search_index.schema import CERTIFICATE_TYPE, QUERY_FIELDS, make_schema
+from search_index.analysis import NUMBER, normalize, query_grams
+from search_index.schema import CERTIFICATE_TYPE, GRAMS, QUERY_FIELDS, make_schema
 from search_index.store import IndexStore
 
 MAX_QUERY_CHARS = 500
@@ -114,14 +115,72 @@ def visibility(actor: Actor) -> wq.Query | None:
 
 _SCHEMA = make_schema()
 
+#: How much a match of bigrams only weighs against a match of the words:
+#: less, so records holding the word rank above those holding its characters.
+GRAM_WEIGHT = 0.3
+#: A record's own number typed as the query puts that record first.
+NUMBER_BOOST = 20.0
+TEXT_FIELDS = ("title", "body", "private")
 
-def _parser(confidential: bool) -> MultifieldParser:
+
+class _Parser(QueryParser):
+    """Whoosh's parser, with each typed word also searched as what it means
+    beyond its segmented words: Chinese bigrams, a record number."""
+
+    def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True,
+                   removestops=True):
+        query = super().term_query(fieldname, text, termclass, boost=boost,
+                                   tokenize=tokenize, removestops=removestops)
+        if not tokenize or fieldname not in TEXT_FIELDS:
+            return query
+        alternatives = [query] if query is not None else []
+        # "grams" holds the title's bigrams and the body's: asked once, from the body.
+        grams = query_grams(text) if fieldname != "title" else []
+        if grams:
+            weight = boost * GRAM_WEIGHT
+            alternatives.append(wq.Term(GRAMS[fieldname], grams[0], boost=weight)
+                                if len(grams) == 1 else
+                                wq.Phrase(GRAMS[fieldname], grams, boost=weight))
+        if fieldname == "body":
+            typed = normalize(text.strip()).lower()
+            if NUMBER.match(typed) and typed.count("-") >= 3:
+                alternatives.append(wq.Term("number", typed, boost=NUMBER_BOOST))
+        if len(alternatives) <= 1:
+            return query
+        return wq.Or(alternatives)
+
+
+def _with_grams(query: wq.Query) -> wq.Query:
+    """A quoted Chinese phrase is also found by its bigrams in order."""
+    if isinstance(query, wq.Phrase) and query.fieldname in ("body", "private"):
+        grams = query_grams("".join(str(word) for word in query.words))
+        if len(grams) > 1:
+            return wq.Or([query, wq.Phrase(GRAMS[query.fieldname], grams,
+                                           boost=query.boost * GRAM_WEIGHT)])
+        return query
+    if isinstance(query, wq.BinaryQuery):
+        return query.__class__(_with_grams(query.a), _with_grams(query.b))
+    if isinstance(query, wq.CompoundQuery):
+        return query.__class__([_with_grams(sub) for sub in query.subqueries],
+                               boost=query.boost)
+    if isinstance(query, wq.Not):
+        return wq.Not(_with_grams(query.query), boost=query.boost)
+    return query
+
+
+def word_terms(query: wq.Query) -> list[tuple[str, str]]:
+    """The terms of the words typed (not their bigrams or numbers)."""
+    return [(fieldname, text) for fieldname, text in query.all_terms()
+            if fieldname in TEXT_FIELDS]
+
+
+def _parser(confidential: bool) -> QueryParser:
     names = [*QUERY_FIELDS, *(("private",) if confidential else ())]
     # The parser knows only the fields a user may name; others become text.
     schema = fields.Schema(**{name: _SCHEMA[name] for name in names})
     text_fields = ["title", "body", *(("private",) if confidential else ())]
-    parser = MultifieldParser(text_fields, schema, group=AndGroup,
-                              fieldboosts={"title": 2.0})
+    parser = _Parser(None, schema, group=AndGroup)
+    parser.add_plugin(plugins.MultifieldPlugin(text_fields, fieldboosts={"title": 2.0}))
     for unwanted in (plugins.WildcardPlugin, plugins.RangePlugin, plugins.EveryPlugin):
         parser.remove_plugin_class(unwanted)
     return parser
@@ -145,9 +204,9 @@ def parse(text: str, *, confidential: bool) -> wq.Query | None:
     parsed = parsed.normalize()
     if parsed is wq.NullQuery:
         return None
-    if len(list(parsed.all_terms())) > MAX_TERMS:
+    if len(word_terms(parsed)) > MAX_TERMS:
         raise QueryError(N_("The query has too many words (at most %(max)d)."), max=MAX_TERMS)
-    return parsed
+    return _with_grams(parsed)
 
 
 def _day_start(day: date) -> datetime:
@@ -282,7 +341,17 @@ def search(store: IndexStore, actor: Actor, request: Search,
     results = Results(request, terms=terms)
     deadline = monotonic() + time_limit if time_limit else None
     by_date = request.sort == "date" or isinstance(parsed, wq.Every)
-    with store.live().searcher(name) as searcher:
+    generation = store.live()
+    if generation.engine == "tantivy":
+        from search_index import tantivy_engine
+
+        results.total, results.facets, page_hits = tantivy_engine.run(
+            generation, name, parsed, conditions, request.as_of, by_date=by_date,
+            offset=(page - 1) * per_page, limit=per_page, facets=FACETS)
+        results.hits = [Hit(key=key, number=key.split("@")[0], version=version, score=score)
+                        for key, version, score in page_hits]
+        return results
+    with generation.searcher(name) as searcher:
         query = wq.And([parsed, restrict]) if restrict is not None else parsed
         COLUMNS.keep_only(f"{store.root}:{name}",
                           [sub.reader() for sub, _offset in searcher.leaf_searchers()])

@@ -11,6 +11,17 @@ from search_index import Search, search
 from tests.records.conftest import actor
 
 
+@pytest.fixture(params=["tantivy", "whoosh"])
+def engine(request):
+    """Every search test runs against both engines: one contract."""
+    return request.param
+
+
+@pytest.fixture
+def app_config(app_config, engine):
+    return {**app_config, "SEARCH_ENGINE": engine}
+
+
 @pytest.fixture
 def store(app):
     return app.extensions["search_index"]
