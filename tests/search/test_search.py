@@ -233,3 +233,14 @@ def test_a_record_number_puts_that_record_first(staff_cs, find):
     first = log(staff_cs, "漏水")
     mentions = log(staff_cs, f"跟进 {first.number} {first.number} {first.number} 的漏水")
     assert find(staff_cs, first.number) == [first.number, mentions.number]
+
+
+def test_complaints_are_found_by_their_type_and_choices_by_their_labels(
+        complaint_org, auditor, find):
+    from tests.records.people import CHEN
+    from tests.records.test_complaints import COMPLAINT, received
+
+    record = create_record(CHEN, "complaint_sheet", {**COMPLAINT, "received_at": received()})
+    # The channel is kept as "hotline" and shown as 热线/电话, 熱線/電話 or "Hotline / phone".
+    for typed in ("投诉", "投訴", "complaint", "complaints", "热线", "熱線", "phone"):
+        assert find(auditor, typed) == [record.number], typed
