@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from functools import lru_cache
 
 import rjieba
@@ -115,7 +116,7 @@ def terms(text: str, *, index: bool = False) -> list[tuple[str, int, int, int]]:
 
 
 @lru_cache(maxsize=20_000)
-def _paragraph_positions(text: str) -> tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]:
+def paragraph_positions(text: str) -> tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]:
     """How many positions one paragraph takes, and its terms with positions.
 
     Cached: the versions of a record repeat most of their paragraphs, and
@@ -157,7 +158,7 @@ def index_positions(text: str) -> dict[str, list[int]]:
     for paragraph in text.split("\n") if text else ():
         if not paragraph:
             continue
-        size, found = _paragraph_positions(paragraph)
+        size, found = paragraph_positions(paragraph)
         for term, where in found:
             kept = positions.get(term)
             if kept is None:
@@ -172,16 +173,20 @@ def index_positions(text: str) -> dict[str, list[int]]:
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
+_NOT_CJK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 @lru_cache(maxsize=20_000)
 def _paragraph_grams(text: str) -> tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]:
-    positions: dict[str, list[int]] = {}
-    pos = 0
-    for run in _CJK_RUN.findall(normalize(text)):
-        for at in range(len(run) - 1):
-            positions.setdefault(run[at:at + 2], []).append(pos + at)
-        # A gap after each run: a phrase of bigrams never spans punctuation.
-        pos += len(run) + 1
-    return pos, tuple((gram, tuple(found)) for gram, found in positions.items())
+    # Each bigram at the offset of its first character: consecutive bigrams
+    # are at consecutive positions, and one across anything but Chinese
+    # (punctuation, Latin, a space) is dropped, so no phrase spans it.
+    cleaned = _NOT_CJK.sub(" ", normalize(text))
+    positions: defaultdict[str, list[int]] = defaultdict(list)
+    for at, gram in enumerate([cleaned[i:i + 2] for i in range(len(cleaned) - 1)]):
+        positions[gram].append(at)
+    return len(cleaned) + 1, tuple((gram, tuple(found)) for gram, found in positions.items()
+                                   if " " not in gram)
 
 
 def gram_positions(text: str) -> dict[str, list[int]]:
@@ -200,6 +205,20 @@ def gram_positions(text: str) -> dict[str, list[int]]:
             positions.setdefault(gram, []).extend(base + p for p in where)
         base += size
     return positions
+
+
+@lru_cache(maxsize=20_000)
+def _paragraph_gram_text(text: str) -> str:
+    cleaned = _NOT_CJK.sub("|", normalize(text))
+    return " ".join([cleaned[i:i + 2] for i in range(len(cleaned) - 1)])
+
+
+def gram_text(text: str) -> str:
+    """The bigrams of ``text`` as words separated by spaces, for an engine
+    that splits on whitespace itself (Tantivy): a bigram across anything but
+    Chinese stays as a marker token ("区|"), which keeps phrases from
+    spanning it and is never asked for."""
+    return " | ".join(_paragraph_gram_text(p) for p in text.split("\n") if p) if text else ""
 
 
 def query_grams(text: str) -> list[str]:

@@ -20,12 +20,13 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import tantivy
 from whoosh import query as wq
 
-from search_index.analysis import gram_positions, index_positions
+from search_index.analysis import gram_text, paragraph_positions
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,25 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICRO
 
 
-def _tokens(positions: dict[str, list[int]]) -> tantivy.PreTokenizedString | None:
-    if not positions:
-        return None
+@lru_cache(maxsize=20_000)
+def _paragraph_tokens(paragraph: str, base: int) -> tuple[int, tuple[tantivy.Token, ...]]:
+    # The versions of a record repeat their paragraphs at the same places:
+    # their tokens are made once.
+    size, found = paragraph_positions(paragraph)
     token = tantivy.Token
-    return tantivy.PreTokenizedString(
-        "", [token(term, at, 0, 0) for term, where in positions.items() for at in where])
+    return size, tuple(token(term, base + at, 0, 0) for term, where in found for at in where)
+
+
+def word_tokens(text: str) -> tantivy.PreTokenizedString | None:
+    """The words of ``text`` (as :func:`index_positions` gives them) as Tantivy tokens."""
+    tokens: list[tantivy.Token] = []
+    base = 0
+    for paragraph in text.split("\n") if text else ():
+        if paragraph:
+            size, made = _paragraph_tokens(paragraph, base)
+            tokens.extend(made)
+            base += size
+    return tantivy.PreTokenizedString("", tokens) if tokens else None
 
 
 def to_document(doc: dict) -> tantivy.Document:
@@ -92,13 +106,13 @@ def to_document(doc: dict) -> tantivy.Document:
         if doc.get(name):
             out.add_integer(name, micros(doc[name]))
     for name in WORD_FIELDS:
-        tokens = _tokens(index_positions(doc.get(name) or ""))
+        tokens = word_tokens(doc.get(name) or "")
         if tokens is not None:
             out.add_pre_tokenized_text(name, tokens)
     for name in GRAM_FIELDS:
-        tokens = _tokens(gram_positions(doc.get(name) or ""))
-        if tokens is not None:
-            out.add_pre_tokenized_text(name, tokens)
+        grams = gram_text(doc.get(name) or "")
+        if grams:
+            out.add_text(name, grams)
     return out
 
 
