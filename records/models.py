@@ -133,8 +133,10 @@ class AuditEntry(Document):
 
 
 class OutboxEntry(Document):
-    """A change the search index has yet to apply."""
+    """A change for the search indexes, numbered in commit order (``seq``);
+    each index keeps the number it has applied up to."""
 
+    seq = IntField()
     record_id = ObjectIdField()
     number = StringField()
     version = IntField()
@@ -145,7 +147,7 @@ class OutboxEntry(Document):
     meta = {
         "collection": "search_outbox",
         "auto_create_index": False,
-        "indexes": [("applied_at", "at")],
+        "indexes": ["seq", "at"],
     }
 
 

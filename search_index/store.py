@@ -134,6 +134,24 @@ def open_or_create(path: Path) -> index.Index:
     return opened
 
 
+def read_position(path: Path) -> int:
+    """The last outbox entry applied to the generation at ``path`` (0: none)."""
+    try:
+        return int(json.loads((path / "position.json").read_text())["seq"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def write_position(path: Path, seq: int) -> None:
+    """Keep ``seq`` as the generation's place in the outbox (never backwards
+    here: two processes sharing the index may finish a round out of order)."""
+    if seq <= read_position(path):
+        return
+    temp = path / f"position.json.{os.getpid()}.{threading.get_ident()}"
+    temp.write_text(json.dumps({"seq": seq}))
+    os.replace(temp, path / "position.json")
+
+
 class Generation:
     """One pair of Whoosh indexes (current and history) in one directory."""
 
@@ -222,6 +240,7 @@ class IndexStore:
             raise ValueError(f"unknown search engine {engine!r}")
         self.root = Path(root)
         self.engine = engine
+        self._node_id: str | None = None
         self._live: Generation | None = None
         self._lock = threading.Lock()
         #: Set when the live generation had to be recreated empty.
@@ -236,6 +255,27 @@ class IndexStore:
 
             return tantivy_engine.Generation(path)
         return Generation(path)
+
+    @property
+    def node_id(self) -> str:
+        """This index folder's name among the nodes of a deployment (kept in it)."""
+        if self._node_id is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            path = self.root / "NODE"
+            if not path.exists():
+                import socket
+                import uuid
+
+                scratch = self.root / f".NODE.{os.getpid()}"
+                scratch.write_text(f"{socket.gethostname()}-{uuid.uuid4().hex[:12]}")
+                try:
+                    os.link(scratch, path)  # two processes starting at once agree
+                except FileExistsError:
+                    pass
+                finally:
+                    scratch.unlink(missing_ok=True)
+            self._node_id = path.read_text().strip()
+        return self._node_id
 
     def _pointer(self) -> Path:
         return self.root / "LIVE"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from records.operations import create_record, revise_record
@@ -23,20 +25,21 @@ def keys(store, who, text):
     return [hit.key for hit in search(store, who, Search(text=text)).hits]
 
 
-def test_entries_are_marked_applied_only_after_the_index_committed(staff, store, indexer):
+def test_the_index_moves_its_place_only_after_it_committed(staff, store, indexer):
     record = log(staff, "空调噪音")
-    assert database().search_outbox.count_documents({"applied_at": None}) == 1
+    assert indexer.check()["pending"] == 1
     assert keys(store, staff, "噪音") == []  # not yet indexed: the save did not wait
     assert indexer.apply_pending() == 1
-    assert database().search_outbox.count_documents({"applied_at": None}) == 0
+    assert indexer.check()["pending"] == 0
+    assert indexer.position() == database().search_outbox.find_one()["seq"]
     assert keys(store, staff, "噪音") == [record.number]
 
 
-def test_a_crash_before_marking_replays_harmlessly(staff, store, indexer):
+def test_a_crash_before_moving_on_replays_harmlessly(staff, store, indexer):
     record = log(staff, "空调噪音")
     indexer.drain()
-    # As if the process died after the commit and before the mark.
-    database().search_outbox.update_many({}, {"$set": {"applied_at": None}})
+    # As if the process died after the commit and before keeping its place.
+    (store.live().path / "position.json").unlink()
     assert indexer.drain() == 1
     assert keys(store, staff, "噪音") == [record.number]
     assert store.live().doc_counts() == {"current": 1, "history": 1}
@@ -169,3 +172,40 @@ def test_frequent_small_commits_keep_the_segment_count_bounded(staff, store, ind
     with store.live().searcher("current") as searcher:
         assert len(list(searcher.leaf_searchers())) < 4
         assert searcher.doc_count() == 9
+
+
+def test_every_index_folder_sees_every_change_and_the_outbox_waits_for_the_slowest(
+        staff, store, indexer, engine, tmp_path):
+    from search_index import IndexStore
+
+    other_store = IndexStore(tmp_path / "second-node", engine=engine)
+    other = Indexer(other_store)
+    first = log(staff, "空调噪音")
+    assert indexer.drain() == 1 and other.drain() == 1
+    second = log(staff, "供暖漏水")
+    assert indexer.drain() == 1  # the second node has not run since
+    assert keys(store, staff, "漏水") == [second.number]
+    assert keys(other_store, staff, "噪音") == [first.number]
+    assert keys(other_store, staff, "漏水") == []
+    assert indexer.purge_applied(keep=timedelta(0)) == 1  # only what both applied
+    assert other.drain() == 1
+    assert keys(other_store, staff, "漏水") == [second.number]
+    assert indexer.purge_applied(keep=timedelta(0)) == 1
+    assert database().search_outbox.count_documents({}) == 0
+
+
+def test_a_node_behind_the_purged_outbox_rebuilds(staff, store, indexer, engine, tmp_path):
+    from search_index import IndexStore
+
+    record = log(staff, "空调噪音")
+    indexer.drain()
+    # A node that has been away longer than the others waited for it.
+    late_store = IndexStore(tmp_path / "late-node", engine=engine)
+    late_store.live()
+    late_store.needs_rebuild = False
+    indexer.purge_applied(keep=timedelta(0))
+    late = Indexer(late_store)
+    assert late.step() == 0 and late_store.needs_rebuild
+    late.step()  # the rebuild
+    assert keys(late_store, staff, "噪音") == [record.number]
+    assert late.check()["current"] == {"missing": [], "extra": [], "stale": []}
