@@ -142,11 +142,12 @@ class OutboxEntry(Document):
     version = IntField()
     op = StringField()
     at = DateTimeField()
-    applied_at = DateTimeField()
 
     meta = {
         "collection": "search_outbox",
         "auto_create_index": False,
+        # Entries of older portals still carry their applied_at flag.
+        "strict": False,
         "indexes": ["seq", "at"],
     }
 
