@@ -132,6 +132,10 @@ def test_snippets_mark_the_words_and_escape_the_rest():
     assert shown.endswith("…")
     assert snippet("", {"x"}) == ""
     assert snippet("質量記錄", {"记录"}) == "質量<mark>記錄</mark>"
+    # Found by its characters where the segmenter cut 他们/和/服务员.
+    assert snippet("他们和服务员吵架", {"和服"}) == "他们<mark>和服</mark>务员吵架"
+    assert snippet("The customer complained twice", {"complain"}) == (
+        "The customer <mark>complained</mark> twice")
 
 
 def test_cached_columns_follow_the_segments_of_the_index(staff, store, indexer, engine):
