@@ -32,17 +32,30 @@ _ENGLISH_STOP = frozenset({
 })
 
 
+#: What NFKC does to full-width ASCII and the ideographic space, as a table:
+#: Chinese text is full of full-width punctuation, and a table is far cheaper.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def normalize(text: str) -> str:
     """Full-width to half-width and traditional to simplified, length kept."""
     if not text:
         return ""
-    # Checking is several times cheaper than folding, and most text is normal.
-    folded = text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize(
-        "NFKC", text)
+    # Checking is several times cheaper than folding; after the table, most
+    # text is normal already.
+    folded = text.translate(_FULL_WIDTH)
+    if not unicodedata.is_normalized("NFKC", folded):
+        folded = unicodedata.normalize("NFKC", folded)
     converted = zhconv(folded, "zh-hans")
     # The conversion is phrase-aware; keep it only where lengths agree so
     # offsets computed on it still fit the original text.
     return converted if len(converted) == len(folded) else folded
+
+
+@lru_cache(maxsize=20_000)
+def normal_paragraph(text: str) -> str:
+    """:func:`normalize`, once per paragraph (its words and bigrams both need it)."""
+    return normalize(text)
 
 
 @lru_cache(maxsize=200_000)
@@ -147,6 +160,40 @@ def paragraph_positions(text: str) -> tuple[int, tuple[tuple[str, tuple[int, ...
     return pos, tuple((term, tuple(found)) for term, found in positions.items())
 
 
+@lru_cache(maxsize=20_000)
+def paragraph_words(text: str) -> tuple[str, str]:
+    """One paragraph's words in order, and the words inside its long words
+    and the form codes of its numbers, each as terms joined by spaces (for an
+    engine that splits on whitespace itself: nothing per term in Python)."""
+    words: list[str] = []
+    parts: list[str] = []
+    term_of = _term
+    for word in rjieba.cut(normal_paragraph(text)):
+        term = term_of(word)
+        if term is None:
+            continue
+        words.append(term)
+        if len(word) > 2:
+            if "-" in term:
+                code = _code_of(term)
+                if code:
+                    parts.append(code)
+            for part, _start, _end in _subwords(word):
+                parts.append(part)
+    return " ".join(words), " ".join(parts)
+
+
+def index_words(text: str) -> tuple[str, str]:
+    """:func:`paragraph_words` of a whole text, each paragraph analysed once."""
+    words, parts = [], []
+    for paragraph in text.split("\n") if text else ():
+        if paragraph:
+            main, inside = paragraph_words(paragraph)
+            words.append(main)
+            parts.append(inside)
+    return " ".join(words), " ".join(parts)
+
+
 def index_positions(text: str) -> dict[str, list[int]]:
     """Each indexed term of ``text`` with its sorted positions: what
     ``terms(text, index=True)`` gives, gathered for the index writer in one
@@ -209,8 +256,8 @@ def gram_positions(text: str) -> dict[str, list[int]]:
 
 @lru_cache(maxsize=20_000)
 def _paragraph_gram_text(text: str) -> str:
-    cleaned = _NOT_CJK.sub("|", normalize(text))
-    return " ".join([cleaned[i:i + 2] for i in range(len(cleaned) - 1)])
+    cleaned = _NOT_CJK.sub("|", normal_paragraph(text))
+    return " ".join(map(str.__add__, cleaned, cleaned[1:]))
 
 
 def gram_text(text: str) -> str:

@@ -1,8 +1,12 @@
 """The Tantivy engine: the same documents, queries and rules, run in Rust.
 
-The analysis stays in Python (:mod:`search_index.analysis`): each text field
-is handed over pre-tokenized, every term with its position, so sub-words sit
-at their long word's position exactly as in the Whoosh engine. Whoosh's
+The analysis stays in Python (:mod:`search_index.analysis`) and hands each
+text over as terms joined by spaces, which Tantivy's whitespace tokenizer
+splits and positions in Rust (making a token object per term in Python cost
+more than the analysis). The words of a text go to its field (``body``),
+with positions for phrases; the words inside long words and the form codes
+go beside them (``body_parts``), so 管理 finds 管理程序; Chinese bigrams go
+to ``grams``. Whoosh's
 parser still reads what users type; :func:`translate` turns its tree into
 Tantivy queries. Filters (what the viewer may see, the facets chosen, dates)
 are matched with a constant score of zero, so they never change a ranking.
@@ -20,23 +24,23 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 
 import tantivy
 from whoosh import query as wq
 
-from search_index.analysis import gram_text, paragraph_positions
+from search_index.analysis import gram_text, index_words
 
 log = logging.getLogger(__name__)
 
 NAMES = ("current", "history")
 #: Written into each generation: an index of another engine or an older
 #: layout is rebuilt, never misread.
-MARKER = "tantivy-1"
+MARKER = "tantivy-2"
 FACET_FIELDS = ("type", "state", "department", "severity")
 DATE_FIELDS = ("created", "updated", "valid_from", "valid_to")
 WORD_FIELDS = ("title", "body", "private")
+PART_FIELDS = tuple(f"{name}_parts" for name in WORD_FIELDS)
 GRAM_FIELDS = ("grams", "private_grams")
 _EPOCH = datetime(1970, 1, 1)
 _MICRO = timedelta(microseconds=1)
@@ -57,6 +61,8 @@ def make_schema() -> tantivy.Schema:
         builder.add_integer_field(name, fast=True, indexed=True)
     for name in (*WORD_FIELDS, *GRAM_FIELDS):
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    for name in PART_FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
     return builder.build()
 
 
@@ -68,27 +74,6 @@ def micros(moment: datetime) -> int:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return (moment - _EPOCH) // _MICRO
-
-
-@lru_cache(maxsize=20_000)
-def _paragraph_tokens(paragraph: str, base: int) -> tuple[int, tuple[tantivy.Token, ...]]:
-    # The versions of a record repeat their paragraphs at the same places:
-    # their tokens are made once.
-    size, found = paragraph_positions(paragraph)
-    token = tantivy.Token
-    return size, tuple(token(term, base + at, 0, 0) for term, where in found for at in where)
-
-
-def word_tokens(text: str) -> tantivy.PreTokenizedString | None:
-    """The words of ``text`` (as :func:`index_positions` gives them) as Tantivy tokens."""
-    tokens: list[tantivy.Token] = []
-    base = 0
-    for paragraph in text.split("\n") if text else ():
-        if paragraph:
-            size, made = _paragraph_tokens(paragraph, base)
-            tokens.extend(made)
-            base += size
-    return tantivy.PreTokenizedString("", tokens) if tokens else None
 
 
 def to_document(doc: dict) -> tantivy.Document:
@@ -106,9 +91,11 @@ def to_document(doc: dict) -> tantivy.Document:
         if doc.get(name):
             out.add_integer(name, micros(doc[name]))
     for name in WORD_FIELDS:
-        tokens = word_tokens(doc.get(name) or "")
-        if tokens is not None:
-            out.add_pre_tokenized_text(name, tokens)
+        words, parts = index_words(doc.get(name) or "")
+        if words:
+            out.add_text(name, words)
+        if parts:
+            out.add_text(f"{name}_parts", parts)
     for name in GRAM_FIELDS:
         grams = gram_text(doc.get(name) or "")
         if grams:
@@ -119,7 +106,7 @@ def to_document(doc: dict) -> tantivy.Document:
 # --- queries -------------------------------------------------------------
 
 _FIELDS = {"key", "number", "version", *FACET_FIELDS, "people", *DATE_FIELDS,
-           *WORD_FIELDS, *GRAM_FIELDS}
+           *WORD_FIELDS, *GRAM_FIELDS, *PART_FIELDS}
 Occur = tantivy.Occur
 Q = tantivy.Query
 
@@ -138,7 +125,11 @@ def translate(query: wq.Query) -> tantivy.Query:
         if query.fieldname not in _FIELDS or query.fieldname in DATE_FIELDS:
             return Q.empty_query()
         text = query.text.decode("utf-8") if isinstance(query.text, bytes) else str(query.text)
-        return _boosted(Q.term_query(SCHEMA, query.fieldname, text), query.boost)
+        found = Q.term_query(SCHEMA, query.fieldname, text)
+        if query.fieldname in WORD_FIELDS:
+            found = Q.boolean_query([(Occur.Should, found), (Occur.Should, Q.term_query(
+                SCHEMA, f"{query.fieldname}_parts", text))])
+        return _boosted(found, query.boost)
     if isinstance(query, wq.Phrase):
         if query.fieldname not in (*WORD_FIELDS, *GRAM_FIELDS):
             return Q.empty_query()
