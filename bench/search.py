@@ -152,6 +152,7 @@ def build(store: IndexStore, count: int, chunk: int, limit_mb: int, procs: int,
     corpus = Corpus()
     generation = store.live()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     generating = 0.0  # making up the corpus is not indexing
     characters = versions_total = 0
     done = 0
@@ -179,9 +180,13 @@ def build(store: IndexStore, count: int, chunk: int, limit_mb: int, procs: int,
                   f"({done / (now - started - generating):.0f}/s)", file=sys.stderr)
             last_report = now
     seconds = time.perf_counter() - started - generating
+    # CPU of this process and its threads (Tantivy indexes in threads; Whoosh's
+    # analysing processes are not counted): the machine may be busy.
+    cpu = time.process_time() - cpu_started - generating
     return {"records": count, "versions": versions_total if history else 0,
             "current_only": not history, "seconds": round(seconds, 1),
-            "records_per_s": round(count / seconds), "versions_per_s":
+            "records_per_s": round(count / seconds),
+            "cpu_ms_per_record_approx": round(cpu * 1000 / count, 2), "versions_per_s":
             round(versions_total / seconds), "avg_chars": round(characters / count)}
 
 
