@@ -276,6 +276,49 @@ def save_to_searchable(store: IndexStore, samples: int = 20) -> dict:
             "max_ms": round(max(ms))}
 
 
+def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
+    """``portal reindex``'s rebuild, from records loaded into the embedded
+    database in bulk (the same synthetic corpus, written straight into the
+    collections: the loader is not what is measured)."""
+    from bson import ObjectId
+
+    from portal.db import connect, ensure_indexes
+    from portal.embedded_db import EmbeddedDatabase
+
+    out = {}
+    with tempfile.TemporaryDirectory() as scratch, EmbeddedDatabase(Path(scratch)) as server:
+        connect(server.uri, "bench")
+        ensure_indexes()
+        from records.models import Record
+
+        db = Record._get_db()
+        corpus = Corpus()
+        loaded = time.perf_counter()
+        for start in range(0, count, 1000):
+            records, versions = [], []
+            for index in range(start, min(count, start + 1000)):
+                record, own = corpus.record(index)
+                record["_id"] = ObjectId()
+                records.append(record)
+                versions.extend({**v, "record_id": record["_id"]} for v in own)
+            db.records.insert_many(records)
+            db.record_versions.insert_many(versions)
+        out["load_s"] = round(time.perf_counter() - loaded, 1)
+        for engine in engines:
+            for workers in sorted({1, procs}):
+                with tempfile.TemporaryDirectory() as folder:
+                    store = IndexStore(folder, engine=engine)
+                    store.live()
+                    started = time.perf_counter()
+                    result = Indexer(store, db=db).rebuild(
+                        procs=workers, chunk=5000 if workers > 1 else 1000,
+                        optimize=engine == "whoosh")
+                    seconds = time.perf_counter() - started
+                    store.live().close()
+                out[f"{engine}_procs{workers}_records_per_s"] = round(result["records"] / seconds)
+    return out
+
+
 def bench_engine(engine: str, root: Path, args) -> dict:
     report: dict = {"engine": engine}
     if args.reuse:
@@ -327,6 +370,9 @@ def main():
     parser.add_argument("--keep", help="build the indexes here (one folder per engine), keep them")
     parser.add_argument("--reuse", help="time queries on indexes built earlier with --keep")
     parser.add_argument("--no-save", action="store_true", help="skip save-to-searchable")
+    parser.add_argument("--rebuild-from-db", type=int, default=0, metavar="N",
+                        help="also time `portal reindex` of N records loaded into the "
+                             "embedded database")
     args = parser.parse_args()
     import tantivy
     import whoosh
@@ -351,6 +397,9 @@ def main():
     for result in results.values():
         result["queries"].pop("_totals")
     report["engines"] = results
+    if args.rebuild_from_db:
+        report["rebuild_from_database"] = rebuild_from_database(
+            engines, args.rebuild_from_db, args.procs)
     print(json.dumps(report, ensure_ascii=False, indent=1))
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
