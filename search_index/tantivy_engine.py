@@ -114,7 +114,7 @@ def to_document(doc: dict) -> tantivy.Document:
 
 # --- queries -------------------------------------------------------------
 
-_FIELDS = {"key", "number", "version", *FACET_FIELDS, "people", *DATE_FIELDS,
+_FIELDS = {"key", "number", *FACET_FIELDS, "people", *DATE_FIELDS,
            *WORD_FIELDS, *GRAM_FIELDS, *PART_FIELDS}
 Occur = tantivy.Occur
 Q = tantivy.Query

@@ -213,3 +213,17 @@ def test_a_node_behind_the_purged_outbox_rebuilds(staff, store, indexer, engine,
     late.step()  # the rebuild
     assert keys(late_store, staff, "噪音") == [record.number]
     assert late.check()["current"] == {"missing": [], "extra": [], "stale": []}
+
+
+def test_switching_engines_rebuilds_the_index_from_the_database(staff, store, indexer, engine):
+    from search_index import IndexStore
+
+    record = log(staff, "空调噪音")
+    indexer.step()
+    other = "whoosh" if engine == "tantivy" else "tantivy"
+    switched = IndexStore(store.root, engine=other)
+    switched.live()
+    assert switched.needs_rebuild
+    assert not any(p.name.startswith("damaged-") for p in store.root.iterdir())
+    Indexer(switched).step()
+    assert keys(switched, staff, "噪音") == [record.number]
