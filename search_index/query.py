@@ -377,13 +377,16 @@ def search(store: IndexStore, actor: Actor, request: Search,
                 allowed = {offset + d for _reader, offset, ids in matching for d in ids}
             if allowed is not None and not allowed:
                 return results  # nothing left (Whoosh reads an empty filter as none)
-            collector = searcher.collector(limit=wanted, filter=allowed)
+            # Only the words score; the filters only filter, so rankings are
+            # the same whoever asks.
+            collector = searcher.collector(
+                limit=wanted, filter=allowed if allowed is not None else restrict)
             if deadline is not None:
                 # Scoring is the costly part; what is scored in time is ranked.
                 collector = TimeLimitCollector(
                     collector, timelimit=max(0.005, deadline - monotonic()), use_alarm=False)
             try:
-                searcher.search_with_collector(query, collector)
+                searcher.search_with_collector(parsed, collector)
             except TimeLimit:
                 results.complete = False
             ranked = [(hit.docnum, hit.score) for hit in collector.results()]

@@ -244,3 +244,15 @@ def test_complaints_are_found_by_their_type_and_choices_by_their_labels(
     # The channel is kept as "hotline" and shown as 热线/电话, 熱線/電話 or "Hotline / phone".
     for typed in ("投诉", "投訴", "complaint", "complaints", "热线", "熱線", "phone"):
         assert find(auditor, typed) == [record.number], typed
+
+
+def test_filters_never_change_the_ranking(staff_cs, staff_qa, auditor, store, indexer):
+    mine = {log(staff_cs, "漏水" * n + "，其他内容说明").number for n in (1, 3, 2)}
+    log(staff_qa, "漏水漏水漏水漏水")
+    indexer.drain()
+    seen_by_staff = search(store, staff_cs, Search(text="漏水")).hits
+    seen_by_auditor = search(store, auditor, Search(text="漏水")).hits
+    assert len(seen_by_auditor) == 4
+    assert [(hit.key, hit.score) for hit in seen_by_staff] == [
+        (hit.key, hit.score) for hit in seen_by_auditor if hit.key in mine]
+    assert len({hit.score for hit in seen_by_staff}) == 3
