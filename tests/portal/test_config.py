@@ -65,3 +65,14 @@ def test_search_settings_come_from_the_environment_and_are_checked(app_config, m
     config.pop("SEARCH_INDEXER")
     with pytest.raises(ValueError, match="PORTAL_SEARCH_INDEXER"):
         create_app(config)
+
+
+def test_the_search_engine_is_tantivy_unless_whoosh_is_chosen(app_config, monkeypatch):
+    app = create_app(app_config)
+    assert app.config["SEARCH_ENGINE"] == "tantivy"
+    assert app.extensions["search_index"].live().engine == "tantivy"
+    monkeypatch.setenv("PORTAL_SEARCH_ENGINE", "whoosh")
+    assert create_app(app_config).extensions["search_index"].live().engine == "whoosh"
+    monkeypatch.setenv("PORTAL_SEARCH_ENGINE", "lucene")
+    with pytest.raises(ValueError, match="PORTAL_SEARCH_ENGINE"):
+        create_app(app_config)
