@@ -1,9 +1,11 @@
 """Searching: what a user asks, what they may see, what comes back.
 
-Every search goes through :func:`search`, which adds the viewer's filter
+Every search goes through :func:`search`, which parses what the user typed
+with Whoosh's parser (whichever engine runs it), adds the viewer's filter
 (department scoping, certificates and history for the roles that may see
-them) before Whoosh runs the query. Results carry keys only; the caller
-loads what it shows from the database.
+them) and hands both to the live generation's engine: Tantivy
+(:mod:`search_index.tantivy_engine`) or Whoosh (below). Results carry keys
+only; the caller loads what it shows from the database.
 """
 
 from __future__ import annotations

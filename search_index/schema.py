@@ -4,6 +4,9 @@ Two indexes share one schema: ``current`` holds the latest version of each
 record (key = its number), ``history`` every version (key = number@version)
 with the time it was in force, ``valid_from`` <= t < ``valid_to``. Only keys
 are stored: results are shown from the database, never from the index.
+``grams`` and ``private_grams`` hold the Chinese bigrams of the public and
+the confidential text. The Whoosh schema is below; the Tantivy engine maps
+the same documents onto its own (:mod:`search_index.tantivy_engine`).
 """
 
 from __future__ import annotations
