@@ -258,22 +258,14 @@ class Indexer:
                 # One segment per process and chunk; merging them at every
                 # commit would cost more than the parallel analysis gains.
                 options.update(procs=procs, multisegment=True)
-            docs: list[tuple[str, dict]] = []
-            for record in batch:
-                docs.append(("current", document(record)))
-                own = sorted(versions.get(record["_id"], ()), key=lambda v: v["version"])
-                docs.extend(("history", doc) for doc in history_documents(record, own))
-            if analysers is not None:
-                # A record's versions travel together: their shared
-                # paragraphs are analysed once, in one process.
-                analysed = analysers.map(tantivy_engine.analyse, [d for _n, d in docs],
-                                         chunksize=64)
-                docs = [(name, doc) for (name, _d), doc in zip(docs, analysed, strict=True)]
             with generation.writers(**options) as writers:
                 # The new generation holds nothing after the last committed
                 # chunk (a resumed rebuild starts behind it): adding is enough.
-                for name, doc in docs:
-                    writers[name].add_document(**doc)
+                for record in batch:
+                    writers["current"].add_document(**document(record))
+                    own = sorted(versions.get(record["_id"], ()), key=lambda v: v["version"])
+                    for doc in history_documents(record, own):
+                        writers["history"].add_document(**doc)
             state["after"] = str(batch[-1]["_id"])
             state["done"] += len(batch)
             self.store.save_progress(path, state)
@@ -281,27 +273,12 @@ class Indexer:
                 progress(state["done"], total)
             batch.clear()
 
-        analysers = None
-        if procs > 1 and generation.engine == "tantivy":
-            import multiprocessing
-
-            from search_index import tantivy_engine
-
-            # Analysis is Python and the bottleneck; Tantivy's writer takes
-            # what several processes analysed. Spawned, not forked: this
-            # process holds database connections and writer threads.
-            analysers = multiprocessing.get_context("spawn").Pool(procs)
-        try:
-            for record in db.records.find(query).sort("_id", 1):
-                batch.append(record)
-                if len(batch) >= chunk:
-                    flush()
-            if batch:
+        for record in db.records.find(query).sort("_id", 1):
+            batch.append(record)
+            if len(batch) >= chunk:
                 flush()
-        finally:
-            if analysers is not None:
-                analysers.close()
-                analysers.join()
+        if batch:
+            flush()
         if not state.get("certificates"):
             with generation.writers() as writers:
                 for certificate in db.disposal_certificates.find():

@@ -76,24 +76,8 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICRO
 
 
-def analyse(doc: dict) -> dict:
-    """``doc`` with its texts analysed into the terms Tantivy gets: plain
-    strings, so analysing processes can hand it to the one writer."""
-    if doc.get("_analysed"):
-        return doc
-    out = {name: value for name, value in doc.items()
-           if name not in WORD_FIELDS and name not in GRAM_FIELDS}
-    for name in WORD_FIELDS:
-        out[name], out[f"{name}_parts"] = index_words(doc.get(name) or "")
-    for name in GRAM_FIELDS:
-        out[name] = gram_text(doc.get(name) or "")
-    out["_analysed"] = True
-    return out
-
-
 def to_document(doc: dict) -> tantivy.Document:
     """The Tantivy document of an index document (see :mod:`search_index.schema`)."""
-    doc = analyse(doc)
     out = tantivy.Document()
     out.add_text("key", doc["key"])
     out.add_text("number", doc["number"])
@@ -106,9 +90,16 @@ def to_document(doc: dict) -> tantivy.Document:
     for name in DATE_FIELDS:
         if doc.get(name):
             out.add_integer(name, micros(doc[name]))
-    for name in (*WORD_FIELDS, *PART_FIELDS, *GRAM_FIELDS):
-        if doc[name]:
-            out.add_text(name, doc[name])
+    for name in WORD_FIELDS:
+        words, parts = index_words(doc.get(name) or "")
+        if words:
+            out.add_text(name, words)
+        if parts:
+            out.add_text(f"{name}_parts", parts)
+    for name in GRAM_FIELDS:
+        grams = gram_text(doc.get(name) or "")
+        if grams:
+            out.add_text(name, grams)
     return out
 
 
