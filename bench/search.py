@@ -284,6 +284,7 @@ def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
 
     from portal.db import connect, ensure_indexes
     from portal.embedded_db import EmbeddedDatabase
+    from search_index import analysis
 
     out = {}
     with tempfile.TemporaryDirectory() as scratch, EmbeddedDatabase(Path(scratch)) as server:
@@ -306,12 +307,16 @@ def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
         out["load_s"] = round(time.perf_counter() - loaded, 1)
         for engine in engines:
             for workers in sorted({1, procs}):
+                # Each run analyses from scratch: no paragraph cached by the last.
+                for cached in (analysis.paragraph_words, analysis.normal_paragraph,
+                               analysis._paragraph_gram_text, analysis._subwords):
+                    cached.cache_clear()
                 with tempfile.TemporaryDirectory() as folder:
                     store = IndexStore(folder, engine=engine)
                     store.live()
                     started = time.perf_counter()
                     result = Indexer(store, db=db).rebuild(
-                        procs=workers, chunk=5000 if workers > 1 else 1000,
+                        procs=workers, chunk=1000,
                         optimize=engine == "whoosh")
                     seconds = time.perf_counter() - started
                     store.live().close()

@@ -249,10 +249,15 @@ class Indexer:
         batch: list[dict] = []
 
         def flush():
-            ids = [r["_id"] for r in batch]
             versions: dict = {}
-            for version in db.record_versions.find({"record_id": {"$in": ids}}):
-                versions.setdefault(version["record_id"], []).append(version)
+            # The batch is a run of records in _id order: a range reads their
+            # versions along the (record_id, version) index, where a list of
+            # a thousand ids measured several times slower.
+            wanted = {r["_id"] for r in batch}
+            for version in db.record_versions.find(
+                    {"record_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}):
+                if version["record_id"] in wanted:
+                    versions.setdefault(version["record_id"], []).append(version)
             options = {"limitmb": limit_mb}
             if procs > 1:
                 # One segment per process and chunk; merging them at every

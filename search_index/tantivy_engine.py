@@ -214,7 +214,7 @@ class Generation:
             raise SearchIndexError(f"cannot open the index at {path}: {error}") from error
 
     @contextmanager
-    def writers(self, timeout: float = 10.0, procs: int = 1, **_options):
+    def writers(self, timeout: float = 10.0, **_options):
         """Writers on both indexes, committed together only when nothing failed.
 
         Tantivy allows one writer per index (in any process); a busy index is
@@ -228,8 +228,10 @@ class Generation:
             for name in NAMES:
                 while True:
                     try:
+                        # One indexing thread keeps up with the Python analysis;
+                        # two measured slower on 2 cores (they compete with it).
                         opened[name] = _Writer(self.indexes[name].writer(
-                            heap_size=HEAP_BYTES * max(1, procs), num_threads=max(1, procs)))
+                            heap_size=HEAP_BYTES, num_threads=1))
                         break
                     except ValueError as error:
                         if "LockBusy" not in str(error) or time.monotonic() > deadline:
