@@ -367,7 +367,8 @@ def main():
     parser.add_argument("--chunk", type=int, default=20_000, help="records per commit")
     parser.add_argument("--limit-mb", type=int, default=512)
     parser.add_argument("--procs", type=int, default=2,
-                        help="Whoosh: analysing processes; Tantivy: writer threads")
+                        help="Whoosh: analysing processes (Tantivy analyses in this "
+                             "process and indexes in one thread)")
     parser.add_argument("--no-optimize", dest="optimize", action="store_false",
                         help="Whoosh: leave the segments unmerged")
     parser.add_argument("--no-history", action="store_true",
