@@ -6,9 +6,8 @@ splits and positions in Rust (making a token object per term in Python cost
 more than the analysis). The words of a text go to its field (``body``),
 with positions for phrases; the words inside long words and the form codes
 go beside them (``body_parts``), so 管理 finds 管理程序; Chinese bigrams go
-to ``grams``. Whoosh's
-parser still reads what users type; :func:`translate` turns its tree into
-Tantivy queries. Filters (what the viewer may see, the facets chosen, dates)
+to ``grams``. Whoosh's parser still reads what users type; :func:`translate`
+turns its tree into Tantivy queries. Filters (what the viewer may see, the facets chosen, dates)
 are matched with a constant score of zero, so they never change a ranking.
 
 Tantivy keeps dates to the second; versions of a record change within a
