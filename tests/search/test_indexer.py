@@ -227,3 +227,20 @@ def test_switching_engines_rebuilds_the_index_from_the_database(staff, store, in
     assert not any(p.name.startswith("damaged-") for p in store.root.iterdir())
     Indexer(switched).step()
     assert keys(switched, staff, "噪音") == [record.number]
+
+
+def test_processes_sharing_one_index_folder_share_one_writer_and_see_its_commits(
+        staff, store, indexer, engine):
+    from search_index import IndexBusy, IndexStore
+
+    indexer.step()
+    # A second portal process on this machine: the same folder.
+    neighbour = IndexStore(store.root, engine=engine)
+    assert neighbour.live().name == store.live().name
+    other = neighbour.live()
+    with store.live().writers(), pytest.raises(IndexBusy), other.writers(timeout=0.2):
+        pass
+    record = log(staff, "空调噪音")
+    indexer.drain()
+    assert keys(neighbour, staff, "噪音") == [record.number]
+    assert Indexer(neighbour).drain() == 0  # its place is the folder's: nothing left
