@@ -1,14 +1,16 @@
-"""Search at scale: index rate, index size, query latency, save-to-searchable.
+"""Search at scale, for each engine on the same corpus: index rate, index
+size, query latency per kind, save-to-searchable.
 
-Generates a realistic corpus (Chinese complaint text of 300-3,000 characters,
-1-5 versions per record, several departments and types), indexes it through
-the same mapping and writers as ``portal reindex``, then times a fixed mix of
-queries through the same ``search()`` the portal and the API call, and the
-time from a save (a real records operation on the embedded database) until
-the background indexer has made it searchable.
+Generates a realistic corpus in memory (Chinese complaint text of 300-3,000
+characters, 1-5 versions per record, several departments; deterministic, so
+every engine gets the same records), indexes it through the same mapping and
+writers as ``portal reindex``, then times a fixed mix of queries through the
+same ``search()`` the portal and the API call, compares the totals of the
+engines query by query, and times a save (a real records operation on the
+embedded database) until the background indexer has made it searchable.
 
     .venv/bin/python bench/search.py --records 10000
-    .venv/bin/python bench/search.py --records 100000 --keep /tmp/idx100k
+    .venv/bin/python bench/search.py --records 100000 --engines tantivy --keep /tmp/idx100k
     .venv/bin/python bench/search.py --reuse /tmp/idx100k      # queries only
 """
 
@@ -150,6 +152,8 @@ def build(store: IndexStore, count: int, chunk: int, limit_mb: int, procs: int,
     corpus = Corpus()
     generation = store.live()
     started = time.perf_counter()
+    cpu_started = time.process_time()
+    generating = 0.0  # making up the corpus is not indexing
     characters = versions_total = 0
     done = 0
     last_report = started
@@ -160,7 +164,9 @@ def build(store: IndexStore, count: int, chunk: int, limit_mb: int, procs: int,
         size = min(chunk, count - done)
         with generation.writers(**options) as writers:
             for index in range(done, done + size):
+                made = time.perf_counter()
                 record, versions = corpus.record(index)
+                generating += time.perf_counter() - made
                 characters += len(record["data"]["events"])
                 versions_total += len(versions)
                 writers["current"].add_document(**document(record))
@@ -170,12 +176,17 @@ def build(store: IndexStore, count: int, chunk: int, limit_mb: int, procs: int,
         done += size
         now = time.perf_counter()
         if now - last_report > 30 or done == count:
-            print(f"  indexed {done} records ({done / (now - started):.0f}/s)", file=sys.stderr)
+            print(f"  {store.engine}: indexed {done} records "
+                  f"({done / (now - started - generating):.0f}/s)", file=sys.stderr)
             last_report = now
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started - generating
+    # CPU of this process and its threads (Tantivy indexes in threads; Whoosh's
+    # analysing processes are not counted): the machine may be busy.
+    cpu = time.process_time() - cpu_started - generating
     return {"records": count, "versions": versions_total if history else 0,
             "current_only": not history, "seconds": round(seconds, 1),
-            "records_per_s": round(count / seconds), "versions_per_s":
+            "records_per_s": round(count / seconds),
+            "cpu_ms_per_record_approx": round(cpu * 1000 / count, 2), "versions_per_s":
             round(versions_total / seconds), "avg_chars": round(characters / count)}
 
 
@@ -209,6 +220,7 @@ def run_queries(store: IndexStore, count: int, rounds: int = 3,
         search(store, actors[who], request, time_limit=time_limit)
     timings: dict[str, list[float]] = {}
     totals: dict[str, list[int]] = {}
+    every_total: list[tuple[int, dict]] = []
     partial: dict[str, list[bool]] = {}
     for _ in range(rounds):
         for cls, request, who in mix:
@@ -216,6 +228,7 @@ def run_queries(store: IndexStore, count: int, rounds: int = 3,
             found = search(store, actors[who], request, time_limit=time_limit)
             timings.setdefault(cls, []).append((time.perf_counter() - started) * 1000)
             totals.setdefault(cls, []).append(found.total)
+            every_total.append((found.total, found.facets))
             partial.setdefault(cls, []).append(not found.complete)
     out = {}
     everything = []
@@ -226,6 +239,7 @@ def run_queries(store: IndexStore, count: int, rounds: int = 3,
                     "stopped_early": sum(partial[cls])}
     out["all"] = {"p50_ms": round(percentile(everything, .5), 1),
                   "p95_ms": round(percentile(everything, .95), 1), "queries": len(everything)}
+    out["_totals"] = every_total
     return out
 
 
@@ -262,54 +276,137 @@ def save_to_searchable(store: IndexStore, samples: int = 20) -> dict:
             "max_ms": round(max(ms))}
 
 
+def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
+    """``portal reindex``'s rebuild, from records loaded into the embedded
+    database in bulk (the same synthetic corpus, written straight into the
+    collections: the loader is not what is measured)."""
+    from bson import ObjectId
+
+    from portal.db import connect, ensure_indexes
+    from portal.embedded_db import EmbeddedDatabase
+    from search_index import analysis
+
+    out = {}
+    with tempfile.TemporaryDirectory() as scratch, EmbeddedDatabase(Path(scratch)) as server:
+        connect(server.uri, "bench")
+        ensure_indexes()
+        from records.models import Record
+
+        db = Record._get_db()
+        corpus = Corpus()
+        loaded = time.perf_counter()
+        for start in range(0, count, 1000):
+            records, versions = [], []
+            for index in range(start, min(count, start + 1000)):
+                record, own = corpus.record(index)
+                record["_id"] = ObjectId()
+                records.append(record)
+                versions.extend({**v, "record_id": record["_id"]} for v in own)
+            db.records.insert_many(records)
+            db.record_versions.insert_many(versions)
+        out["load_s"] = round(time.perf_counter() - loaded, 1)
+        for engine in engines:
+            for workers in sorted({1, procs}):
+                # Each run analyses from scratch: no paragraph cached by the last.
+                for cached in (analysis.paragraph_words, analysis.normal_paragraph,
+                               analysis._paragraph_gram_text, analysis._subwords):
+                    cached.cache_clear()
+                with tempfile.TemporaryDirectory() as folder:
+                    store = IndexStore(folder, engine=engine)
+                    store.live()
+                    started = time.perf_counter()
+                    result = Indexer(store, db=db).rebuild(
+                        procs=workers, chunk=1000,
+                        optimize=engine == "whoosh")
+                    seconds = time.perf_counter() - started
+                    store.live().close()
+                out[f"{engine}_procs{workers}_records_per_s"] = round(result["records"] / seconds)
+    return out
+
+
+def bench_engine(engine: str, root: Path, args) -> dict:
+    report: dict = {"engine": engine}
+    if args.reuse:
+        meta = json.loads((root / "bench.json").read_text())
+        report["build"] = meta["build"]
+    else:
+        if root.exists():
+            shutil.rmtree(root)
+        store = IndexStore(root, engine=engine)
+        report["build"] = build(store, args.records, args.chunk, args.limit_mb, args.procs,
+                                history=not args.no_history)
+        if engine == "whoosh" and args.optimize:
+            started = time.perf_counter()
+            store.live().optimize()  # as `portal reindex` does for Whoosh
+            report["build"]["optimize_s"] = round(time.perf_counter() - started, 1)
+        store.live().close()
+        (root / "bench.json").write_text(json.dumps({"build": report["build"]}))
+    store = IndexStore(root, engine=engine)
+    generation = store.live()
+    report["index_mb"] = {name: round(size_of(root / generation.name / name) / 2**20, 1)
+                          for name in ("current", "history")}
+    history = not args.no_history and not report["build"].get("current_only")
+    records = report["build"]["records"]
+    report["queries"] = run_queries(store, records, history=history)
+    if engine == "whoosh":
+        # The portal stops collecting after SEARCH_TIME_LIMIT (0.1 s by default).
+        report["queries_capped_0.1s"] = run_queries(store, records, time_limit=0.1,
+                                                    history=history)
+        report["queries_capped_0.1s"].pop("_totals")
+    if not args.no_save:
+        report["save_to_searchable"] = save_to_searchable(store)
+    generation.close()
+    return report
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--engines", default="tantivy,whoosh",
+                        help="comma-separated: tantivy, whoosh")
     parser.add_argument("--chunk", type=int, default=20_000, help="records per commit")
     parser.add_argument("--limit-mb", type=int, default=512)
-    parser.add_argument("--procs", type=int, default=2, help="analysing processes")
+    parser.add_argument("--procs", type=int, default=2,
+                        help="Whoosh: analysing processes (Tantivy analyses in this "
+                             "process and indexes in one thread)")
+    parser.add_argument("--no-optimize", dest="optimize", action="store_false",
+                        help="Whoosh: leave the segments unmerged")
     parser.add_argument("--no-history", action="store_true",
                         help="index current versions only (no history index, no as-of queries)")
-    parser.add_argument("--keep", help="build the index here and keep it")
-    parser.add_argument("--reuse", help="time queries on an index built earlier")
+    parser.add_argument("--keep", help="build the indexes here (one folder per engine), keep them")
+    parser.add_argument("--reuse", help="time queries on indexes built earlier with --keep")
     parser.add_argument("--no-save", action="store_true", help="skip save-to-searchable")
+    parser.add_argument("--rebuild-from-db", type=int, default=0, metavar="N",
+                        help="also time `portal reindex` of N records loaded into the "
+                             "embedded database")
     args = parser.parse_args()
+    import tantivy
     import whoosh
 
-    report = {"engine": f"whoosh {whoosh.versionstring()}", "cpus": os.cpu_count()}
-    scratch = None
-    if args.reuse:
-        root = Path(args.reuse)
-        meta = json.loads((root / "bench.json").read_text())
-        args.records = meta["build"]["records"]
-        report["build"] = meta["build"]
-    else:
-        root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-search-"))
-        scratch = None if args.keep else root
-        if root.exists():
-            shutil.rmtree(root)
-        store = IndexStore(root)
-        report["build"] = build(store, args.records, args.chunk, args.limit_mb, args.procs,
-                                history=not args.no_history)
-        store.live().close()
-    store = IndexStore(root)
-    generation = store.live()
-    report["index_mb"] = {name: round(size_of(root / generation.name / name) / 2**20)
-                          for name in ("current", "history")}
-    report["segments"] = {name: len(generation.indexes[name].reader().leaf_readers())
-                          if hasattr(generation.indexes[name].reader(), "leaf_readers") else 1
-                          for name in ("current", "history")}
-    if not args.reuse:
-        (root / "bench.json").write_text(json.dumps({"build": report["build"]}))
-    history = not args.no_history and not report["build"].get("current_only")
-    report["queries"] = run_queries(store, args.records, history=history)
-    # The portal stops collecting after SEARCH_TIME_LIMIT (0.1 s by default).
-    report["queries_capped_0.1s"] = run_queries(store, args.records, time_limit=0.1,
-                                                history=history)
-    if not args.no_save:
-        report["save_to_searchable"] = save_to_searchable(store)
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    base = Path(args.reuse or args.keep or tempfile.mkdtemp(prefix="bench-search-"))
+    scratch = None if (args.reuse or args.keep) else base
+    report = {"cpus": os.cpu_count(), "records": args.records,
+              "versions": {"tantivy": tantivy.__version__, "whoosh": whoosh.versionstring()},
+              "corpus": "synthetic, generated in memory (Corpus, seed 7); generation time "
+                        "not counted in the index rate"}
+    results = {engine: bench_engine(engine, base / engine, args) for engine in engines}
+    if len(results) > 1:
+        # Same corpus, same queries: the counts and facets must agree.
+        first, *others = engines
+        for other in others:
+            pairs = list(zip(results[first]["queries"]["_totals"],
+                             results[other]["queries"]["_totals"], strict=True))
+            report[f"{first}_vs_{other}_equal"] = {
+                "totals": f"{sum(a[0] == b[0] for a, b in pairs)}/{len(pairs)}",
+                "facets": f"{sum(a[1] == b[1] for a, b in pairs)}/{len(pairs)}"}
+    for result in results.values():
+        result["queries"].pop("_totals")
+    report["engines"] = results
+    if args.rebuild_from_db:
+        report["rebuild_from_database"] = rebuild_from_database(
+            engines, args.rebuild_from_db, args.procs)
     print(json.dumps(report, ensure_ascii=False, indent=1))
-    generation.close()
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
 

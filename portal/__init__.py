@@ -53,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     accounts.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    store = IndexStore(app.config["SEARCH_INDEX_DIR"])
+    store = IndexStore(app.config["SEARCH_INDEX_DIR"], engine=app.config["SEARCH_ENGINE"])
     store.live()
     app.extensions["search_index"] = store
     app.extensions["search_indexer"] = Indexer(store)

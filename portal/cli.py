@@ -463,9 +463,10 @@ def records_delete(number, username, reason):
 @click.option("--restart", is_flag=True,
               help="Throw away an interrupted rebuild instead of resuming it.")
 @click.option("--procs", type=click.IntRange(1, 16), default=min(4, os.cpu_count() or 1),
-              show_default=True, help="Processes analysing documents.")
+              show_default=True, help="Whoosh: processes analysing documents.")
 @click.option("--optimize/--no-optimize", default=True, show_default=True,
-              help="Merge the new index into one segment before switching to it.")
+              help="Whoosh: merge the new index into one segment before switching to it"
+                   " (Tantivy merges as it goes).")
 def reindex(restart, procs, optimize):
     """Rebuild the search index from the database.
 

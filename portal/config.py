@@ -24,6 +24,9 @@ DEFAULTS = {
     "MONGODB_URI": None,
     "MONGODB_DB": "portal",
     "SEARCH_INDEX_DIR": None,
+    # "tantivy" (the default, the Rust engine) or "whoosh" (pure Python, for
+    # small sites); switching rebuilds the index from the database.
+    "SEARCH_ENGINE": "tantivy",
     # "background": a thread applies saved changes to the index within a
     # second; "manual": only `portal reindex` and explicit calls do (tests).
     "SEARCH_INDEXER": "background",
@@ -98,6 +101,9 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         config[key] = int(config[key])
     config["SEARCH_TIME_LIMIT"] = float(config["SEARCH_TIME_LIMIT"] or 0)
     config["DEADLINE_CHECK_MINUTES"] = float(config["DEADLINE_CHECK_MINUTES"] or 0)
+    if config["SEARCH_ENGINE"] not in ("tantivy", "whoosh"):
+        raise ValueError("PORTAL_SEARCH_ENGINE must be 'tantivy' or 'whoosh', "
+                         f"not {config['SEARCH_ENGINE']!r}")
     if config["SEARCH_INDEXER"] not in ("background", "manual"):
         raise ValueError("PORTAL_SEARCH_INDEXER must be 'background' or 'manual', "
                          f"not {config['SEARCH_INDEXER']!r}")

@@ -135,19 +135,22 @@ class AuditEntry(Document):
 
 
 class OutboxEntry(Document):
-    """A change the search index has yet to apply."""
+    """A change for the search indexes, numbered in commit order (``seq``);
+    each index keeps the number it has applied up to."""
 
+    seq = IntField()
     record_id = ObjectIdField()
     number = StringField()
     version = IntField()
     op = StringField()
     at = DateTimeField()
-    applied_at = DateTimeField()
 
     meta = {
         "collection": "search_outbox",
         "auto_create_index": False,
-        "indexes": [("applied_at", "at")],
+        # Entries of older portals still carry their applied_at flag.
+        "strict": False,
+        "indexes": ["seq", "at"],
     }
 
 

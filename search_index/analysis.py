@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from functools import lru_cache
 
 import rjieba
@@ -31,15 +32,30 @@ _ENGLISH_STOP = frozenset({
 })
 
 
+#: What NFKC does to full-width ASCII and the ideographic space, as a table:
+#: Chinese text is full of full-width punctuation, and a table is far cheaper.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def normalize(text: str) -> str:
     """Full-width to half-width and traditional to simplified, length kept."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKC", text)
+    # Checking is several times cheaper than folding; after the table, most
+    # text is normal already.
+    folded = text.translate(_FULL_WIDTH)
+    if not unicodedata.is_normalized("NFKC", folded):
+        folded = unicodedata.normalize("NFKC", folded)
     converted = zhconv(folded, "zh-hans")
     # The conversion is phrase-aware; keep it only where lengths agree so
     # offsets computed on it still fit the original text.
     return converted if len(converted) == len(folded) else folded
+
+
+@lru_cache(maxsize=20_000)
+def normal_paragraph(text: str) -> str:
+    """:func:`normalize`, once per paragraph (its words and bigrams both need it)."""
+    return normalize(text)
 
 
 @lru_cache(maxsize=200_000)
@@ -66,6 +82,28 @@ def _code_of(term: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=200_000)
+def _subwords(word: str) -> tuple[tuple[str, int, int], ...]:
+    """The dictionary words inside a long word, with their offsets in it.
+
+    What jieba's search mode adds (its 2- and 3-character dictionary words),
+    computed once per word instead of once per occurrence, and independent
+    of the order jieba emits them in (it gave 桂园 before 碧桂园, and the
+    old pass lost it)."""
+    if len(word) <= 2 or word.isascii():
+        return ()
+    out = []
+    for size in (2, 3):
+        if len(word) > size:
+            for start in range(len(word) - size + 1):
+                part = word[start:start + size]
+                if rjieba.has_word(part) and not part.isascii():
+                    term = _term(part)
+                    if term is not None:
+                        out.append((term, start, start + size))
+    return tuple(out)
+
+
 def terms(text: str, *, index: bool = False) -> list[tuple[str, int, int, int]]:
     """``(term, position, start, end)`` for each word of ``text``.
 
@@ -75,83 +113,168 @@ def terms(text: str, *, index: bool = False) -> list[tuple[str, int, int, int]]:
     text = normalize(text)
     out: list[tuple[str, int, int, int]] = []
     pos = 0
-    words: dict[tuple[int, int], int] = {}
     for word, start, end in rjieba.tokenize(text):
         term = _term(word)
         if term is None:
             continue
-        words[(start, end)] = pos
         out.append((term, pos, start, end))
-        code = _code_of(term) if index else None
-        if code:
-            out.append((code, pos, start, end))
+        if index:
+            code = _code_of(term)
+            if code:
+                out.append((code, pos, start, end))
+            for part, part_start, part_end in _subwords(word):
+                out.append((part, pos, start + part_start, start + part_end))
         pos += 1
-    if index and len(out) < len(text):
-        owner: dict[int, int] = {}
-        for (start, end), at in words.items():
-            if end - start > 2:
-                for offset in range(start, end):
-                    owner[offset] = at
-        if owner:
-            for word, start, end in rjieba.tokenize(text, mode="search"):
-                if (start, end) in words or word.isascii() or start not in owner:
-                    continue
-                term = _term(word)
-                if term is not None:
-                    out.append((term, owner[start], start, end))
     return out
+
+
+@lru_cache(maxsize=20_000)
+def paragraph_positions(text: str) -> tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]:
+    """How many positions one paragraph takes, and its terms with positions.
+
+    Cached: the versions of a record repeat most of their paragraphs, and
+    each is analysed once."""
+    positions: dict[str, list[int]] = {}
+    pos = 0
+    for word, _start, _end in rjieba.tokenize(normalize(text)):
+        term = _term(word)
+        if term is None:
+            continue
+        found = positions.get(term)
+        if found is None:
+            positions[term] = [pos]
+        elif found[-1] != pos:
+            found.append(pos)
+        if len(word) > 2:
+            if "-" in term:
+                code = _code_of(term)
+                if code:
+                    positions.setdefault(code, []).append(pos)
+            for part, _s, _e in _subwords(word):
+                found = positions.get(part)
+                if found is None:
+                    positions[part] = [pos]
+                elif found[-1] != pos:
+                    found.append(pos)
+        pos += 1
+    return pos, tuple((term, tuple(found)) for term, found in positions.items())
+
+
+@lru_cache(maxsize=20_000)
+def paragraph_words(text: str) -> tuple[str, str]:
+    """One paragraph's words in order, and the words inside its long words
+    and the form codes of its numbers, each as terms joined by spaces (for an
+    engine that splits on whitespace itself: nothing per term in Python)."""
+    words: list[str] = []
+    parts: list[str] = []
+    term_of = _term
+    for word in rjieba.cut(normal_paragraph(text)):
+        term = term_of(word)
+        if term is None:
+            continue
+        words.append(term)
+        if len(word) > 2:
+            if "-" in term:
+                code = _code_of(term)
+                if code:
+                    parts.append(code)
+            for part, _start, _end in _subwords(word):
+                parts.append(part)
+    return " ".join(words), " ".join(parts)
+
+
+def index_words(text: str) -> tuple[str, str]:
+    """:func:`paragraph_words` of a whole text, each paragraph analysed once."""
+    words, parts = [], []
+    for paragraph in text.split("\n") if text else ():
+        if paragraph:
+            main, inside = paragraph_words(paragraph)
+            words.append(main)
+            parts.append(inside)
+    return " ".join(words), " ".join(parts)
 
 
 def index_positions(text: str) -> dict[str, list[int]]:
     """Each indexed term of ``text`` with its sorted positions: what
     ``terms(text, index=True)`` gives, gathered for the index writer in one
     pass (this is the hot path of indexing)."""
-    text = normalize(text)
     positions: dict[str, list[int]] = {}
-    starts: dict[int, tuple[int, int]] = {}
-    term_of = _term
-    pos = 0
-    for word, start, end in rjieba.tokenize(text):
-        term = term_of(word)
-        if term is None:
+    base = 0
+    # Paragraphs are cut independently by jieba anyway (a line break ends a
+    # block), so analysing them one by one changes nothing but the cost.
+    for paragraph in text.split("\n") if text else ():
+        if not paragraph:
             continue
-        found = positions.get(term)
-        if found is None:
-            positions[term] = [pos]
-        else:
-            found.append(pos)
-        if end - start > 2:
-            starts[start] = (end, pos)
-            if "-" in term:
-                code = _code_of(term)
-                if code:
-                    positions.setdefault(code, []).append(pos)
-        pos += 1
-    if starts:
-        unsorted = set()
-        owner_end, owner_pos = -1, -1
-        for word, start, end in rjieba.tokenize(text, mode="search"):
-            if start in starts:
-                owner_end, owner_pos = starts[start]
-                if end == owner_end:
-                    continue  # the long word itself
-            elif start >= owner_end:
-                continue  # not inside a long word
-            if word.isascii():
-                continue
-            term = term_of(word)
-            if term is None:
-                continue
-            found = positions.get(term)
-            if found is None:
-                positions[term] = [owner_pos]
+        size, found = paragraph_positions(paragraph)
+        for term, where in found:
+            kept = positions.get(term)
+            if kept is None:
+                positions[term] = [base + p for p in where] if base else list(where)
             else:
-                if found[-1] >= owner_pos:
-                    unsorted.add(term)
-                found.append(owner_pos)
-        for term in unsorted:
-            positions[term] = sorted(set(positions[term]))
+                kept.extend(base + p for p in where)
+        base += size
     return positions
+
+
+# Runs of Chinese characters (CJK unified ideographs and their extensions).
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+_NOT_CJK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=20_000)
+def _paragraph_grams(text: str) -> tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]:
+    # Each bigram at the offset of its first character: consecutive bigrams
+    # are at consecutive positions, and one across anything but Chinese
+    # (punctuation, Latin, a space) is dropped, so no phrase spans it.
+    cleaned = _NOT_CJK.sub(" ", normalize(text))
+    positions: defaultdict[str, list[int]] = defaultdict(list)
+    for at, gram in enumerate([cleaned[i:i + 2] for i in range(len(cleaned) - 1)]):
+        positions[gram].append(at)
+    return len(cleaned) + 1, tuple((gram, tuple(found)) for gram, found in positions.items()
+                                   if " " not in gram)
+
+
+def gram_positions(text: str) -> dict[str, list[int]]:
+    """The Chinese character bigrams of ``text`` with their positions.
+
+    Indexed beside the words (as Lucene's CJK analysers do), so two or more
+    characters typed in a row find every text holding them in that order,
+    however the segmenter cut that text in its context."""
+    positions: dict[str, list[int]] = {}
+    base = 0
+    for paragraph in text.split("\n") if text else ():
+        if not paragraph:
+            continue
+        size, found = _paragraph_grams(paragraph)
+        for gram, where in found:
+            positions.setdefault(gram, []).extend(base + p for p in where)
+        base += size
+    return positions
+
+
+@lru_cache(maxsize=20_000)
+def _paragraph_gram_text(text: str) -> str:
+    cleaned = _NOT_CJK.sub("|", normal_paragraph(text))
+    return " ".join(map(str.__add__, cleaned, cleaned[1:]))
+
+
+def gram_text(text: str) -> str:
+    """The bigrams of ``text`` as words separated by spaces, for an engine
+    that splits on whitespace itself (Tantivy): a bigram across anything but
+    Chinese stays as a marker token ("区|"), which keeps phrases from
+    spanning it and is never asked for."""
+    return " | ".join(_paragraph_gram_text(p) for p in text.split("\n") if p) if text else ""
+
+
+def query_grams(text: str) -> list[str]:
+    """The bigrams a typed word is also searched as: only for two or more
+    Chinese characters and nothing else (a mixed word is searched by words)."""
+    text = normalize((text or "").strip())
+    if len(text) < 2 or not _CJK_RUN.fullmatch(text):
+        return []
+    return [text[at:at + 2] for at in range(len(text) - 1)]
 
 
 class ChineseTokenizer(Tokenizer):

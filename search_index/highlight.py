@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from search_index.analysis import normalize, terms
+from search_index.analysis import normalize, query_grams, terms
 
 
 def snippet(text: str, wanted: frozenset[str] | set[str], width: int = 120) -> Markup:
@@ -21,8 +21,17 @@ def snippet(text: str, wanted: frozenset[str] | set[str], width: int = 120) -> M
         return Markup("")
     if len(normalize(text)) != len(text):
         text = normalize(text)  # offsets must fit the text shown
-    spans = sorted({(start, end) for term, _pos, start, end in terms(text, index=True)
-                    if term in wanted})
+    found = {(start, end) for term, _pos, start, end in terms(text, index=True)
+             if term in wanted}
+    # Chinese words found by their characters (cut differently in this text).
+    folded = normalize(text)
+    for word in wanted:
+        if query_grams(word):
+            at = folded.find(word)
+            while at >= 0:
+                found.add((at, at + len(word)))
+                at = folded.find(word, at + 1)
+    spans = sorted(found)
     # Keep the longest of overlapping spans (管理程序 over 管理).
     merged: list[tuple[int, int]] = []
     for start, end in spans:

@@ -1,9 +1,11 @@
 """Searching: what a user asks, what they may see, what comes back.
 
-Every search goes through :func:`search`, which adds the viewer's filter
+Every search goes through :func:`search`, which parses what the user typed
+with Whoosh's parser (whichever engine runs it), adds the viewer's filter
 (department scoping, certificates and history for the roles that may see
-them) before Whoosh runs the query. Results carry keys only; the caller
-loads what it shows from the database.
+them) and hands both to the live generation's engine: Tantivy
+(:mod:`search_index.tantivy_engine`) or Whoosh (below). Results carry keys
+only; the caller loads what it shows from the database.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from time import monotonic
 from whoosh import fields
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.qparser import MultifieldParser, plugins
+from whoosh.qparser import QueryParser, plugins
 from whoosh.qparser.syntax import AndGroup
 from whoosh.util.times import datetime_to_long
 
@@ -27,7 +29,8 @@ from records.access import Actor
 from records.clock import from_local
 from records.i18n import N_
 from records.permissions import ALL, READ_CONFIDENTIAL, READ_RECORDS, SEARCH_HISTORY, scope
-from search_index.schema import CERTIFICATE_TYPE, QUERY_FIELDS, make_schema
+from search_index.analysis import NUMBER, normalize, query_grams
+from search_index.schema import CERTIFICATE_TYPE, GRAMS, QUERY_FIELDS, make_schema
 from search_index.store import IndexStore
 
 MAX_QUERY_CHARS = 500
@@ -115,14 +118,72 @@ def visibility(actor: Actor) -> wq.Query | None:
 
 _SCHEMA = make_schema()
 
+#: How much a match of bigrams only weighs against a match of the words:
+#: less, so records holding the word rank above those holding its characters.
+GRAM_WEIGHT = 0.3
+#: A record's own number typed as the query puts that record first.
+NUMBER_BOOST = 20.0
+TEXT_FIELDS = ("title", "body", "private")
 
-def _parser(confidential: bool) -> MultifieldParser:
+
+class _Parser(QueryParser):
+    """Whoosh's parser, with each typed word also searched as what it means
+    beyond its segmented words: Chinese bigrams, a record number."""
+
+    def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True,
+                   removestops=True):
+        query = super().term_query(fieldname, text, termclass, boost=boost,
+                                   tokenize=tokenize, removestops=removestops)
+        if not tokenize or fieldname not in TEXT_FIELDS:
+            return query
+        alternatives = [query] if query is not None else []
+        # "grams" holds the title's bigrams and the body's: asked once, from the body.
+        grams = query_grams(text) if fieldname != "title" else []
+        if grams:
+            weight = boost * GRAM_WEIGHT
+            alternatives.append(wq.Term(GRAMS[fieldname], grams[0], boost=weight)
+                                if len(grams) == 1 else
+                                wq.Phrase(GRAMS[fieldname], grams, boost=weight))
+        if fieldname == "body":
+            typed = normalize(text.strip()).lower()
+            if NUMBER.match(typed) and typed.count("-") >= 3:
+                alternatives.append(wq.Term("number", typed, boost=NUMBER_BOOST))
+        if len(alternatives) <= 1:
+            return query
+        return wq.Or(alternatives)
+
+
+def _with_grams(query: wq.Query) -> wq.Query:
+    """A quoted Chinese phrase is also found by its bigrams in order."""
+    if isinstance(query, wq.Phrase) and query.fieldname in ("body", "private"):
+        grams = query_grams("".join(str(word) for word in query.words))
+        if len(grams) > 1:
+            return wq.Or([query, wq.Phrase(GRAMS[query.fieldname], grams,
+                                           boost=query.boost * GRAM_WEIGHT)])
+        return query
+    if isinstance(query, wq.BinaryQuery):
+        return query.__class__(_with_grams(query.a), _with_grams(query.b))
+    if isinstance(query, wq.CompoundQuery):
+        return query.__class__([_with_grams(sub) for sub in query.subqueries],
+                               boost=query.boost)
+    if isinstance(query, wq.Not):
+        return wq.Not(_with_grams(query.query), boost=query.boost)
+    return query
+
+
+def word_terms(query: wq.Query) -> list[tuple[str, str]]:
+    """The terms of the words typed (not their bigrams or numbers)."""
+    return [(fieldname, text) for fieldname, text in query.all_terms()
+            if fieldname in TEXT_FIELDS]
+
+
+def _parser(confidential: bool) -> QueryParser:
     names = [*QUERY_FIELDS, *(("private",) if confidential else ())]
     # The parser knows only the fields a user may name; others become text.
     schema = fields.Schema(**{name: _SCHEMA[name] for name in names})
     text_fields = ["title", "body", *(("private",) if confidential else ())]
-    parser = MultifieldParser(text_fields, schema, group=AndGroup,
-                              fieldboosts={"title": 2.0})
+    parser = _Parser(None, schema, group=AndGroup)
+    parser.add_plugin(plugins.MultifieldPlugin(text_fields, fieldboosts={"title": 2.0}))
     for unwanted in (plugins.WildcardPlugin, plugins.RangePlugin, plugins.EveryPlugin):
         parser.remove_plugin_class(unwanted)
     return parser
@@ -146,9 +207,9 @@ def parse(text: str, *, confidential: bool) -> wq.Query | None:
     parsed = parsed.normalize()
     if parsed is wq.NullQuery:
         return None
-    if len(list(parsed.all_terms())) > MAX_TERMS:
+    if len(word_terms(parsed)) > MAX_TERMS:
         raise QueryError(N_("The query has too many words (at most %(max)d)."), max=MAX_TERMS)
-    return parsed
+    return _with_grams(parsed)
 
 
 def _day_start(day: date) -> datetime:
@@ -247,6 +308,16 @@ def _matching(searcher, query, as_of: datetime | None, deadline: float | None):
     return out, complete
 
 
+def _check_allowed(actor: Actor, request: Search) -> None:
+    """QueryError unless ``actor`` may run ``request`` as asked."""
+    if not may_search(actor):
+        raise QueryError(N_("You may not search records."))
+    if (request.history or request.as_of) and not may_search_history(actor):
+        raise QueryError(N_("Only auditors, controllers and approvers search past versions."))
+    if request.sort not in SORTS:
+        raise QueryError(N_("Unknown sort order."))
+
+
 def search(store: IndexStore, actor: Actor, request: Search,
            time_limit: float | None = None) -> Results:
     """Run ``request`` for ``actor``: only what they may see, counted and faceted.
@@ -255,12 +326,7 @@ def search(store: IndexStore, actor: Actor, request: Search,
     found so far are returned, with ``complete`` False and the counts as
     lower bounds (a query matching most of a million records would otherwise
     take seconds in pure Python)."""
-    if not may_search(actor):
-        raise QueryError(N_("You may not search records."))
-    if (request.history or request.as_of) and not may_search_history(actor):
-        raise QueryError(N_("Only auditors, controllers and approvers search past versions."))
-    if request.sort not in SORTS:
-        raise QueryError(N_("Unknown sort order."))
+    _check_allowed(actor, request)
     # Only those who read every record's confidential fields search them.
     confidential = scope(actor, READ_CONFIDENTIAL) == ALL
     parsed = parse(request.text, confidential=confidential)
@@ -286,7 +352,17 @@ def search(store: IndexStore, actor: Actor, request: Search,
     results = Results(request, terms=terms)
     deadline = monotonic() + time_limit if time_limit else None
     by_date = request.sort == "date" or isinstance(parsed, wq.Every)
-    with store.live().searcher(name) as searcher:
+    generation = store.live()
+    if generation.engine == "tantivy":
+        from search_index import tantivy_engine
+
+        results.total, results.facets, page_hits = tantivy_engine.run(
+            generation, name, parsed, conditions, request.as_of, by_date=by_date,
+            offset=(page - 1) * per_page, limit=per_page, facets=FACETS)
+        results.hits = [Hit(key=key, number=key.split("@")[0], version=version, score=score)
+                        for key, version, score in page_hits]
+        return results
+    with generation.searcher(name) as searcher:
         query = wq.And([parsed, restrict]) if restrict is not None else parsed
         COLUMNS.keep_only(f"{store.root}:{name}",
                           [sub.reader() for sub, _offset in searcher.leaf_searchers()])
@@ -312,13 +388,16 @@ def search(store: IndexStore, actor: Actor, request: Search,
                 allowed = {offset + d for _reader, offset, ids in matching for d in ids}
             if allowed is not None and not allowed:
                 return results  # nothing left (Whoosh reads an empty filter as none)
-            collector = searcher.collector(limit=wanted, filter=allowed)
+            # Only the words score; the filters only filter, so rankings are
+            # the same whoever asks.
+            collector = searcher.collector(
+                limit=wanted, filter=allowed if allowed is not None else restrict)
             if deadline is not None:
                 # Scoring is the costly part; what is scored in time is ranked.
                 collector = TimeLimitCollector(
                     collector, timelimit=max(0.005, deadline - monotonic()), use_alarm=False)
             try:
-                searcher.search_with_collector(query, collector)
+                searcher.search_with_collector(parsed, collector)
             except TimeLimit:
                 results.complete = False
             ranked = [(hit.docnum, hit.score) for hit in collector.results()]

@@ -4,16 +4,21 @@ Two indexes share one schema: ``current`` holds the latest version of each
 record (key = its number), ``history`` every version (key = number@version)
 with the time it was in force, ``valid_from`` <= t < ``valid_to``. Only keys
 are stored: results are shown from the database, never from the index.
+``grams`` and ``private_grams`` hold the Chinese bigrams of the public and
+the confidential text. The Whoosh schema is below; the Tantivy engine maps
+the same documents onto its own (:mod:`search_index.tantivy_engine`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from whoosh import fields
 
 from records.types import registry
-from search_index.analysis import ChineseTokenizer, index_positions
+from search_index.analysis import ChineseTokenizer, gram_positions, index_positions
 
 #: ``valid_to`` of a version still in force.
 FOREVER = datetime(9999, 12, 31)
@@ -37,6 +42,23 @@ class WordsField(fields.TEXT):
         boost = self.format.field_boost
         for term, found in index_positions(value).items():
             yield term.encode("utf-8"), len(found), len(found) * boost, encode(found)
+
+
+class GramsField(fields.TEXT):
+    """Chinese character bigrams of a text, with positions (recall that does
+    not depend on the segmenter). Queries name its terms directly."""
+
+    def __init__(self):
+        super().__init__(analyzer=ChineseTokenizer(), phrase=True)
+
+    def index(self, value, **kwargs):
+        encode = self.format.encode
+        for gram, found in gram_positions(value).items():
+            yield gram.encode("utf-8"), len(found), float(len(found)), encode(found)
+
+
+#: The bigram field beside each text field a user searches.
+GRAMS = {"title": "grams", "body": "grams", "private": "private_grams"}
 
 
 def _keyword():
@@ -64,6 +86,8 @@ def make_schema() -> fields.Schema:
         title=WordsField(field_boost=2.0),
         body=WordsField(),
         private=WordsField(),
+        grams=GramsField(),
+        private_grams=GramsField(),
     )
 
 
@@ -81,21 +105,54 @@ def _text(value) -> str:
     return str(value)
 
 
+_TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+_LANGUAGES = ("zh_Hans", "zh_Hant", "en")
+
+
+@lru_cache(maxsize=4096)
+def labels(msgid: str) -> tuple[str, ...]:
+    """A label in every language of the portal (what people type to find it)."""
+    from babel.support import Translations
+
+    out = [msgid]
+    for language in _LANGUAGES:
+        translated = Translations.load(str(_TRANSLATIONS), [language]).gettext(msgid)
+        if translated not in out:
+            out.append(translated)
+    return tuple(out)
+
+
 def split_text(record_type_name: str, data: dict) -> tuple[list[str], list[str]]:
     """The public and the confidential text of a record's fields.
 
-    Fields of an unknown type count as confidential: nothing leaks by default.
+    A choice is indexed with its labels in every language (热点 and "hot"
+    find it). Fields of an unknown type count as confidential: nothing leaks
+    by default.
     """
     record_type = registry.get(record_type_name)
+    specs = {f.name: f for f in record_type.fields} if record_type else {}
     confidential = (
         {f.name for f in record_type.fields if f.confidential} if record_type else set(data)
     )
     public, private = [], []
     for name, value in (data or {}).items():
         text = _text(value)
+        spec = specs.get(name)
+        if text and spec is not None and spec.choices:
+            chosen = set(value) if isinstance(value, (list, tuple)) else {value}
+            text = " ".join([text, *(label for choice in spec.choices
+                                     if choice.value in chosen
+                                     for label in labels(choice.label))])
         if text:
             (private if name in confidential else public).append(text)
     return public, private
+
+
+def type_titles(record_type_name: str) -> list[str]:
+    """The type's titles in all three languages: 投诉, 投訴 and "complaint"
+    find complaint sheets."""
+    record_type = registry.get(record_type_name)
+    return list(dict.fromkeys(record_type.titles.values())) if record_type else []
 
 
 def document(record: dict, version: dict | None = None, *,
@@ -122,9 +179,12 @@ def document(record: dict, version: dict | None = None, *,
         "people": " ".join(record.get("people") or [record.get("created_by") or ""]),
         "severity": str(data.get("severity") or ""),
         "title": source.get("title") or "",
-        "body": "\n".join([number, record.get("form_code") or "", *public, *attachments]),
+        "body": "\n".join([number, record.get("form_code") or "",
+                           " ".join(type_titles(record["type"])), *public, *attachments]),
         "private": "\n".join(private),
     }
+    doc["grams"] = doc["title"] + "\n" + doc["body"]
+    doc["private_grams"] = doc["private"]
     if record.get("created_at"):
         doc["created"] = record["created_at"]
     if changed_at:
@@ -150,6 +210,8 @@ def certificate_document(certificate: dict) -> dict:
         "title": certificate.get("title") or "",
         "body": "\n".join([number, certificate.get("reason") or ""]),
         "private": "",
+        "grams": (certificate.get("title") or "") + "\n" + (certificate.get("reason") or ""),
+        "private_grams": "",
         "created": certificate.get("created_at") or certificate["disposed_at"],
         "updated": certificate["disposed_at"],
     }

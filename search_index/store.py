@@ -1,7 +1,8 @@
 """Where the indexes live on disk: generations, writers, long-lived searchers.
 
 The index directory holds generations ``gen-000001``, ``gen-000002``... each
-with a ``current`` and a ``history`` Whoosh index. ``LIVE`` names the one in
+with a ``current`` and a ``history`` index of one engine (Tantivy by
+default, Whoosh when chosen; an index of the other engine is rebuilt). ``LIVE`` names the one in
 use; a rebuild fills the next generation while searches keep using the live
 one, then switches ``LIVE`` in one rename. A generation that no longer opens
 is moved aside and replaced by an empty one, flagged for a rebuild.
@@ -74,6 +75,13 @@ class IndexBusy(SearchIndexError):
     """Another writer holds the index; try again later."""
 
 
+class OtherEngine(SearchIndexError):
+    """The index was written by the other engine: rebuilt, not set aside."""
+
+
+ENGINES = ("tantivy", "whoosh")
+
+
 class _ClosingStorage(FileStorage):
     """A file storage that never leaves a file open when an index is damaged.
 
@@ -106,6 +114,8 @@ class _ClosingStorage(FileStorage):
 
 def open_or_create(path: Path) -> index.Index:
     path.mkdir(parents=True, exist_ok=True)
+    if (path / "meta.json").exists():
+        raise OtherEngine(f"the index at {path} was written by Tantivy")
     storage = _ClosingStorage(str(path))
     try:
         opened = storage.open_index() if storage.index_exists() else storage.create_index(
@@ -124,8 +134,28 @@ def open_or_create(path: Path) -> index.Index:
     return opened
 
 
+def read_position(path: Path) -> int:
+    """The last outbox entry applied to the generation at ``path`` (0: none)."""
+    try:
+        return int(json.loads((path / "position.json").read_text())["seq"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def write_position(path: Path, seq: int) -> None:
+    """Keep ``seq`` as the generation's place in the outbox (never backwards
+    here: two processes sharing the index may finish a round out of order)."""
+    if seq <= read_position(path):
+        return
+    temp = path / f"position.json.{os.getpid()}.{threading.get_ident()}"
+    temp.write_text(json.dumps({"seq": seq}))
+    os.replace(temp, path / "position.json")
+
+
 class Generation:
-    """One pair of indexes (current and history) in one directory."""
+    """One pair of Whoosh indexes (current and history) in one directory."""
+
+    engine = "whoosh"
 
     def __init__(self, path: Path):
         self.path = path
@@ -178,6 +208,11 @@ class Generation:
                 self._searchers[name] = cached
             yield cached
 
+    def stored(self, name: str) -> dict[str, int]:
+        """Every key in index ``name`` with its version."""
+        with self.searcher(name) as searcher:
+            return {f["key"]: f.get("version") for f in searcher.all_stored_fields()}
+
     def optimize(self) -> None:
         """Merge each index into one segment (slow; for a generation not yet live)."""
         for name in NAMES:
@@ -200,14 +235,47 @@ class Generation:
 class IndexStore:
     """The index directory: which generation is live, opening and replacing it."""
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, engine: str = "tantivy"):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown search engine {engine!r}")
         self.root = Path(root)
+        self.engine = engine
+        self._node_id: str | None = None
         self._live: Generation | None = None
         self._lock = threading.Lock()
         #: Set when the live generation had to be recreated empty.
         self.needs_rebuild = False
 
     # --- generations ---------------------------------------------------
+
+    def open_generation(self, path: Path):
+        """The generation at ``path``, in this store's engine."""
+        if self.engine == "tantivy":
+            from search_index import tantivy_engine
+
+            return tantivy_engine.Generation(path)
+        return Generation(path)
+
+    @property
+    def node_id(self) -> str:
+        """This index folder's name among the nodes of a deployment (kept in it)."""
+        if self._node_id is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            path = self.root / "NODE"
+            if not path.exists():
+                import socket
+                import uuid
+
+                scratch = self.root / f".NODE.{os.getpid()}"
+                scratch.write_text(f"{socket.gethostname()}-{uuid.uuid4().hex[:12]}")
+                try:
+                    os.link(scratch, path)  # two processes starting at once agree
+                except FileExistsError:
+                    pass
+                finally:
+                    scratch.unlink(missing_ok=True)
+            self._node_id = path.read_text().strip()
+        return self._node_id
 
     def _pointer(self) -> Path:
         return self.root / "LIVE"
@@ -242,13 +310,17 @@ class IndexStore:
                 # A new directory with records already in the database needs them.
                 self.needs_rebuild = True
             try:
-                generation = Generation(self.root / name)
+                generation = self.open_generation(self.root / name)
             except SearchIndexError as error:
-                log.error("search index damaged, rebuilding: %s", error)
-                self._quarantine(self.root / name)
+                if isinstance(error, OtherEngine) or "another engine" in str(error):
+                    log.warning("search index of another engine, rebuilding: %s", error)
+                    shutil.rmtree(self.root / name, ignore_errors=True)
+                else:
+                    log.error("search index damaged, rebuilding: %s", error)
+                    self._quarantine(self.root / name)
                 name = self._next_name()
                 self._set_live(name)
-                generation = Generation(self.root / name)
+                generation = self.open_generation(self.root / name)
                 self.needs_rebuild = True
             if self._live is not None:
                 self._live.close()
@@ -259,6 +331,15 @@ class IndexStore:
         """Open the live generation afresh; SearchIndexError if it is damaged."""
         name = self.live_name()
         if name is None:
+            return
+        if self.engine == "tantivy":
+            from search_index import tantivy_engine
+
+            for index_name in NAMES:
+                try:
+                    tantivy_engine.open_index(self.root / name / index_name)
+                except Exception as error:
+                    raise SearchIndexError(f"cannot open the index: {error}") from error
             return
         for index_name in NAMES:
             open_or_create(self.root / name / index_name).close()

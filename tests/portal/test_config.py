@@ -105,3 +105,14 @@ def test_with_the_background_indexer_a_save_is_found_without_anyone_indexing(
         found = client.get("/api/v1/search?q=噪音").json["results"]
         time.sleep(0.1)
     assert [hit["number"] for hit in found] == [saved.number]
+
+
+def test_the_search_engine_is_tantivy_unless_whoosh_is_chosen(app_config, monkeypatch):
+    app = create_app(app_config)
+    assert app.config["SEARCH_ENGINE"] == "tantivy"
+    assert app.extensions["search_index"].live().engine == "tantivy"
+    monkeypatch.setenv("PORTAL_SEARCH_ENGINE", "whoosh")
+    assert create_app(app_config).extensions["search_index"].live().engine == "whoosh"
+    monkeypatch.setenv("PORTAL_SEARCH_ENGINE", "lucene")
+    with pytest.raises(ValueError, match="PORTAL_SEARCH_ENGINE"):
+        create_app(app_config)

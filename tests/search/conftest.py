@@ -8,7 +8,18 @@ from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
 from records.types import Field, RecordType, RetentionRule, Transition, Workflow, registry
 from search_index import Search, search
-from tests.records.conftest import actor
+from tests.records.conftest import actor, complaint_org
+
+
+@pytest.fixture(params=["tantivy", "whoosh"])
+def engine(request):
+    """Every search test runs against both engines: one contract."""
+    return request.param
+
+
+@pytest.fixture
+def app_config(app_config, engine):
+    return {**app_config, "SEARCH_ENGINE": engine}
 
 
 @pytest.fixture
@@ -68,4 +79,4 @@ def contact_type():
     registry._types.pop(CONTACT.name)
 
 
-__all__ = ["actor"]
+__all__ = ["actor", "complaint_org"]

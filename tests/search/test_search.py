@@ -206,7 +206,7 @@ def test_traditional_full_width_and_mixed_queries_find_simplified_records(staff_
     assert find(staff_cs, "空調 噪音") == [record.number]
     assert find(staff_cs, "ＫＦＲ－３５ＧＷ") == [record.number]
     assert find(staff_cs, "Complaining 噪音") == [record.number]  # stemmed, any case
-    assert find(staff_cs, "调噪") == []  # words, not character soup
+    assert find(staff_cs, "噪调") == []  # characters in the order typed, not a soup
 
 
 def test_attachment_names_are_searchable(staff_cs, find):
@@ -215,3 +215,55 @@ def test_attachment_names_are_searchable(staff_cs, find):
     record = log(staff_cs, "漏水")
     attach_file(staff_cs, record.number, "维修报告.pdf", b"%PDF-1.4\n%%EOF\n", base_version=1)
     assert find(staff_cs, "维修报告") == [record.number]
+
+
+def test_a_word_the_segmenter_cuts_differently_in_context_is_still_found(staff_cs, find):
+    # jieba cuts 他们/和/服务员 here, so the word 和服 is not among its words.
+    record = log(staff_cs, "他们和服务员吵架了")
+    assert find(staff_cs, "和服") == [record.number]
+    # 桂园 comes out of 碧桂园 before the long word itself: still indexed.
+    estate = log(staff_cs, "碧桂园小区漏水")
+    assert find(staff_cs, "桂园") == [estate.number]
+    assert find(staff_cs, '"和服务"') == [record.number]
+    assert find(staff_cs, "调噪") == []
+
+
+def test_a_word_match_ranks_above_a_match_of_its_characters_only(staff_cs, find):
+    characters = log(staff_cs, "他们和服务员吵架了")
+    word = log(staff_cs, "客户送来和服一件，要求清洗")
+    assert find(staff_cs, "和服") == [word.number, characters.number]
+
+
+def test_the_record_type_is_found_by_its_title_in_every_language(staff_cs, find):
+    record = log(staff_cs, "漏水")
+    for typed in ("交接班", "交接班記錄", "handover"):
+        assert find(staff_cs, typed) == [record.number], typed
+
+
+def test_a_record_number_puts_that_record_first(staff_cs, find):
+    first = log(staff_cs, "漏水")
+    mentions = log(staff_cs, f"跟进 {first.number} {first.number} {first.number} 的漏水")
+    assert find(staff_cs, first.number) == [first.number, mentions.number]
+
+
+def test_complaints_are_found_by_their_type_and_choices_by_their_labels(
+        complaint_org, auditor, find):
+    from tests.records.people import CHEN
+    from tests.records.test_complaints import COMPLAINT, received
+
+    record = create_record(CHEN, "complaint_sheet", {**COMPLAINT, "received_at": received()})
+    # The channel is kept as "hotline" and shown as 热线/电话, 熱線/電話 or "Hotline / phone".
+    for typed in ("投诉", "投訴", "complaint", "complaints", "热线", "熱線", "phone"):
+        assert find(auditor, typed) == [record.number], typed
+
+
+def test_filters_never_change_the_ranking(staff_cs, staff_qa, auditor, store, indexer):
+    mine = {log(staff_cs, "漏水" * n + "，其他内容说明").number for n in (1, 3, 2)}
+    log(staff_qa, "漏水漏水漏水漏水")
+    indexer.drain()
+    seen_by_staff = search(store, staff_cs, Search(text="漏水")).hits
+    seen_by_auditor = search(store, auditor, Search(text="漏水")).hits
+    assert len(seen_by_auditor) == 4
+    assert [(hit.key, hit.score) for hit in seen_by_staff] == [
+        (hit.key, hit.score) for hit in seen_by_auditor if hit.key in mine]
+    assert len({hit.score for hit in seen_by_staff}) == 3

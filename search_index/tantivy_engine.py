@@ -1,0 +1,388 @@
+"""The Tantivy engine: the same documents, queries and rules, run in Rust.
+
+The analysis stays in Python (:mod:`search_index.analysis`) and hands each
+text over as terms joined by spaces, which Tantivy's whitespace tokenizer
+splits and positions in Rust (making a token object per term in Python cost
+more than the analysis). The words of a text go to its field (``body``),
+with positions for phrases; the words inside long words and the form codes
+go beside them (``body_parts``), so 管理 finds 管理程序; Chinese bigrams go
+to ``grams``. Whoosh's parser still reads what users type; :func:`translate`
+turns its tree into Tantivy queries. Filters (what the viewer may see, the facets chosen, dates)
+are matched with a constant score of zero, so they never change a ranking.
+
+Tantivy keeps dates to the second; versions of a record change within a
+second, so every moment is kept as microseconds since 1970 in an integer
+fast field instead (exact, sortable, and "forever" fits).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import tantivy
+from whoosh import query as wq
+
+from search_index.analysis import gram_text, index_words
+
+log = logging.getLogger(__name__)
+
+NAMES = ("current", "history")
+#: Written into each generation: an index of another engine or an older
+#: layout is rebuilt, never misread.
+MARKER = "tantivy-2"
+FACET_FIELDS = ("type", "state", "department", "severity")
+DATE_FIELDS = ("created", "updated", "valid_from", "valid_to")
+WORD_FIELDS = ("title", "body", "private")
+PART_FIELDS = tuple(f"{name}_parts" for name in WORD_FIELDS)
+GRAM_FIELDS = ("grams", "private_grams")
+_EPOCH = datetime(1970, 1, 1)
+_MICRO = timedelta(microseconds=1)
+#: Writer memory per index; Tantivy needs at least 15 MB per thread.
+HEAP_BYTES = 64_000_000
+
+
+def make_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("key", stored=True, fast=True, tokenizer_name="raw",
+                           index_option="basic")
+    builder.add_text_field("number", tokenizer_name="raw", index_option="freq")
+    builder.add_integer_field("version", stored=True, fast=True)
+    for name in FACET_FIELDS:
+        builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("people", tokenizer_name="raw", index_option="basic")
+    for name in DATE_FIELDS:
+        builder.add_integer_field(name, fast=True, indexed=True)
+    for name in (*WORD_FIELDS, *GRAM_FIELDS):
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    for name in PART_FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+    return builder.build()
+
+
+SCHEMA = make_schema()
+
+
+def micros(moment: datetime) -> int:
+    """A moment (naive UTC, as stored) as microseconds since 1970."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return (moment - _EPOCH) // _MICRO
+
+
+def to_document(doc: dict) -> tantivy.Document:
+    """The Tantivy document of an index document (see :mod:`search_index.schema`)."""
+    out = tantivy.Document()
+    out.add_text("key", doc["key"])
+    out.add_text("number", doc["number"])
+    out.add_integer("version", int(doc.get("version") or 0))
+    for name in FACET_FIELDS:
+        if doc.get(name):
+            out.add_text(name, doc[name])
+    for person in (doc.get("people") or "").split():
+        out.add_text("people", person)
+    for name in DATE_FIELDS:
+        if doc.get(name):
+            out.add_integer(name, micros(doc[name]))
+    for name in WORD_FIELDS:
+        words, parts = index_words(doc.get(name) or "")
+        if words:
+            out.add_text(name, words)
+        if parts:
+            out.add_text(f"{name}_parts", parts)
+    for name in GRAM_FIELDS:
+        grams = gram_text(doc.get(name) or "")
+        if grams:
+            out.add_text(name, grams)
+    return out
+
+
+# --- queries -------------------------------------------------------------
+
+_FIELDS = {"key", "number", *FACET_FIELDS, "people", *DATE_FIELDS,
+           *WORD_FIELDS, *GRAM_FIELDS, *PART_FIELDS}
+Occur = tantivy.Occur
+Q = tantivy.Query
+
+
+def _boosted(query: tantivy.Query, boost: float) -> tantivy.Query:
+    return query if boost == 1.0 else Q.boost_query(query, float(boost))
+
+
+def _everything_but(query: tantivy.Query) -> tantivy.Query:
+    return Q.boolean_query([(Occur.Must, Q.all_query()), (Occur.MustNot, query)])
+
+
+def translate(query: wq.Query) -> tantivy.Query:
+    """The Tantivy query of a (normalised) Whoosh query tree."""
+    if isinstance(query, wq.Term):
+        if query.fieldname not in _FIELDS or query.fieldname in DATE_FIELDS:
+            return Q.empty_query()
+        text = query.text.decode("utf-8") if isinstance(query.text, bytes) else str(query.text)
+        found = Q.term_query(SCHEMA, query.fieldname, text)
+        if query.fieldname in WORD_FIELDS:
+            found = Q.boolean_query([(Occur.Should, found), (Occur.Should, Q.term_query(
+                SCHEMA, f"{query.fieldname}_parts", text))])
+        return _boosted(found, query.boost)
+    if isinstance(query, wq.Phrase):
+        if query.fieldname not in (*WORD_FIELDS, *GRAM_FIELDS):
+            return Q.empty_query()
+        words = [str(word) for word in query.words]
+        if len(words) == 1:
+            found = Q.term_query(SCHEMA, query.fieldname, words[0])
+        else:
+            found = Q.phrase_query(SCHEMA, query.fieldname, words, slop=query.slop - 1
+                                   if query.slop > 1 else 0)
+        return _boosted(found, query.boost)
+    if isinstance(query, wq.AndNot):
+        return Q.boolean_query([(Occur.Must, translate(query.a)),
+                                (Occur.MustNot, translate(query.b))])
+    if isinstance(query, wq.AndMaybe):
+        return Q.boolean_query([(Occur.Must, translate(query.a)),
+                                (Occur.Should, translate(query.b))])
+    if isinstance(query, wq.Require):
+        return Q.boolean_query([(Occur.Must, translate(query.a)),
+                                (Occur.Must, Q.const_score_query(translate(query.b), 0.0))])
+    if isinstance(query, wq.And):
+        clauses = [(Occur.MustNot, translate(sub.query)) if isinstance(sub, wq.Not)
+                   else (Occur.Must, translate(sub)) for sub in query.subqueries]
+        if all(occur == Occur.MustNot for occur, _q in clauses):
+            clauses.append((Occur.Must, Q.all_query()))
+        return _boosted(Q.boolean_query(clauses), query.boost)
+    if isinstance(query, wq.Or):
+        return _boosted(Q.boolean_query([(Occur.Should, translate(sub))
+                                         for sub in query.subqueries]), query.boost)
+    if isinstance(query, wq.Not):
+        return _everything_but(translate(query.query))
+    if isinstance(query, wq.DateRange):
+        if query.fieldname not in DATE_FIELDS or not (query.startdate or query.enddate):
+            return Q.all_query()
+        low = micros(query.startdate) if query.startdate else None
+        high = micros(query.enddate) if query.enddate else None
+        return Q.range_query(SCHEMA, query.fieldname, tantivy.FieldType.Integer, low, high,
+                             include_lower=low is None or not query.startexcl,
+                             include_upper=high is None or not query.endexcl)
+    if isinstance(query, wq.Every):
+        return Q.all_query()
+    # NullQuery, an error from a field that parses itself, anything unknown:
+    # nothing, as in Whoosh.
+    return Q.empty_query()
+
+
+def as_of(moment: datetime) -> tantivy.Query:
+    """Versions in force at ``moment``: valid_from <= moment < valid_to."""
+    at = micros(moment)
+    return Q.boolean_query([
+        (Occur.Must, Q.range_query(SCHEMA, "valid_from", tantivy.FieldType.Integer, None, at)),
+        (Occur.Must, Q.range_query(SCHEMA, "valid_to", tantivy.FieldType.Integer, at, None,
+                                   include_lower=False)),
+    ])
+
+
+def filtered(text: tantivy.Query, conditions: list[tantivy.Query]) -> tantivy.Query:
+    """``text`` where every condition holds; the conditions score nothing."""
+    if not conditions:
+        return text
+    return Q.boolean_query([(Occur.Must, text), *(
+        (Occur.Must, Q.const_score_query(condition, 0.0)) for condition in conditions)])
+
+
+# --- the generation --------------------------------------------------------
+
+
+class Generation:
+    """One pair of Tantivy indexes (current and history) in one directory."""
+
+    engine = "tantivy"
+
+    def __init__(self, path: Path):
+        from search_index.store import SearchIndexError
+
+        self.path = path
+        self.name = path.name
+        self._lock = threading.Lock()
+        self._seen: dict[str, int] = {}
+        try:
+            self.indexes = {name: open_index(path / name) for name in NAMES}
+        except Exception as error:
+            raise SearchIndexError(f"cannot open the index at {path}: {error}") from error
+
+    @contextmanager
+    def writers(self, timeout: float = 10.0, **_options):
+        """Writers on both indexes, committed together only when nothing failed.
+
+        Tantivy allows one writer per index (in any process); a busy index is
+        waited for up to ``timeout`` seconds, then IndexBusy."""
+        from search_index.store import IndexBusy
+
+        self._check_files()
+        opened: dict[str, _Writer] = {}
+        deadline = time.monotonic() + timeout
+        try:
+            for name in NAMES:
+                while True:
+                    try:
+                        # One indexing thread keeps up with the Python analysis;
+                        # two measured slower on 2 cores (they compete with it).
+                        opened[name] = _Writer(self.indexes[name].writer(
+                            heap_size=HEAP_BYTES, num_threads=1))
+                        break
+                    except ValueError as error:
+                        if "LockBusy" not in str(error) or time.monotonic() > deadline:
+                            raise IndexBusy(str(error)) from error
+                        time.sleep(0.05)
+        except BaseException:
+            for writer in opened.values():
+                writer.close(commit=False)
+            raise
+        try:
+            yield opened
+        except BaseException:
+            for writer in opened.values():
+                writer.close(commit=False)
+            raise
+        # History first: a crash between the two commits is replayed from the
+        # outbox, and the current index never runs ahead of its history.
+        try:
+            for name in ("history", "current"):
+                opened[name].close(commit=True)
+        finally:
+            for writer in opened.values():
+                writer.close(commit=False)
+        for name in NAMES:
+            self.indexes[name].reload()
+
+    def _check_files(self) -> None:
+        """Refuse to write over a damaged index: a commit would bury the damage
+        under a fresh table of contents."""
+        from search_index.store import SearchIndexError
+
+        for name in NAMES:
+            folder = self.path / name
+            try:
+                marker = (folder / "ENGINE").read_text().strip()
+                json.loads((folder / "meta.json").read_text())
+            except (OSError, ValueError) as error:
+                raise SearchIndexError(f"the index at {folder} is damaged: {error}") from error
+            if marker != MARKER:
+                raise SearchIndexError(f"the index at {folder} is damaged")
+
+    def searcher(self, name: str) -> tantivy.Searcher:
+        """A searcher on the latest commit, from this process or another one."""
+        index = self.indexes[name]
+        try:
+            stamp = (self.path / name / "meta.json").stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = 0
+        if self._seen.get(name) != stamp:
+            with self._lock:
+                index.reload()
+                self._seen[name] = stamp
+        return index.searcher()
+
+    def stored(self, name: str) -> dict[str, int]:
+        """Every key in index ``name`` with its version."""
+        searcher = self.searcher(name)
+        count = searcher.num_docs
+        if not count:
+            return {}
+        hits = searcher.search(Q.all_query(), limit=count, count=False).hits
+        addresses = [address for _score, address in hits]
+        versions = searcher.fast_field_values("version", addresses)
+        return {searcher.doc(address)["key"][0]: version
+                for address, version in zip(addresses, versions, strict=True)}
+
+    def optimize(self) -> None:
+        """Nothing to do: Tantivy merges segments in the background of its writer."""
+
+    def close(self) -> None:
+        self._seen.clear()
+
+    def doc_counts(self) -> dict:
+        return {name: self.searcher(name).num_docs for name in NAMES}
+
+
+class _Writer:
+    """The facade's writer calls, on a Tantivy IndexWriter."""
+
+    def __init__(self, writer: tantivy.IndexWriter):
+        self._writer = writer
+
+    def update_document(self, **doc) -> None:
+        # A delete applies to what was added before it, so the new document stays.
+        self._writer.delete_documents_by_term("key", doc["key"])
+        self._writer.add_document(to_document(doc))
+
+    def add_document(self, **doc) -> None:
+        self._writer.add_document(to_document(doc))
+
+    def delete_by_term(self, field_name: str, value: str) -> None:
+        self._writer.delete_documents_by_term(field_name, value)
+
+    def close(self, commit: bool) -> None:
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        if commit:
+            writer.commit()
+        else:
+            writer.rollback()
+        # Dropping the writer releases the index lock for the next one.
+        writer.__exit__(None, None, None)
+
+
+def open_index(path: Path) -> tantivy.Index:
+    path.mkdir(parents=True, exist_ok=True)
+    marker = path / "ENGINE"
+    if (path / "meta.json").exists():
+        if not marker.exists() or marker.read_text().strip() != MARKER:
+            raise ValueError("written by another engine or an older portal")
+        index = tantivy.Index.open(str(path))
+        if index.schema != SCHEMA:
+            raise ValueError("the index has an older schema")
+    else:
+        if any(path.iterdir()) and not marker.exists():
+            raise ValueError("written by another engine")
+        index = tantivy.Index(SCHEMA, path=str(path), reuse=False)
+        marker.write_text(MARKER)
+    # Opening is not enough: read every segment once.
+    searcher = index.searcher()
+    searcher.search(Q.all_query(), limit=1, count=True)
+    if searcher.num_docs:
+        for _score, address in searcher.search(Q.all_query(), limit=1).hits:
+            searcher.doc(address)
+    return index
+
+
+def run(generation: Generation, name: str, parsed: wq.Query, conditions: list[wq.Query],
+        moment: datetime | None, *, by_date: bool, offset: int, limit: int,
+        facets: tuple[str, ...]) -> tuple[int, dict, list[tuple[str, int, float | None]]]:
+    """Total, facet counts and one page of ``(key, version, score)``."""
+    restrictions = [translate(condition) for condition in conditions]
+    if moment is not None:
+        restrictions.append(as_of(moment))
+    query = filtered(translate(parsed), restrictions)
+    searcher = generation.searcher(name)
+    if by_date:
+        found = searcher.search(query, limit=limit, offset=offset, count=True,
+                                order_by_field="updated", order=tantivy.Order.Desc)
+    else:
+        found = searcher.search(query, limit=limit, offset=offset, count=True)
+    counted = searcher.aggregate(query, {
+        facet: {"terms": {"field": facet, "size": 65_000}} for facet in facets})
+    counts = {facet: sorted(((bucket["key"], bucket["doc_count"])
+                             for bucket in counted.get(facet, {}).get("buckets", ())
+                             if bucket["key"]),
+                            key=lambda item: (-item[1], item[0]))
+              for facet in facets}
+    addresses = [address for _order, address in found.hits]
+    versions = searcher.fast_field_values("version", addresses) if addresses else []
+    page = [(searcher.doc(address)["key"][0], version or 0,
+             None if by_date else float(order))
+            for (order, address), version in zip(found.hits, versions, strict=True)]
+    return found.count, counts, page
