@@ -23,6 +23,14 @@ DEFAULTS = {
     # A MongoDB URI (a replica set in production); unset = the embedded server.
     "MONGODB_URI": None,
     "MONGODB_DB": "portal",
+    # Milliseconds a request waits for a database that does not answer before
+    # the portal says 503; unset = 1500 for the embedded server, 5000 otherwise.
+    "MONGODB_TIMEOUT_MS": None,
+    # The CLI attaches to the database of a running `portal serve`; `serve`
+    # owns its embedded database, refuses a folder in use and restarts the
+    # server if it dies.
+    "EMBEDDED_DB_ATTACH": True,
+    "EMBEDDED_DB_SUPERVISE": False,
     "SEARCH_INDEX_DIR": None,
     # "background": a thread applies saved changes to the index within a
     # second; "manual": only `portal reindex` and explicit calls do (tests).
@@ -33,6 +41,10 @@ DEFAULTS = {
     # Minutes between checks that raise the severity of unresolved complaints
     # as time passes (0 = never; tests call the rule themselves).
     "DEADLINE_CHECK_MINUTES": 10,
+    # /healthz answers 503 ("degraded") when more saved changes than this wait
+    # for the search index, or the oldest has waited longer than this.
+    "HEALTH_OUTBOX_MAX_PENDING": 1000,
+    "HEALTH_OUTBOX_MAX_AGE_SECONDS": 300,
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 8,
@@ -80,7 +92,10 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     config["DATA_DIR"] = str(data_dir)
     if not config["SEARCH_INDEX_DIR"]:
         config["SEARCH_INDEX_DIR"] = str(data_dir / "search-index")
-    for key in ("PORT", "THREADS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES"):
+    if config["MONGODB_TIMEOUT_MS"]:
+        config["MONGODB_TIMEOUT_MS"] = int(config["MONGODB_TIMEOUT_MS"])
+    for key in ("PORT", "THREADS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES",
+                "HEALTH_OUTBOX_MAX_PENDING", "HEALTH_OUTBOX_MAX_AGE_SECONDS"):
         config[key] = int(config[key])
     config["SEARCH_TIME_LIMIT"] = float(config["SEARCH_TIME_LIMIT"] or 0)
     config["DEADLINE_CHECK_MINUTES"] = float(config["DEADLINE_CHECK_MINUTES"] or 0)
