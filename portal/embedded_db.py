@@ -179,6 +179,8 @@ class EmbeddedDatabase:
         self.attach = attach
         self.supervise = supervise
         self.on_give_up = on_give_up
+        self.stop_grace = STOP_GRACE
+        self.max_restarts = MAX_RESTARTS
         self.process: subprocess.Popen | None = None  # the keeper
         self.server_pid: int | None = None
         self.owner = False
@@ -318,15 +320,15 @@ class EmbeddedDatabase:
             keeper = int(info.get("keeper", 0) or 0)
             if keeper and _pid_alive(keeper):
                 # The keeper already asked it to stop: give it the time it grants.
-                _wait_for_exit(pid, STOP_GRACE + 5)
+                _wait_for_exit(pid, self.stop_grace + 5)
             elif keeper:
                 # Its keeper died too; the server's death signal asked it once.
-                _wait_for_exit(pid, STOP_GRACE)
+                _wait_for_exit(pid, self.stop_grace)
             else:
                 # A server of an older portal, never asked: ask it once.
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGTERM)
-                _wait_for_exit(pid, STOP_GRACE)
+                _wait_for_exit(pid, self.stop_grace)
             how = "stopped"
             if _pid_alive(pid):
                 with contextlib.suppress(OSError):
@@ -356,7 +358,7 @@ class EmbeddedDatabase:
         try:
             self.process = subprocess.Popen(  # noqa: S603 - fixed argument list
                 [sys.executable, "-I", "-S", str(KEEPER), str(self.logfile),
-                 str(STOP_GRACE), *command],
+                 str(self.stop_grace), *command],
                 stdin=lifeline_read,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -433,9 +435,9 @@ class EmbeddedDatabase:
                     return
                 now = time.monotonic()
                 self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW]
-                if len(self.restarts) >= MAX_RESTARTS:
+                if len(self.restarts) >= self.max_restarts:
                     self._give_up(
-                        f"The embedded database stopped {MAX_RESTARTS + 1} times within "
+                        f"The embedded database stopped {self.max_restarts + 1} times within "
                         f"{RESTART_WINDOW / 60:.0f} minutes; see {self.logfile}. "
                         "The portal stops so that its supervisor can act.")
                     return
@@ -465,7 +467,8 @@ class EmbeddedDatabase:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
-    def _stop_keeper(self, timeout: float = STOP_GRACE + 10) -> None:
+    def _stop_keeper(self, timeout: float | None = None) -> None:
+        timeout = self.stop_grace + 10 if timeout is None else timeout
         process = self.process
         self._close_pipe()  # end-of-file: the keeper asks the server to stop once
         if process is None:
@@ -480,7 +483,7 @@ class EmbeddedDatabase:
                 with contextlib.suppress(OSError):
                     os.kill(self.server_pid, signal.SIGKILL)
 
-    def stop(self, timeout: float = STOP_GRACE + 10) -> None:
+    def stop(self, timeout: float | None = None) -> None:
         """Stop the server if this process owns it; wait for a clean exit."""
         self._stopping.set()
         with self._guard:
