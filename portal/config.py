@@ -24,7 +24,7 @@ DEFAULTS = {
     "MONGODB_URI": None,
     "MONGODB_DB": "portal",
     # Milliseconds a request waits for a database that does not answer before
-    # the portal says 503; unset = 1500 for the embedded server, 5000 otherwise.
+    # the portal says 503; unset = 1000 for the embedded server, 5000 otherwise.
     "MONGODB_TIMEOUT_MS": None,
     # The CLI attaches to the database of a running `portal serve`; `serve`
     # owns its embedded database, refuses a folder in use and restarts the

@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
         uri = embedded.start()
         app.extensions["embedded_db"] = embedded
         atexit.register(embedded.stop)
-    timeout_ms = app.config["MONGODB_TIMEOUT_MS"] or (1500 if embedded else 5000)
+    timeout_ms = app.config["MONGODB_TIMEOUT_MS"] or (1000 if embedded else 5000)
     try:
         connect(uri, app.config["MONGODB_DB"], timeout_ms)
         check_server(uri)
@@ -64,7 +64,9 @@ def connect(uri: str, db: str, timeout_ms: int = 5000) -> None:
             uuidRepresentation="standard",
             tz_aware=False,
             serverSelectionTimeoutMS=timeout_ms,
-            connectTimeoutMS=min(timeout_ms, 2000),
+            # Also the monitor's wait for an answer: a server busy for a
+            # moment must not be taken for one that is gone.
+            connectTimeoutMS=5000,
         )
     except (ConfigurationError, ValueError) as error:
         raise DatabaseUnavailable(
