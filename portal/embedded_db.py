@@ -131,6 +131,32 @@ def is_our_server(pid: int, storage: Path) -> bool:
     return Path(path).resolve() == storage.resolve()
 
 
+def _servers_on(storage: Path) -> list[int]:
+    """Every live secantusd serving ``storage``, found in the process table."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            with contextlib.suppress(OSError, ValueError):
+                if is_our_server(int(entry.name), storage):
+                    found.append(int(entry.name))
+    return found
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _port_of(pid: int) -> str:
+    args = _command_line(pid)
+    try:
+        return args[args.index("--port") + 1]
+    except (ValueError, IndexError):
+        return "?"
+
+
 def _ping(uri: str, timeout_ms: int = 500) -> bool:
     client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms,
                                  connectTimeoutMS=timeout_ms, connect=False)
@@ -313,15 +339,21 @@ class EmbeddedDatabase:
             time.sleep(0.2)
 
     def _end_orphan(self) -> None:
-        """End a server left running by an owner that is gone (we hold the lock)."""
+        """End servers left on our storage by an owner that is gone (we hold the lock).
+
+        The run file names the last one; the process table finds one whose
+        owner died before it could write the run file."""
         info = self._read_runfile()
-        pid = int(info.get("pid", 0) or 0)
-        if pid and is_our_server(pid, self.data_path):
-            keeper = int(info.get("keeper", 0) or 0)
-            if keeper and _pid_alive(keeper):
-                # The keeper already asked it to stop: give it the time it grants.
+        recorded = int(info.get("pid", 0) or 0)
+        found = set(_servers_on(self.data_path))
+        if recorded and is_our_server(recorded, self.data_path):
+            found.add(recorded)
+        for pid in sorted(found):
+            keeper = _parent(pid)
+            if keeper > 1 and any("db_keeper" in arg for arg in _command_line(keeper)):
+                # Its keeper already asked it to stop: give it the time it grants.
                 _wait_for_exit(pid, self.stop_grace + 5)
-            elif keeper:
+            elif pid == recorded and info.get("keeper"):
                 # Its keeper died too; the server's death signal asked it once.
                 _wait_for_exit(pid, self.stop_grace)
             else:
@@ -335,9 +367,10 @@ class EmbeddedDatabase:
                     os.kill(pid, signal.SIGKILL)
                 _wait_for_exit(pid, 10)
                 how = "killed (it did not stop when asked)"
+            port = info.get("port") if pid == recorded else _port_of(pid)
             self._notice(
                 f"The embedded database left running by a previous portal (pid {pid}, "
-                f"port {info.get('port')}) was {how}; starting a new one."
+                f"port {port}) was {how}; starting a new one."
             )
         with contextlib.suppress(OSError):
             self.runfile.unlink()
@@ -378,7 +411,8 @@ class EmbeddedDatabase:
             raise EmbeddedDatabaseError(
                 f"The embedded database could not be started; see {self.logfile}."
             ) from None
-        self._wait_until_ready()
+        # Written before the wait, so that a portal killed while its server
+        # starts leaves the next one the means to recognise it.
         temp = self.runfile.with_suffix(".tmp")
         temp.write_text(json.dumps({
             "pid": self.server_pid, "keeper": self.process.pid, "owner": os.getpid(),
@@ -386,6 +420,7 @@ class EmbeddedDatabase:
             "host": self.host, "port": self.port, "storage": str(data),
         }))
         os.replace(temp, self.runfile)
+        self._wait_until_ready()
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

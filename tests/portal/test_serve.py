@@ -107,3 +107,101 @@ def test_first_start_prints_a_working_admin_password_and_a_restart_keeps_it(tmp_
         assert "Administrator" in _log_in(again.base, "admin", password)
     finally:
         assert again.stop() == 0, again.output
+
+
+def _get(url: str, timeout: float = 5) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _runfile(data_dir: Path) -> dict:
+    return json.loads((data_dir / "db" / "portal-db.json").read_text())
+
+
+def test_a_second_serve_on_the_same_folder_is_refused_and_the_first_keeps_serving(tmp_path):
+    data_dir = tmp_path / "var"
+    first = RunningPortal(data_dir, free_port())
+    try:
+        first.wait_until_serving()
+        second = RunningPortal(data_dir, free_port())
+        code = second.process.wait(60)
+        second._reader.join(5)
+        second.process.stdout.close()
+        assert code != 0
+        [line] = [line for line in second.lines if line.strip()]
+        assert line.startswith("Error: ") and "in use by portal serve" in line, second.output
+        assert f"pid {first.process.pid}" in line
+        assert _get(first.base + "/healthz")[0] == 200
+    finally:
+        assert first.stop() == 0, first.output
+
+
+def test_a_killed_database_answers_503_at_once_and_is_back_within_30_s(tmp_path):
+    data_dir = tmp_path / "var"
+    portal = RunningPortal(data_dir, free_port())
+    try:
+        portal.wait_until_serving()
+        first = _runfile(data_dir)["pid"]
+        os.kill(first, signal.SIGKILL)
+        killed = time.monotonic()
+        while _alive(first):  # gone, or a zombie that holds no socket any more
+            time.sleep(0.01)
+        answers = []
+        while True:
+            started = time.monotonic()
+            status, body = _get(portal.base + "/healthz")
+            answers.append((status, time.monotonic() - started))
+            if status == 200:
+                break
+            assert status == 503, body
+            assert body["database"]["ok"] is False or body["status"] != "ok"
+            assert time.monotonic() - killed < 30, "the database did not come back"
+            time.sleep(0.1)
+        assert 503 in [status for status, _seconds in answers]
+        assert max(seconds for _status, seconds in answers) < 2, answers
+        assert body["database"]["restarts"] == 1
+        assert _runfile(data_dir)["pid"] != first
+        assert "stopped unexpectedly" in portal.output
+    finally:
+        assert portal.stop() == 0, portal.output
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_portal_never_leaves_a_start_impossible(tmp_path):
+    data_dir = tmp_path / "var"
+    port = free_port()
+    servers = []
+    for round_ in range(20):
+        portal = RunningPortal(data_dir, port)
+        try:
+            if round_ % 4 == 3:
+                # Killed while it starts: its database may be half started.
+                time.sleep(0.5 + (round_ % 3) * 0.7)
+            else:
+                portal.wait_until_serving()
+                servers.append(_runfile(data_dir)["pid"])
+        finally:
+            portal.process.kill()
+            portal.process.wait()
+            portal._reader.join(5)
+            portal.process.stdout.close()
+        assert "already taken" not in portal.output, portal.output
+    last = RunningPortal(data_dir, port)
+    try:
+        last.wait_until_serving()
+    finally:
+        assert last.stop() == 0, last.output
+    for pid in servers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
