@@ -205,3 +205,40 @@ def test_kill_9_of_the_portal_never_leaves_a_start_impossible(tmp_path):
     for pid in servers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_database_that_keeps_dying_stops_the_portal_with_exit_code_1(tmp_path):
+    data_dir = tmp_path / "var"
+    portal = RunningPortal(data_dir, free_port())
+    try:
+        portal.wait_until_serving()
+        killed = set()
+        deadline = time.monotonic() + 120
+        while portal.process.poll() is None:
+            assert time.monotonic() < deadline, portal.output
+            try:
+                pid = _runfile(data_dir)["pid"]
+            except (OSError, ValueError):
+                pid = None
+            if pid and pid not in killed and _alive(pid):
+                status, _body = _get(portal.base + "/healthz")
+                if status == 200:  # restarted and serving again: kill it once more
+                    os.kill(pid, signal.SIGKILL)
+                    killed.add(pid)
+            time.sleep(0.1)
+        assert portal.process.wait() == 1
+        portal._reader.join(5)
+        portal.process.stdout.close()
+        assert len(killed) == 6
+        assert "Error: The embedded database stopped 6 times within 5 minutes" in portal.output
+        assert not _alive(_runfile_pid_or_zero(data_dir))
+    finally:
+        if portal.process.poll() is None:
+            portal.stop()
+
+
+def _runfile_pid_or_zero(data_dir: Path) -> int:
+    try:
+        return _runfile(data_dir)["pid"]
+    except (OSError, ValueError):
+        return 0
