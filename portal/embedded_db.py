@@ -463,29 +463,31 @@ class EmbeddedDatabase:
             if process is None:
                 return
             code = process.wait()
-            if self._stopping.is_set():
-                return
             with self._guard:
                 if self._stopping.is_set():
                     return
-                now = time.monotonic()
-                self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW]
-                if len(self.restarts) >= self.max_restarts:
-                    self._give_up(
-                        f"The embedded database stopped {self.max_restarts + 1} times within "
-                        f"{RESTART_WINDOW / 60:.0f} minutes; see {self.logfile}. "
-                        "The portal stops so that its supervisor can act.")
-                    return
-                self.restarts.append(now)
-                self._notice(
-                    f"The embedded database stopped unexpectedly (keeper exit {code}); "
-                    "restarting it.")
-                self._close_pipe()
-                try:
-                    self._spawn()
-                except EmbeddedDatabaseError as error:
-                    self._give_up(f"The embedded database could not be restarted: {error}")
-                    return
+                failure = f"keeper exit {code}"
+                while True:
+                    now = time.monotonic()
+                    self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW]
+                    if len(self.restarts) >= self.max_restarts:
+                        self._give_up(
+                            f"The embedded database stopped {self.max_restarts + 1} times "
+                            f"within {RESTART_WINDOW / 60:.0f} minutes (last: {failure}); "
+                            f"see {self.logfile}. The portal stops so that its supervisor "
+                            "can act.")
+                        return
+                    self.restarts.append(now)
+                    self._notice(f"The embedded database stopped unexpectedly ({failure}); "
+                                 "restarting it.")
+                    self._close_pipe()
+                    try:
+                        self._spawn()
+                    except EmbeddedDatabaseError as error:
+                        # Died again while starting: one more restart, within the limit.
+                        failure = str(error)
+                        continue
+                    break
                 log.warning("embedded database restarted at %s", self.uri)
 
     def _give_up(self, message: str) -> None:

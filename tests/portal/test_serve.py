@@ -229,7 +229,7 @@ def test_a_database_that_keeps_dying_stops_the_portal_with_exit_code_1(tmp_path)
         assert portal.process.wait() == 1
         portal._reader.join(5)
         portal.process.stdout.close()
-        assert len(killed) == 6
+        assert len(killed) == 6, portal.output
         assert "Error: The embedded database stopped 6 times within 5 minutes" in portal.output
         assert not _alive(_runfile_pid_or_zero(data_dir))
     finally:
