@@ -41,6 +41,10 @@ LOGFILE = "secantusd.log"
 KEEPER = Path(__file__).with_name("db_keeper.py")
 # Seconds the server gets to stop cleanly after its one SIGTERM.
 STOP_GRACE = 20.0
+# A supervised server that answers no ping for HANG_LIMIT seconds (checked
+# every CHECK_EVERY) is hung: it is killed and restarted like a dead one.
+HANG_LIMIT = 60.0
+CHECK_EVERY = 5.0
 # At most this many restarts within RESTART_WINDOW seconds; then give up.
 MAX_RESTARTS = 5
 RESTART_WINDOW = 300.0
@@ -159,7 +163,8 @@ def _port_of(pid: int) -> str:
 
 def _ping(uri: str, timeout_ms: int = 500) -> bool:
     client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms,
-                                 connectTimeoutMS=timeout_ms, connect=False)
+                                 connectTimeoutMS=timeout_ms, socketTimeoutMS=timeout_ms,
+                                 connect=False)
     try:
         client.admin.command("ping")
         return True
@@ -207,6 +212,8 @@ class EmbeddedDatabase:
         self.on_give_up = on_give_up
         self.stop_grace = STOP_GRACE
         self.max_restarts = MAX_RESTARTS
+        self.hang_limit = HANG_LIMIT
+        self.check_every = CHECK_EVERY
         self.process: subprocess.Popen | None = None  # the keeper
         self.server_pid: int | None = None
         self.owner = False
@@ -458,11 +465,22 @@ class EmbeddedDatabase:
 
     def _watch(self) -> None:
         """Restart the server on its port when it dies while we still want it."""
+        silent_since = None
         while not self._stopping.is_set():
             process = self.process
             if process is None:
                 return
-            code = process.wait()
+            try:
+                code = process.wait(self.check_every)
+            except subprocess.TimeoutExpired:
+                if self._stopping.is_set() or _ping(self.uri, timeout_ms=2000):
+                    silent_since = None
+                    continue
+                silent_since = silent_since or time.monotonic()
+                if time.monotonic() - silent_since >= self.hang_limit:
+                    self._end_hung_server()
+                    silent_since = None
+                continue
             with self._guard:
                 if self._stopping.is_set():
                     return
@@ -489,6 +507,16 @@ class EmbeddedDatabase:
                         continue
                     break
                 log.warning("embedded database restarted at %s", self.uri)
+
+    def _end_hung_server(self) -> None:
+        """Kill a server that stopped answering; its keeper then exits, and
+        the watcher restarts it like one that died."""
+        pid = self.server_pid
+        self._notice(f"The embedded database (pid {pid}) has not answered for "
+                     f"{self.hang_limit:.0f} s; ending it.")
+        if pid and is_our_server(pid, self.data_path):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
     def _give_up(self, message: str) -> None:
         log.error("%s", message)

@@ -198,3 +198,23 @@ def test_a_supervised_server_that_dies_is_restarted_on_its_port(tmp_path):
         while not given_up and time.monotonic() < deadline:
             time.sleep(0.05)
         assert given_up and "stopped 2 times" in given_up[0]
+
+
+def test_a_supervised_server_that_hangs_is_ended_and_restarted(tmp_path):
+    server = EmbeddedDatabase(tmp_path, attach=False, supervise=True)
+    server.hang_limit, server.check_every = 2, 0.3
+    with server, pymongo.MongoClient(server.uri, serverSelectionTimeoutMS=1000,
+                                     socketTimeoutMS=1000) as client:
+        client.portal.notes.insert_one({"text": "before"})
+        hung = server.server_pid
+        os.kill(hung, signal.SIGSTOP)  # alive, holding its port, answering nothing
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert client.portal.notes.find_one()["text"] == "before"
+                break
+            except pymongo.errors.ConnectionFailure:
+                assert time.monotonic() < deadline, "the hung server was not replaced"
+        assert _gone(hung, 5)
+        assert server.server_pid != hung
+        assert "has not answered for 2 s" in server.notices[0]
