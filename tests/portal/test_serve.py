@@ -25,9 +25,10 @@ PORTAL = str(Path(sys.executable).with_name("portal"))
 
 
 class RunningPortal:
-    def __init__(self, data_dir: Path, port: int):
+    def __init__(self, data_dir: Path, port: int, **settings: str):
         env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
         env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PYTHONUNBUFFERED="1")
+        env.update({f"PORTAL_{name}": value for name, value in settings.items()})
         self.base = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
         self.process = subprocess.Popen(
@@ -142,6 +143,24 @@ def test_a_second_serve_on_the_same_folder_is_refused_and_the_first_keeps_servin
         [line] = [line for line in second.lines if line.strip()]
         assert line.startswith("Error: ") and "in use by portal serve" in line, second.output
         assert f"pid {first.process.pid}" in line
+        assert _get(first.base + "/healthz")[0] == 200
+    finally:
+        assert first.stop() == 0, first.output
+
+
+def test_with_a_mongodb_uri_too_one_serve_per_data_folder(tmp_path, database):
+    # Its search index has one writer: a second portal would fight over it.
+    data_dir = tmp_path / "var"
+    settings = {"MONGODB_URI": database.uri, "MONGODB_DB": "portal_test_serve_lock"}
+    first = RunningPortal(data_dir, free_port(), **settings)
+    try:
+        first.wait_until_serving()
+        second = RunningPortal(data_dir, free_port(), **settings)
+        assert second.process.wait(60) == 1
+        second._reader.join(5)
+        second.process.stdout.close()
+        assert (f"Error: Another portal (pid {first.process.pid}) already serves the data "
+                f"folder {data_dir}") in second.output
         assert _get(first.base + "/healthz")[0] == 200
     finally:
         assert first.stop() == 0, first.output
