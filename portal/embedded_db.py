@@ -33,6 +33,8 @@ from pathlib import Path
 import pymongo
 from pymongo.errors import PyMongoError
 
+from portal import processes
+
 log = logging.getLogger(__name__)
 
 RUNFILE = "portal-db.json"
@@ -96,71 +98,6 @@ def _port_is_free(host: str, port: int) -> bool:
         return True
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) holds nothing any more.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
-
-
-def _command_line(pid: int) -> list[str]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
-
-
-def is_our_server(pid: int, storage: Path) -> bool:
-    """Whether ``pid`` is a live secantusd serving ``storage`` (not a reused pid)."""
-    if not _pid_alive(pid):
-        return False
-    args = _command_line(pid)
-    if not any("secantusd" in arg for arg in args):
-        return False
-    try:
-        path = args[args.index("--storage-path") + 1]
-    except (ValueError, IndexError):
-        return False
-    return Path(path).resolve() == storage.resolve()
-
-
-def _servers_on(storage: Path) -> list[int]:
-    """Every live secantusd serving ``storage``, found in the process table."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            with contextlib.suppress(OSError, ValueError):
-                if is_our_server(int(entry.name), storage):
-                    found.append(int(entry.name))
-    return found
-
-
-def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _port_of(pid: int) -> str:
-    args = _command_line(pid)
-    try:
-        return args[args.index("--port") + 1]
-    except (ValueError, IndexError):
-        return "?"
-
-
 def _ping(uri: str, timeout_ms: int = 500) -> bool:
     client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms,
                                  connectTimeoutMS=timeout_ms, socketTimeoutMS=timeout_ms,
@@ -172,15 +109,6 @@ def _ping(uri: str, timeout_ms: int = 500) -> bool:
         return False
     finally:
         client.close()
-
-
-def _wait_for_exit(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _pid_alive(pid):
-            return True
-        time.sleep(0.05)
-    return not _pid_alive(pid)
 
 
 class EmbeddedDatabase:
@@ -288,6 +216,7 @@ class EmbeddedDatabase:
             self._stopping.clear()
             self._spawn()
         except BaseException:
+            self._close_pipe()
             self._release_lock()
             raise
         self.owner = True
@@ -352,29 +281,29 @@ class EmbeddedDatabase:
         owner died before it could write the run file."""
         info = self._read_runfile()
         recorded = int(info.get("pid", 0) or 0)
-        found = set(_servers_on(self.data_path))
-        if recorded and is_our_server(recorded, self.data_path):
+        found = set(processes.servers_on(self.data_path))
+        if recorded and processes.is_our_server(recorded, self.data_path):
             found.add(recorded)
         for pid in sorted(found):
-            keeper = _parent(pid)
-            if keeper > 1 and any("db_keeper" in arg for arg in _command_line(keeper)):
+            keeper = processes.parent(pid)
+            if keeper > 1 and any("db_keeper" in arg for arg in processes.command_line(keeper)):
                 # Its keeper already asked it to stop: give it the time it grants.
-                _wait_for_exit(pid, self.stop_grace + 5)
+                processes.wait_for_exit(pid, self.stop_grace + 5)
             elif pid == recorded and info.get("keeper"):
                 # Its keeper died too; the server's death signal asked it once.
-                _wait_for_exit(pid, self.stop_grace)
+                processes.wait_for_exit(pid, self.stop_grace)
             else:
                 # A server of an older portal, never asked: ask it once.
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGTERM)
-                _wait_for_exit(pid, self.stop_grace)
+                processes.wait_for_exit(pid, self.stop_grace)
             how = "stopped"
-            if _pid_alive(pid):
+            if processes.pid_alive(pid):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-                _wait_for_exit(pid, 10)
+                processes.wait_for_exit(pid, 10)
                 how = "killed (it did not stop when asked)"
-            port = info.get("port") if pid == recorded else _port_of(pid)
+            port = info.get("port") if pid == recorded else processes.port_of(pid)
             self._notice(
                 f"The embedded database left running by a previous portal (pid {pid}, "
                 f"port {port}) was {how}; starting a new one."
@@ -514,7 +443,7 @@ class EmbeddedDatabase:
         pid = self.server_pid
         self._notice(f"The embedded database (pid {pid}) has not answered for "
                      f"{self.hang_limit:.0f} s; ending it.")
-        if pid and is_our_server(pid, self.data_path):
+        if pid and processes.is_our_server(pid, self.data_path):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
 
@@ -544,7 +473,7 @@ class EmbeddedDatabase:
             log.warning("embedded database did not stop in %.0f s; killing it", timeout)
             process.kill()
             process.wait()
-            if self.server_pid and is_our_server(self.server_pid, self.data_path):
+            if self.server_pid and processes.is_our_server(self.server_pid, self.data_path):
                 with contextlib.suppress(OSError):
                     os.kill(self.server_pid, signal.SIGKILL)
 
