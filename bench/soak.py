@@ -3,8 +3,9 @@
 Starts ``portal serve`` on a fresh data folder (its own embedded database),
 creates a controller and an API token with the CLI (which attaches to the
 running portal's database), then runs ``--clients`` threads for
-``--minutes``, each picking at random: a page view (home, tasks, register),
-a creation, a transition (hand over a shift log), a search. Every
+``--minutes``, each picking at random: a page view (home with its
+dashboard, tasks, the complaint register), a creation, a transition (hand
+over a shift log), a search. Every
 ``--interval`` seconds it prints the throughput and p50/p95 per kind since
 the last line, and the resident memory of the portal and of its database
 child; at the end the totals.
@@ -37,8 +38,9 @@ from portal.embedded_db import free_port  # noqa: E402
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
 PASSWORD = "soak password 123"  # noqa: S105 - a throwaway user of a throwaway folder
-MIX = (("view", 40), ("create", 25), ("transition", 15), ("search", 20))
-PAGES = ("/", "/tasks", "/register")
+MIX = (("home", 14), ("tasks", 13), ("register", 13), ("create", 25), ("transition", 15),
+       ("search", 20))
+PAGES = {"home": "/", "tasks": "/tasks", "register": "/register"}
 WORDS = ("漏水", "供暖", "交接", "阀门", "维修", "夜班", "night", "巡检")
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -135,8 +137,8 @@ class Client:
         assert status in (302, 303), f"log-in failed: {status}"
 
     def one(self, kind: str) -> int:
-        if kind == "view":
-            return self.request("GET", self.random.choice(PAGES))[0]
+        if kind in PAGES:
+            return self.request("GET", PAGES[kind])[0]
         if kind == "search":
             query = urllib.parse.quote(self.random.choice(WORDS))
             return self.request("GET", f"/api/v1/search?q={query}", api=True)[0]
