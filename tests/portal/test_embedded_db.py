@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,24 +14,38 @@ import time
 import pymongo
 import pytest
 
+from portal import processes
 from portal.embedded_db import EmbeddedDatabase, EmbeddedDatabaseError, find_server_executable
 
 
 def _gone(pid: int, within: float) -> bool:
+    """Whether ``pid`` ended within ``within`` seconds (a zombie holds nothing)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # our own child is reaped here
+        if not processes.pid_alive(pid):
             return True
-        # A child of ours that exited stays a zombie until reaped.
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return True
-        except ChildProcessError:
-            pass
         time.sleep(0.05)
     return False
+
+
+def _eventually(condition, within: float = 10) -> bool:
+    # The client may reach the new server a moment before the supervising
+    # thread has read its process id.
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _stat(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read()
+    except OSError as error:
+        return str(error)
 
 
 def test_data_survives_a_restart_and_the_server_stops_with_us(tmp_path):
@@ -188,7 +203,7 @@ def test_a_supervised_server_that_dies_is_restarted_on_its_port(tmp_path):
                 break
             except pymongo.errors.ConnectionFailure:
                 assert time.monotonic() < deadline, "no restart within 30 s"
-        assert server.server_pid != first
+        assert _eventually(lambda: server.server_pid != first)
         assert len(server.restarts) == 1
         assert "stopped unexpectedly" in server.notices[0]
         assert client.portal.notes.count_documents({}) == 2
@@ -215,6 +230,6 @@ def test_a_supervised_server_that_hangs_is_ended_and_restarted(tmp_path):
                 break
             except pymongo.errors.ConnectionFailure:
                 assert time.monotonic() < deadline, "the hung server was not replaced"
-        assert _gone(hung, 5)
-        assert server.server_pid != hung
+        assert _gone(hung, 10), _stat(hung)
+        assert _eventually(lambda: server.server_pid != hung)
         assert "has not answered for 2 s" in server.notices[0]
