@@ -49,14 +49,17 @@ def report() -> tuple[str, dict]:
 
 def _database() -> dict:
     embedded = current_app.extensions.get("embedded_db")
-    out: dict = {"embedded": embedded is not None}
-    if embedded is not None:
-        out["restarts"] = len(embedded.restarts)
     try:
         latency = db.ping()
     except PyMongoError as error:
-        return {"ok": False, **out, "error": type(error).__name__}
-    return {"ok": True, **out, "latency_ms": round(latency, 2)}
+        out = {"ok": False, "error": type(error).__name__}
+    else:
+        out = {"ok": True, "latency_ms": round(latency, 2)}
+    out["embedded"] = embedded is not None
+    if embedded is not None:
+        # Read after the ping, which may have waited for a restart.
+        out["restarts"] = len(embedded.restarts)
+    return out
 
 
 def _search_index() -> dict:
