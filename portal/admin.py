@@ -47,6 +47,7 @@ from portal.record_views import RecordTypeView
 from portal.records_admin import AuditTrailView, DispositionView, FormSettingsView
 from portal.security import csp_nonce, start_session
 from portal.settings_admin import CalendarView, ScoringView, WordTemplatesView
+from portal.status_admin import SystemStatusView
 from records import audit
 from records.models import AuditEntry
 from records.permissions import MANAGE_USERS
@@ -349,6 +350,8 @@ def init_app(app) -> Admin:
                                  category=_l("Administration"), endpoint="tokens"))
     admin.add_view(CalendarView(name=_l("Working calendar"), category=_l("Administration"),
                                 endpoint="calendar"))
+    admin.add_view(SystemStatusView(name=_l("System status"), category=_l("Administration"),
+                                    endpoint="system_status", url="/admin/status"))
     admin.add_view(AccountView(name=_l("My account"), endpoint="account"))
     records_category = _l("Records")
     for record_type in registry:

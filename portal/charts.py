@@ -9,6 +9,7 @@ expected there.
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
 import warnings
@@ -47,15 +48,31 @@ def _style():
             "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 
 
+# Drawing a chart costs ~50 ms of CPU under one global lock, and the home
+# page of every controller draws one: under load that time was taken from
+# every other request (the GIL). A chart is a pure function of its
+# arguments, so the same figures are drawn once.
+CACHED_CHARTS = 256
+
+
 def rates(title: str, labels: list[str], series: dict[str, list[float | None]],
           target: float | None = None, target_label: str = "") -> Markup:
     """Rates (0..1) per period as lines, with the target as a dashed line;
     a period with no data leaves a gap."""
+    return _rates(str(title), tuple(map(str, labels)),
+                  tuple((str(name), tuple(values)) for name, values in series.items()),
+                  target, str(target_label))
+
+
+@functools.lru_cache(maxsize=CACHED_CHARTS)
+def _rates(title: str, labels: tuple[str, ...],
+           series: tuple[tuple[str, tuple[float | None, ...]], ...],
+           target: float | None, target_label: str) -> Markup:
     with _LOCK, matplotlib.rc_context(_style()):
         figure = Figure(figsize=(6.4, 2.8))
         axes = figure.subplots()
         positions = list(range(len(labels)))
-        for colour, (name, values) in zip(COLOURS, series.items(), strict=False):
+        for colour, (name, values) in zip(COLOURS, series, strict=False):
             points = [v * 100 if v is not None else float("nan") for v in values]
             axes.plot(positions, points, marker="o", color=colour, label=name)
         if target is not None:
@@ -71,6 +88,11 @@ def rates(title: str, labels: list[str], series: dict[str, list[float | None]],
 
 def bars(title: str, labels: list[str], values: list[float]) -> Markup:
     """Counts as horizontal bars, each labelled with its number."""
+    return _bars(str(title), tuple(map(str, labels)), tuple(values))
+
+
+@functools.lru_cache(maxsize=CACHED_CHARTS)
+def _bars(title: str, labels: tuple[str, ...], values: tuple[float, ...]) -> Markup:
     with _LOCK, matplotlib.rc_context(_style()):
         height = max(1.6, 0.35 * len(labels) + 0.8)
         figure = Figure(figsize=(6.4, height))

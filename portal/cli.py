@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import fcntl
 import logging
 import os
 import secrets
@@ -24,14 +26,14 @@ def portal_app(indexer: str | None = "manual", **overrides):
 
     Commands other than ``serve`` start neither the background indexer nor
     the deadline checks (``portal demo`` runs records on a simulated clock)."""
-    from portal.db import stop_embedded
+    from portal.db import DatabaseUnavailable, stop_embedded
 
     if indexer:
         overrides["SEARCH_INDEXER"] = indexer
         overrides.setdefault("DEADLINE_CHECK_MINUTES", 0)
     try:
         app = create_app(overrides or None)
-    except EmbeddedDatabaseError as error:
+    except (EmbeddedDatabaseError, DatabaseUnavailable) as error:
         raise click.ClickException(str(error)) from None
     try:
         with app.app_context():
@@ -65,9 +67,22 @@ def serve(host, port, threads):
     PORTAL_MONGODB_URI is set. Ctrl-C stops the portal and the database."""
     from waitress import serve as waitress_serve
 
-    # SIGTERM (service managers, `kill`) stops as cleanly as Ctrl-C does.
+    # SIGTERM (service managers, `kill`) and SIGHUP (the terminal closed)
+    # stop as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with portal_app(indexer=None) as app:
+    signal.signal(signal.SIGHUP, _stop_on_sigterm)
+    given_up: list[str] = []
+    # serve owns its embedded database (a folder in use is refused) and
+    # restarts it if it dies; past the restart limit it exits non-zero.
+    with portal_app(indexer=None, EMBEDDED_DB_ATTACH=False, EMBEDDED_DB_SUPERVISE=True) as app, \
+            _serving_lock(Path(app.config["DATA_DIR"])):
+        embedded = app.extensions.get("embedded_db")
+        if embedded is not None:
+            def give_up(message):
+                given_up.append(message)
+                _thread.interrupt_main()
+
+            embedded.on_give_up = give_up
         _announce_initial_admin(app)
         _count_measures_once()
         host = host or app.config["HOST"]
@@ -87,6 +102,29 @@ def serve(host, port, threads):
         except KeyboardInterrupt:
             pass
         click.echo("Stopping the portal and its database…")
+    if given_up:
+        raise click.ClickException(given_up[-1])
+
+
+@contextlib.contextmanager
+def _serving_lock(data_dir: Path):
+    """One ``portal serve`` per data folder: its search index has one writer,
+    and its embedded database one owner."""
+    path = data_dir / "portal-serve.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            other = os.read(fd, 100).decode(errors="replace").strip() or "?"
+            raise click.ClickException(
+                f"Another portal (pid {other}) already serves the data folder {data_dir}: "
+                "stop it first, or give this one its own PORTAL_DATA_DIR.") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _count_measures_once() -> None:

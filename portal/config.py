@@ -23,6 +23,14 @@ DEFAULTS = {
     # A MongoDB URI (a replica set in production); unset = the embedded server.
     "MONGODB_URI": None,
     "MONGODB_DB": "portal",
+    # Milliseconds a request waits for a database that does not answer before
+    # the portal says 503; unset = 1000 for the embedded server, 5000 otherwise.
+    "MONGODB_TIMEOUT_MS": None,
+    # The CLI attaches to the database of a running `portal serve`; `serve`
+    # owns its embedded database, refuses a folder in use and restarts the
+    # server if it dies.
+    "EMBEDDED_DB_ATTACH": True,
+    "EMBEDDED_DB_SUPERVISE": False,
     "SEARCH_INDEX_DIR": None,
     # "tantivy" (the default, the Rust engine) or "whoosh" (pure Python, for
     # small sites); switching rebuilds the index from the database.
@@ -36,6 +44,10 @@ DEFAULTS = {
     # Minutes between checks that raise the severity of unresolved complaints
     # as time passes (0 = never; tests call the rule themselves).
     "DEADLINE_CHECK_MINUTES": 10,
+    # /healthz answers 503 ("degraded") when more saved changes than this wait
+    # for the search index, or the oldest has waited longer than this.
+    "HEALTH_OUTBOX_MAX_PENDING": 1000,
+    "HEALTH_OUTBOX_MAX_AGE_SECONDS": 300,
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 8,
@@ -95,9 +107,12 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     config["DATA_DIR"] = str(data_dir)
     if not config["SEARCH_INDEX_DIR"]:
         config["SEARCH_INDEX_DIR"] = str(data_dir / "search-index")
+    if config["MONGODB_TIMEOUT_MS"]:
+        config["MONGODB_TIMEOUT_MS"] = int(config["MONGODB_TIMEOUT_MS"])
     for key in ("PORT", "THREADS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES",
                 "PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB",
-                "PASSWORD_HASH_PARALLELISM"):
+                "PASSWORD_HASH_PARALLELISM", "HEALTH_OUTBOX_MAX_PENDING",
+                "HEALTH_OUTBOX_MAX_AGE_SECONDS"):
         config[key] = int(config[key])
     config["SEARCH_TIME_LIMIT"] = float(config["SEARCH_TIME_LIMIT"] or 0)
     config["DEADLINE_CHECK_MINUTES"] = float(config["DEADLINE_CHECK_MINUTES"] or 0)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template
+from flask import Flask, g, jsonify, make_response, render_template
 from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from portal.inputs import InputError
@@ -24,6 +26,10 @@ MESSAGES = {
     429: _l("Too many attempts. Wait a while and try again."),
     500: _l("Something went wrong on our side. Nothing was saved; please try again."),
 }
+DATABASE_AWAY = _l(
+    "The records database is not answering at the moment. Please try again in a "
+    "minute; if you were saving, check afterwards whether your change was kept."
+)
 CSRF_MESSAGE = _l(
     "The form has expired or did not come from this site. Reload the page and try again."
 )
@@ -38,6 +44,20 @@ def _respond(status: int, message: str, code: str, field: str | None = None,
         response = make_response(render_template("error.html", status=status,
                                                  message=message), status)
     response.headers.update(headers or {})
+    return response
+
+
+def handle_database_away(error: ConnectionFailure):
+    """The database is away (stopped, restarting, unreachable): 503, at once.
+
+    The page is drawn without the user: loading them needs the database."""
+    log.warning("database unavailable: %s", type(error).__name__)
+    g._login_user = AnonymousUserMixin()
+    response = _respond(503, str(DATABASE_AWAY), "database_unavailable")
+    if isinstance(response, tuple):
+        response = make_response(*response)
+    response.headers["Retry-After"] = "10"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -64,6 +84,7 @@ def handle_unexpected(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(ConnectionFailure, handle_database_away)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)

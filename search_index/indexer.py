@@ -85,6 +85,9 @@ class Indexer:
         self._db = db
         self.batch = batch
         self._registered: tuple[int, datetime] | None = None
+        # The last failure of the background work, until a batch succeeds
+        # again: ``{"error": "...", "at": datetime}`` (shown by /healthz).
+        self.last_error: dict | None = None
 
     @property
     def db(self):
@@ -153,16 +156,24 @@ class Indexer:
         try:
             if self.store.needs_rebuild:
                 self.rebuild()
-            return self.apply_pending()
+            applied = self.apply_pending()
         except IndexBusy:
             return 0
-        except Exception:
+        except Exception as error:
             log.exception("search indexer failed")
+            self.last_error = {"error": f"{type(error).__name__}: {error}"[:300], "at": _now()}
             try:
                 self.store.verify()
             except SearchIndexError:
-                self.store.recover()
+                try:
+                    self.store.recover()
+                except Exception:  # a read-only or full disk: try again next round
+                    log.exception("setting the damaged search index aside failed")
+            except Exception:  # noqa: BLE001 - the folder itself is unusable
+                log.exception("the search index folder cannot be opened")
             return 0
+        self.last_error = None
+        return applied
 
     def check(self) -> dict:
         """Differences between the database and the live index.

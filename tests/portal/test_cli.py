@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymongo
 import pytest
 from click.testing import CliRunner
 
 from portal.cli import main
+from portal.embedded_db import find_server_executable, free_port
 from portal.models import ApiToken, User
 from tests.helpers import login
 
@@ -162,3 +170,90 @@ def test_reindex_and_check_from_the_shell(app, portal_cli):
     after = portal_cli("check")
     assert after.exit_code == 0, after.output
     assert "The search index matches the database." in after.output
+
+
+# --- start-up failures: one line, what to do, exit non-zero ---------------------
+
+PORTAL = str(Path(sys.executable).with_name("portal"))
+
+
+def _portal(tmp_path, *args, uri: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(PORTAL_DATA_DIR=str(tmp_path / "var"), PORTAL_MONGODB_URI=uri,
+               PORTAL_MONGODB_TIMEOUT_MS="500", PORTAL_PORT=str(free_port()))
+    return subprocess.run([PORTAL, *args], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def _one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [["serve"], ["check"], ["user", "disable", "li"]])
+def test_an_unreachable_database_is_one_line_saying_what_to_do(tmp_path, command):
+    uri = f"mongodb://127.0.0.1:{free_port()}/?replicaSet=rs0"
+    line = _one_error_line(_portal(tmp_path, *command, uri=uri))
+    assert "Cannot reach the database at mongodb://127.0.0.1" in line
+    assert "PORTAL_MONGODB_URI" in line
+
+
+def test_a_malformed_uri_is_one_line(tmp_path):
+    line = _one_error_line(_portal(tmp_path, "check", uri="mongodb://[oops"))
+    assert "not a usable MongoDB URI" in line
+
+
+class _Server:
+    """A SecantusDB server of its own, started with the given options."""
+
+    def __init__(self, storage: Path, *options: str):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [find_server_executable(), "--host", "127.0.0.1", "--port", str(self.port),
+             "--storage-path", str(storage), "--log-level", "WARNING", *options],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with pymongo.MongoClient(self.uri(), serverSelectionTimeoutMS=200) as client:
+                    client.admin.command("hello")
+                return
+            except pymongo.errors.PyMongoError:
+                assert time.monotonic() < deadline
+
+    def uri(self, login: str = "") -> str:
+        return f"mongodb://{login}127.0.0.1:{self.port}/?directConnection=true"
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def test_a_server_without_a_replica_set_is_one_line_naming_the_fix(tmp_path):
+    server = _Server(tmp_path / "standalone", "--standalone")
+    try:
+        line = _one_error_line(_portal(tmp_path, "check", uri=server.uri()))
+    finally:
+        server.stop()
+    assert "not part of a replica set" in line and "--replSet" in line
+
+
+def test_wrong_credentials_are_one_line_without_the_password(tmp_path):
+    storage = tmp_path / "with-auth"
+    server = _Server(storage)
+    with pymongo.MongoClient(server.uri()) as client:
+        client.admin.command("createUser", "portal", pwd="the right one", roles=["root"])
+    server.stop()
+    server = _Server(storage, "--auth")
+    try:
+        line = _one_error_line(_portal(tmp_path, "check",
+                                       uri=server.uri("portal:not%20it@")))
+        fine = _portal(tmp_path, "check", uri=server.uri("portal:the%20right%20one@"))
+    finally:
+        server.stop()
+    assert "refused the log-in" in line and "authSource" in line
+    assert "not it" not in line and "not%20it" not in line
+    assert fine.returncode == 0, fine.stdout + fine.stderr

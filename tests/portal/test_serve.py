@@ -28,9 +28,10 @@ PORTAL = str(Path(sys.executable).with_name("portal"))
 
 
 class RunningPortal:
-    def __init__(self, data_dir: Path, port: int):
+    def __init__(self, data_dir: Path, port: int, **settings: str):
         env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
         env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PYTHONUNBUFFERED="1")
+        env.update({f"PORTAL_{name}": value for name, value in settings.items()})
         self.base = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
         self.process = subprocess.Popen(
@@ -110,3 +111,166 @@ def test_first_start_prints_a_working_admin_password_and_a_restart_keeps_it(tmp_
         assert "Administrator" in _log_in(again.base, "admin", password)
     finally:
         assert again.stop() == 0, again.output
+
+
+def _get(url: str, timeout: float = 5, headers: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers={"Accept": "application/json",
+                                                   **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _runfile(data_dir: Path) -> dict:
+    return json.loads((data_dir / "db" / "portal-db.json").read_text())
+
+
+def test_a_second_serve_on_the_same_folder_is_refused_and_the_first_keeps_serving(tmp_path):
+    data_dir = tmp_path / "var"
+    first = RunningPortal(data_dir, free_port())
+    try:
+        first.wait_until_serving()
+        second = RunningPortal(data_dir, free_port())
+        code = second.process.wait(60)
+        second._reader.join(5)
+        second.process.stdout.close()
+        assert code != 0
+        [line] = [line for line in second.lines if line.strip()]
+        assert line.startswith("Error: ") and "in use by portal serve" in line, second.output
+        assert f"pid {first.process.pid}" in line
+        assert _get(first.base + "/healthz")[0] == 200
+    finally:
+        assert first.stop() == 0, first.output
+
+
+def test_with_a_mongodb_uri_too_one_serve_per_data_folder(tmp_path, database):
+    # Its search index has one writer: a second portal would fight over it.
+    data_dir = tmp_path / "var"
+    settings = {"MONGODB_URI": database.uri, "MONGODB_DB": "portal_test_serve_lock"}
+    first = RunningPortal(data_dir, free_port(), **settings)
+    try:
+        first.wait_until_serving()
+        second = RunningPortal(data_dir, free_port(), **settings)
+        assert second.process.wait(60) == 1
+        second._reader.join(5)
+        second.process.stdout.close()
+        assert (f"Error: Another portal (pid {first.process.pid}) already serves the data "
+                f"folder {data_dir}") in second.output
+        assert _get(first.base + "/healthz")[0] == 200
+    finally:
+        assert first.stop() == 0, first.output
+
+
+def test_a_killed_database_answers_503_at_once_and_is_back_within_30_s(tmp_path):
+    data_dir = tmp_path / "var"
+    portal = RunningPortal(data_dir, free_port())
+    try:
+        portal.wait_until_serving()
+        first = _runfile(data_dir)["pid"]
+        os.kill(first, signal.SIGKILL)
+        killed = time.monotonic()
+        while _alive(first):  # gone, or a zombie that holds no socket any more
+            time.sleep(0.01)
+        answers = []
+        while True:
+            started = time.monotonic()
+            # An API call that reads the database: a token is looked up.
+            api_status, api_body = _get(portal.base + "/api/v1/me",
+                                        headers={"Authorization": "Bearer prt_unknown"})
+            answers.append((api_status, time.monotonic() - started))
+            assert api_status in (401, 503), api_body
+            if api_status == 503:
+                assert api_body["error"] == "database_unavailable"
+            started = time.monotonic()
+            status, body = _get(portal.base + "/healthz")
+            answers.append((status, time.monotonic() - started))
+            if status == 200:
+                break
+            assert status == 503, body
+            assert body["database"]["ok"] is False or body["status"] != "ok"
+            assert time.monotonic() - killed < 30, "the database did not come back"
+            time.sleep(0.1)
+        # A restart quicker than the ping's wait is answered 200 at once; the
+        # 503 itself, in the user's language, is test_health's.
+        assert max(seconds for _status, seconds in answers) < 2, answers
+        assert body["database"]["restarts"] == 1
+        assert _runfile(data_dir)["pid"] != first
+        assert "stopped unexpectedly" in portal.output
+    finally:
+        assert portal.stop() == 0, portal.output
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_portal_never_leaves_a_start_impossible(tmp_path):
+    data_dir = tmp_path / "var"
+    port = free_port()
+    servers = []
+    for round_ in range(20):
+        portal = RunningPortal(data_dir, port)
+        try:
+            if round_ % 4 == 3:
+                # Killed while it starts: its database may be half started.
+                time.sleep(0.5 + (round_ % 3) * 0.7)
+            else:
+                portal.wait_until_serving()
+                servers.append(_runfile(data_dir)["pid"])
+        finally:
+            portal.process.kill()
+            portal.process.wait()
+            portal._reader.join(5)
+            portal.process.stdout.close()
+        assert "already taken" not in portal.output, portal.output
+    last = RunningPortal(data_dir, port)
+    try:
+        last.wait_until_serving()
+    finally:
+        assert last.stop() == 0, last.output
+    for pid in servers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_a_database_that_keeps_dying_stops_the_portal_with_exit_code_1(tmp_path):
+    data_dir = tmp_path / "var"
+    portal = RunningPortal(data_dir, free_port())
+    try:
+        portal.wait_until_serving()
+        killed = set()
+        deadline = time.monotonic() + 120
+        while portal.process.poll() is None:
+            assert time.monotonic() < deadline, portal.output
+            try:
+                pid = _runfile(data_dir)["pid"]
+            except (OSError, ValueError):
+                pid = None
+            if pid and pid not in killed and _alive(pid):
+                status, _body = _get(portal.base + "/healthz")
+                if status == 200:  # restarted and serving again: kill it once more
+                    os.kill(pid, signal.SIGKILL)
+                    killed.add(pid)
+            time.sleep(0.1)
+        assert portal.process.wait() == 1
+        portal._reader.join(5)
+        portal.process.stdout.close()
+        assert len(killed) == 6, portal.output
+        assert "Error: The embedded database stopped 6 times within 5 minutes" in portal.output
+        assert not _alive(_runfile_pid_or_zero(data_dir))
+    finally:
+        if portal.process.poll() is None:
+            portal.stop()
+
+
+def _runfile_pid_or_zero(data_dir: Path) -> int:
+    try:
+        return _runfile(data_dir)["pid"]
+    except (OSError, ValueError):
+        return 0
