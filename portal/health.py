@@ -109,8 +109,9 @@ def _outbox() -> dict:
     try:
         # Counting stops past the threshold: the exact size of a large
         # backlog matters less than a quick answer.
-        pending = outbox.count_documents({"applied_at": None}, limit=max_pending + 1)
-        oldest = outbox.find_one({"applied_at": None}, sort=[("at", 1)], projection={"at": 1})
+        waiting = {"seq": {"$gt": current_app.extensions["search_indexer"].known_position()}}
+        pending = outbox.count_documents(waiting, limit=max_pending + 1)
+        oldest = outbox.find_one(waiting, sort=[("seq", 1)], projection={"at": 1})
     except PyMongoError as error:
         return {"ok": False, "error": type(error).__name__}
     age = 0.0

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal import health
 from portal.admin_base import RoleGuard
-from records.roles import ADMIN
+from records.permissions import READ_HEALTH
 
 PARTS = {
     "database": _l("Database"),
@@ -31,6 +31,7 @@ DETAILS = {
     "search_indexer": _l("Search indexer"),
     "deadlines": _l("Deadline checks"),
     "error": _l("Error"),
+    "rebuild_pending": _l("Rebuild pending"),
 }
 VALUES = {
     True: _l("Yes"),
@@ -49,16 +50,19 @@ STATUS = {
 class SystemStatusView(RoleGuard, BaseView):
     """Administrators see the health of this portal process, part by part."""
 
-    allowed_roles = (ADMIN,)
+    permission = READ_HEALTH
 
     @expose("/")
     def index(self):
         status, checks = health.report()
         rows = []
         for part, check in checks.items():
-            details = [(DETAILS.get(key, key), VALUES.get(value, value))
+            # Only booleans and states read as words: 0 is a count, not "No";
+            # a part's key no label names is left out rather than shown raw.
+            details = [(DETAILS[key], VALUES.get(value, value)
+                        if isinstance(value, bool | str) else value)
                        for key, value in check.items()
-                       if key != "ok" and not key.endswith("_capped")]
+                       if key in DETAILS and not key.endswith("_capped")]
             rows.append((PARTS.get(part, part), check["ok"], details))
         # 200 whatever the state: a proxy may replace a 503 page by its own.
         return self.render("admin/system_status.html", status=status,

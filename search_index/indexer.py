@@ -97,6 +97,14 @@ class Indexer:
         """The last outbox entry the live (or given) generation has applied."""
         return read_position((generation or self.store.live()).path)
 
+    def known_position(self) -> int:
+        """:meth:`position`, or the last one this process registered when the
+        index folder cannot be read (a full disk, a folder gone)."""
+        try:
+            return self.position()
+        except OSError:
+            return self._registered[0] if self._registered else 0
+
     def apply_pending(self, generation: Generation | None = None) -> int:
         """Apply one batch of pending entries; the number applied (0 = none left)."""
         db = self.db

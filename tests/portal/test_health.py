@@ -59,7 +59,7 @@ def test_an_index_folder_that_cannot_be_written_answers_503_until_it_can(app, cl
 
     root.unlink()
     aside.rename(root)
-    assert indexer.step() == 1
+    indexer.step()  # a rebuild (the damaged folder was set aside) or one batch
     response = client.get("/healthz")
     assert response.status_code == 200, response.json
     assert response.json["search_index"]["documents"] == 1
