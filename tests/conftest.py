@@ -69,6 +69,7 @@ class SharedApp:
         self.base = _config(database, data_dir)
         self.app = create_app(self.base)
         self.settings = dict(self.app.config)
+        self.extensions = dict(self.app.extensions)
         self.connection = mongoengine.get_connection()
         self.client = pymongo.MongoClient(database.uri)
 
@@ -107,6 +108,11 @@ class SharedApp:
         key_file.write_text(config["AUDIT_KEY"])
         key_file.chmod(0o600)
         audit.use_key(config["AUDIT_KEY"])
+        # Threads or stand-ins a test put among the extensions go with it.
+        extensions = self.app.extensions
+        for key in set(extensions) - set(self.extensions):
+            del extensions[key]
+        extensions.update(self.extensions)
         store = IndexStore(config["SEARCH_INDEX_DIR"])
         store.live()
         self.app.extensions["search_index"] = store
