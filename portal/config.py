@@ -33,6 +33,21 @@ DEFAULTS = {
     # Minutes between checks that raise the severity of unresolved complaints
     # as time passes (0 = never; tests call the rule themselves).
     "DEADLINE_CHECK_MINUTES": 10,
+    # E-mail (portal/mail.py). The absolute address links in messages start with.
+    "BASE_URL": "http://127.0.0.1:5000",
+    # Unset SMTP_HOST = nothing is sent; administrators read the messages on
+    # the "Outgoing e-mail" page.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT": 10,
+    "MAIL_FROM": "records-portal@localhost",
+    # Seconds between rounds of the mail worker `portal serve` starts (0 = none).
+    "MAIL_SEND_SECONDS": 30,
+    # A deadline this near is told to its handler once.
+    "MAIL_DUE_SOON_HOURS": 24,
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 8,
@@ -98,6 +113,11 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         config[key] = int(config[key])
     config["SEARCH_TIME_LIMIT"] = float(config["SEARCH_TIME_LIMIT"] or 0)
     config["DEADLINE_CHECK_MINUTES"] = float(config["DEADLINE_CHECK_MINUTES"] or 0)
+    for key in ("SMTP_PORT", "SMTP_TIMEOUT"):
+        config[key] = int(config[key])
+    for key in ("MAIL_SEND_SECONDS", "MAIL_DUE_SOON_HOURS"):
+        config[key] = float(config[key] or 0)
+    config["SMTP_STARTTLS"] = str(config["SMTP_STARTTLS"]).lower() in ("1", "true", "yes")
     if config["SEARCH_INDEXER"] not in ("background", "manual"):
         raise ValueError("PORTAL_SEARCH_INDEXER must be 'background' or 'manual', "
                          f"not {config['SEARCH_INDEXER']!r}")
