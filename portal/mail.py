@@ -147,14 +147,16 @@ def claim(db, now, token: str) -> dict | None:
     )
 
 
-def send_due(app, limit: int = 200) -> Round:
-    """One round: queue the deadline notices that are due, then send what
-    waits (if SMTP is configured). For the worker thread and `portal mail send`."""
+def send_due(app, limit: int = 200, now=None) -> Round:
+    """One round: queue the deadline notices due at ``now`` (default: now),
+    then send what waits (if SMTP is configured). For the worker thread and
+    `portal mail send`."""
     config = app.config
     result = Round()
     with app.app_context():
         db = database()
-        result.queued = queue_deadline_notices(db, utcnow(), config["MAIL_DUE_SOON_HOURS"])
+        result.queued = queue_deadline_notices(db, now or utcnow(),
+                                               config["MAIL_DUE_SOON_HOURS"])
         if not smtp_configured(config):
             return result
         smtp = None

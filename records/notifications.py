@@ -171,7 +171,9 @@ def queue_deadline_notices(db, now: datetime | None = None, soon_hours: float = 
                                 "due_at": 1, "due_kind": 1}).limit(5000):
         kind = "overdue" if doc["due_at"] < now else "due_soon"
         key = f"{kind}:{doc['number']}:{doc['due_at'].isoformat()}"
+        # Stamped with the real time, not ``now``: a scan as of a moment to
+        # come (a test, a catch-up) queues messages that are due at once.
         queued += _queue(db, None, kind, _people(db, None, {"username": doc["handler"]}), doc,
                          _params(doc, due_at=doc["due_at"], due_kind=doc.get("due_kind")),
-                         key, now=now)
+                         key)
     return queued

@@ -27,6 +27,7 @@ from tests.records.people import SIGN, person
 CHEN = person("chen", "controller", department="CS")
 ZHOU = person("zhou", "controller", department="CS")
 LI = person("li", "staff", department="HEAT")
+ZHAO = person("zhao", "staff", department="HEAT")
 DIRECTOR = person("director", "approver", department="MGMT", positions=("director",))
 TECH = person("tech", "approver", department="MGMT", positions=("technical_manager",))
 
@@ -91,7 +92,8 @@ def smtp():
 def org(app, make_user):
     departments = {code: Department(code=code, name=code).save()
                    for code in ("CS", "HEAT", "MGMT")}
-    for who, locale in ((CHEN, "en"), (ZHOU, "en"), (LI, "zh_Hant"), (DIRECTOR, None),
+    for who, locale in ((CHEN, "en"), (ZHOU, "en"), (LI, "zh_Hant"), (ZHAO, "zh_Hans"),
+                        (DIRECTOR, None),
                         (TECH, "en")):
         User(username=who.username, full_name=who.full_name, roles=list(who.roles),
              department=departments[who.department], positions=list(who.positions),
@@ -239,30 +241,34 @@ def test_two_workers_never_send_the_same_message(app, org, smtp):
 def test_deadline_notices_once_each_and_reminders_to_the_department(app, org, smtp):
     controller, inbox = smtp
     configure(app, controller)
-    sheet = complaint(received_at=received(hours_ago=24 * 10))
-    transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
-    db = database()
-    # The plan is due within the next hours: "due soon", once.
-    db.records.update_one({"number": sheet.number},
-                          {"$set": {"due_at": utcnow() + timedelta(hours=2)}})
+    sheet = complaint()
+    dispatched = transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
+    due = dispatched.due_at
     send_due(app)
-    send_due(app)
-    subjects = [text(m)[0] for m in inbox.messages]
-    assert sum("即將到期" in s or "到期" in s for s in subjects) == 1
-    # Then overdue: once more, and only once.
-    db.records.update_one({"number": sheet.number},
-                          {"$set": {"due_at": utcnow() - timedelta(hours=1)}})
-    send_due(app)
-    send_due(app)
-    overdue = [text(m) for m in inbox.messages if "逾期" in text(m)[0]]
-    assert len(overdue) == 1
-    assert sheet.number in overdue[0][0]
+    assert [text(m)[0] for m in inbox.messages] == [f"顧客投訴處理單 {sheet.number} 已派發給您"]
+    # Two hours before the plan is due: "due soon", once however often the
+    # worker looks.
+    send_due(app, now=due - timedelta(hours=2))
+    send_due(app, now=due - timedelta(hours=1))
+    # Past it: "overdue", once.
+    send_due(app, now=due + timedelta(hours=1))
+    send_due(app, now=due + timedelta(hours=5))
+    subjects = [text(m)[0] for m in inbox.messages[1:]]
+    assert len(subjects) == 2
+    assert subjects[0].startswith(f"{sheet.number} 即將到期：")
+    assert subjects[1].startswith(f"{sheet.number} 已逾期（期限 ")
+    assert {to(m) for m in inbox.messages} == {"li@example.org"}
 
+    # Time passes beyond the due time (moved into the past, as the reminder
+    # checks the real clock); the controller reminds: the record's handler and
+    # its department's people are told.
+    database().records.update_one({"number": sheet.number},
+                                  {"$set": {"due_at": utcnow() - timedelta(hours=1)}})
     reminder = worklists.issue_reminder(CHEN, sheet.number, "请尽快提交处理方案")
     send_due(app)
     reminders = [m for m in inbox.messages if reminder["number"] in text(m)[0]]
-    assert [to(m) for m in reminders] == ["li@example.org"]
-    assert sheet.number in text(reminders[0])[0]
+    assert sorted(to(m) for m in reminders) == ["li@example.org", "zhao@example.org"]
+    assert all(sheet.number in text(m)[0] for m in reminders)
 
 
 def test_a_person_who_turned_a_kind_off_gets_none_of_it(app, org, smtp):
