@@ -7,14 +7,17 @@ from __future__ import annotations
 import email
 import socket
 import threading
+import time
 from datetime import timedelta
 from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 
 import records.forms  # noqa: F401  (registers the record types)
-from portal.mail import render, send_due
+from portal.cli import main
+from portal.mail import render, send_due, start_mail_thread
 from portal.models import Department, User
 from records import worklists
 from records.clock import local_now, utcnow
@@ -326,3 +329,44 @@ def test_render_falls_back_to_the_default_language(app):
         subject, body = render(entry, "http://127.0.0.1:5000")
     assert subject == "顾客投诉处理单 QR-015-2026-0001 等待您审批"
     assert "http://127.0.0.1:5000/admin/records_complaint_sheet/details/?id=x" in body
+
+
+def test_portal_mail_send_sends_once_from_the_shell(app, app_config, org, smtp, monkeypatch):
+    controller, inbox = smtp
+    sheet = complaint()
+    transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
+    for key, value in (("MONGODB_URI", app_config["MONGODB_URI"]),
+                       ("MONGODB_DB", app_config["MONGODB_DB"]),
+                       ("DATA_DIR", app_config["DATA_DIR"]), ("SMTP_HOST", "127.0.0.1"),
+                       ("SMTP_PORT", str(controller.port))):
+        monkeypatch.setenv(f"PORTAL_{key}", value)
+    runner = CliRunner()
+    first = runner.invoke(main, ["mail", "send"], catch_exceptions=False)
+    again = runner.invoke(main, ["mail", "send"], catch_exceptions=False)
+    assert first.exit_code == again.exit_code == 0, first.output
+    assert "1 sent" in first.output and "0 sent" in again.output
+    assert [to(m) for m in inbox.messages] == ["li@example.org"]
+    body = text(inbox.messages[0])[1]
+    assert f"http://127.0.0.1:5000/admin/records_complaint_sheet/details/?id={sheet.pk}" in body
+
+
+def test_the_app_factory_starts_no_mail_worker_and_serve_s_worker_sends(make_app, smtp):
+    controller, inbox = smtp
+    built = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_SEND_SECONDS=0.2)
+    assert "mail_thread" not in built.extensions
+    assert not any(t.name == "mail" for t in threading.enumerate())
+    with built.app_context():
+        departments = {code: Department(code=code, name=code).save() for code in ("CS", "HEAT")}
+        User(username="li", full_name="Li", roles=["staff"], department=departments["HEAT"],
+             email="li@example.org", password_hash="not used").save()
+        sheet = complaint()
+        transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
+    thread = start_mail_thread(built)
+    try:
+        deadline = time.monotonic() + 10
+        while not inbox.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        thread.stop()
+        thread.join(10)
+    assert [to(m) for m in inbox.messages] == ["li@example.org"]
