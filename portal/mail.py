@@ -25,7 +25,13 @@ from flask_babel import force_locale, format_datetime, gettext
 from pymongo import ReturnDocument
 
 from records.clock import utcnow
-from records.notifications import COLLECTION, PENDING, SENT, queue_deadline_notices
+from records.notifications import (
+    COLLECTION,
+    PENDING,
+    SENT,
+    UNDELIVERABLE,
+    queue_deadline_notices,
+)
 from records.store import database
 from records.types import registry
 
@@ -171,11 +177,22 @@ def send_due(app, limit: int = 200, now=None) -> Round:
                     if smtp is None:
                         smtp = _connect(config)
                     smtp.send_message(_message(entry, config))
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
+                        smtplib.SMTPDataError) as error:
+                    # The server works but refuses this message for good (an
+                    # unknown address answers 5xx): it is kept as undeliverable
+                    # for the administrators' page, and the round goes on.
+                    permanent = _permanent(error)
+                    _failed(db, entry, token, now, error, permanent=permanent)
+                    result.failed += 1
+                    if not permanent:
+                        break
+                    continue
                 except (OSError, smtplib.SMTPException) as error:
                     _failed(db, entry, token, now, error)
                     result.failed += 1
-                    # A server that refuses one message is likely down: the
-                    # rest wait for the next round rather than failing too.
+                    # A server that cannot be reached is down: the rest wait
+                    # for the next round rather than failing too.
                     if smtp is not None:
                         _close(smtp)
                         smtp = None
@@ -191,14 +208,23 @@ def send_due(app, limit: int = 200, now=None) -> Round:
     return result
 
 
-def _failed(db, entry, token, now, error) -> None:
+def _permanent(error) -> bool:
+    """Whether the server refused for good (5xx) rather than for now (4xx)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return getattr(error, "smtp_code", 0) >= 500
+
+
+def _failed(db, entry, token, now, error, *, permanent: bool = False) -> None:
     attempts = (entry.get("attempts") or 0) + 1
     delay = min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
     log.warning("sending mail %s failed (attempt %d): %s", entry["_id"], attempts, error)
-    db[COLLECTION].update_one(
-        {"_id": entry["_id"], "claim": token},
-        {"$set": {"attempts": attempts, "next_try_at": now + timedelta(seconds=delay),
-                  "claimed_until": None, "last_error": str(error)[:500]}})
+    update = {"attempts": attempts, "next_try_at": now + timedelta(seconds=delay),
+              "claimed_until": None, "last_error": str(error)[:500]}
+    if permanent:
+        update["status"] = UNDELIVERABLE
+    db[COLLECTION].update_one({"_id": entry["_id"], "claim": token}, {"$set": update})
 
 
 def _close(smtp) -> None:

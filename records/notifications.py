@@ -33,7 +33,9 @@ KINDS = {
     "rejected": N_("A customer rejects a result"),
 }
 
-PENDING, SENT = "pending", "sent"
+#: A message's status: waiting (also between retries), sent, or refused for
+#: good by the SMTP server (an unknown address).
+PENDING, SENT, UNDELIVERABLE = "pending", "sent", "undeliverable"
 
 
 def _title_of(doc: dict) -> str | None:

@@ -52,6 +52,12 @@ class Inbox:
         self.messages: list[email.message.Message] = []
         self._lock = threading.Lock()
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("gone@"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         with self._lock:
             self.messages.append(email.message_from_bytes(envelope.content))
@@ -370,3 +376,26 @@ def test_the_app_factory_starts_no_mail_worker_and_serve_s_worker_sends(make_app
         thread.stop()
         thread.join(10)
     assert [to(m) for m in inbox.messages] == ["li@example.org"]
+
+
+def test_an_address_the_server_refuses_is_kept_undeliverable_and_the_rest_go(app, org, smtp,
+                                                                            make_user):
+    controller, inbox = smtp
+    configure(app, controller)
+    User.objects(username="li").update(set__email="gone@example.org")
+    sheet = complaint()
+    transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
+    transition_record(LI, sheet.number, "submit_plan", changes={"plan": "更换循环泵"})
+
+    first = send_due(app)
+    database()[COLLECTION].update_many({}, {"$set": {"next_try_at": utcnow()}})
+    again = send_due(app)
+
+    assert (first.sent, first.failed, again.sent, again.failed) == (2, 1, 0, 0)
+    assert sorted(to(m) for m in inbox.messages) == ["director@example.org",
+                                                     "tech@example.org"]
+    make_user("root", roles=["admin"])
+    admin = app.test_client()
+    login(admin, "root")
+    page = admin.get("/admin/outbox/").get_data(as_text=True)
+    assert "邮件服务器拒收" in page and "No such mailbox" in page
