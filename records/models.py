@@ -193,6 +193,8 @@ class MailMessage(Document):
     (see :mod:`records.notifications`) and sent by the portal's mail worker."""
 
     key = StringField(required=True)
+    #: The notice the message is one of (the key without its recipient).
+    notice = StringField()
     kind = StringField()
     username = StringField()
     to = StringField()
@@ -212,7 +214,7 @@ class MailMessage(Document):
         "auto_create_index": False,
         # The key makes each notice once: a deadline scanned by two workers,
         # or twice by one, inserts one message.
-        "indexes": [{"fields": ["key"], "unique": True}, ("status", "next_try_at"),
+        "indexes": [{"fields": ["key"], "unique": True}, ("notice",), ("status", "next_try_at"),
                     ("-created_at",)],
     }
 

@@ -74,7 +74,7 @@ def _queue(db, session, kind: str, people: list[dict], doc: dict, params: dict, 
             continue
         seen.add(username)
         entry = {
-            "key": f"{key}:{username}", "kind": kind, "username": username,
+            "key": f"{key}:{username}", "notice": key, "kind": kind, "username": username,
             "to": person["email"], "locale": person.get("locale") or DEFAULT_LOCALE,
             "params": params, "record_id": doc.get("_id"), "status": PENDING, "attempts": 0,
             "created_at": now, "next_try_at": now, "claimed_until": None, "sent_at": None,
@@ -166,16 +166,30 @@ def queue_deadline_notices(db, now: datetime | None = None, soon_hours: float = 
     """Tell each handler once that a deadline is near, and once that it has
     passed (a new deadline is told again). For the mail worker's rounds."""
     now = now or utcnow()
-    queued = 0
     horizon = now + timedelta(hours=soon_hours)
-    for doc in db.records.find({"due_at": {"$lt": horizon}, "handler": {"$nin": [None, ""]}},
+    # The due time alone in the filter: the (due_at) index answers it (with
+    # the handler in it too the embedded server's planner scans everything).
+    wanted = {}
+    for doc in db.records.find({"due_at": {"$lt": horizon}},
                                {"number": 1, "type": 1, "state": 1, "title": 1, "handler": 1,
                                 "due_at": 1, "due_kind": 1}).limit(5000):
+        if not doc.get("handler"):
+            continue
         kind = "overdue" if doc["due_at"] < now else "due_soon"
-        key = f"{kind}:{doc['number']}:{doc['due_at'].isoformat()}"
+        wanted[f"{kind}:{doc['number']}:{doc['due_at'].isoformat()}"] = (kind, doc)
+    if not wanted:
+        return 0
+    # Every round sees the same overdue records again: one query finds the
+    # notices already queued, so only new ones cost anything.
+    told = {entry["notice"] for entry in db[COLLECTION].find(
+        {"notice": {"$in": list(wanted)}}, {"notice": 1})}
+    queued = 0
+    for notice, (kind, doc) in wanted.items():
+        if notice in told:
+            continue
         # Stamped with the real time, not ``now``: a scan as of a moment to
         # come (a test, a catch-up) queues messages that are due at once.
         queued += _queue(db, None, kind, _people(db, None, {"username": doc["handler"]}), doc,
                          _params(doc, due_at=doc["due_at"], due_kind=doc.get("due_kind")),
-                         key)
+                         notice)
     return queued
