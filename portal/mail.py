@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 
 from flask import current_app
 from flask_babel import force_locale, format_datetime, gettext
@@ -116,8 +116,10 @@ def _message(entry: dict, config) -> EmailMessage:
     message["Subject"] = subject
     message["From"] = config["MAIL_FROM"]
     message["To"] = formataddr(("", entry["to"]))
-    # One id per outbox entry: a receiver sees a resend as the same message.
-    message["Message-ID"] = make_msgid(idstring=str(entry["_id"]), domain="records-portal")
+    # One id per outbox entry, the same on every attempt: should a message
+    # ever go out twice (sent, then the portal died before marking it), the
+    # receiving side sees one message.
+    message["Message-ID"] = f"<{entry['_id']}@records-portal>"
     message.set_content(body)
     return message
 

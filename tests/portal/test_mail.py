@@ -245,6 +245,8 @@ def test_two_workers_never_send_the_same_message(app, org, smtp):
         thread.join(30)
     assert len(inbox.messages) == 4
     assert len({m["Message-ID"] for m in inbox.messages}) == 4
+    ids = {f"<{e['_id']}@records-portal>" for e in database()[COLLECTION].find()}
+    assert {m["Message-ID"] for m in inbox.messages} == ids
 
 
 def test_deadline_notices_once_each_and_reminders_to_the_department(app, org, smtp):
