@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import records.forms  # noqa: F401  (registers the record types)
 from portal.cli import main
-from portal.mail import render, send_due, start_mail_thread
+from portal.mail import claim, render, send_due, start_mail_thread
 from portal.models import Department, User
 from records import worklists
 from records.clock import local_now, utcnow
@@ -401,3 +401,23 @@ def test_an_address_the_server_refuses_is_kept_undeliverable_and_the_rest_go(app
     login(admin, "root")
     page = admin.get("/admin/outbox/").get_data(as_text=True)
     assert "邮件服务器拒收" in page and "No such mailbox" in page
+
+
+def test_a_message_claimed_by_a_worker_that_died_is_sent_once_its_claim_expires(app, org,
+                                                                               smtp):
+    controller, inbox = smtp
+    configure(app, controller)
+    sheet = complaint()
+    transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
+    db = database()
+    # Another worker claimed the message, then was killed before sending.
+    with app.app_context():
+        assert claim(db, utcnow(), "dead-worker") is not None
+
+    assert send_due(app).sent == 0
+    assert inbox.messages == []
+    # Its claim runs out (two minutes later): the message goes, once.
+    db[COLLECTION].update_many({}, {"$set": {"claimed_until": utcnow() - timedelta(seconds=1)}})
+    assert send_due(app).sent == 1
+    assert send_due(app).sent == 0
+    assert [to(m) for m in inbox.messages] == ["li@example.org"]
