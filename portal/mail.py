@@ -60,15 +60,21 @@ def render(entry: dict, base_url: str) -> tuple[str, str]:
     app context)."""
     params = dict(entry.get("params") or {})
     kind = entry.get("kind")
-    with force_locale(entry.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        locale = str(entry.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"])
+    config = current_app.config
+    # A language the portal does not have (set by hand, since removed) falls
+    # back to the default rather than failing the message.
+    locale = entry.get("locale")
+    if locale not in config["LANGUAGES"]:
+        locale = config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
         record_type = registry.get(params.get("type"))
+        state_label = record_type.workflow.states.get(params.get("state")) if record_type else None
         values = {
             "number": params.get("number") or "",
             "type": record_type.title(locale) if record_type else params.get("type") or "",
             "title": params.get("title") or "",
-            "state": gettext(record_type.workflow.states.get(params.get("state"), ""))
-            if record_type else "",
+            # Never gettext(""): that answers the catalog's header.
+            "state": gettext(state_label) if state_label else "",
             "due": _when(params.get("due_at")) or params.get("due") or "",
             "item": params.get("item") or "",
             "reopened_as": params.get("reopened_as") or "",

@@ -330,13 +330,15 @@ def test_without_smtp_administrators_read_the_messages_on_a_page(app, org, make_
     assert staff.get("/admin/outbox/").status_code in (302, 403, 404)
 
 
-def test_render_falls_back_to_the_default_language(app):
-    entry = {"kind": "approval", "locale": None, "record_id": "x",
+@pytest.mark.parametrize("locale", [None, "fr", "not a language"])
+def test_render_falls_back_to_the_default_language(app, locale):
+    entry = {"kind": "approval", "locale": locale, "record_id": "x",
              "params": {"number": "QR-015-2026-0001", "type": "complaint_sheet"}}
     with app.app_context():
         subject, body = render(entry, "http://127.0.0.1:5000")
     assert subject == "顾客投诉处理单 QR-015-2026-0001 等待您审批"
     assert "http://127.0.0.1:5000/admin/records_complaint_sheet/details/?id=x" in body
+    assert "Content-Type" not in body  # no catalog header for a missing state
 
 
 def test_portal_mail_send_sends_once_from_the_shell(app, app_config, org, smtp, monkeypatch):
