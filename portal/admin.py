@@ -42,6 +42,7 @@ from portal.admin_base import (
 from portal.config import PROJECT_ROOT
 from portal.forms import PasswordChangeForm
 from portal.i18n import NATIVE_NAMES
+from portal.mail_views import OutboxView, notice_choices, save_notice_choices
 from portal.models import ApiToken, Department, User
 from portal.record_views import RecordTypeView
 from portal.records_admin import AuditTrailView, DispositionView, FormSettingsView
@@ -330,7 +331,12 @@ class AccountView(RoleGuard, BaseView):
                     return redirect(url_for(".index"))
             else:
                 status = 400
-        return self.render("admin/account.html", form=form), status
+        return self.render("admin/account.html", form=form,
+                           notices=notice_choices(current_user)), status
+
+    @expose("/notices/", methods=("POST",))
+    def notices(self):
+        return save_notice_choices()
 
 
 def init_app(app) -> Admin:
@@ -352,6 +358,8 @@ def init_app(app) -> Admin:
                                 endpoint="calendar"))
     admin.add_view(SystemStatusView(name=_l("System status"), category=_l("Administration"),
                                     endpoint="system_status", url="/admin/status"))
+    admin.add_view(OutboxView(name=_l("Outgoing e-mail"), category=_l("Administration"),
+                              endpoint="outbox"))
     admin.add_view(AccountView(name=_l("My account"), endpoint="account"))
     records_category = _l("Records")
     for record_type in registry:

@@ -39,7 +39,7 @@ def portal_app(indexer: str | None = "manual", **overrides):
         with app.app_context():
             yield app
     finally:
-        for name in ("search_indexer_thread", "deadline_thread"):
+        for name in ("search_indexer_thread", "deadline_thread", "mail_thread"):
             thread = app.extensions.get(name)
             if thread is not None:
                 thread.stop()
@@ -85,6 +85,9 @@ def serve(host, port, threads):
             embedded.on_give_up = give_up
         _announce_initial_admin(app)
         _count_measures_once()
+        from portal.mail import start_mail_thread
+
+        start_mail_thread(app)
         host = host or app.config["HOST"]
         port = port or app.config["PORT"]
         click.echo(f"Portal: http://{host}:{port}/  (Ctrl-C stops it)")
@@ -252,6 +255,29 @@ def escalate():
     for number, severity in raised:
         click.echo(f"{number}: {severity}")
     click.echo(f"{len(raised)} complaints raised.")
+
+
+# --- e-mail -----------------------------------------------------------------
+
+
+@main.group()
+def mail():
+    """E-mail notifications from the outbox."""
+
+
+@mail.command("send")
+def mail_send():
+    """Queue the deadline notices due and send what waits, once (what
+    `portal serve` does every PORTAL_MAIL_SEND_SECONDS); for cron."""
+    from portal.mail import send_due, smtp_configured
+
+    with portal_app() as app:
+        done = send_due(app)
+        configured = smtp_configured(app.config)
+    click.echo(f"{done.queued} queued, {done.sent} sent, {done.failed} failed.")
+    if not configured:
+        click.echo("PORTAL_SMTP_HOST is not set: nothing is sent; administrators read the "
+                   "messages on the Outgoing e-mail page.")
 
 
 # --- users ------------------------------------------------------------------

@@ -48,6 +48,21 @@ DEFAULTS = {
     # for the search index, or the oldest has waited longer than this.
     "HEALTH_OUTBOX_MAX_PENDING": 1000,
     "HEALTH_OUTBOX_MAX_AGE_SECONDS": 300,
+    # E-mail (portal/mail.py). The absolute address links in messages start with.
+    "BASE_URL": "http://127.0.0.1:5000",
+    # Unset SMTP_HOST = nothing is sent; administrators read the messages on
+    # the "Outgoing e-mail" page.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT": 10,
+    "MAIL_FROM": "records-portal@localhost",
+    # Seconds between rounds of the mail worker `portal serve` starts (0 = none).
+    "MAIL_SEND_SECONDS": 30,
+    # A deadline this near is told to its handler once.
+    "MAIL_DUE_SOON_HOURS": 24,
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 8,
@@ -119,6 +134,11 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     if config["SEARCH_ENGINE"] not in ("tantivy", "whoosh"):
         raise ValueError("PORTAL_SEARCH_ENGINE must be 'tantivy' or 'whoosh', "
                          f"not {config['SEARCH_ENGINE']!r}")
+    for key in ("SMTP_PORT", "SMTP_TIMEOUT"):
+        config[key] = int(config[key])
+    for key in ("MAIL_SEND_SECONDS", "MAIL_DUE_SOON_HOURS"):
+        config[key] = float(config[key] or 0)
+    config["SMTP_STARTTLS"] = str(config["SMTP_STARTTLS"]).lower() in ("1", "true", "yes")
     if config["SEARCH_INDEXER"] not in ("background", "manual"):
         raise ValueError("PORTAL_SEARCH_INDEXER must be 'background' or 'manual', "
                          f"not {config['SEARCH_INDEXER']!r}")

@@ -58,6 +58,8 @@ class User(Document):
     #: One nonce per open session (browser); logging out removes its own.
     session_nonces = ListField(StringField(), default=list)
     locale = StringField(max_length=16)
+    #: Kinds of e-mail notice the user turned off (records.notifications.KINDS).
+    mail_off = ListField(StringField(max_length=32), default=list)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField()
 

@@ -191,4 +191,36 @@ class DisposalCertificate(Document):
             "ordering": ["-disposed_at"]}
 
 
-DOCUMENTS = (Record, RecordVersion, AuditEntry, OutboxEntry, TypeSettings, DisposalCertificate)
+class MailMessage(Document):
+    """One e-mail to one person, queued with the change that calls for it
+    (see :mod:`records.notifications`) and sent by the portal's mail worker."""
+
+    key = StringField(required=True)
+    #: The notice the message is one of (the key without its recipient).
+    notice = StringField()
+    kind = StringField()
+    username = StringField()
+    to = StringField()
+    locale = StringField()
+    params = DictField()
+    record_id = ObjectIdField()
+    status = StringField()
+    attempts = IntField()
+    created_at = DateTimeField()
+    next_try_at = DateTimeField()
+    claimed_until = DateTimeField()
+    sent_at = DateTimeField()
+    last_error = StringField()
+
+    meta = {
+        "collection": "mail_outbox",
+        "auto_create_index": False,
+        # The key makes each notice once: a deadline scanned by two workers,
+        # or twice by one, inserts one message.
+        "indexes": [{"fields": ["key"], "unique": True}, ("notice",), ("status", "next_try_at"),
+                    ("-created_at",)],
+    }
+
+
+DOCUMENTS = (Record, RecordVersion, AuditEntry, OutboxEntry, TypeSettings, DisposalCertificate,
+             MailMessage)

@@ -18,7 +18,7 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from records import audit, measures
+from records import audit, measures, notifications
 from records.access import Actor, can_create, can_edit, can_view, hidden_fields, may_file_in
 from records.calendar import WorkingCalendar
 from records.clock import add_years, local_now, utcnow
@@ -285,9 +285,11 @@ def write_version(db, session, doc: dict, *, operation, actor: Actor, reason, ch
 
 def record_written(db, session, doc: dict, op: str = "upsert") -> None:
     """Everything kept from a record, after each write in the same
-    transaction: the search outbox entry and the measures' counts."""
+    transaction: the search outbox entry, the measures' counts and the
+    e-mail notices the change calls for."""
     queue_for_index(db, session, doc, op)
     measures.keep(db, session, doc, deleted=op == "delete")
+    notifications.queue_for_change(db, session, doc, op)
 
 
 def queue_for_index(db, session, doc: dict, op: str = "upsert") -> None:

@@ -107,7 +107,7 @@ def test_administrators_see_the_same_report_translated(app, client, make_user):
     page = client.get("/admin/status/", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Every part works." in html and "Records indexed" in html, html[html.find("status-summary"):][:600]
+    assert "Every part works." in html and "Records indexed" in html
     app.config["HEALTH_OUTBOX_MAX_PENDING"] = 0
     create_record(actor("wang", "staff"), "handover_log", HANDOVER)
     page = client.get("/admin/status/", headers={"Accept-Language": "en"})
