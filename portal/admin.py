@@ -48,6 +48,7 @@ from portal.records_admin import AuditTrailView, DispositionView, FormSettingsVi
 from portal.security import csp_nonce, start_session
 from portal.settings_admin import CalendarView, ScoringView, WordTemplatesView
 from records import audit
+from records.i18n import N_
 from records.models import AuditEntry
 from records.permissions import MANAGE_USERS
 from records.roles import POSITIONS, ROLES
@@ -332,6 +333,16 @@ class AccountView(RoleGuard, BaseView):
         return self.render("admin/account.html", form=form), status
 
 
+#: Where the trail's own label reads wrong on a page: "Created" is also the
+#: record table's "creation time" in Chinese.
+_ACTION_LABELS = {"create": N_("Record created")}
+
+
+def audit_action_label(action: str) -> str:
+    """An audit action as people read it."""
+    return _(_ACTION_LABELS.get(action) or audit.ACTIONS.get(action, action))
+
+
 def init_app(app) -> Admin:
     admin = Admin(
         app,
@@ -369,6 +380,6 @@ def init_app(app) -> Admin:
     app.jinja_env.globals.update(
         settings_edition=lambda record_type: effective(record_type).edition,
         settings_code=lambda record_type: effective(record_type).form_code,
-        audit_action_label=lambda action: _(audit.ACTIONS.get(action, action)),
+        audit_action_label=audit_action_label,
     )
     return admin

@@ -10,7 +10,17 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.mongoengine.filters import FilterEqual
@@ -19,12 +29,22 @@ from flask_babel import LazyString, get_locale, to_utc
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from portal import word_views
 from portal.actors import actor_for, message
 from portal.admin_base import PortalModelView, datetime_column
 from portal.inputs import InputError, datetime_arg, int_arg
-from portal.record_display import Names, crumbs, due_text, field_text, state_label
+from portal.record_display import (
+    Names,
+    ValueDisplay,
+    crumbs,
+    due_text,
+    field_text,
+    record_url,
+    signed_fields,
+    state_label,
+)
 from portal.record_display import type_title as any_type_title
 from portal.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
 from records import history
@@ -44,7 +64,13 @@ from records.operations import (
     transition_record,
 )
 from records.permissions import DISPOSE, HOLD, READ_RECORDS
-from records.retention import disposable_reason, dispose_record, place_hold, release_hold
+from records.retention import (
+    disposable_reason,
+    dispose_record,
+    place_hold,
+    release_hold,
+    retention_day,
+)
 from records.types import SIGNATURE_MEANINGS, RecordType, registry
 from records.word import output
 
@@ -78,7 +104,19 @@ def _state_column(view, context, model, name):
 
 def _date_column(view, context, model, name):
     value = getattr(model, name)
-    return value.date().isoformat() if value else ""
+    return retention_day(value).isoformat() if value else ""
+
+
+#: Flask-Admin's own confirmations; ours name the record, so theirs would
+#: only repeat them.
+_GENERIC_FLASHES = ("Record was successfully created.", "Record was successfully saved.")
+
+
+def _refused(response):
+    """A create or edit page shown again after a POST: the input was refused (400)."""
+    if request.method == "POST" and isinstance(response, str):
+        return make_response(response, 400)
+    return response
 
 
 class RecordTypeView(PortalModelView):
@@ -169,8 +207,7 @@ class RecordTypeView(PortalModelView):
     def create_model(self, form):
         try:
             record = create_record(self.actor, self.record_type.name,
-                                   form_values(self.record_type, form),
-                                   reason=form.reason.data or None)
+                                   form_values(self.record_type, form))
         except RecordError as error:
             self._show_error(form, error)
             return False
@@ -221,6 +258,25 @@ class RecordTypeView(PortalModelView):
             form[error.field].errors = [*form[error.field].errors, text]
         flash(text, "error")
 
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        return _refused(super().create_view())
+
+    def get_save_return_url(self, model, is_created=False):
+        """After saving: back to the record a new one was raised from (a
+        revisit's complaint), else to the saved record's own page."""
+        from flask_admin.babel import gettext as admin_gettext
+
+        generic = {admin_gettext(text) for text in _GENERIC_FLASHES}
+        session["_flashes"] = [(category, text) for category, text in
+                               session.get("_flashes", []) if text not in generic]
+        source = request.args.get("complaint") or request.args.get("source")
+        if is_created and source:
+            origin = Record.objects(number=source).only("id", "type").first()
+            if origin is not None:
+                return url_for(f"records_{origin.type}.details_view", id=str(origin.pk))
+        return self._details_url(model)
+
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         self._stale_changes = None
@@ -237,7 +293,7 @@ class RecordTypeView(PortalModelView):
             except RecordError as error:
                 flash(message(error), "warning")
                 return redirect(self._details_url(record, locked="1"))
-        return super().edit_view()
+        return _refused(super().edit_view())
 
     def render(self, template, **kwargs):
         if template == self.edit_template:
@@ -262,6 +318,11 @@ class RecordTypeView(PortalModelView):
         record = self.get_one(request.args.get("id", ""))
         if record is None:
             abort(404)
+        return self._record_page(record)
+
+    def _record_page(self, record, failed_step=None, status: int = 200):
+        """The record page; ``failed_step`` is a refused step's form, shown
+        again with what was typed and why it was refused (``status`` 400)."""
         actor = self.actor
         try:
             record = get_record(actor, record.number, audit_view=True)
@@ -288,6 +349,8 @@ class RecordTypeView(PortalModelView):
             changes = []
         transitions = available_transitions(actor, record)
         forms = {t.name: self._transition_form(t, record, formdata=None) for t in transitions}
+        if failed_step is not None:
+            forms[failed_step.transition.data] = failed_step
         names = Names()
         if shown is not None:
             visible, hidden = shown.data, shown.hidden
@@ -296,9 +359,23 @@ class RecordTypeView(PortalModelView):
                                    record.created_by)
             hidden = {name for name in (record.data or {}) if name not in visible}
         linked = history.linked(actor, record.number)
-        audit_entries = (history.audit_trail(actor, record.number, limit=200,
+        audit_entries = (history.audit_trail(actor, record.number, limit=500,
                                              newest_first=True)
                          if history.may_read_audit(actor) else None)
+        audit_actions = sorted({e.action for e in audit_entries or ()})
+        audit_filter = request.args.get("audit_action", "")
+        hidden_views = 0
+        if audit_entries is not None and audit_filter != "all":
+            # Views are most of a trail; they are shown when asked for.
+            kept = [e for e in audit_entries
+                    if (e.action == audit_filter if audit_filter else e.action != "view")]
+            hidden_views = 0 if audit_filter else len(audit_entries) - len(kept)
+            audit_entries = kept
+        empty = {spec.name for spec in self.record_type.fields
+                 if spec.name not in hidden and spec.kind != "boolean"
+                 and visible.get(spec.name) in (None, "")}
+        labels = self._field_labels()
+        display = ValueDisplay(self.record_type, names, labels)
         return self.render(
             self.details_template,
             record=record,
@@ -310,12 +387,20 @@ class RecordTypeView(PortalModelView):
             changes=changes,
             transitions=transitions,
             transition_forms=forms,
+            failed_step=failed_step.transition.data if failed_step is not None else None,
+            step_shows=lambda t: [name for name in signed_fields(self.record_type, t)
+                                  if name in visible and visible.get(name)],
             reason_form=ReasonForm(formdata=None, base_version=record.version),
             can_edit_record=can_edit(actor, self.record_type, record),
             lock=current_lock(record),
             audit_entries=audit_entries,
+            audit_actions=audit_actions,
+            audit_filter=audit_filter,
+            audit_hidden_views=hidden_views,
+            empty_fields=empty,
+            audit_details=display.audit_details,
             disposal_refusal=disposable_reason(record),
-            field_labels=self._field_labels(),
+            field_labels=labels,
             state_label=lambda s: _(self.record_type.workflow.states.get(s, s)),
             meaning_label=lambda m: _(SIGNATURE_MEANINGS.get(m, m)),
             max_upload_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
@@ -325,6 +410,8 @@ class RecordTypeView(PortalModelView):
             hidden_fields=hidden,
             confidential_fields=self._confidential_hidden(record),
             field_text=lambda name, value: field_text(self.record_type, name, value, names),
+            change_text=display.change,
+            person_name=names.user,
             department_name=names.department,
             linked=linked,
             due=due_text(record),
@@ -332,7 +419,9 @@ class RecordTypeView(PortalModelView):
             any_state_label=state_label,
             any_type_title=any_type_title,
             breadcrumbs=self._breadcrumbs(record),
-        )
+            retention_until=retention_day(record.retention_ends_on)
+            if record.retention_ends_on else None,
+        ), status
 
     def _breadcrumbs(self, record) -> list[tuple[str, str | None]]:
         """Home › procedure › form › year › number, as the procedures pages lead."""
@@ -401,6 +490,9 @@ class RecordTypeView(PortalModelView):
                 if value and spec.name in form and spec.kind in (
                         "string", "text", "record", "department", "user", "choice"):
                     form[spec.name].data = value
+        # A new record has no earlier version: a reason for a change means nothing.
+        if "reason" in form:
+            delattr(form, "reason")
         return self._relabel(form)
 
     def _record_or_404(self):
@@ -427,17 +519,43 @@ class RecordTypeView(PortalModelView):
             return redirect(self._details_url(record))
         form = self._transition_form(transition, record, formdata=request.form)
         if not form.validate():
-            errors = [f"{field.label.text}: {error}" for field in form
-                      for error in field.errors]
-            flash("; ".join(errors) or _("Not a valid value."), "error")
-            return redirect(self._details_url(record))
+            return self._record_page(record, failed_step=form, status=400)
         values = {k: v for k, v in form_values(self.record_type, form).items()
                   if k in transition.fields}
-        return self._run(record, lambda: transition_record(
-            self.actor, record.number, transition.name, comment=form.comment.data,
-            password=form.password.data, base_version=form.base_version.data or None,
-            changes=values,
-        ), _("The step was taken."))
+        try:
+            done = transition_record(
+                self.actor, record.number, transition.name, comment=form.comment.data,
+                password=form.password.data, base_version=form.base_version.data or None,
+                changes=values)
+        except RecordError as error:
+            text = message(error)
+            field = error.field if error.field in form else (
+                "password" if transition.signature and error.kind == "forbidden" else None)
+            if field is not None:
+                form[field].errors = [*form[field].errors, text]
+            else:
+                form.step_error = text
+            return self._record_page(record, failed_step=form, status=400)
+        flash(self._step_done(transition, done), "success")
+        return redirect(self._details_url(record))
+
+    def _step_done(self, transition, record) -> Markup:
+        """What the step did, in words, with a link to what it made."""
+        text = escape(_("Step “%(step)s” taken: %(number)s is now “%(state)s”.",
+                        step=_(transition.label), number=record.number,
+                        state=_(self.record_type.workflow.states.get(record.state,
+                                                                     record.state))))
+        opened = (record.data or {}).get("reopened_as")
+        if opened and transition.name == "reject":
+            url = record_url(opened, record.type)
+            # The msgstr is escaped before the link goes into its placeholder.
+            text += Markup(" ") + escape(_("The new sheet %(number)s was opened for the "
+                                           "customer's rejection.")) % {"number": Markup(
+                                               '<a href="{}" data-testid="opened-sheet">{}</a>'
+                                           ).format(url, opened)}
+        if record.due_at and record.due_kind:
+            text += Markup(" ") + due_text(record)
+        return text
 
     @expose("/revert/", methods=("POST",))
     def revert_view(self):

@@ -48,7 +48,10 @@ def test_a_bad_form_shows_the_error_and_creates_nothing(client, people):
     login(client, "wang")
     data = {**_new_form(client), "shift": "tea"}
     response = client.post(LIST + "new/", data=data)
-    assert response.status_code == 200
+    # Refused (400) and shown again with the field marked, nothing typed lost.
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "is-invalid" in html and data["events"] in html
     assert Record.objects.count() == 0
 
 
@@ -102,7 +105,7 @@ def test_stale_edit_is_refused_and_keeps_what_was_typed(app, people):
             "csrf_token": csrf_token(wang, edit)}
     response = wang.post(edit, data=form)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert typed in html  # nothing typed is lost
     assert "李雷改过" in html  # what the other person changed is shown
     assert Record.objects.get(pk=record.pk).data["events"] == "李雷改过"
