@@ -16,6 +16,7 @@ import warnings
 import matplotlib
 from markupsafe import Markup
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 _LOCK = threading.Lock()  # the style is set through matplotlib's global rcParams
 FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Microsoft YaHei", "PingFang SC",
@@ -83,4 +84,6 @@ def bars(title: str, labels: list[str], values: list[float]) -> Markup:
             axes.text(value, position, f" {value:g}", va="center")
         axes.set_title(title)
         axes.set_xlim(0, max(values or [0]) * 1.15 + 1)
+        # Counts are whole: no tick at 0.25 of a complaint.
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         return _svg(figure, title)

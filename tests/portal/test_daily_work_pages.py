@@ -1,0 +1,85 @@
+"""What people read on the pages they work from: one retention day on every
+page, message, export and Word footer; a controlled copy's own file name; the
+favicon; a yearly report without a month; whole-number axes for counts."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+
+from docx import Document
+
+from portal import charts
+from records.clock import local_now
+from records.models import Record
+from records.operations import create_record
+from records.retention import disposable_reason
+from tests.helpers import actor_of, session_of
+
+
+def _closed_near_midnight():
+    """A complaint whose retention ends at 02:00 Beijing time on 2 December
+    2029, which is still 1 December in UTC."""
+    record = create_record(actor_of("chen"), "complaint_sheet", {
+        "title": "暖气不热", "received_at": local_now().replace(
+            second=0, microsecond=0).isoformat(), "channel": "hotline",
+        "customer": "阳光小区", "description": "三栋多户暖气不热"})
+    Record.objects(pk=record.pk).update(set__retention_ends_on=datetime(2029, 12, 1, 18, 0))
+    return Record.objects.get(pk=record.pk)
+
+
+def test_the_retention_day_is_the_same_on_every_page_message_export_and_word(app, org):
+    record = _closed_near_midnight()
+    chen = session_of(app, "chen")
+    response = chen.get(f"/admin/records_complaint_sheet/details/?id={record.pk}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[-2000:]
+    assert "2029年12月2日" in page and "2029年12月1日" not in page
+    listing = chen.get("/admin/records_complaint_sheet/").get_data(as_text=True)
+    assert "2029-12-02" in listing and "2029-12-01" not in listing
+    api = chen.get(f"/api/v1/records/{record.number}").get_json()
+    assert api["retention_ends_on"] == "2029-12-02"
+    assert disposable_reason(record)[1]["date"] == "2029-12-02"
+    word = Document(io.BytesIO(chen.get(f"/records/{record.number}/docx").data))
+    footer = " ".join(p.text for s in word.sections for p in s.footer.paragraphs)
+    assert "2029" in footer and "12月2日" in footer or "2029-12-02" in footer
+
+
+def test_a_controlled_copy_downloads_under_its_own_name(app, org):
+    record = _closed_near_midnight()
+    chen = session_of(app, "chen")
+    normal = chen.get(f"/records/{record.number}/docx")
+    controlled = chen.get(f"/records/{record.number}/docx?controlled=1")
+    assert normal.status_code == controlled.status_code == 200
+    names = [r.headers["Content-Disposition"] for r in (normal, controlled)]
+    assert names[0] != names[1]
+    assert "%E5%8F%97%E6%8E%A7" in names[1]  # 受控, URL-encoded in filename*
+
+
+def test_pages_carry_a_favicon_of_their_own(app, org):
+    chen = session_of(app, "chen")
+    page = chen.get("/").get_data(as_text=True)
+    href = re.search(r'<link rel="icon"[^>]*href="([^"]+)"', page).group(1)
+    assert href.startswith("/static/")
+    with chen.get(href) as icon:
+        assert icon.status_code == 200 and b"<svg" in icon.data
+    admin = chen.get("/admin/records_complaint_sheet/").get_data(as_text=True)
+    assert 'rel="icon"' in admin
+
+
+def test_a_yearly_report_asks_no_month_or_quarter(app, org):
+    chen = session_of(app, "chen")
+    year = chen.get(f"/reports?kind=year&year={local_now().year}").get_data(as_text=True)
+    group = re.search(r'<span class="period-number"[^>]*>', year).group(0)
+    assert " hidden" in group
+    month = chen.get(f"/reports?kind=month&year={local_now().year}&number=1").get_data(
+        as_text=True)
+    assert " hidden" not in re.search(r'<span class="period-number"[^>]*>', month).group(0)
+
+
+def test_count_charts_have_whole_number_ticks():
+    svg = str(charts.bars("严重程度", ["一般", "重大"], [1, 2]))
+    # The x axis's tick labels (the bars' own labels are anchored at their start).
+    ticks = re.findall(r'font-size: 9px;[^"]*text-anchor: middle"[^>]*>([^<]+)</text>', svg)
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
