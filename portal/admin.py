@@ -57,6 +57,10 @@ from records.types import registry
 
 
 class PortalIndexView(RoleGuard, AdminIndexView):
+    def is_visible(self):
+        # The brand and the portal's own links lead home: no second 首页.
+        return False
+
     @expose("/")
     def index(self):
         return self.render("admin/portal_index.html")
@@ -303,6 +307,10 @@ class ApiTokenAdmin(PortalModelView):
 
 class AccountView(RoleGuard, BaseView):
     """Any logged-in user: their profile and a new password."""
+
+    def is_visible(self):
+        # Reached from the user's name in the header, on every page.
+        return False
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
