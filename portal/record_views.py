@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     request,
@@ -97,6 +98,15 @@ def type_title(record_type: RecordType) -> LazyString:
     return LazyString(lambda: record_type.title(str(get_locale())))
 
 
+def _department_column(view, context, model, name):
+    """A list's department as its name (the code alone says little to a reader)."""
+    if not model.department:
+        return ""
+    if "department_names" not in g:
+        g.department_names = Names()
+    return g.department_names.department(model.department)
+
+
 def _state_column(view, context, model, name):
     label = view.record_type.workflow.states.get(model.state, model.state)
     return _(label)
@@ -139,6 +149,7 @@ class RecordTypeView(PortalModelView):
     }
     column_formatters = {
         "state": _state_column,
+        "department": _department_column,
         "updated_at": datetime_column,
         "retention_ends_on": _date_column,
         "due_at": lambda view, context, model, name: due_text(model),
@@ -291,7 +302,10 @@ class RecordTypeView(PortalModelView):
                 acquire_lock(self.actor, record.number,
                              takeover=request.args.get("takeover") == "1")
             except RecordError as error:
-                flash(message(error), "warning")
+                # The record page's lock notice names who edits and until
+                # when; a flashed copy of it would say the same twice.
+                if current_lock(record) is None:
+                    flash(message(error), "warning")
                 return redirect(self._details_url(record, locked="1"))
         return _refused(super().edit_view())
 
@@ -453,9 +467,13 @@ class RecordTypeView(PortalModelView):
                                                                   "closed"):
             revisit = registry.get("revisit_record")
             if can_create(actor, revisit):
+                # What the revisit repeats from the complaint is filled in: the
+                # customer, the contact (if this reader may see it), the visitor.
+                visible = visible_data(actor, self.record_type, data, record.created_by)
                 links.append((_("Record a revisit"), url_for(
                     "records_revisit_record.create_view", complaint=record.number,
-                    customer=data.get("customer") or "")))
+                    customer=data.get("customer") or "",
+                    contact=visible.get("contact") or "", visitor=actor.full_name)))
         if record.type in ("complaint_sheet", "nonconformity_report", "quality_feedback") and (
                 record.state not in ("void",)):
             capa = registry.get("capa_report")

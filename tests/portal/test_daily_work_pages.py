@@ -83,3 +83,32 @@ def test_count_charts_have_whole_number_ticks():
     # The x axis's tick labels (the bars' own labels are anchored at their start).
     ticks = re.findall(r'font-size: 9px;[^"]*text-anchor: middle"[^>]*>([^<]+)</text>', svg)
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_a_revisit_from_its_complaint_is_prefilled_and_saving_returns_to_the_complaint(
+        app, org):
+    record = _closed_near_midnight()
+    Record.objects(pk=record.pk).update(set__state="resolved",
+                                        set__data__contact="周先生 13900001111")
+    chen = session_of(app, "chen")
+    page = chen.get(f"/admin/records_complaint_sheet/details/?id={record.pk}").get_data(
+        as_text=True)
+    link = re.search(r'href="(/admin/records_revisit_record/new/\?[^"]+)"', page).group(1)
+    link = link.replace("&amp;", "&")
+    form = chen.get(link).get_data(as_text=True)
+    assert 'value="周先生 13900001111"' in form  # the contact
+    assert 'value="陈静"' in form  # the visitor is the one who revisits
+    assert 'name="reason"' not in form  # a new record has no "reason for the change"
+    data = {"customer": "阳光小区", "contact": "周先生 13900001111", "complaint": record.number,
+            "service": "", "revisit_date": local_now().date().isoformat(), "method": "phone",
+            "visitor": "陈静", "feedback": "已修复", "satisfaction": "satisfied",
+            "base_version": ""}
+    saved = chen.post(link, data={**data, "csrf_token": re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[-1500:]
+    assert saved.headers["Location"].endswith(f"/details/?id={record.pk}")
+    landed = chen.get(saved.headers["Location"]).get_data(as_text=True)
+    # One confirmation naming the new record, not Flask-Admin's generic one besides.
+    assert len(re.findall(r'class="alert alert-success', landed)) == 1
+    revisit = Record.objects.get(type="revisit_record")
+    assert revisit.number in landed and "成功" not in landed

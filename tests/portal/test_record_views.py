@@ -120,6 +120,7 @@ def test_an_edit_lock_is_shown_to_others_and_can_be_taken_over(app, people):
     blocked = li.get(f"{LIST}edit/?id={record.pk}", follow_redirects=True)
     assert "王芳" in blocked.get_data(as_text=True)
     assert "lock-notice" in blocked.get_data(as_text=True)
+    assert blocked.get_data(as_text=True).count("正在编辑此记录") == 1  # said once, not twice
     taken = li.get(f"{LIST}edit/?id={record.pk}&takeover=1")
     assert taken.status_code == 200
     assert AuditEntry.objects(action="lock_takeover", actor="li").count() == 1
