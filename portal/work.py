@@ -56,10 +56,35 @@ def _actor():
 @bp.route("/tasks")
 @permission_required(READ_RECORDS)
 def tasks():
-    rows = worklists.my_tasks(_actor())
-    return render_template("work/tasks.html", rows=rows, due_text=due_text,
-                           state_label=state_label, type_title=_type_title,
-                           record_url=_url_of, breadcrumbs=crumbs((_("My tasks"), None)))
+    actor = _actor()
+    rows = worklists.my_tasks(actor)
+    # The whole list is already in hand (at most a few hundred rows): a page
+    # of it with the count costs nothing more.
+    pages = max(1, -(-len(rows) // TASKS_PAGE))
+    try:
+        number = int_arg("page", 1, high=pages)
+    except InputError:
+        number = 1
+    shown = rows[(number - 1) * TASKS_PAGE:number * TASKS_PAGE]
+    return render_template("work/tasks.html", rows=shown, total=len(rows), page=number,
+                           pages=pages, first=(number - 1) * TASKS_PAGE + 1,
+                           due_text=due_text, state_label=state_label,
+                           type_title=_type_title, record_url=_url_of,
+                           expected=lambda row: _expected(actor, row),
+                           breadcrumbs=crumbs((_("My tasks"), None)))
+
+
+TASKS_PAGE = 50
+
+
+def _expected(actor, row: dict) -> str:
+    """The steps a task waits for from ``actor`` (what is expected of them)."""
+    record_type = registry.get(row["type"])
+    if record_type is None:
+        return ""
+    return " / ".join(_(t.label) for t in record_type.workflow.available(row["state"])
+                      # Voiding is possible, never what a task waits for.
+                      if t.task and t.name != "void" and actor.has_role(*t.roles))
 
 
 def _type_title(name: str) -> str:

@@ -112,3 +112,19 @@ def test_a_revisit_from_its_complaint_is_prefilled_and_saving_returns_to_the_com
     assert len(re.findall(r'class="alert alert-success', landed)) == 1
     revisit = Record.objects.get(type="revisit_record")
     assert revisit.number in landed and "成功" not in landed
+
+
+def test_my_tasks_say_what_is_expected_and_come_in_pages_with_a_count(app, org):
+    for n in range(55):
+        create_record(actor_of("chen"), "complaint_sheet", {
+            "title": f"投诉{n}", "received_at": local_now().replace(
+                second=0, microsecond=0).isoformat(), "channel": "hotline",
+            "customer": "华新水泥厂", "description": "内容"})
+    chen = session_of(app, "chen")
+    first = chen.get("/tasks").get_data(as_text=True)
+    assert first.count('data-testid="expected"') == 50
+    assert 'data-testid="expected">派单</td>' in first  # a new one waits for dispatch
+    assert "第 1–50 条，共 55 条" in first
+    second = chen.get("/tasks?page=2").get_data(as_text=True)
+    assert second.count('data-testid="expected"') == 5 and "第 51–55 条，共 55 条" in second
+    assert chen.get("/tasks?page=99").status_code == 200  # out of range: the first page
