@@ -128,3 +128,8 @@ def test_my_tasks_say_what_is_expected_and_come_in_pages_with_a_count(app, org):
     second = chen.get("/tasks?page=2").get_data(as_text=True)
     assert second.count('data-testid="expected"') == 5 and "第 51–55 条，共 55 条" in second
     assert chen.get("/tasks?page=99").status_code == 200  # out of range: the first page
+    listing = chen.get("/admin/records_complaint_sheet/").get_data(as_text=True)
+    assert "第 1–50 条，至少 51 条" in listing and "下一页" in listing
+    last = chen.get("/admin/records_complaint_sheet/?page=1").get_data(as_text=True)
+    assert "第 51–55 条，共 55 条" in last
+    assert "客服中心" in listing  # departments by name, not code
