@@ -235,11 +235,16 @@ class RecordTypeView(PortalModelView):
             hidden = [f.name for f in self.record_type.fields if f.name not in visible]
             values["base_version"] = obj.version
         form = self._edit_form_class(get_form_data(), **values)
-        # Fields the user may not see are not in the form, so they keep their values.
-        for name in hidden:
+        # Fields the user may not see are not in the form, so they keep their
+        # values; nor are those a workflow step fills (the handler, the reply):
+        # they change through that step, with its checks and its history.
+        for name in [*hidden, *self._step_fields()]:
             if name in form:
                 delattr(form, name)
         return self._relabel(form)
+
+    def _step_fields(self) -> set[str]:
+        return {name for t in self.record_type.workflow.transitions for name in t.fields}
 
     def _relabel(self, form):
         """The organisation's own wording of fields (the questionnaire's items)."""

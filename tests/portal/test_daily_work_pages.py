@@ -133,3 +133,14 @@ def test_my_tasks_say_what_is_expected_and_come_in_pages_with_a_count(app, org):
     last = chen.get("/admin/records_complaint_sheet/?page=1").get_data(as_text=True)
     assert "第 51–55 条，共 55 条" in last
     assert "客服中心" in listing  # departments by name, not code
+
+
+def test_the_edit_page_leaves_the_workflows_own_fields_to_their_steps(app, org):
+    record = _closed_near_midnight()
+    Record.objects(pk=record.pk).update(set__state="received", set__retention_ends_on=None)
+    chen = session_of(app, "chen")
+    form = chen.get(f"/admin/records_complaint_sheet/edit/?id={record.pk}").get_data(
+        as_text=True)
+    assert 'name="title"' in form and 'name="description"' in form
+    for step_field in ("handler", "department", "reply_content", "plan", "result"):
+        assert f'name="{step_field}"' not in form, step_field
