@@ -125,3 +125,18 @@ def test_no_page_title_ends_in_none(page, complaint):
         page.goto(url)
         assert not page.title().endswith("None"), (url, page.title())
         assert "None" not in page.title(), (url, page.title())
+
+
+def test_a_record_prints_every_tab_without_menus_or_forms(page, complaint):
+    log_in(page, "chen")
+    page.goto(f"/admin/records_complaint_sheet/details/?id={complaint.pk}")
+    page.emulate_media(media="print")
+    expect(page.get_by_test_id("record-fields")).to_be_visible()
+    expect(page.get_by_test_id("history")).to_be_visible()  # another tab's content
+    expect(page.get_by_test_id("signatures")).to_be_visible()
+    expect(page.get_by_test_id("navbar")).to_be_hidden()
+    expect(page.get_by_test_id("next-steps")).to_be_hidden()
+    expect(page.get_by_test_id("delete-form")).to_be_hidden()
+    page.emulate_media(media="screen")
+    expect(page.get_by_test_id("history")).to_be_hidden()
+    expect(page.get_by_test_id("next-steps")).to_be_visible()

@@ -10,12 +10,12 @@ from datetime import datetime
 
 from docx import Document
 
-from portal import charts
+from portal import accounts, charts
 from records.clock import local_now
 from records.models import Record
 from records.operations import create_record
 from records.retention import disposable_reason
-from tests.helpers import actor_of, session_of
+from tests.helpers import PASSWORD, actor_of, session_of
 
 
 def _closed_near_midnight():
@@ -144,3 +144,11 @@ def test_the_edit_page_leaves_the_workflows_own_fields_to_their_steps(app, org):
     assert 'name="title"' in form and 'name="description"' in form
     for step_field in ("handler", "department", "reply_content", "plan", "result"):
         assert f'name="{step_field}"' not in form, step_field
+
+
+def test_the_calendar_names_holidays_in_the_readers_language(app, org):
+    accounts.create_user("root", "Root", PASSWORD, roles=["admin"])
+    page = session_of(app, "root").get("/admin/calendar/?year=2026").get_data(as_text=True)
+    days = page[page.index('data-testid="calendar-days"'):]
+    assert "春节" in days and "国庆节" in days and "官方日历" in days
+    assert "Spring Festival" not in days and "chinesecalendar" not in days
