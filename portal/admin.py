@@ -162,6 +162,10 @@ class UserAdmin(PortalModelView):
     column_default_sort = "username"
     form = UserForm
 
+    def search_placeholder(self):
+        # Flask-Admin's default is None, printed as "None" in the field.
+        return _("Search by login name")
+
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         if obj is not None and request.method == "GET":

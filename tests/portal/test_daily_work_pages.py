@@ -152,3 +152,16 @@ def test_the_calendar_names_holidays_in_the_readers_language(app, org):
     days = page[page.index('data-testid="calendar-days"'):]
     assert "春节" in days and "国庆节" in days and "官方日历" in days
     assert "Spring Festival" not in days and "chinesecalendar" not in days
+
+
+def test_no_page_prints_none_or_a_boolean(app, org):
+    accounts.create_user("root", "Root", PASSWORD, roles=["admin"])
+    root, chen = session_of(app, "root"), session_of(app, "chen")
+    pages = [(root, url) for url in ("/admin/users/", "/admin/departments/", "/admin/tokens/",
+                                     "/admin/users/new/", "/admin/calendar/")]
+    pages += [(chen, url) for url in ("/", "/tasks", "/register", "/overdue", "/reports",
+                                      "/admin/audit/", "/admin/records_complaint_sheet/")]
+    for session, url in pages:
+        html = re.sub(r"<(script|style)\b.*?</\1>", "", session.get(url).get_data(as_text=True),
+                      flags=re.S)
+        assert not re.search(r"\b(None|False|True)\b", html), url
