@@ -243,6 +243,19 @@ class RecordTypeView(PortalModelView):
                 delattr(form, name)
         return self._relabel(form)
 
+    def _fact_groups(self) -> list[tuple[str, list[str]]]:
+        """The record's fields grouped as the paper form fills them: what is
+        recorded at receipt, then what each workflow step adds, in order."""
+        taken: set[str] = set()
+        steps = []
+        for transition in self.record_type.workflow.transitions:
+            names = [n for n in transition.fields if n not in taken]
+            taken.update(names)
+            if names:
+                steps.append((_(transition.label), names))
+        first = [f.name for f in self.record_type.fields if f.name not in taken]
+        return [(_("Registration") if steps else "", first), *steps]
+
     def _step_fields(self) -> set[str]:
         return {name for t in self.record_type.workflow.transitions for name in t.fields}
 
@@ -390,9 +403,13 @@ class RecordTypeView(PortalModelView):
                     if (e.action == audit_filter if audit_filter else e.action != "view")]
             hidden_views = 0 if audit_filter else len(audit_entries) - len(kept)
             audit_entries = kept
+        # Unfilled fields fold away; a step's unticked box counts as unfilled
+        # too, so a stage not reached yet shows no row of "No".
+        step_fields = self._step_fields()
         empty = {spec.name for spec in self.record_type.fields
-                 if spec.name not in hidden and spec.kind != "boolean"
-                 and visible.get(spec.name) in (None, "")}
+                 if spec.name not in hidden and (
+                     visible.get(spec.name) in (None, "") if spec.kind != "boolean"
+                     else spec.name in step_fields and not visible.get(spec.name))}
         labels = self._field_labels()
         display = ValueDisplay(self.record_type, names, labels)
         return self.render(
@@ -417,6 +434,7 @@ class RecordTypeView(PortalModelView):
             audit_filter=audit_filter,
             audit_hidden_views=hidden_views,
             empty_fields=empty,
+            fact_groups=self._fact_groups(),
             audit_details=display.audit_details,
             disposal_refusal=disposable_reason(record),
             field_labels=labels,

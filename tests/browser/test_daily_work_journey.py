@@ -87,6 +87,11 @@ def test_the_next_step_leads_and_a_refused_step_keeps_every_value(page, complain
     expect(success).to_contain_text("已派单")
     expect(success).to_contain_text("处理方案截止")
 
+    # The facts are grouped as the form fills them; the dispatch's come under its step.
+    facts = page.get_by_test_id("record-fields")
+    expect(facts.locator(".fact-group")).to_have_text(["登记", "派单"])
+    expect(page.get_by_test_id("empty-fields")).to_contain_text("处理方案")
+
     # The diff reads in labels and names, not stored codes.
     page.get_by_role("tab", name="比较").click()
     diff = page.get_by_test_id("diff")
