@@ -4,7 +4,7 @@ and the procedures with their forms and records by year."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -166,13 +166,20 @@ def _register_query() -> dict:
     """The register's period, filters and order from the query string."""
     today = local_now().date()
     return {
-        "start": _date_arg("start", today.replace(day=1)),
+        # The last 90 days by default: on the 2nd of a month "this month"
+        # would show next to nothing.
+        "start": _date_arg("start", today - timedelta(days=REGISTER_DAYS - 1)),
         "end": _date_arg("end", today),
         **{key: request.args.get(key) or None
            for key in ("state", "severity", "department", "subject")},
         "sort": request.args.get("sort", "received"),
-        "descending": request.args.get("desc") == "1",
+        # Newest first unless asked otherwise.
+        "descending": request.args.get("desc", "1") == "1",
     }
+
+
+REGISTER_DAYS = 90
+REGISTER_PAGE = 50
 
 
 @bp.route("/register")
@@ -192,8 +199,25 @@ def register():
         flash(message(error), "error")
         rows, quotas = [], []
     names = Names()
+    total = len(rows)
+    pages = max(1, -(-total // REGISTER_PAGE))
+    try:
+        page = int_arg("page", 1, high=pages)
+    except InputError:
+        page = 1
+    rows = rows[(page - 1) * REGISTER_PAGE:page * REGISTER_PAGE]
+    kept = {k: v for k, v in request.args.items() if k not in ("page", "sort", "desc")}
+
+    def sort_url(column: str) -> str:
+        """A heading's link: sorts by it, the second click reverses."""
+        desc = "0" if sort == column and descending else "1"
+        return url_for("work.register", **kept, sort=column, desc=desc)
+
     return render_template(
-        "work/register.html", rows=rows, quotas=quotas, start=start, end=end,
+        "work/register.html", rows=rows, total=total, page=page, pages=pages,
+        first=(page - 1) * REGISTER_PAGE + 1, sort_url=sort_url,
+        page_url=lambda n: url_for("work.register", **{**request.args, "page": n}),
+        quotas=quotas, start=start, end=end,
         filters=filters, sort=sort, descending=descending, record_type=record_type,
         states=record_type.workflow.states, severities=SEVERITIES, subjects=SUBJECTS,
         departments=Department.objects(active=True).only("code", "name"),

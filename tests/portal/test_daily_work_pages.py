@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from docx import Document
 
@@ -165,3 +165,28 @@ def test_no_page_prints_none_or_a_boolean(app, org):
         html = re.sub(r"<(script|style)\b.*?</\1>", "", session.get(url).get_data(as_text=True),
                       flags=re.S)
         assert not re.search(r"\b(None|False|True)\b", html), url
+
+
+def test_the_register_covers_90_days_newest_first_in_pages_sorted_by_its_headings(app, org):
+    for days_ago in (0, 40, 80, 100):
+        create_record(actor_of("chen"), "complaint_sheet", {
+            "title": f"{days_ago} 天前", "received_at": (local_now() - timedelta(days=days_ago))
+            .replace(second=0, microsecond=0).isoformat(), "channel": "hotline",
+            "customer": "华新水泥厂", "description": "内容"})
+    for n in range(50):
+        create_record(actor_of("chen"), "complaint_sheet", {
+            "title": f"今天{n}", "received_at": (local_now() - timedelta(hours=1)).replace(
+                second=0, microsecond=0).isoformat(), "channel": "hotline",
+            "customer": "华新水泥厂", "description": "内容"})
+    chen = session_of(app, "chen")
+    page = chen.get("/register").get_data(as_text=True)
+    assert "53 条投诉" in page and "第 1–50 条，共 53 条" in page  # not the 100-day-old one
+    assert 'data-testid="register-pages"' in page
+    last = chen.get("/register?page=2").get_data(as_text=True)
+    numbers = re.findall(r'<tr data-number="([^"]+)"', last)
+    assert len(numbers) == 3 and "80 天前" in last.split('data-number="')[-1]
+    link = re.search(r'href="([^"]+)" data-testid="sort-number"', page).group(1)
+    by_number = chen.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'aria-sort="descending"' in by_number  # first click: the highest number first
+    rows = re.findall(r'<tr data-number="([^"]+)"', by_number)
+    assert rows == sorted(rows, reverse=True)
