@@ -205,3 +205,26 @@ class ValueDisplay:
                 text = self.plain(value)
             lines.append((label, text))
         return lines
+
+
+def audit_lines(entry, names: Names) -> list[tuple[str, Markup | str]]:
+    """An audit entry's details as a person reads them, whatever it is about
+    (a record of a declared type, or the portal itself: logins, settings)."""
+    record_type = registry.get(entry.record_type) if entry.record_type else None
+    if record_type is not None:
+        labels = {f.name: _(f.label) for f in record_type.fields}
+        labels.update(state=_("State"), attachments=_("Attachments"))
+        return ValueDisplay(record_type, names, labels).audit_details(entry)
+    lines: list[tuple[str, Markup | str]] = []
+    for key, value in (entry.details or {}).items():
+        if key in _AUDIT_SKIPPED or value in (None, "") or isinstance(value, dict | list):
+            continue
+        label = _(_AUDIT_KEYS[key]) if key in _AUDIT_KEYS else key
+        if isinstance(value, bool):
+            text = _("Yes") if value else _("No")
+        elif isinstance(value, datetime):
+            text = format_datetime(value, "short")
+        else:
+            text = str(value)
+        lines.append((label, text))
+    return lines

@@ -13,7 +13,7 @@ from docx import Document
 from portal import accounts, charts
 from records.clock import local_now
 from records.models import Record
-from records.operations import create_record
+from records.operations import create_record, transition_record
 from records.retention import disposable_reason
 from tests.helpers import PASSWORD, actor_of, session_of
 
@@ -190,3 +190,20 @@ def test_the_register_covers_90_days_newest_first_in_pages_sorted_by_its_heading
     assert 'aria-sort="descending"' in by_number  # first click: the highest number first
     rows = re.findall(r'<tr data-number="([^"]+)"', by_number)
     assert rows == sorted(rows, reverse=True)
+
+
+def test_the_back_office_audit_trail_reads_in_names_and_words(app, org):
+    record = create_record(actor_of("chen"), "complaint_sheet", {
+        "title": "暖气不热", "received_at": local_now().replace(
+            second=0, microsecond=0).isoformat(), "channel": "hotline",
+        "customer": "阳光小区", "description": "三栋多户暖气不热"})
+    transition_record(actor_of("chen"), record.number, "dispatch", changes={
+        "department": "TEST", "handler": "wang", "subject": "service_quality",
+        "responsibility": "1"})
+    page = session_of(app, "audit").get("/admin/audit/").get_data(as_text=True)
+    start = page.index("model-list")
+    table = page[start:page.index("</table>", start)]
+    assert "陈静" in table and "派单" in table and "服务质量" in table and "王芳" in table
+    assert "记录创建" in table  # not 创建时间, the record table's "creation time"
+    for raw in ("service_quality", '"transition"', "{", "dispatched"):
+        assert raw not in table, raw
