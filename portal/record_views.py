@@ -135,6 +135,7 @@ class RecordTypeView(PortalModelView):
     permission = READ_RECORDS
     list_template = "admin/record_list.html"
     edit_template = "admin/record_edit.html"
+    create_template = "admin/record_create.html"
     details_template = "admin/record_details.html"
     column_list = ("number", "title", "state", "department", "due_at", "updated_at",
                    "retention_ends_on")

@@ -207,3 +207,28 @@ def test_the_back_office_audit_trail_reads_in_names_and_words(app, org):
     assert "记录创建" in table  # not 创建时间, the record table's "creation time"
     for raw in ("service_quality", '"transition"', "{", "dispatched"):
         assert raw not in table, raw
+
+
+def test_a_refused_hotline_form_or_back_office_form_names_each_field_and_keeps_the_input(
+        app, org):
+    chen = session_of(app, "chen")
+    page = chen.get("/complaints/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    typed = {"received_at": local_now().strftime("%Y-%m-%dT%H:%M"), "channel": "hotline",
+             "customer": "阳光小区", "contact": "李女士 13800000000", "title": "",
+             "description": "三栋多户暖气不热", "complainants": "2", "csrf_token": token}
+    refused = chen.post("/complaints/new", data=typed)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    summary = html[html.index('data-testid="form-errors"'):]
+    summary = summary[:summary.index("</div>")]
+    assert "摘要" in summary and 'href="#title"' in summary
+    assert "李女士 13800000000" in html and "三栋多户暖气不热" in html
+    assert Record.objects(type="complaint_sheet").count() == 0
+
+    form = chen.get("/admin/records_complaint_sheet/new/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    back = chen.post("/admin/records_complaint_sheet/new/", data={**typed, "csrf_token": token})
+    html = back.get_data(as_text=True)
+    assert back.status_code == 400 and 'data-testid="form-errors"' in html
+    assert "李女士 13800000000" in html and "三栋多户暖气不热" in html
