@@ -59,6 +59,12 @@ def rates(title: str, labels: list[str], series: dict[str, list[float | None]],
         for colour, (name, values) in zip(COLOURS, series.items(), strict=False):
             points = [v * 100 if v is not None else float("nan") for v in values]
             axes.plot(positions, points, marker="o", color=colour, label=name)
+            if len(positions) <= 3:
+                # A line of one or two periods is a dot or two: say their values.
+                for x, y in zip(positions, points, strict=True):
+                    if y == y:  # not NaN
+                        axes.annotate(f"{y:.0f}%", (x, y), textcoords="offset points",
+                                      xytext=(6, 4), fontsize=8, color=colour)
         if target is not None:
             axes.axhline(target * 100, color="#888888", linestyle="--", linewidth=1,
                          label=target_label)

@@ -223,7 +223,10 @@ class RecordTypeView(PortalModelView):
         except RecordError as error:
             self._show_error(form, error)
             return False
-        flash(_("Record %(number)s was created.", number=record.number), "success")
+        # Linked: after a revisit or CAPA report the page shown is its source's.
+        flash(escape(_("Record %(number)s was created.")) % {"number": Markup(
+            '<a href="{}" data-testid="created-record">{}</a>').format(
+                self._details_url(record), record.number)}, "success")
         return record
 
     def edit_form(self, obj=None):

@@ -112,6 +112,8 @@ def test_a_revisit_from_its_complaint_is_prefilled_and_saving_returns_to_the_com
     assert len(re.findall(r'class="alert alert-success', landed)) == 1
     revisit = Record.objects.get(type="revisit_record")
     assert revisit.number in landed and "成功" not in landed
+    assert re.search(rf'<a href="[^"]+/details/\?id={revisit.pk}" '
+                     rf'data-testid="created-record">{revisit.number}</a>', landed)
 
 
 def test_my_tasks_say_what_is_expected_and_come_in_pages_with_a_count(app, org):
@@ -232,3 +234,8 @@ def test_a_refused_hotline_form_or_back_office_form_names_each_field_and_keeps_t
     html = back.get_data(as_text=True)
     assert back.status_code == 400 and 'data-testid="form-errors"' in html
     assert "李女士 13800000000" in html and "三栋多户暖气不热" in html
+
+
+def test_a_rates_chart_of_one_period_says_its_values():
+    svg = str(charts.rates("及时率", ["2026-12"], {"及时率": [0.5]}, target=1.0))
+    assert ">50%<" in svg
