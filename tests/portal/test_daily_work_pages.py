@@ -239,3 +239,28 @@ def test_a_refused_hotline_form_or_back_office_form_names_each_field_and_keeps_t
 def test_a_rates_chart_of_one_period_says_its_values():
     svg = str(charts.rates("及时率", ["2026-12"], {"及时率": [0.5]}, target=1.0))
     assert ">50%<" in svg
+
+
+def test_a_customers_rejection_says_which_new_sheet_was_opened_and_links_it(app, org):
+    record = create_record(actor_of("chen"), "complaint_sheet", {
+        "title": "暖气不热", "received_at": local_now().replace(
+            second=0, microsecond=0).isoformat(), "channel": "hotline",
+        "customer": "阳光小区", "description": "三栋多户暖气不热"})
+    Record.objects(pk=record.pk).update(set__state="replied")
+    chen = session_of(app, "chen")
+    url = f"/admin/records_complaint_sheet/details/?id={record.pk}"
+    page = chen.get(url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    step = {"csrf_token": token, "transition": "reject", "base_version": "1", "password": ""}
+    refused = chen.post(f"/admin/records_complaint_sheet/transition/?id={record.pk}",
+                        data={**step, "comment": ""})
+    assert refused.status_code == 400
+    assert "意见" in refused.get_data(as_text=True).split('data-testid="step-errors"')[1][:400]
+    done = chen.post(f"/admin/records_complaint_sheet/transition/?id={record.pk}",
+                     data={**step, "comment": "客户不接受维修结果"}, follow_redirects=True)
+    html = done.get_data(as_text=True)
+    opened = Record.objects.get(pk=record.pk).data["reopened_as"]
+    new = Record.objects.get(number=opened)
+    assert re.search(rf'<a href="[^"]+details/\?id={new.pk}" data-testid="opened-sheet">'
+                     rf'{opened}</a>', html)
+    assert "已执行“" in html and "新投诉单" in html
