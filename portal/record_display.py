@@ -228,3 +228,13 @@ def audit_lines(entry, names: Names) -> list[tuple[str, Markup | str]]:
             text = str(value)
         lines.append((label, text))
     return lines
+
+
+def expected_steps(actor, row: dict) -> str:
+    """The steps a task waits for from ``actor`` (what is expected of them)."""
+    record_type = registry.get(row["type"])
+    if record_type is None:
+        return ""
+    return " / ".join(_(t.label) for t in record_type.workflow.available(row["state"])
+                      # Voiding is possible, never what a task waits for.
+                      if t.task and t.name != "void" and actor.has_role(*t.roles))

@@ -21,6 +21,7 @@ from portal.record_display import (
     Names,
     crumbs,
     due_text,
+    expected_steps,
     field_text,
     record_url,
     state_label,
@@ -70,21 +71,14 @@ def tasks():
                            pages=pages, first=(number - 1) * TASKS_PAGE + 1,
                            due_text=due_text, state_label=state_label,
                            type_title=_type_title, record_url=_url_of,
-                           expected=lambda row: _expected(actor, row),
+                           expected=lambda row: expected_steps(actor, row),
                            breadcrumbs=crumbs((_("My tasks"), None)))
 
 
 TASKS_PAGE = 50
 
 
-def _expected(actor, row: dict) -> str:
-    """The steps a task waits for from ``actor`` (what is expected of them)."""
-    record_type = registry.get(row["type"])
-    if record_type is None:
-        return ""
-    return " / ".join(_(t.label) for t in record_type.workflow.available(row["state"])
-                      # Voiding is possible, never what a task waits for.
-                      if t.task and t.name != "void" and actor.has_role(*t.roles))
+
 
 
 def _type_title(name: str) -> str:
