@@ -147,3 +147,19 @@ def test_a_record_prints_every_tab_without_menus_or_forms(page, complaint):
     page.emulate_media(media="screen")
     expect(page.get_by_test_id("history")).to_be_hidden()
     expect(page.get_by_test_id("next-steps")).to_be_visible()
+
+
+def test_the_report_asks_a_month_or_quarter_only_where_the_period_has_one(page, complaint):
+    log_in(page, "chen")
+    page.goto("/reports?kind=year&year=2026")
+    period = page.get_by_test_id("report-period")
+    number = period.locator('input[name="number"]')
+    expect(number).to_be_hidden()
+    period.locator('select[name="kind"]').select_option("quarter")
+    expect(number).to_be_visible()
+    number.fill("2")
+    period.get_by_role("button").click()
+    expect(page.get_by_test_id("report-title")).to_contain_text("2026")
+    assert "number=2" in page.url and "kind=quarter" in page.url
+    page.get_by_test_id("report-period").locator('select[name="kind"]').select_option("year")
+    expect(page.get_by_test_id("report-period").locator('input[name="number"]')).to_be_hidden()
