@@ -11,7 +11,10 @@ CATALOGS := $(wildcard translations/*/LC_MESSAGES/*.po)
 COMPILED := $(CATALOGS:.po=.mo)
 # Debian packages the tests need: the browser tests drive Chromium;
 # LibreOffice and poppler check that generated Word files open and paginate.
-TEST_DEBS := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils
+TEST_DEBS := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils npm
+# axe-core (npm, pinned in tests/browser/axe/package-lock.json): the browser
+# tests check WCAG 2 A and AA with it, loaded from this folder, never a CDN.
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
 
 # `make run DEMO=0` starts without loading the demo organisation.
 DEMO ?= 1
@@ -21,7 +24,7 @@ DEMO ?= 1
 WORKERS ?= auto
 LOCK_OPTIONS := --generate-hashes --universal --python-version 3.11 --quiet
 
-.PHONY: run test test-fast lint typecheck setup lock system-deps messages clean
+.PHONY: run test test-fast lint typecheck setup lock system-deps axe messages clean
 
 # Into an empty database (no users, no records) the demo organisation is
 # loaded first; otherwise `portal demo --if-empty` does nothing.
@@ -30,7 +33,7 @@ run: setup
 	$(BIN)/portal serve
 
 # Everything: lint, types, and the whole suite in parallel workers.
-test: setup system-deps
+test: setup system-deps axe
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
@@ -77,6 +80,12 @@ system-deps:
 	    echo "  sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
 	fi
+
+axe: $(AXE)
+
+$(AXE): tests/browser/axe/package-lock.json
+	npm ci --prefix tests/browser/axe --no-audit --no-fund --silent
+	touch $@
 
 # Re-extract the message catalogs after changing user-facing strings.
 messages: $(STAMP)

@@ -50,6 +50,7 @@ from portal.security import csp_nonce, start_session
 from portal.settings_admin import CalendarView, ScoringView, WordTemplatesView
 from portal.status_admin import SystemStatusView
 from records import audit
+from records.i18n import N_
 from records.models import AuditEntry
 from records.permissions import MANAGE_USERS
 from records.roles import POSITIONS, ROLES
@@ -58,6 +59,10 @@ from records.types import registry
 
 
 class PortalIndexView(RoleGuard, AdminIndexView):
+    def is_visible(self):
+        # The brand and the portal's own links lead home: no second 首页.
+        return False
+
     @expose("/")
     def index(self):
         return self.render("admin/portal_index.html")
@@ -158,6 +163,10 @@ class UserAdmin(PortalModelView):
     column_searchable_list = ("username",)
     column_default_sort = "username"
     form = UserForm
+
+    def search_placeholder(self):
+        # Flask-Admin's default is None, printed as "None" in the field.
+        return _("Search by login name")
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
@@ -305,6 +314,10 @@ class ApiTokenAdmin(PortalModelView):
 class AccountView(RoleGuard, BaseView):
     """Any logged-in user: their profile and a new password."""
 
+    def is_visible(self):
+        # Reached from the user's name in the header, on every page.
+        return False
+
     @expose("/", methods=("GET", "POST"))
     def index(self):
         form = PasswordChangeForm()
@@ -337,6 +350,16 @@ class AccountView(RoleGuard, BaseView):
     @expose("/notices/", methods=("POST",))
     def notices(self):
         return save_notice_choices()
+
+
+#: Where the trail's own label reads wrong on a page: "Created" is also the
+#: record table's "creation time" in Chinese.
+_ACTION_LABELS = {"create": N_("Record created")}
+
+
+def audit_action_label(action: str) -> str:
+    """An audit action as people read it."""
+    return _(_ACTION_LABELS.get(action) or audit.ACTIONS.get(action, action))
 
 
 def init_app(app) -> Admin:
@@ -380,6 +403,6 @@ def init_app(app) -> Admin:
     app.jinja_env.globals.update(
         settings_edition=lambda record_type: effective(record_type).edition,
         settings_code=lambda record_type: effective(record_type).form_code,
-        audit_action_label=lambda action: _(audit.ACTIONS.get(action, action)),
+        audit_action_label=audit_action_label,
     )
     return admin

@@ -76,3 +76,4 @@ class PortalModelView(RoleGuard, ModelView):
     page_size = 50
     # Counting every row on every list page is slow on big collections.
     simple_list_pager = True
+    list_template = "admin/portal_list.html"

@@ -32,7 +32,7 @@ from records.operations import (
     transition_record,
 )
 from records.permissions import EXPORT_REGISTERS, READ_AUDIT_TRAIL
-from records.retention import dispose_record
+from records.retention import dispose_record, retention_day
 from records.settings import effective
 from records.types import RETENTION_EVENTS, SIGNATURE_MEANINGS, RecordType, registry
 from records.word import output
@@ -146,7 +146,7 @@ def record_json(record: Record) -> dict:
         ],
         "holds": [{"reason": h.get("reason"), "by": h.get("by"), "at": _iso(h.get("at"))}
                   for h in record.holds],
-        "retention_ends_on": record.retention_ends_on.date().isoformat()
+        "retention_ends_on": retention_day(record.retention_ends_on).isoformat()
         if record.retention_ends_on else None,
         "void": record.state == "void",
     }

@@ -17,6 +17,7 @@ import warnings
 import matplotlib
 from markupsafe import Markup
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 _LOCK = threading.Lock()  # the style is set through matplotlib's global rcParams
 FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Microsoft YaHei", "PingFang SC",
@@ -75,6 +76,12 @@ def _rates(title: str, labels: tuple[str, ...],
         for colour, (name, values) in zip(COLOURS, series, strict=False):
             points = [v * 100 if v is not None else float("nan") for v in values]
             axes.plot(positions, points, marker="o", color=colour, label=name)
+            if len(positions) <= 3:
+                # A line of one or two periods is a dot or two: say their values.
+                for x, y in zip(positions, points, strict=True):
+                    if y == y:  # not NaN
+                        axes.annotate(f"{y:.0f}%", (x, y), textcoords="offset points",
+                                      xytext=(6, 4), fontsize=8, color=colour)
         if target is not None:
             axes.axhline(target * 100, color="#888888", linestyle="--", linewidth=1,
                          label=target_label)
@@ -105,4 +112,6 @@ def _bars(title: str, labels: tuple[str, ...], values: tuple[float, ...]) -> Mar
             axes.text(value, position, f" {value:g}", va="center")
         axes.set_title(title)
         axes.set_xlim(0, max(values or [0]) * 1.15 + 1)
+        # Counts are whole: no tick at 0.25 of a complaint.
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         return _svg(figure, title)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.actors import actor_for
-from portal.record_display import due_text, state_label, type_title
+from portal.record_display import due_text, expected_steps, state_label, type_title
 from portal.reports_views import dashboard_figures
 from portal.security import permission_required
 from records import worklists
@@ -25,7 +25,8 @@ def home():
     return render_template("home.html", tasks=tasks[:HOME_TASKS],
                            dash=dashboard_figures(actor), rate_text=_rate_text,
                            more_tasks=len(tasks) > HOME_TASKS, due_text=due_text,
-                           state_label=state_label, type_title=type_title)
+                           state_label=state_label, type_title=type_title,
+                           expected=lambda row: expected_steps(actor, row))
 
 
 def _rate_text(value: float | None) -> str:

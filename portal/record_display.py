@@ -13,6 +13,7 @@ from markupsafe import Markup
 from portal.models import Department, User
 from records.clock import from_local, utcnow
 from records.deadlines import deadline_label
+from records.i18n import N_
 from records.models import Record
 from records.types import RecordType, registry
 
@@ -112,3 +113,128 @@ def due_text(record) -> Markup:
                                "entered yet.", years=", ".join(map(str, uncovered)))))
     return Markup("").join(parts)
 
+
+
+def signed_fields(record_type: RecordType, transition) -> list[str]:
+    """For a signature step, the fields the step before it filled (the plan
+    an approver signs), so the signer reads what they sign."""
+    if not transition.signature:
+        return []
+    names: list[str] = []
+    for earlier in record_type.workflow.transitions:
+        if earlier.target in transition.sources:
+            names += [n for n in earlier.fields if n not in names]
+    return names
+
+
+#: Audit detail keys that repeat the entry's own columns (who, when) or are
+#: only for machines; the page leaves them out.
+_AUDIT_SKIPPED = {"by", "by_name", "at", "signer", "version_hash", "sha256", "id"}
+
+_AUDIT_KEYS = {
+    "transition": N_("Step"), "from": N_("From"), "to": N_("To"), "comment": N_("Comment"),
+    "reason": N_("Reason"), "filename": N_("File"), "size": N_("Size"),
+    "meaning": N_("Meaning"), "name": N_("Name"), "version": N_("Version"),
+    "hold": N_("Hold"), "certificate": N_("Certificate"), "format": N_("Format"),
+    "controlled": N_("Controlled copy"), "lock_expires_at": N_("Lock until"),
+}
+
+
+class ValueDisplay:
+    """Stored values as a person reads them, for one record type: choice
+    labels, people's and departments' names, local dates, 是/否 for booleans.
+    Diffs and audit details go through it, so no stored code reaches a page."""
+
+    def __init__(self, record_type: RecordType, names: Names, labels: dict[str, str]):
+        self.record_type = record_type
+        self.names = names
+        self.labels = labels
+
+    def change(self, name: str, value) -> Markup | str:
+        """One side of a change of field ``name``."""
+        if name == "state":
+            return state_label(self.record_type.name, value) if value else "—"
+        spec = self.record_type.field(name)
+        if (spec is None or spec.kind != "boolean") and value in (None, ""):
+            return "—"
+        if spec is None:
+            return self.plain(value)
+        return field_text(self.record_type, name, value, self.names)
+
+    def plain(self, value) -> str:
+        """A value of no declared field: booleans and moments read as words."""
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        if isinstance(value, datetime):
+            return format_datetime(value, "short")
+        if value is None or value == "":
+            return "—"
+        return str(value)
+
+    def audit_details(self, entry) -> list[tuple[str, Markup | str]]:
+        """An audit entry's details as (label, text) lines."""
+        details = entry.details if hasattr(entry, "details") else entry.get("details")
+        action = entry.action if hasattr(entry, "action") else entry.get("action")
+        lines: list[tuple[str, Markup | str]] = []
+        for key, value in (details or {}).items():
+            if key in _AUDIT_SKIPPED or value is None or value == "":
+                continue
+            if key == "changes":
+                for change in value or ():
+                    field = change.get("field", "")
+                    lines.append((self.labels.get(field) or field, Markup("{} → {}").format(
+                        self.change(field, change.get("old")),
+                        self.change(field, change.get("new")))))
+                continue
+            label = _(_AUDIT_KEYS[key]) if key in _AUDIT_KEYS else key
+            if key == "transition":
+                step = self.record_type.workflow.transition(value)
+                text = _(step.label) if step else value
+            elif key == "from" and action == "lock_takeover":
+                label, text = _("Who"), self.names.user(value)
+            elif key in ("from", "to"):
+                text = state_label(self.record_type.name, value)
+            elif key == "meaning":
+                from records.types import SIGNATURE_MEANINGS
+                text = _(SIGNATURE_MEANINGS.get(value, value))
+            elif key == "size" and isinstance(value, int):
+                text = f"{value / 1024:.1f} KB"
+            elif isinstance(value, dict | list):
+                continue
+            else:
+                text = self.plain(value)
+            lines.append((label, text))
+        return lines
+
+
+def audit_lines(entry, names: Names) -> list[tuple[str, Markup | str]]:
+    """An audit entry's details as a person reads them, whatever it is about
+    (a record of a declared type, or the portal itself: logins, settings)."""
+    record_type = registry.get(entry.record_type) if entry.record_type else None
+    if record_type is not None:
+        labels = {f.name: _(f.label) for f in record_type.fields}
+        labels.update(state=_("State"), attachments=_("Attachments"))
+        return ValueDisplay(record_type, names, labels).audit_details(entry)
+    lines: list[tuple[str, Markup | str]] = []
+    for key, value in (entry.details or {}).items():
+        if key in _AUDIT_SKIPPED or value in (None, "") or isinstance(value, dict | list):
+            continue
+        label = _(_AUDIT_KEYS[key]) if key in _AUDIT_KEYS else key
+        if isinstance(value, bool):
+            text = _("Yes") if value else _("No")
+        elif isinstance(value, datetime):
+            text = format_datetime(value, "short")
+        else:
+            text = str(value)
+        lines.append((label, text))
+    return lines
+
+
+def expected_steps(actor, row: dict) -> str:
+    """The steps a task waits for from ``actor`` (what is expected of them)."""
+    record_type = registry.get(row["type"])
+    if record_type is None:
+        return ""
+    return " / ".join(_(t.label) for t in record_type.workflow.available(row["state"])
+                      # Voiding is possible, never what a task waits for.
+                      if t.task and t.name != "void" and actor.has_role(*t.roles))

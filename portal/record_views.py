@@ -10,42 +10,59 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.mongoengine.filters import FilterEqual
 from flask_admin.helpers import get_form_data
-from flask_babel import LazyString, get_locale, to_utc
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from portal import word_views
 from portal.actors import actor_for, message
 from portal.admin_base import PortalModelView, datetime_column
-from portal.inputs import InputError, datetime_arg, int_arg
-from portal.record_display import Names, crumbs, due_text, field_text, state_label
-from portal.record_display import type_title as any_type_title
+from portal.inputs import int_arg
+from portal.record_display import (
+    Names,
+    due_text,
+)
 from portal.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
-from records import history
+from portal.record_page import RecordPage
 from records.access import can_create, can_edit, visible_data, visible_filter
 from records.attachments import attach_file, read_attachment, safe_filename
 from records.errors import RecordError, StaleVersion
 from records.models import Record
 from records.operations import (
     acquire_lock,
-    available_transitions,
     create_record,
     current_lock,
-    get_record,
     release_lock,
     revert_record,
     revise_record,
     transition_record,
 )
-from records.permissions import DISPOSE, HOLD, READ_RECORDS
-from records.retention import disposable_reason, dispose_record, place_hold, release_hold
-from records.types import SIGNATURE_MEANINGS, RecordType, registry
+from records.permissions import READ_RECORDS
+from records.retention import (
+    dispose_record,
+    place_hold,
+    release_hold,
+    retention_day,
+)
+from records.types import RecordType
 from records.word import output
 
 
@@ -71,6 +88,15 @@ def type_title(record_type: RecordType) -> LazyString:
     return LazyString(lambda: record_type.title(str(get_locale())))
 
 
+def _department_column(view, context, model, name):
+    """A list's department as its name (the code alone says little to a reader)."""
+    if not model.department:
+        return ""
+    if "department_names" not in g:
+        g.department_names = Names()
+    return g.department_names.department(model.department)
+
+
 def _state_column(view, context, model, name):
     label = view.record_type.workflow.states.get(model.state, model.state)
     return _(label)
@@ -78,15 +104,28 @@ def _state_column(view, context, model, name):
 
 def _date_column(view, context, model, name):
     value = getattr(model, name)
-    return value.date().isoformat() if value else ""
+    return retention_day(value).isoformat() if value else ""
 
 
-class RecordTypeView(PortalModelView):
+#: Flask-Admin's own confirmations; ours name the record, so theirs would
+#: only repeat them.
+_GENERIC_FLASHES = ("Record was successfully created.", "Record was successfully saved.")
+
+
+def _refused(response):
+    """A create or edit page shown again after a POST: the input was refused (400)."""
+    if request.method == "POST" and isinstance(response, str):
+        return make_response(response, 400)
+    return response
+
+
+class RecordTypeView(RecordPage, PortalModelView):
     """The back office of one record type."""
 
     permission = READ_RECORDS
     list_template = "admin/record_list.html"
     edit_template = "admin/record_edit.html"
+    create_template = "admin/record_create.html"
     details_template = "admin/record_details.html"
     column_list = ("number", "title", "state", "department", "due_at", "updated_at",
                    "retention_ends_on")
@@ -101,6 +140,7 @@ class RecordTypeView(PortalModelView):
     }
     column_formatters = {
         "state": _state_column,
+        "department": _department_column,
         "updated_at": datetime_column,
         "retention_ends_on": _date_column,
         "due_at": lambda view, context, model, name: due_text(model),
@@ -169,12 +209,14 @@ class RecordTypeView(PortalModelView):
     def create_model(self, form):
         try:
             record = create_record(self.actor, self.record_type.name,
-                                   form_values(self.record_type, form),
-                                   reason=form.reason.data or None)
+                                   form_values(self.record_type, form))
         except RecordError as error:
             self._show_error(form, error)
             return False
-        flash(_("Record %(number)s was created.", number=record.number), "success")
+        # Linked: after a revisit or CAPA report the page shown is its source's.
+        flash(escape(_("Record %(number)s was created.")) % {"number": Markup(
+            '<a href="{}" data-testid="created-record">{}</a>').format(
+                self._details_url(record), record.number)}, "success")
         return record
 
     def edit_form(self, obj=None):
@@ -187,11 +229,16 @@ class RecordTypeView(PortalModelView):
             hidden = [f.name for f in self.record_type.fields if f.name not in visible]
             values["base_version"] = obj.version
         form = self._edit_form_class(get_form_data(), **values)
-        # Fields the user may not see are not in the form, so they keep their values.
-        for name in hidden:
+        # Fields the user may not see are not in the form, so they keep their
+        # values; nor are those a workflow step fills (the handler, the reply):
+        # they change through that step, with its checks and its history.
+        for name in [*hidden, *self._step_fields()]:
             if name in form:
                 delattr(form, name)
         return self._relabel(form)
+
+    def _step_fields(self) -> set[str]:
+        return {name for t in self.record_type.workflow.transitions for name in t.fields}
 
     def _relabel(self, form):
         """The organisation's own wording of fields (the questionnaire's items)."""
@@ -221,6 +268,25 @@ class RecordTypeView(PortalModelView):
             form[error.field].errors = [*form[error.field].errors, text]
         flash(text, "error")
 
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        return _refused(super().create_view())
+
+    def get_save_return_url(self, model, is_created=False):
+        """After saving: back to the record a new one was raised from (a
+        revisit's complaint), else to the saved record's own page."""
+        from flask_admin.babel import gettext as admin_gettext
+
+        generic = {admin_gettext(text) for text in _GENERIC_FLASHES}
+        session["_flashes"] = [(category, text) for category, text in
+                               session.get("_flashes", []) if text not in generic]
+        source = request.args.get("complaint") or request.args.get("source")
+        if is_created and source:
+            origin = Record.objects(number=source).only("id", "type").first()
+            if origin is not None:
+                return url_for(f"records_{origin.type}.details_view", id=str(origin.pk))
+        return self._details_url(model)
+
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         self._stale_changes = None
@@ -235,9 +301,12 @@ class RecordTypeView(PortalModelView):
                 acquire_lock(self.actor, record.number,
                              takeover=request.args.get("takeover") == "1")
             except RecordError as error:
-                flash(message(error), "warning")
+                # The record page's lock notice names who edits and until
+                # when; a flashed copy of it would say the same twice.
+                if current_lock(record) is None:
+                    flash(message(error), "warning")
                 return redirect(self._details_url(record, locked="1"))
-        return super().edit_view()
+        return _refused(super().edit_view())
 
     def render(self, template, **kwargs):
         if template == self.edit_template:
@@ -262,121 +331,7 @@ class RecordTypeView(PortalModelView):
         record = self.get_one(request.args.get("id", ""))
         if record is None:
             abort(404)
-        actor = self.actor
-        try:
-            record = get_record(actor, record.number, audit_view=True)
-        except RecordError:
-            abort(404)
-        versions = history.versions(actor, record.number)
-        newest = versions[0].version if versions else 1
-        shown, older, newer = None, max(1, newest - 1), newest
-        try:
-            older = int_arg("from", older, high=newest)
-            newer = int_arg("to", newer, high=newest)
-            if int_arg("version", high=newest):
-                shown = history.version(actor, record.number, int_arg("version", high=newest))
-            elif request.args.get("as_of"):
-                moment = to_utc(datetime_arg("as_of"))
-                shown = history.as_of(actor, record.number, moment.replace(tzinfo=None))
-        except RecordError as error:
-            flash(message(error), "error")
-        except InputError as error:
-            flash(str(error.message), "error")
-        try:
-            changes = history.diff(actor, record.number, older, newer)
-        except RecordError:
-            changes = []
-        transitions = available_transitions(actor, record)
-        forms = {t.name: self._transition_form(t, record, formdata=None) for t in transitions}
-        names = Names()
-        if shown is not None:
-            visible, hidden = shown.data, shown.hidden
-        else:
-            visible = visible_data(actor, self.record_type, record.data or {},
-                                   record.created_by)
-            hidden = {name for name in (record.data or {}) if name not in visible}
-        linked = history.linked(actor, record.number)
-        audit_entries = (history.audit_trail(actor, record.number, limit=200,
-                                             newest_first=True)
-                         if history.may_read_audit(actor) else None)
-        return self.render(
-            self.details_template,
-            record=record,
-            record_type=self.record_type,
-            shown=shown,
-            versions=versions,
-            diff_from=older,
-            diff_to=newer,
-            changes=changes,
-            transitions=transitions,
-            transition_forms=forms,
-            reason_form=ReasonForm(formdata=None, base_version=record.version),
-            can_edit_record=can_edit(actor, self.record_type, record),
-            lock=current_lock(record),
-            audit_entries=audit_entries,
-            disposal_refusal=disposable_reason(record),
-            field_labels=self._field_labels(),
-            state_label=lambda s: _(self.record_type.workflow.states.get(s, s)),
-            meaning_label=lambda m: _(SIGNATURE_MEANINGS.get(m, m)),
-            max_upload_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
-            can_hold=actor.may(HOLD),
-            can_dispose=actor.may(DISPOSE),
-            shown_data=visible,
-            hidden_fields=hidden,
-            confidential_fields=self._confidential_hidden(record),
-            field_text=lambda name, value: field_text(self.record_type, name, value, names),
-            department_name=names.department,
-            linked=linked,
-            due=due_text(record),
-            follow_ups=self._follow_ups(record),
-            any_state_label=state_label,
-            any_type_title=any_type_title,
-            breadcrumbs=self._breadcrumbs(record),
-        )
-
-    def _breadcrumbs(self, record) -> list[tuple[str, str | None]]:
-        """Home › procedure › form › year › number, as the procedures pages lead."""
-        from records.vocabularies import PROCEDURES
-
-        code = self.record_type.procedure
-        items = []
-        if code in PROCEDURES:
-            items += [(_("Procedures"), url_for("work.procedures")),
-                      (f"{code} {_(PROCEDURES[code])}", url_for("work.procedure", code=code)),
-                      (any_type_title(record.type), url_for(".index_view")),
-                      (str(record.year), url_for("work.records_of_year", code=code,
-                                                 type_name=record.type, year=record.year))]
-        return crumbs(*items, (record.number, None))
-
-    def _confidential_hidden(self, record) -> set[str]:
-        """The confidential fields the user may not see on this record."""
-        confidential = {f.name for f in self.record_type.fields if f.confidential}
-        probe = {**(record.data or {}), **dict.fromkeys(confidential, "")}
-        return confidential - set(visible_data(self.actor, self.record_type, probe,
-                                               record.created_by))
-
-    def _follow_ups(self, record) -> list[tuple[str, str]]:
-        """Records people raise from this one: a revisit, a CAPA report."""
-        actor = self.actor
-        links = []
-        data = record.data or {}
-        if record.type == "complaint_sheet" and record.state in ("replied", "resolved",
-                                                                  "closed"):
-            revisit = registry.get("revisit_record")
-            if can_create(actor, revisit):
-                links.append((_("Record a revisit"), url_for(
-                    "records_revisit_record.create_view", complaint=record.number,
-                    customer=data.get("customer") or "")))
-        if record.type in ("complaint_sheet", "nonconformity_report", "quality_feedback") and (
-                record.state not in ("void",)):
-            capa = registry.get("capa_report")
-            if can_create(actor, capa):
-                links.append((_("Open a corrective action report"), url_for(
-                    "records_capa_report.create_view", source=record.number,
-                    title=(record.title or "")[:120],
-                    problem=data.get("description") or data.get("problem") or "",
-                    department=record.department or "")))
-        return links
+        return self._record_page(record)
 
     def _transition_form(self, transition, record, formdata=None):
         """The step's form: a comment, the password for a signature, and the
@@ -401,6 +356,9 @@ class RecordTypeView(PortalModelView):
                 if value and spec.name in form and spec.kind in (
                         "string", "text", "record", "department", "user", "choice"):
                     form[spec.name].data = value
+        # A new record has no earlier version: a reason for a change means nothing.
+        if "reason" in form:
+            delattr(form, "reason")
         return self._relabel(form)
 
     def _record_or_404(self):
@@ -427,17 +385,25 @@ class RecordTypeView(PortalModelView):
             return redirect(self._details_url(record))
         form = self._transition_form(transition, record, formdata=request.form)
         if not form.validate():
-            errors = [f"{field.label.text}: {error}" for field in form
-                      for error in field.errors]
-            flash("; ".join(errors) or _("Not a valid value."), "error")
-            return redirect(self._details_url(record))
+            return self._record_page(record, failed_step=form, status=400)
         values = {k: v for k, v in form_values(self.record_type, form).items()
                   if k in transition.fields}
-        return self._run(record, lambda: transition_record(
-            self.actor, record.number, transition.name, comment=form.comment.data,
-            password=form.password.data, base_version=form.base_version.data or None,
-            changes=values,
-        ), _("The step was taken."))
+        try:
+            done = transition_record(
+                self.actor, record.number, transition.name, comment=form.comment.data,
+                password=form.password.data, base_version=form.base_version.data or None,
+                changes=values)
+        except RecordError as error:
+            text = message(error)
+            field = error.field if error.field in form else (
+                "password" if transition.signature and error.kind == "forbidden" else None)
+            if field is not None:
+                form[field].errors = [*form[field].errors, text]
+            else:
+                form.step_error = text
+            return self._record_page(record, failed_step=form, status=400)
+        flash(self._step_done(transition, done), "success")
+        return redirect(self._details_url(record))
 
     @expose("/revert/", methods=("POST",))
     def revert_view(self):

@@ -7,15 +7,17 @@ import csv
 import io
 import json
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, flash, g, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.mongoengine.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.actors import actor_for, message
 from portal.admin_base import PortalModelView, RoleGuard, datetime_column
+from portal.record_display import Names, audit_lines
 from records import audit
 from records.errors import RecordError
 from records.models import AuditEntry, DisposalCertificate
@@ -26,11 +28,29 @@ from records.types import RETENTION_EVENTS, registry
 
 
 def _action_column(view, context, model, name):
-    return _(audit.ACTIONS.get(model.action, model.action))
+    from portal.admin import audit_action_label
+
+    return audit_action_label(model.action)
+
+
+def _names() -> Names:
+    if "audit_names" not in g:
+        g.audit_names = Names()
+    return g.audit_names
+
+
+def _actor_column(view, context, model, name):
+    """The person, not the login name (which stays in the CSV export)."""
+    if not model.actor:
+        return ""
+    return Markup('<span title="{}">{}</span>').format(model.actor, _names().user(model.actor))
 
 
 def _details_column(view, context, model, name):
-    return json.dumps(model.details or {}, ensure_ascii=False, default=str)[:300]
+    """The details in words (labels, names, local times), not raw JSON."""
+    lines = audit_lines(model, _names())
+    return Markup("<br>").join(Markup('<span class="text-muted">{}:</span> {}').format(label, text)
+                               for label, text in lines[:12])
 
 
 class AuditTrailView(PortalModelView):
@@ -50,7 +70,7 @@ class AuditTrailView(PortalModelView):
         "record_type": _l("Form"), "prev_hash": _l("Previous hash"), "hash": _l("Hash"),
     }
     column_formatters = {"at": datetime_column, "action": _action_column,
-                         "details": _details_column}
+                         "actor": _actor_column, "details": _details_column}
     column_sortable_list = ("seq",)
     column_default_sort = ("seq", True)
     column_filters = (

@@ -162,6 +162,9 @@ def dashboard_figures(actor) -> dict:
         target=measures.TARGETS["timeliness"], target_label=_("Target"))
     return {"department": department, "overdue": len(overdue), "open": open_count,
             "month": this_month, "month_label": months[-1], "targets": measures.TARGETS,
+            # Early in a month nothing dispatched has come to its end: the
+            # complaint rates would read 0% though nothing is late yet.
+            "nothing_due": not this_month["finished"] and not overdue,
             "chart": chart, "year": today.year, "month_number": today.month}
 
 

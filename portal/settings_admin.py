@@ -17,6 +17,7 @@ from portal.admin_base import RoleGuard
 from records.calendar import DAYS, YEARS, mark_year_covered, seed_from_package, set_day
 from records.clock import local_now
 from records.errors import RecordError
+from records.i18n import N_
 from records.permissions import MANAGE_CALENDAR, MANAGE_FORMS
 from records.scoring import DEFAULT_ITEMS, ITEMS, ScoringSettings, load_settings, save_settings
 from records.store import database
@@ -60,7 +61,26 @@ class CalendarView(RoleGuard, BaseView):
         days = list(db[DAYS].find({"year": year}).sort("_id", 1))
         covered = sorted(y["_id"] for y in db[YEARS].find({}, {"_id": 1}))
         return self.render("admin/calendar.html", year=year, days=days, covered=covered,
-                           is_covered=year in covered)
+                           is_covered=year in covered, holiday_label=holiday_label,
+                           source_label=lambda source: _(DAY_SOURCES.get(source, source)))
+
+
+#: The names chinesecalendar gives its holidays (English), as people read them.
+HOLIDAYS = {
+    "New Year's Day": N_("New Year's Day"), "Spring Festival": N_("Spring Festival"),
+    "Tomb-sweeping Day": N_("Tomb-sweeping Day"), "Labour Day": N_("Labour Day"),
+    "Dragon Boat Festival": N_("Dragon Boat Festival"), "National Day": N_("National Day"),
+    "Mid-autumn Festival": N_("Mid-autumn Festival"),
+    "Anti-Fascist 70th Day": N_("Anti-Fascist 70th Day"),
+}
+DAY_SOURCES = {"chinesecalendar": N_("Official calendar"), "admin": N_("Entered by hand")}
+
+
+def holiday_label(name: str | None) -> str:
+    """A day's name in the reader's language (names typed by hand stay as typed)."""
+    if not name:
+        return ""
+    return _(HOLIDAYS[name]) if name in HOLIDAYS else name
 
 
 class ScoringView(RoleGuard, BaseView):

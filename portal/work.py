@@ -4,7 +4,7 @@ and the procedures with their forms and records by year."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -21,6 +21,7 @@ from portal.record_display import (
     Names,
     crumbs,
     due_text,
+    expected_steps,
     field_text,
     record_url,
     state_label,
@@ -56,10 +57,28 @@ def _actor():
 @bp.route("/tasks")
 @permission_required(READ_RECORDS)
 def tasks():
-    rows = worklists.my_tasks(_actor())
-    return render_template("work/tasks.html", rows=rows, due_text=due_text,
-                           state_label=state_label, type_title=_type_title,
-                           record_url=_url_of, breadcrumbs=crumbs((_("My tasks"), None)))
+    actor = _actor()
+    rows = worklists.my_tasks(actor)
+    # The whole list is already in hand (at most a few hundred rows): a page
+    # of it with the count costs nothing more.
+    pages = max(1, -(-len(rows) // TASKS_PAGE))
+    try:
+        number = int_arg("page", 1, high=pages)
+    except InputError:
+        number = 1
+    shown = rows[(number - 1) * TASKS_PAGE:number * TASKS_PAGE]
+    return render_template("work/tasks.html", rows=shown, total=len(rows), page=number,
+                           pages=pages, first=(number - 1) * TASKS_PAGE + 1,
+                           due_text=due_text, state_label=state_label,
+                           type_title=_type_title, record_url=_url_of,
+                           expected=lambda row: expected_steps(actor, row),
+                           breadcrumbs=crumbs((_("My tasks"), None)))
+
+
+TASKS_PAGE = 50
+
+
+
 
 
 def _type_title(name: str) -> str:
@@ -141,13 +160,20 @@ def _register_query() -> dict:
     """The register's period, filters and order from the query string."""
     today = local_now().date()
     return {
-        "start": _date_arg("start", today.replace(day=1)),
+        # The last 90 days by default: on the 2nd of a month "this month"
+        # would show next to nothing.
+        "start": _date_arg("start", today - timedelta(days=REGISTER_DAYS - 1)),
         "end": _date_arg("end", today),
         **{key: request.args.get(key) or None
            for key in ("state", "severity", "department", "subject")},
         "sort": request.args.get("sort", "received"),
-        "descending": request.args.get("desc") == "1",
+        # Newest first unless asked otherwise.
+        "descending": request.args.get("desc", "1") == "1",
     }
+
+
+REGISTER_DAYS = 90
+REGISTER_PAGE = 50
 
 
 @bp.route("/register")
@@ -167,8 +193,25 @@ def register():
         flash(message(error), "error")
         rows, quotas = [], []
     names = Names()
+    total = len(rows)
+    pages = max(1, -(-total // REGISTER_PAGE))
+    try:
+        page = int_arg("page", 1, high=pages)
+    except InputError:
+        page = 1
+    rows = rows[(page - 1) * REGISTER_PAGE:page * REGISTER_PAGE]
+    kept = {k: v for k, v in request.args.items() if k not in ("page", "sort", "desc")}
+
+    def sort_url(column: str) -> str:
+        """A heading's link: sorts by it, the second click reverses."""
+        desc = "0" if sort == column and descending else "1"
+        return url_for("work.register", **kept, sort=column, desc=desc)
+
     return render_template(
-        "work/register.html", rows=rows, quotas=quotas, start=start, end=end,
+        "work/register.html", rows=rows, total=total, page=page, pages=pages,
+        first=(page - 1) * REGISTER_PAGE + 1, sort_url=sort_url,
+        page_url=lambda n: url_for("work.register", **{**request.args, "page": n}),
+        quotas=quotas, start=start, end=end,
         filters=filters, sort=sort, descending=descending, record_type=record_type,
         states=record_type.workflow.states, severities=SEVERITIES, subjects=SUBJECTS,
         departments=Department.objects(active=True).only("code", "name"),

@@ -85,11 +85,14 @@ class Cell:
     kind: str = "count"  # count, rate, number, text
     drill: dict | None = None
     target: float | None = None
+    #: A complaint rate of a period where nothing dispatched is finished yet:
+    #: 0% would read as a failure though no deadline may have passed.
+    pending: bool = False
 
     @property
     def below_target(self) -> bool:
         return self.kind == "rate" and self.value is not None and self.target is not None \
-            and self.value < self.target
+            and self.value < self.target and not self.pending
 
 
 @dataclass
@@ -110,8 +113,13 @@ class Report:
     trend: dict[str, Figures] = field(default_factory=dict)
 
 
-def _rate(part: float, whole: float, target: float | None = None, drill=None) -> Cell:
-    return Cell(Figures.rate(part, whole), "rate", drill, target)
+def _rate(part: float, whole: float, target: float | None = None, drill=None,
+          pending: bool = False) -> Cell:
+    return Cell(Figures.rate(part, whole), "rate", drill, target, pending=pending and not part)
+
+
+def _none_finished(fig: Figures) -> bool:
+    return bool(fig["dispatched"]) and not fig["finished"]
 
 
 def build(period: Period, texts, *, department: str | None = None, db=None) -> Report:
@@ -195,11 +203,14 @@ def build(period: Period, texts, *, department: str | None = None, db=None) -> R
     if len(period.months) > 1:
         trend_rows = []
         for month, fig in report.trend.items():
+            pending = _none_finished(fig)
             trend_rows.append([month, Cell(fig["complaints"]),
-                               _rate(fig["timely"], fig["dispatched"], TARGETS["timeliness"]),
-                               _rate(fig["closed"], fig["dispatched"], TARGETS["closure"]),
+                               _rate(fig["timely"], fig["dispatched"], TARGETS["timeliness"],
+                                     pending=pending),
+                               _rate(fig["closed"], fig["dispatched"], TARGETS["closure"],
+                                     pending=pending),
                                _rate(fig["satisfied"], fig["dispatched"],
-                                     TARGETS["satisfaction"])])
+                                     TARGETS["satisfaction"], pending=pending)])
         report.sections.append(Section("months", texts("Month by month"), [
             texts("Month"), texts("Received"), texts("Timeliness rate"), texts("Closure rate"),
             texts("Satisfaction rate")], trend_rows))
@@ -207,14 +218,16 @@ def build(period: Period, texts, *, department: str | None = None, db=None) -> R
 
 
 def _complaint_row(label: str, fig: Figures, drill) -> list:
+    pending = _none_finished(fig)
     return [label, Cell(fig["complaints"], drill=drill("complaints")),
             Cell(fig["dispatched"], drill=drill("dispatched")),
             Cell(fig["timely"], drill=drill("timely")),
-            _rate(fig["timely"], fig["dispatched"], TARGETS["timeliness"]),
+            _rate(fig["timely"], fig["dispatched"], TARGETS["timeliness"], pending=pending),
             Cell(fig["closed"], drill=drill("closed")),
-            _rate(fig["closed"], fig["dispatched"], TARGETS["closure"]),
+            _rate(fig["closed"], fig["dispatched"], TARGETS["closure"], pending=pending),
             Cell(fig["satisfied"], drill=drill("satisfied")),
-            _rate(fig["satisfied"], fig["dispatched"], TARGETS["satisfaction"])]
+            _rate(fig["satisfied"], fig["dispatched"], TARGETS["satisfaction"],
+                  pending=pending)]
 
 
 def cell_text(cell, texts) -> str:
@@ -223,6 +236,8 @@ def cell_text(cell, texts) -> str:
         return str(cell)
     if cell.value is None:
         return texts("no data")
+    if cell.pending:
+        return texts("none finished yet")
     if cell.kind == "rate":
         return f"{cell.value * 100:.1f}%"
     if cell.kind == "number":

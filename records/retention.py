@@ -7,6 +7,7 @@ retention ends, while a hold is on, and for anyone but an approver.
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 
 import gridfs
 import gridfs.errors
@@ -14,7 +15,7 @@ from bson import ObjectId
 
 from records import audit
 from records.access import Actor, can_view
-from records.clock import utcnow
+from records.clock import to_local, utcnow
 from records.errors import InvalidData, NotFound, PermissionDenied, RetentionError
 from records.i18n import N_
 from records.models import DisposalCertificate, Record
@@ -62,6 +63,15 @@ def release_hold(actor: Actor, number: str, hold_id: str, reason: str) -> None:
     unit_of_work(work)
 
 
+def retention_day(ends_on: datetime) -> date:
+    """The last day to keep a record, in the organisation's calendar.
+
+    ``retention_ends_on`` is a UTC moment; cut to a date in UTC it can fall a
+    day before the local one that pages show. Every page, message, export and
+    Word footer takes the day from here, so they all print the same date."""
+    return to_local(ends_on).date()
+
+
 def disposable_reason(record: Record, now=None) -> tuple[str, dict] | None:
     """Why ``record`` may not be disposed of yet (a msgid and params), or None."""
     now = now or utcnow()
@@ -71,7 +81,7 @@ def disposable_reason(record: Record, now=None) -> tuple[str, dict] | None:
                    "started yet."), {"number": number})
     if record.retention_ends_on > now:
         return (N_("%(number)s cannot be disposed of: it must be kept until %(date)s."),
-                {"number": number, "date": record.retention_ends_on.date().isoformat()})
+                {"number": number, "date": retention_day(record.retention_ends_on).isoformat()})
     if record.holds:
         return (N_("%(number)s cannot be disposed of: it is under a hold (%(reason)s)."),
                 {"number": number, "reason": record.holds[0].get("reason")})

@@ -229,3 +229,26 @@ def page(browser, live_server):
     tab.set_default_timeout(15_000)
     yield tab
     context.close()
+
+
+AXE = Path(__file__).parent / "browser" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, installed by `make axe` (npm ci in tests/browser/axe)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: make axe (npm ci --prefix tests/browser/axe)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe_page(browser, live_server, axe_source):
+    """A tab whose pages can be checked with ``check(page)``: axe-core is put
+    in by the test (the portal's CSP rightly refuses inline script, so this
+    context alone bypasses it)."""
+    context = browser.new_context(base_url=live_server, locale="zh-CN", bypass_csp=True)
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()

@@ -20,6 +20,7 @@ from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Pt
 
 from records.clock import utcnow
+from records.retention import retention_day
 from records.settings import Effective, effective
 from records.types import RETENTION_EVENTS, RecordType
 from records.word import docx as w
@@ -196,7 +197,7 @@ def record_values(record_type: RecordType, doc: dict, texts: Texts, *,
         values[f"s_{number}"] = texts.signature(found[-1]) if found else ""
     if doc.get("retention_ends_on"):
         values["retention_until"] = texts("; kept until %(date)s",
-                                          date=texts.date(doc["retention_ends_on"].date()))
+                                          date=texts.date(retention_day(doc["retention_ends_on"])))
     if doc.get("state") in NOT_IN_FORCE:
         values["state_mark"] = texts("%(state)s: for reference only", state=texts(
             record_type.workflow.states.get(doc["state"], doc["state"])))

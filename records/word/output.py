@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 from records import audit
@@ -21,7 +22,7 @@ from records.permissions import ISSUE_CONTROLLED_COPIES
 from records.store import database
 from records.types import registry
 from records.word import templates
-from records.word.forms import GeneratedFile, render_blank, render_record
+from records.word.forms import GeneratedFile, file_stem, render_blank, render_record
 from records.word.registers import Register, register_docx, register_xlsx
 from records.word.texts import Texts
 
@@ -43,9 +44,16 @@ def _render(actor: Actor, doc: dict, texts: Texts, *, organisation: str, latest:
                                "controlled": controlled, "printed_by": _printed_by(actor)}
     entry = templates.in_use(record_type.name, texts.db)
     if entry is not None:
-        return templates.render_with_template(entry, record_type, doc, texts,
+        made = templates.render_with_template(entry, record_type, doc, texts,
                                               organisation=organisation, **options)
-    return render_record(record_type, doc, texts, organisation=organisation, **options)
+    else:
+        made = render_record(record_type, doc, texts, organisation=organisation, **options)
+    if controlled:
+        # A controlled copy must not be mistaken for (or overwrite) a normal
+        # copy in a downloads folder: its name says what it is.
+        stem = made.filename.removesuffix(".docx")
+        made = replace(made, filename=f"{stem}_{file_stem(texts('Controlled copy'))}.docx")
+    return made
 
 
 def _viewable(actor: Actor, number: str) -> dict:

@@ -40,8 +40,8 @@ def _open_from_tasks(page, number):
 
 
 def _step(page, name, fill=None, password=None, comment=None):
-    """Open the workflow tab and take step ``name`` with its fields."""
-    page.locator('a[href="#tab-workflow"]').click()
+    """Take step ``name`` with its fields: the record tab leads with it."""
+    page.locator('a[href="#tab-record"]').click()
     form = page.get_by_test_id(f"transition-{name}")
     expect(form).to_be_visible()
     for field, value in (fill or {}).items():

@@ -107,6 +107,8 @@ PAGES = [
 def _visible_text(html: str) -> str:
     for name in NATIVE_NAMES.values():
         html = html.replace(name, "")
+    # Each language's button is marked in its own language (简, 繁, EN) on purpose.
+    html = re.sub(r'<button[^>]*\slang="[^"]+"[^>]*>.*?</button>', "", html, flags=re.S)
     html = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
     return re.sub(r"<[^>]+>", " ", html)
 

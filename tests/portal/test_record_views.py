@@ -64,7 +64,10 @@ def test_a_bad_form_shows_the_error_and_creates_nothing(client, people):
     login(client, "wang")
     data = {**_new_form(client), "shift": "tea"}
     response = client.post(LIST + "new/", data=data)
-    assert response.status_code == 200
+    # Refused (400) and shown again with the field marked, nothing typed lost.
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "is-invalid" in html and data["events"] in html
     assert Record.objects.count() == 0
 
 
@@ -118,7 +121,7 @@ def test_stale_edit_is_refused_and_keeps_what_was_typed(app, people):
             "csrf_token": csrf_token(wang, edit)}
     response = wang.post(edit, data=form)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert typed in html  # nothing typed is lost
     assert "李雷改过" in html  # what the other person changed is shown
     assert Record.objects.get(pk=record.pk).data["events"] == "李雷改过"
@@ -133,6 +136,7 @@ def test_an_edit_lock_is_shown_to_others_and_can_be_taken_over(app, people):
     blocked = li.get(f"{LIST}edit/?id={record.pk}", follow_redirects=True)
     assert "王芳" in blocked.get_data(as_text=True)
     assert "lock-notice" in blocked.get_data(as_text=True)
+    assert blocked.get_data(as_text=True).count("正在编辑此记录") == 1  # said once, not twice
     taken = li.get(f"{LIST}edit/?id={record.pk}&takeover=1")
     assert taken.status_code == 200
     assert AuditEntry.objects(action="lock_takeover", actor="li").count() == 1
