@@ -10,8 +10,9 @@ STAMP := $(VENV)/.installed-stamp
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/*.po)
 COMPILED := $(CATALOGS:.po=.mo)
 # Debian packages the tests need: the browser tests drive Chromium;
-# LibreOffice and poppler check that generated Word files open and paginate.
-TEST_DEBS := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils npm
+# LibreOffice and poppler check that generated Word files open and paginate;
+# npm (Debian's, unless Node.js brought its own) installs axe-core.
+TEST_DEBS := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils
 # axe-core (npm, pinned in tests/browser/axe/package-lock.json): the browser
 # tests check WCAG 2 A and AA with it, loaded from this folder, never a CDN.
 AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
@@ -71,6 +72,7 @@ translations/%.mo: translations/%.po $(STAMP)
 system-deps:
 	@missing=""; \
 	for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \
