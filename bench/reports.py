@@ -31,8 +31,8 @@ import records.forms  # noqa: E402, F401
 from bench.save import report as print_figures  # noqa: E402
 from bench.save import timed  # noqa: E402
 from portal.accounts import create_user  # noqa: E402
-from portal.db import connect, ensure_indexes  # noqa: E402
-from portal.embedded_db import EmbeddedDatabase  # noqa: E402
+from portal.database import connect, ensure_indexes  # noqa: E402
+from portal.database.embedded import EmbeddedDatabase  # noqa: E402
 from portal.models import Department  # noqa: E402
 from records import measures, reports  # noqa: E402
 from records.access import Actor  # noqa: E402

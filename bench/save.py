@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal.db import connect, ensure_indexes  # noqa: E402
-from portal.embedded_db import EmbeddedDatabase  # noqa: E402
+from portal.database import connect, ensure_indexes  # noqa: E402
+from portal.database.embedded import EmbeddedDatabase  # noqa: E402
 from records.access import Actor  # noqa: E402
 from records.operations import create_record, revise_record  # noqa: E402
 

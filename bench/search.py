@@ -245,8 +245,8 @@ def run_queries(store: IndexStore, count: int, rounds: int = 3,
 
 def save_to_searchable(store: IndexStore, samples: int = 20) -> dict:
     """Real saves on the embedded database, found by the background indexer."""
-    from portal.db import connect, ensure_indexes
-    from portal.embedded_db import EmbeddedDatabase
+    from portal.database import connect, ensure_indexes
+    from portal.database.embedded import EmbeddedDatabase
     from records.operations import create_record
 
     staff = Actor("bench", "Bench", ("staff",), DEPARTMENTS[0])
@@ -282,8 +282,8 @@ def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
     collections: the loader is not what is measured)."""
     from bson import ObjectId
 
-    from portal.db import connect, ensure_indexes
-    from portal.embedded_db import EmbeddedDatabase
+    from portal.database import connect, ensure_indexes
+    from portal.database.embedded import EmbeddedDatabase
     from search_index import analysis
 
     out = {}

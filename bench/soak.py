@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from portal.embedded_db import free_port  # noqa: E402
+from portal.database.embedded import free_port  # noqa: E402
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
 PASSWORD = "soak password 123"  # noqa: S105 - a throwaway user of a throwaway folder

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from docx import Document  # noqa: E402
 
 import records.forms  # noqa: E402, F401
-from portal.db import connect, ensure_indexes  # noqa: E402
-from portal.embedded_db import EmbeddedDatabase  # noqa: E402
+from portal.database import connect, ensure_indexes  # noqa: E402
+from portal.database.embedded import EmbeddedDatabase  # noqa: E402
 from portal.models import Department  # noqa: E402
 from records.access import Actor  # noqa: E402
 from records.calendar import seed_from_package  # noqa: E402

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.save import report, timed  # noqa: E402
 from portal.accounts import create_user  # noqa: E402
-from portal.db import connect, ensure_indexes  # noqa: E402
-from portal.embedded_db import EmbeddedDatabase  # noqa: E402
+from portal.database import connect, ensure_indexes  # noqa: E402
+from portal.database.embedded import EmbeddedDatabase  # noqa: E402
 from portal.models import Department  # noqa: E402
 from records import worklists  # noqa: E402
 from records.access import Actor  # noqa: E402

@@ -24,25 +24,16 @@ def create_app(config: dict | None = None) -> Flask:
     )
     load_config(app, config)
 
-    from portal import (
-        accounts,
-        admin,
-        api,
-        auth,
-        db,
-        deadlines,
-        errors,
-        health,
-        i18n,
-        import_views,
-        inputs,
-        pages,
-        reports_views,
-        search,
-        security,
-        word_views,
-        work,
-    )
+    from portal import accounts, errors, i18n, inputs, security
+    from portal import database as db
+    from portal.admin import site as admin
+    from portal.api import views as api
+    from portal.pages import auth, health, search, work
+    from portal.pages import home as pages
+    from portal.pages import imports as import_views
+    from portal.pages import reports as reports_views
+    from portal.pages import word as word_views
+    from portal.workers import deadlines
     from search_index import Indexer, IndexerThread, IndexStore
 
     set_local_zone(app.config["BABEL_DEFAULT_TIMEZONE"])

@@ -48,7 +48,7 @@ DEFAULTS = {
     # for the search index, or the oldest has waited longer than this.
     "HEALTH_OUTBOX_MAX_PENDING": 1000,
     "HEALTH_OUTBOX_MAX_AGE_SECONDS": 300,
-    # E-mail (portal/mail.py). The absolute address links in messages start with.
+    # E-mail (portal/workers/mail.py). The absolute address links in messages start with.
     "BASE_URL": "http://127.0.0.1:5000",
     # Unset SMTP_HOST = nothing is sent; administrators read the messages on
     # the "Outgoing e-mail" page.

@@ -14,8 +14,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from portal import accounts, create_app
-from portal import db as portal_db
-from portal.embedded_db import EmbeddedDatabase
+from portal import database as portal_db
+from portal.database.embedded import EmbeddedDatabase
 from records import audit
 from search_index import Indexer, IndexStore
 from tests.helpers import PASSWORD

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from portal.deadlines import DeadlineThread
+from portal.workers.deadlines import DeadlineThread
 from records import audit
 from records.operations import create_record
 from records.store import database

@@ -12,8 +12,8 @@ import pymongo
 import pytest
 from click.testing import CliRunner
 
-from portal.backup import SEEDED
 from portal.cli import main
+from portal.database.backup import SEEDED
 from portal.demo import load_demo
 from records.attachments import attach_file
 from records.operations import create_record

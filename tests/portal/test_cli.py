@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from portal.cli import main
-from portal.embedded_db import find_server_executable, free_port
+from portal.database.embedded import find_server_executable, free_port
 from portal.models import ApiToken, User
 from tests.helpers import login
 

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from docx import Document
 
-from portal import accounts, charts
+from portal import accounts
+from portal.pages import charts
 from records.clock import local_now
 from records.models import Record
 from records.operations import create_record, transition_record

@@ -14,8 +14,8 @@ import time
 import pymongo
 import pytest
 
-from portal import processes
-from portal.embedded_db import EmbeddedDatabase, EmbeddedDatabaseError, find_server_executable
+from portal.database import processes
+from portal.database.embedded import EmbeddedDatabase, EmbeddedDatabaseError, find_server_executable
 
 
 def _gone(pid: int, within: float) -> bool:
@@ -91,7 +91,7 @@ def test_a_second_process_attaches_to_the_running_server(database):
 
 OWNER = """
 import sys, threading, time
-from portal.embedded_db import EmbeddedDatabase
+from portal.database.embedded import EmbeddedDatabase
 server = EmbeddedDatabase(sys.argv[1], attach=False)
 server.start()
 # Threads like a serving portal's: each used to ask the server to stop again.

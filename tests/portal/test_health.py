@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from portal import create_app
-from portal.embedded_db import EmbeddedDatabase
+from portal.database.embedded import EmbeddedDatabase
 from records.operations import create_record
 from tests.helpers import login
 from tests.records.conftest import HANDOVER, actor

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 import records.forms  # noqa: F401  (registers the record types)
 from portal.cli import main
-from portal.mail import claim, render, send_due, start_mail_thread
 from portal.models import Department, User
+from portal.workers.mail import claim, render, send_due, start_mail_thread
 from records import worklists
 from records.clock import local_now, utcnow
 from records.notifications import COLLECTION

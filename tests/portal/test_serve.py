@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.embedded_db import free_port
+from portal.database.embedded import free_port
 
 # Slow: each test starts `portal serve` as a child process.
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from portal.embedded_db import free_port
+from portal.database.embedded import free_port
 from tests.portal.test_serve import PORTAL, RunningPortal
 
 # Slow: a portal is started, killed and started again.

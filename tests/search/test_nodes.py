@@ -16,7 +16,7 @@ import urllib.request
 import pymongo
 import pytest
 
-from portal.embedded_db import free_port
+from portal.database.embedded import free_port
 from tests.portal.test_serve import PORTAL
 
 DB_NAME = "portal_nodes_test"

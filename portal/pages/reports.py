@@ -8,11 +8,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import charts, word_views
 from portal.actors import actor_for, message
-from portal.admin_base import AdminForm
+from portal.admin.base import AdminForm
 from portal.models import Department
-from portal.record_display import crumbs, record_url, state_label, type_title
+from portal.pages import charts
+from portal.pages import word as word_views
+from portal.pages.display import crumbs, record_url, state_label, type_title
 from portal.security import permission_required
 from records import measures, reports, worklists
 from records.clock import local_now

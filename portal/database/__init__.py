@@ -13,7 +13,7 @@ import pymongo
 from flask import Flask
 from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure
 
-from portal.embedded_db import EmbeddedDatabase
+from portal.database.embedded import EmbeddedDatabase
 from portal.models import DOCUMENTS as ACCOUNT_DOCUMENTS
 from records.models import DOCUMENTS as RECORD_DOCUMENTS
 

@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import HiddenField
 
-from portal import word_views
 from portal.actors import actor_for, message
-from portal.admin_base import AdminForm
+from portal.admin.base import AdminForm
+from portal.admin.record_forms import form_values, record_form_class
 from portal.inputs import InputError, date_arg, int_arg
 from portal.models import Department
-from portal.record_display import (
+from portal.pages import word as word_views
+from portal.pages.display import (
     Names,
     crumbs,
     due_text,
@@ -26,7 +27,6 @@ from portal.record_display import (
     record_url,
     state_label,
 )
-from portal.record_forms import form_values, record_form_class
 from portal.security import permission_required, wants_json
 from records import worklists
 from records.access import can_create, visible_filter

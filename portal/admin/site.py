@@ -31,7 +31,7 @@ from wtforms.validators import (
 )
 
 from portal import accounts
-from portal.admin_base import (
+from portal.admin.base import (
     AdminForm,
     PortalModelView,
     RoleGuard,
@@ -39,16 +39,16 @@ from portal.admin_base import (
     roles_column,
     yes_no_column,
 )
+from portal.admin.controls import AuditTrailView, DispositionView, FormSettingsView
+from portal.admin.mail import OutboxView, notice_choices, save_notice_choices
+from portal.admin.records import RecordTypeView
+from portal.admin.settings import CalendarView, ScoringView, WordTemplatesView
+from portal.admin.status import SystemStatusView
 from portal.config import PROJECT_ROOT
-from portal.forms import PasswordChangeForm
 from portal.i18n import NATIVE_NAMES
-from portal.mail_views import OutboxView, notice_choices, save_notice_choices
 from portal.models import ApiToken, Department, User
-from portal.record_views import RecordTypeView
-from portal.records_admin import AuditTrailView, DispositionView, FormSettingsView
+from portal.pages.forms import PasswordChangeForm
 from portal.security import csp_nonce, start_session
-from portal.settings_admin import CalendarView, ScoringView, WordTemplatesView
-from portal.status_admin import SystemStatusView
 from records import audit
 from records.i18n import N_
 from records.models import AuditEntry

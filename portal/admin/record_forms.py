@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.admin_base import AdminForm
+from portal.admin.base import AdminForm
 from portal.models import Department, User
 from records.types import Field, RecordType
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_admin import BaseView, expose
 from flask_babel import lazy_gettext as _l
 
-from portal import health
-from portal.admin_base import RoleGuard
+from portal.admin.base import RoleGuard
+from portal.pages import health
 from records.permissions import READ_HEALTH
 
 PARTS = {

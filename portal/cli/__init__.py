@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from portal import create_app
-from portal.embedded_db import EmbeddedDatabaseError
+from portal.database.embedded import EmbeddedDatabaseError
 from records.roles import ROLES
 
 
@@ -26,7 +26,7 @@ def portal_app(indexer: str | None = "manual", **overrides):
 
     Commands other than ``serve`` start neither the background indexer nor
     the deadline checks (``portal demo`` runs records on a simulated clock)."""
-    from portal.db import DatabaseUnavailable, stop_embedded
+    from portal.database import DatabaseUnavailable, stop_embedded
 
     if indexer:
         overrides["SEARCH_INDEXER"] = indexer
@@ -85,7 +85,7 @@ def serve(host, port, threads):
             embedded.on_give_up = give_up
         _announce_initial_admin(app)
         _count_measures_once()
-        from portal.mail import start_mail_thread
+        from portal.workers.mail import start_mail_thread
 
         start_mail_thread(app)
         host = host or app.config["HOST"]
@@ -269,7 +269,7 @@ def mail():
 def mail_send():
     """Queue the deadline notices due and send what waits, once (what
     `portal serve` does every PORTAL_MAIL_SEND_SECONDS); for cron."""
-    from portal.mail import send_due, smtp_configured
+    from portal.workers.mail import send_due, smtp_configured
 
     with portal_app() as app:
         done = send_due(app)
@@ -609,7 +609,7 @@ def check():
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(path):
     """Write one archive of everything in the database (consistent while serving)."""
-    from portal import backup
+    from portal.database import backup
     from records.store import database
 
     with portal_app():
@@ -625,7 +625,7 @@ def backup_command(path):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore_command(path):
     """Restore an archive into an empty database (checked before anything is written)."""
-    from portal import backup
+    from portal.database import backup
     from records.store import database
 
     with portal_app():

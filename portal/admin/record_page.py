@@ -2,7 +2,7 @@
 facts grouped as the form fills them, history, diff, workflow, signatures,
 attachments, retention and the audit trail, each value as a person reads it.
 
-A mixin of :class:`portal.record_views.RecordTypeView`, which supplies the
+A mixin of :class:`portal.admin.records.RecordTypeView`, which supplies the
 actor, the record type, the step forms and the URLs.
 """
 
@@ -14,8 +14,9 @@ from flask_babel import to_utc
 from markupsafe import Markup, escape
 
 from portal.actors import message
+from portal.admin.record_forms import ReasonForm
 from portal.inputs import InputError, datetime_arg, int_arg
-from portal.record_display import (
+from portal.pages.display import (
     Names,
     ValueDisplay,
     crumbs,
@@ -25,8 +26,7 @@ from portal.record_display import (
     signed_fields,
     state_label,
 )
-from portal.record_display import type_title as any_type_title
-from portal.record_forms import ReasonForm
+from portal.pages.display import type_title as any_type_title
 from records import history
 from records.access import can_create, can_edit, visible_data
 from records.errors import RecordError

@@ -19,8 +19,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from portal import accounts
-from portal.forms import LanguageForm, LoginForm, LogoutForm
 from portal.models import User
+from portal.pages.forms import LanguageForm, LoginForm, LogoutForm
 from portal.security import end_session, safe_next, start_session
 from records import audit
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify
 from pymongo.errors import PyMongoError
 
-from portal import db
+from portal import database as db
 
 bp = Blueprint("health", __name__)
 

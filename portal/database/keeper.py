@@ -1,6 +1,6 @@
 """The keeper of the embedded database: the one process that asks it to stop.
 
-Run by path (``python -I -S db_keeper.py LOG GRACE COMMAND...``), never
+Run by path (``python -I -S keeper.py LOG GRACE COMMAND...``), never
 imported: it needs the standard library only, so it starts in a few
 milliseconds and stays small. The portal starts the keeper; the keeper
 starts ``secantusd-py``, prints the server's process id and then waits on

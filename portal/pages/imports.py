@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.actors import actor_for, message
-from portal.admin_base import AdminForm
-from portal.record_display import crumbs
+from portal.admin.base import AdminForm
+from portal.pages.display import crumbs
 from portal.security import permission_required
 from records import importer
 from records.errors import RecordError

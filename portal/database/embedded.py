@@ -4,7 +4,7 @@ The server is a separate process (never imported) so its GPL-2.0 licence stays
 apart from the portal. It listens on a free loopback port and keeps its
 storage under the data directory. The portal that starts it owns it: it holds
 a lock on the storage folder for as long as it lives, and a keeper process
-(:mod:`portal.db_keeper`) asks the server to stop exactly once when the owner
+(:mod:`portal.database.keeper`) asks the server to stop exactly once when the owner
 stops or dies. Other portal processes on the same folder (the CLI while
 ``portal serve`` runs) attach to the owner's server. A server left behind by
 an owner that is gone is recognised (its process id, port and storage are in
@@ -33,14 +33,14 @@ from pathlib import Path
 import pymongo
 from pymongo.errors import PyMongoError
 
-from portal import processes
+from portal.database import processes
 
 log = logging.getLogger(__name__)
 
 RUNFILE = "portal-db.json"
 LOCKFILE = "portal-db.lock"
 LOGFILE = "secantusd.log"
-KEEPER = Path(__file__).with_name("db_keeper.py")
+KEEPER = Path(__file__).with_name("keeper.py")
 # Seconds the server gets to stop cleanly after its one SIGTERM.
 STOP_GRACE = 20.0
 # A supervised server that answers no ping for HANG_LIMIT seconds (checked
@@ -286,7 +286,8 @@ class EmbeddedDatabase:
             found.add(recorded)
         for pid in sorted(found):
             keeper = processes.parent(pid)
-            if keeper > 1 and any("db_keeper" in arg for arg in processes.command_line(keeper)):
+            if keeper > 1 and any(arg.endswith(("keeper.py", "db_keeper.py"))
+                                  for arg in processes.command_line(keeper)):
                 # Its keeper already asked it to stop: give it the time it grants.
                 processes.wait_for_exit(pid, self.stop_grace + 5)
             elif pid == recorded and info.get("keeper"):

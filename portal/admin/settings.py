@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.actors import actor_for, message
-from portal.admin_base import RoleGuard
+from portal.admin.base import RoleGuard
 from records.calendar import DAYS, YEARS, mark_year_covered, seed_from_package, set_day
 from records.clock import local_now
 from records.errors import RecordError

@@ -32,16 +32,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from portal import word_views
 from portal.actors import actor_for, message
-from portal.admin_base import PortalModelView, datetime_column
+from portal.admin.base import PortalModelView, datetime_column
+from portal.admin.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
+from portal.admin.record_page import RecordPage
 from portal.inputs import int_arg
-from portal.record_display import (
+from portal.pages import word as word_views
+from portal.pages.display import (
     Names,
     due_text,
 )
-from portal.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
-from portal.record_page import RecordPage
 from records.access import can_create, can_edit, visible_data, visible_filter
 from records.attachments import attach_file, read_attachment, safe_filename
 from records.errors import RecordError, StaleVersion

@@ -14,10 +14,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import word_views, work
 from portal.actors import actor_for, message, status
+from portal.api.openapi import openapi_document
 from portal.inputs import InputError, data_object, datetime_arg, int_arg, json_object, text_value
-from portal.openapi import openapi_document
+from portal.pages import word as word_views
+from portal.pages import work
 from portal.security import permission_required
 from records import audit, history
 from records.access import visible_data
@@ -323,7 +324,7 @@ def delete(number):
 @permission_required()
 def search_records():
     """The search page's search, as JSON: same parameters, same scoping."""
-    from portal import search as searching
+    from portal.pages import search as searching
     from search_index import QueryError
 
     try:

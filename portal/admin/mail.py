@@ -9,9 +9,9 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.admin_base import RoleGuard
-from portal.mail import record_link, render, smtp_configured
+from portal.admin.base import RoleGuard
 from portal.models import User
+from portal.workers.mail import record_link, render, smtp_configured
 from records.notifications import COLLECTION, KINDS
 from records.permissions import MANAGE_USERS
 from records.store import database

@@ -16,8 +16,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from portal.actors import actor_for, message
-from portal.admin_base import PortalModelView, RoleGuard, datetime_column
-from portal.record_display import Names, audit_lines
+from portal.admin.base import PortalModelView, RoleGuard, datetime_column
+from portal.pages.display import Names, audit_lines
 from records import audit
 from records.errors import RecordError
 from records.models import AuditEntry, DisposalCertificate
@@ -28,7 +28,7 @@ from records.types import RETENTION_EVENTS, registry
 
 
 def _action_column(view, context, model, name):
-    from portal.admin import audit_action_label
+    from portal.admin.site import audit_action_label
 
     return audit_action_label(model.action)
 

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.actors import actor_for
-from portal.record_display import due_text, expected_steps, state_label, type_title
-from portal.reports_views import dashboard_figures
+from portal.pages.display import due_text, expected_steps, state_label, type_title
+from portal.pages.reports import dashboard_figures
 from portal.security import permission_required
 from records import worklists
 

@@ -22,7 +22,7 @@ from flask_login import current_user
 
 from portal.actors import actor_for, message
 from portal.inputs import int_arg
-from portal.record_display import crumbs, record_url
+from portal.pages.display import crumbs, record_url
 from portal.security import permission_required
 from records.errors import RecordError
 from records.permissions import READ_RECORDS

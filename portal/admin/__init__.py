@@ -1,0 +1,1 @@
+"""The back office: Flask-Admin views over the records and the accounts."""

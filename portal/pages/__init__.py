@@ -1,0 +1,1 @@
+"""The portal's pages outside the back office: one blueprint per module."""

@@ -1,0 +1,1 @@
+"""Background work ``portal serve`` and ``portal worker`` start: deadlines, e-mail."""
