@@ -42,11 +42,30 @@ from records.operations import create_record, transition_record  # noqa: E402
 from records.store import database  # noqa: E402
 from records.word.texts import Texts  # noqa: E402
 
-STATES = ["received", "dispatched", "plan_submitted", "approved", "replied", "resolved",
-          "closed", "closed", "closed", "closed", "reopened", "void"]
+STATES = [
+    "received",
+    "dispatched",
+    "plan_submitted",
+    "approved",
+    "replied",
+    "resolved",
+    "closed",
+    "closed",
+    "closed",
+    "closed",
+    "reopened",
+    "void",
+]
 SEVERITIES = ["general"] * 6 + ["important"] * 2 + ["hot", "major"]
-SUBJECTS = ["technical", "attitude", "service_quality", "fees", "product_quality", "delivery",
-            "other"]
+SUBJECTS = [
+    "technical",
+    "attitude",
+    "service_quality",
+    "fees",
+    "product_quality",
+    "delivery",
+    "other",
+]
 
 
 def _complaints(count: int, year: int, departments: list[str], rng: random.Random):
@@ -55,18 +74,33 @@ def _complaints(count: int, year: int, departments: list[str], rng: random.Rando
         received = start + timedelta(minutes=rng.randrange(365 * 24 * 60))
         state = rng.choice(STATES)
         yield {
-            "_id": ObjectId(), "type": "complaint_sheet",
-            "number": f"QR-015-{year}-{n + 1:06d}", "year": year, "seq": n + 1,
-            "version": 5, "state": state, "title": f"投诉 {n}：暖气不热，多次报修未果",
-            "department": rng.choice(departments), "created_by": "chen",
-            "created_at": received, "updated_at": received,
+            "_id": ObjectId(),
+            "type": "complaint_sheet",
+            "number": f"QR-015-{year}-{n + 1:06d}",
+            "year": year,
+            "seq": n + 1,
+            "version": 5,
+            "state": state,
+            "title": f"投诉 {n}：暖气不热，多次报修未果",
+            "department": rng.choice(departments),
+            "created_by": "chen",
+            "created_at": received,
+            "updated_at": received,
             "flags": {"late": "plan"} if rng.random() < 0.1 else {},
-            "data": {"title": f"投诉 {n}", "received_at": received.isoformat(),
-                     "channel": "hotline", "customer": f"客户{rng.randrange(5000)}",
-                     "description": "暖气不热，多次报修未果。" * 8,
-                     "severity": rng.choice(SEVERITIES), "subject": rng.choice(SUBJECTS),
-                     "responsibility": rng.choice("123")},
-            "attachments": [], "signatures": [], "history": [], "holds": [],
+            "data": {
+                "title": f"投诉 {n}",
+                "received_at": received.isoformat(),
+                "channel": "hotline",
+                "customer": f"客户{rng.randrange(5000)}",
+                "description": "暖气不热，多次报修未果。" * 8,
+                "severity": rng.choice(SEVERITIES),
+                "subject": rng.choice(SUBJECTS),
+                "responsibility": rng.choice("123"),
+            },
+            "attachments": [],
+            "signatures": [],
+            "history": [],
+            "holds": [],
         }
 
 
@@ -97,49 +131,96 @@ def main():
                 batch = []
         if batch:
             db.records.insert_many(batch)
-        print(f"wrote {args.complaints} complaints of {year} in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"wrote {args.complaints} complaints of {year} in {time.perf_counter() - started:.1f} s"
+        )
 
         started = time.perf_counter()
         counted = measures.rebuild(db)
-        print(f"measures.rebuild: {counted} records counted in "
-              f"{time.perf_counter() - started:.1f} s "
-              f"({db[measures.COLLECTION].count_documents({})} count documents)")
+        print(
+            f"measures.rebuild: {counted} records counted in "
+            f"{time.perf_counter() - started:.1f} s "
+            f"({db[measures.COLLECTION].count_documents({})} count documents)"
+        )
 
         texts = Texts("zh_Hans")
-        for name, period in (("yearly statistics", reports.Period("year", year)),
-                             ("quarterly analysis", reports.Period("quarter", year, 2)),
-                             ("monthly summary", reports.Period("month", year, 3))):
+        for name, period in (
+            ("yearly statistics", reports.Period("year", year)),
+            ("quarterly analysis", reports.Period("quarter", year, 2)),
+            ("monthly summary", reports.Period("month", year, 3)),
+        ):
             built = reports.build(period, texts)
-            print_figures(f"{name} ({built.totals['complaints']:g} complaints)",
-                          timed(lambda p=period: reports.build(p, texts), args.samples))
+            print_figures(
+                f"{name} ({built.totals['complaints']:g} complaints)",
+                timed(lambda p=period: reports.build(p, texts), args.samples),
+            )
 
         def group_over_records():
-            return list(db.records.aggregate([
-                {"$match": {"type": "complaint_sheet",
-                            "data.received_at": {"$gte": f"{year}-01-01",
-                                                 "$lt": f"{year + 1}-01-01"}}},
-                {"$group": {"_id": {"department": "$department", "state": "$state"},
-                            "n": {"$sum": 1}}}]))
+            return list(
+                db.records.aggregate(
+                    [
+                        {
+                            "$match": {
+                                "type": "complaint_sheet",
+                                "data.received_at": {
+                                    "$gte": f"{year}-01-01",
+                                    "$lt": f"{year + 1}-01-01",
+                                },
+                            }
+                        },
+                        {
+                            "$group": {
+                                "_id": {"department": "$department", "state": "$state"},
+                                "n": {"$sum": 1},
+                            }
+                        },
+                    ]
+                )
+            )
 
-        print_figures("for comparison: $group over the year's records",
-                      timed(group_over_records, max(2, args.samples // 10)))
+        print_figures(
+            "for comparison: $group over the year's records",
+            timed(group_over_records, max(2, args.samples // 10)),
+        )
 
         controller = Actor("chen", "陈静", ("controller",), "D00")
-        create_user("h0", "处理人", "bench-password-123", roles=["staff"],
-                    department=Department.objects.get(code="D00"))
+        create_user(
+            "h0",
+            "处理人",
+            "bench-password-123",
+            roles=["staff"],
+            department=Department.objects.get(code="D00"),
+        )
         now = local_now().replace(second=0, microsecond=0)
 
         def create_and_dispatch():
-            record = create_record(controller, "complaint_sheet", {
-                "title": "投诉", "received_at": now.isoformat(), "channel": "hotline",
-                "customer": "客户", "description": "暖气不热。"})
-            transition_record(controller, record.number, "dispatch", changes={
-                "department": "D00", "handler": "h0", "subject": "fees",
-                "responsibility": "1"})
+            record = create_record(
+                controller,
+                "complaint_sheet",
+                {
+                    "title": "投诉",
+                    "received_at": now.isoformat(),
+                    "channel": "hotline",
+                    "customer": "客户",
+                    "description": "暖气不热。",
+                },
+            )
+            transition_record(
+                controller,
+                record.number,
+                "dispatch",
+                changes={
+                    "department": "D00",
+                    "handler": "h0",
+                    "subject": "fees",
+                    "responsibility": "1",
+                },
+            )
 
-        print_figures("complaint create + dispatch (counts kept in the transaction)",
-                      timed(create_and_dispatch, args.samples))
+        print_figures(
+            "complaint create + dispatch (counts kept in the transaction)",
+            timed(create_and_dispatch, args.samples),
+        )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,10 @@ from records.access import Actor  # noqa: E402
 from records.operations import create_record, revise_record  # noqa: E402
 
 DATA = {
-    "title": "夜班交接", "shift_date": "2026-11-20", "shift": "night", "handed_over_by": "王芳",
+    "title": "夜班交接",
+    "shift_date": "2026-11-20",
+    "shift": "night",
+    "handed_over_by": "王芳",
     "events": "3号楼供暖管道漏水，已关阀，通知维修队。" * 20,
 }
 
@@ -46,9 +49,11 @@ def timed(function, samples: int) -> list[float]:
 
 def report(name, seconds):
     ms = [s * 1000 for s in seconds]
-    print(f"{name:<8} n={len(ms):<5} p50={percentile(ms, .50):6.2f} ms  "
-          f"p95={percentile(ms, .95):6.2f} ms  max={max(ms):6.2f} ms  "
-          f"mean={statistics.mean(ms):6.2f} ms")
+    print(
+        f"{name:<8} n={len(ms):<5} p50={percentile(ms, 0.50):6.2f} ms  "
+        f"p95={percentile(ms, 0.95):6.2f} ms  max={max(ms):6.2f} ms  "
+        f"mean={statistics.mean(ms):6.2f} ms"
+    )
 
 
 def main():
@@ -67,8 +72,10 @@ def main():
             if (i + 1) % 2000 == 0:
                 print(f"  seeded {i + 1} records", file=sys.stderr)
         seeded = time.perf_counter() - started
-        print(f"seeded {args.existing} records in {seeded:.1f} s "
-              f"({args.existing / seeded:.0f}/s, sequential)")
+        print(
+            f"seeded {args.existing} records in {seeded:.1f} s "
+            f"({args.existing / seeded:.0f}/s, sequential)"
+        )
         creates, revises = [], []
         for i in range(args.samples):
             t0 = time.perf_counter()
@@ -78,8 +85,10 @@ def main():
             t0 = time.perf_counter()
             revise_record(staff, number, {"open_items": f"复查 {i}"}, base_version=1)
             revises.append(time.perf_counter() - t0)
-        print(f"at {args.existing} existing records (each save = record + version + "
-              "audit + outbox in one transaction):")
+        print(
+            f"at {args.existing} existing records (each save = record + version + "
+            "audit + outbox in one transaction):"
+        )
         report("create", creates)
         report("revise", revises)
 

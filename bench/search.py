@@ -39,13 +39,57 @@ from search_index.schema import document  # noqa: E402
 DEPARTMENTS = ["客服部", "工程部", "质检部", "物业一部", "物业二部", "销售部", "技术部", "办公室"]
 SEVERITIES = ["general", "important", "major"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"  # noqa: E501
-PLACES = ["阳光花园", "锦绣华庭", "滨江名苑", "翠湖天地", "金色家园", "世纪新城", "碧桂园",
-          "枫林小区", "东方明珠苑", "御景湾", "书香门第", "水岸华府", "春晓苑", "龙湖郦城"]
-PRODUCTS = ["空调", "热水器", "电梯", "门禁系统", "供暖管道", "燃气表", "净水器", "智能门锁",
-            "地暖", "新风系统", "中央空调", "消防栓", "配电箱", "监控摄像头", "对讲机"]
-PROBLEMS = ["外机噪音很大", "漏水严重", "无法启动", "温度达不到设定值", "频繁跳闸", "有异味",
-            "显示故障代码", "响应很慢", "安装不规范", "配件缺失", "维修后再次故障", "费用不透明",
-            "服务人员态度差", "上门时间一再推迟", "质量问题反复出现", "交货延迟"]
+PLACES = [
+    "阳光花园",
+    "锦绣华庭",
+    "滨江名苑",
+    "翠湖天地",
+    "金色家园",
+    "世纪新城",
+    "碧桂园",
+    "枫林小区",
+    "东方明珠苑",
+    "御景湾",
+    "书香门第",
+    "水岸华府",
+    "春晓苑",
+    "龙湖郦城",
+]
+PRODUCTS = [
+    "空调",
+    "热水器",
+    "电梯",
+    "门禁系统",
+    "供暖管道",
+    "燃气表",
+    "净水器",
+    "智能门锁",
+    "地暖",
+    "新风系统",
+    "中央空调",
+    "消防栓",
+    "配电箱",
+    "监控摄像头",
+    "对讲机",
+]
+PROBLEMS = [
+    "外机噪音很大",
+    "漏水严重",
+    "无法启动",
+    "温度达不到设定值",
+    "频繁跳闸",
+    "有异味",
+    "显示故障代码",
+    "响应很慢",
+    "安装不规范",
+    "配件缺失",
+    "维修后再次故障",
+    "费用不透明",
+    "服务人员态度差",
+    "上门时间一再推迟",
+    "质量问题反复出现",
+    "交货延迟",
+]
 SENTENCES = [
     "客户{name}于{date}来电投诉，{place}{building}号楼{room}室的{product}{problem}。",
     "客户表示此前已经报修过两次，但问题一直没有得到彻底解决，要求公司给出书面答复。",
@@ -68,8 +112,18 @@ SENTENCES = [
 ]
 PARTS = ["压缩机", "电路板", "密封圈", "传感器", "阀门", "风机", "控制面板", "管道接头", "电源模块"]
 DEFECTS = ["老化", "松动", "短路", "裂纹", "腐蚀", "安装偏差", "批次质量缺陷", "参数设置错误"]
-RARE = ["冷凝水倒灌", "压敏电阻击穿", "钢化玻璃自爆", "铜管砂眼", "变频模块烧毁", "地漏返臭",
-        "水锤效应", "冷媒泄漏", "接地不良", "谐波干扰"]
+RARE = [
+    "冷凝水倒灌",
+    "压敏电阻击穿",
+    "钢化玻璃自爆",
+    "铜管砂眼",
+    "变频模块烧毁",
+    "地漏返臭",
+    "水锤效应",
+    "冷媒泄漏",
+    "接地不良",
+    "谐波干扰",
+]
 ENGLISH = ["air conditioner", "water heater", "elevator", "door lock", "heating pipe"]
 START = datetime(2021, 1, 1)
 
@@ -82,18 +136,31 @@ class Corpus:
 
     def name(self):
         r = self.random
-        return r.choice(SURNAMES) + r.choice("先生女士") if r.random() < .5 else (
-            r.choice(SURNAMES) + r.choice("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"))
+        return (
+            r.choice(SURNAMES) + r.choice("先生女士")
+            if r.random() < 0.5
+            else (r.choice(SURNAMES) + r.choice("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"))
+        )
 
     def sentence(self, when):
         r = self.random
         day = when + timedelta(days=r.randint(0, 20))
         return r.choice(SENTENCES).format(
-            name=self.name(), date=day.strftime("%Y年%m月%d日"),
-            place=r.choice(PLACES), building=r.randint(1, 30), room=r.randint(101, 3208),
-            product=r.choice(PRODUCTS), problem=r.choice(PROBLEMS), dept=r.choice(DEPARTMENTS),
-            part=r.choice(PARTS), defect=r.choice(DEFECTS), severity=r.choice(["重大", "一般"]),
-            cls=r.randint(1, 3), count=r.randint(2, 9), en=r.choice(ENGLISH))
+            name=self.name(),
+            date=day.strftime("%Y年%m月%d日"),
+            place=r.choice(PLACES),
+            building=r.randint(1, 30),
+            room=r.randint(101, 3208),
+            product=r.choice(PRODUCTS),
+            problem=r.choice(PROBLEMS),
+            dept=r.choice(DEPARTMENTS),
+            part=r.choice(PARTS),
+            defect=r.choice(DEFECTS),
+            severity=r.choice(["重大", "一般"]),
+            cls=r.randint(1, 3),
+            count=r.randint(2, 9),
+            en=r.choice(ENGLISH),
+        )
 
     def text(self, when, low=300, high=3000):
         r = self.random
@@ -116,25 +183,48 @@ class Corpus:
         department = r.choice(DEPARTMENTS)
         body = self.text(created)
         versions, when = [], created
-        data = {"title": f"{r.choice(PLACES)}{r.choice(PRODUCTS)}{r.choice(PROBLEMS)}",
-                "shift_date": created.date().isoformat(), "shift": "day",
-                "handed_over_by": self.name(), "events": body,
-                "severity": r.choice(SEVERITIES)}
+        data = {
+            "title": f"{r.choice(PLACES)}{r.choice(PRODUCTS)}{r.choice(PROBLEMS)}",
+            "shift_date": created.date().isoformat(),
+            "shift": "day",
+            "handed_over_by": self.name(),
+            "events": body,
+            "severity": r.choice(SEVERITIES),
+        }
         states = ["open", "handed_over", "accepted"]
         for version in range(1, r.randint(1, 5) + 1):
             if version > 1:
                 when = when + timedelta(hours=r.randint(1, 200))
                 data = {**data, "open_items": self.sentence(when)}
-            versions.append({"number": number, "version": version, "data": data,
-                             "title": data["title"], "state": states[min(version - 1, 2)],
-                             "department": department, "changed_at": when, "attachments": []})
+            versions.append(
+                {
+                    "number": number,
+                    "version": version,
+                    "data": data,
+                    "title": data["title"],
+                    "state": states[min(version - 1, 2)],
+                    "department": department,
+                    "changed_at": when,
+                    "attachments": [],
+                }
+            )
         last = versions[-1]
-        record = {"_id": index, "type": "handover_log", "number": number, "version":
-                  last["version"], "state": last["state"], "title": last["title"],
-                  "data": last["data"], "department": department, "created_by": "bench",
-                  "people": ["bench"],
-                  "created_at": created, "updated_at": when, "form_code": "GAEPC/QR-021",
-                  "attachments": []}
+        record = {
+            "_id": index,
+            "type": "handover_log",
+            "number": number,
+            "version": last["version"],
+            "state": last["state"],
+            "title": last["title"],
+            "data": last["data"],
+            "department": department,
+            "created_by": "bench",
+            "people": ["bench"],
+            "created_at": created,
+            "updated_at": when,
+            "form_code": "GAEPC/QR-021",
+            "attachments": [],
+        }
         return record, versions
 
 
@@ -147,8 +237,9 @@ def size_of(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def build(store: IndexStore, count: int, chunk: int, limit_mb: int, procs: int,
-          history: bool = True) -> dict:
+def build(
+    store: IndexStore, count: int, chunk: int, limit_mb: int, procs: int, history: bool = True
+) -> dict:
     corpus = Corpus()
     generation = store.live()
     started = time.perf_counter()
@@ -176,18 +267,26 @@ def build(store: IndexStore, count: int, chunk: int, limit_mb: int, procs: int,
         done += size
         now = time.perf_counter()
         if now - last_report > 30 or done == count:
-            print(f"  {store.engine}: indexed {done} records "
-                  f"({done / (now - started - generating):.0f}/s)", file=sys.stderr)
+            print(
+                f"  {store.engine}: indexed {done} records "
+                f"({done / (now - started - generating):.0f}/s)",
+                file=sys.stderr,
+            )
             last_report = now
     seconds = time.perf_counter() - started - generating
     # CPU of this process and its threads (Tantivy indexes in threads; Whoosh's
     # analysing processes are not counted): the machine may be busy.
     cpu = time.process_time() - cpu_started - generating
-    return {"records": count, "versions": versions_total if history else 0,
-            "current_only": not history, "seconds": round(seconds, 1),
-            "records_per_s": round(count / seconds),
-            "cpu_ms_per_record_approx": round(cpu * 1000 / count, 2), "versions_per_s":
-            round(versions_total / seconds), "avg_chars": round(characters / count)}
+    return {
+        "records": count,
+        "versions": versions_total if history else 0,
+        "current_only": not history,
+        "seconds": round(seconds, 1),
+        "records_per_s": round(count / seconds),
+        "cpu_ms_per_record_approx": round(cpu * 1000 / count, 2),
+        "versions_per_s": round(versions_total / seconds),
+        "avg_chars": round(characters / count),
+    }
 
 
 def query_mix(count: int):
@@ -195,25 +294,43 @@ def query_mix(count: int):
     r = random.Random(11)
     mix = []
     for _ in range(10):
-        mix.append(("common", Search(text=r.choice(["投诉", "客户", "维修", "空调 漏水",
-                                                    "回访 满意"])), "auditor"))
-        mix.append(("common+date", Search(text=r.choice(["投诉", "维修"]), sort="date"),
-                    "auditor"))
+        mix.append(
+            (
+                "common",
+                Search(text=r.choice(["投诉", "客户", "维修", "空调 漏水", "回访 满意"])),
+                "auditor",
+            )
+        )
+        mix.append(("common+date", Search(text=r.choice(["投诉", "维修"]), sort="date"), "auditor"))
         mix.append(("rare", Search(text=r.choice(RARE)), "auditor"))
-        mix.append(("phrase", Search(text='"' + r.choice(PRODUCTS) + r.choice(PROBLEMS) + '"'),
-                    "auditor"))
-        mix.append(("filtered", Search(text=r.choice(["漏水", "噪音", "赔偿"]),
-                                       severities=("major",)), "staff"))
+        mix.append(
+            ("phrase", Search(text='"' + r.choice(PRODUCTS) + r.choice(PROBLEMS) + '"'), "auditor")
+        )
+        mix.append(
+            (
+                "filtered",
+                Search(text=r.choice(["漏水", "噪音", "赔偿"]), severities=("major",)),
+                "staff",
+            )
+        )
         when = START + timedelta(days=r.randint(0, max(1, count * 2 // 1440)))
-        mix.append(("as-of", Search(text=r.choice(["漏水", "噪音", "更换"]), as_of=when),
-                    "auditor"))
+        mix.append(
+            ("as-of", Search(text=r.choice(["漏水", "噪音", "更换"]), as_of=when), "auditor")
+        )
     return mix
 
 
-def run_queries(store: IndexStore, count: int, rounds: int = 3,
-                time_limit: float | None = None, history: bool = True) -> dict:
-    actors = {"auditor": Actor("audit", "Audit", ("auditor",), None),
-              "staff": Actor("bench", "Bench", ("staff",), DEPARTMENTS[0])}
+def run_queries(
+    store: IndexStore,
+    count: int,
+    rounds: int = 3,
+    time_limit: float | None = None,
+    history: bool = True,
+) -> dict:
+    actors = {
+        "auditor": Actor("audit", "Audit", ("auditor",), None),
+        "staff": Actor("bench", "Bench", ("staff",), DEPARTMENTS[0]),
+    }
     mix = [item for item in query_mix(count) if history or item[0] != "as-of"]
     # Warm up: the first search opens the searchers and reads the columns.
     for _cls, request, who in mix[:6]:
@@ -234,11 +351,17 @@ def run_queries(store: IndexStore, count: int, rounds: int = 3,
     everything = []
     for cls, ms in timings.items():
         everything += ms
-        out[cls] = {"p50_ms": round(percentile(ms, .5), 1), "p95_ms": round(percentile(ms, .95), 1),
-                    "median_hits": int(statistics.median(totals[cls])),
-                    "stopped_early": sum(partial[cls])}
-    out["all"] = {"p50_ms": round(percentile(everything, .5), 1),
-                  "p95_ms": round(percentile(everything, .95), 1), "queries": len(everything)}
+        out[cls] = {
+            "p50_ms": round(percentile(ms, 0.5), 1),
+            "p95_ms": round(percentile(ms, 0.95), 1),
+            "median_hits": int(statistics.median(totals[cls])),
+            "stopped_early": sum(partial[cls]),
+        }
+    out["all"] = {
+        "p50_ms": round(percentile(everything, 0.5), 1),
+        "p95_ms": round(percentile(everything, 0.95), 1),
+        "queries": len(everything),
+    }
     out["_totals"] = every_total
     return out
 
@@ -261,9 +384,17 @@ def save_to_searchable(store: IndexStore, samples: int = 20) -> dict:
             for i in range(samples):
                 word = f"独有标记{i:04d}"
                 started = time.perf_counter()
-                create_record(staff, "handover_log", {
-                    "title": "保存到可检索", "shift_date": "2026-11-20", "shift": "day",
-                    "handed_over_by": "王芳", "events": f"客户反映{word}问题，已登记。"})
+                create_record(
+                    staff,
+                    "handover_log",
+                    {
+                        "title": "保存到可检索",
+                        "shift_date": "2026-11-20",
+                        "shift": "day",
+                        "handed_over_by": "王芳",
+                        "events": f"客户反映{word}问题，已登记。",
+                    },
+                )
                 while not search(store, staff, Search(text=word)).total:
                     if time.perf_counter() - started > 60:
                         raise SystemExit(f"{word} not searchable after 60 s")
@@ -272,8 +403,11 @@ def save_to_searchable(store: IndexStore, samples: int = 20) -> dict:
         finally:
             thread.stop()
     ms = [d * 1000 for d in delays]
-    return {"p50_ms": round(percentile(ms, .5)), "p95_ms": round(percentile(ms, .95)),
-            "max_ms": round(max(ms))}
+    return {
+        "p50_ms": round(percentile(ms, 0.5)),
+        "p95_ms": round(percentile(ms, 0.95)),
+        "max_ms": round(max(ms)),
+    }
 
 
 def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
@@ -308,16 +442,20 @@ def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
         for engine in engines:
             for workers in sorted({1, procs}):
                 # Each run analyses from scratch: no paragraph cached by the last.
-                for cached in (analysis.paragraph_words, analysis.normal_paragraph,
-                               analysis._paragraph_gram_text, analysis._subwords):
+                for cached in (
+                    analysis.paragraph_words,
+                    analysis.normal_paragraph,
+                    analysis._paragraph_gram_text,
+                    analysis._subwords,
+                ):
                     cached.cache_clear()
                 with tempfile.TemporaryDirectory() as folder:
                     store = IndexStore(folder, engine=engine)
                     store.live()
                     started = time.perf_counter()
                     result = Indexer(store, db=db).rebuild(
-                        procs=workers, chunk=1000,
-                        optimize=engine == "whoosh")
+                        procs=workers, chunk=1000, optimize=engine == "whoosh"
+                    )
                     seconds = time.perf_counter() - started
                     store.live().close()
                 out[f"{engine}_procs{workers}_records_per_s"] = round(result["records"] / seconds)
@@ -333,8 +471,9 @@ def bench_engine(engine: str, root: Path, args) -> dict:
         if root.exists():
             shutil.rmtree(root)
         store = IndexStore(root, engine=engine)
-        report["build"] = build(store, args.records, args.chunk, args.limit_mb, args.procs,
-                                history=not args.no_history)
+        report["build"] = build(
+            store, args.records, args.chunk, args.limit_mb, args.procs, history=not args.no_history
+        )
         if engine == "whoosh" and args.optimize:
             started = time.perf_counter()
             store.live().optimize()  # as `portal reindex` does for Whoosh
@@ -343,15 +482,16 @@ def bench_engine(engine: str, root: Path, args) -> dict:
         (root / "bench.json").write_text(json.dumps({"build": report["build"]}))
     store = IndexStore(root, engine=engine)
     generation = store.live()
-    report["index_mb"] = {name: round(size_of(root / generation.name / name) / 2**20, 1)
-                          for name in ("current", "history")}
+    report["index_mb"] = {
+        name: round(size_of(root / generation.name / name) / 2**20, 1)
+        for name in ("current", "history")
+    }
     history = not args.no_history and not report["build"].get("current_only")
     records = report["build"]["records"]
     report["queries"] = run_queries(store, records, history=history)
     if engine == "whoosh":
         # The portal stops collecting after SEARCH_TIME_LIMIT (0.1 s by default).
-        report["queries_capped_0.1s"] = run_queries(store, records, time_limit=0.1,
-                                                    history=history)
+        report["queries_capped_0.1s"] = run_queries(store, records, time_limit=0.1, history=history)
         report["queries_capped_0.1s"].pop("_totals")
     if not args.no_save:
         report["save_to_searchable"] = save_to_searchable(store)
@@ -362,23 +502,39 @@ def bench_engine(engine: str, root: Path, args) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
-    parser.add_argument("--engines", default="tantivy,whoosh",
-                        help="comma-separated: tantivy, whoosh")
+    parser.add_argument(
+        "--engines", default="tantivy,whoosh", help="comma-separated: tantivy, whoosh"
+    )
     parser.add_argument("--chunk", type=int, default=20_000, help="records per commit")
     parser.add_argument("--limit-mb", type=int, default=512)
-    parser.add_argument("--procs", type=int, default=2,
-                        help="Whoosh: analysing processes (Tantivy analyses in this "
-                             "process and indexes in one thread)")
-    parser.add_argument("--no-optimize", dest="optimize", action="store_false",
-                        help="Whoosh: leave the segments unmerged")
-    parser.add_argument("--no-history", action="store_true",
-                        help="index current versions only (no history index, no as-of queries)")
+    parser.add_argument(
+        "--procs",
+        type=int,
+        default=2,
+        help="Whoosh: analysing processes (Tantivy analyses in this "
+        "process and indexes in one thread)",
+    )
+    parser.add_argument(
+        "--no-optimize",
+        dest="optimize",
+        action="store_false",
+        help="Whoosh: leave the segments unmerged",
+    )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="index current versions only (no history index, no as-of queries)",
+    )
     parser.add_argument("--keep", help="build the indexes here (one folder per engine), keep them")
     parser.add_argument("--reuse", help="time queries on indexes built earlier with --keep")
     parser.add_argument("--no-save", action="store_true", help="skip save-to-searchable")
-    parser.add_argument("--rebuild-from-db", type=int, default=0, metavar="N",
-                        help="also time `portal reindex` of N records loaded into the "
-                             "embedded database")
+    parser.add_argument(
+        "--rebuild-from-db",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time `portal reindex` of N records loaded into the embedded database",
+    )
     args = parser.parse_args()
     import tantivy
     import whoosh
@@ -386,26 +542,36 @@ def main():
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
     base = Path(args.reuse or args.keep or tempfile.mkdtemp(prefix="bench-search-"))
     scratch = None if (args.reuse or args.keep) else base
-    report = {"cpus": os.cpu_count(), "records": args.records,
-              "versions": {"tantivy": tantivy.__version__, "whoosh": whoosh.versionstring()},
-              "corpus": "synthetic, generated in memory (Corpus, seed 7); generation time "
-                        "not counted in the index rate"}
+    report = {
+        "cpus": os.cpu_count(),
+        "records": args.records,
+        "versions": {"tantivy": tantivy.__version__, "whoosh": whoosh.versionstring()},
+        "corpus": "synthetic, generated in memory (Corpus, seed 7); generation time "
+        "not counted in the index rate",
+    }
     results = {engine: bench_engine(engine, base / engine, args) for engine in engines}
     if len(results) > 1:
         # Same corpus, same queries: the counts and facets must agree.
         first, *others = engines
         for other in others:
-            pairs = list(zip(results[first]["queries"]["_totals"],
-                             results[other]["queries"]["_totals"], strict=True))
+            pairs = list(
+                zip(
+                    results[first]["queries"]["_totals"],
+                    results[other]["queries"]["_totals"],
+                    strict=True,
+                )
+            )
             report[f"{first}_vs_{other}_equal"] = {
                 "totals": f"{sum(a[0] == b[0] for a, b in pairs)}/{len(pairs)}",
-                "facets": f"{sum(a[1] == b[1] for a, b in pairs)}/{len(pairs)}"}
+                "facets": f"{sum(a[1] == b[1] for a, b in pairs)}/{len(pairs)}",
+            }
     for result in results.values():
         result["queries"].pop("_totals")
     report["engines"] = results
     if args.rebuild_from_db:
         report["rebuild_from_database"] = rebuild_from_database(
-            engines, args.rebuild_from_db, args.procs)
+            engines, args.rebuild_from_db, args.procs
+        )
     print(json.dumps(report, ensure_ascii=False, indent=1))
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)

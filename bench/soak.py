@@ -38,8 +38,14 @@ from portal.database.embedded import free_port  # noqa: E402
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
 PASSWORD = "soak password 123"  # noqa: S105 - a throwaway user of a throwaway folder
-MIX = (("home", 14), ("tasks", 13), ("register", 13), ("create", 25), ("transition", 15),
-       ("search", 20))
+MIX = (
+    ("home", 14),
+    ("tasks", 13),
+    ("register", 13),
+    ("create", 25),
+    ("transition", 15),
+    ("search", 20),
+)
 PAGES = {"home": "/", "tasks": "/tasks", "register": "/register"}
 WORDS = ("漏水", "供暖", "交接", "阀门", "维修", "夜班", "night", "巡检")
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -88,8 +94,9 @@ def summary(samples: dict[str, list[float]], seconds: float) -> str:
     for kind, _weight in MIX:
         values = [s * 1000 for s in samples.get(kind, [])]
         if values:
-            parts.append(f"{kind} p50 {percentile(values, .5):5.0f} p95 "
-                         f"{percentile(values, .95):5.0f} ms")
+            parts.append(
+                f"{kind} p50 {percentile(values, 0.5):5.0f} p95 {percentile(values, 0.95):5.0f} ms"
+            )
     return " | ".join(parts)
 
 
@@ -131,9 +138,14 @@ class Client:
         _status, page = self.request("GET", "/login")
         token = CSRF.search(page.decode()).group(1)
         form = urllib.parse.urlencode(
-            {"username": username, "password": PASSWORD, "csrf_token": token})
-        status, _ = self.request("POST", "/login", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded"})
+            {"username": username, "password": PASSWORD, "csrf_token": token}
+        )
+        status, _ = self.request(
+            "POST",
+            "/login",
+            body=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert status in (302, 303), f"log-in failed: {status}"
 
     def one(self, kind: str) -> int:
@@ -145,17 +157,32 @@ class Client:
         if kind == "transition" and self.open_records:
             number = self.open_records.pop(self.random.randrange(len(self.open_records)))
             body = json.dumps({"comment": "soak"})
-            return self.request("POST", f"/api/v1/records/{number}/transitions/hand_over",
-                                body=body, headers={"Content-Type": "application/json"},
-                                api=True)[0]
-        body = json.dumps({"data": {
-            "title": f"交接 {self.random.randrange(10**6)}", "shift_date": "2026-11-20",
-            "shift": self.random.choice(("day", "middle", "night")),
-            "handed_over_by": "王芳", "taken_over_by": "李明",
-            "events": "3号楼供暖管道漏水，已关阀，通知维修队。" * self.random.randint(1, 8),
-        }})
-        status, data = self.request("POST", "/api/v1/records/handover_log", body=body,
-                                    headers={"Content-Type": "application/json"}, api=True)
+            return self.request(
+                "POST",
+                f"/api/v1/records/{number}/transitions/hand_over",
+                body=body,
+                headers={"Content-Type": "application/json"},
+                api=True,
+            )[0]
+        body = json.dumps(
+            {
+                "data": {
+                    "title": f"交接 {self.random.randrange(10**6)}",
+                    "shift_date": "2026-11-20",
+                    "shift": self.random.choice(("day", "middle", "night")),
+                    "handed_over_by": "王芳",
+                    "taken_over_by": "李明",
+                    "events": "3号楼供暖管道漏水，已关阀，通知维修队。" * self.random.randint(1, 8),
+                }
+            }
+        )
+        status, data = self.request(
+            "POST",
+            "/api/v1/records/handover_log",
+            body=body,
+            headers={"Content-Type": "application/json"},
+            api=True,
+        )
         if status == 201:
             self.open_records.append(json.loads(data)["number"])
         return status
@@ -163,7 +190,8 @@ class Client:
 
 def run_cli(env, *args, stdin=None) -> str:
     result = subprocess.run(  # noqa: S603 - our own command
-        [PORTAL, *args], env=env, input=stdin, capture_output=True, text=True, check=True)
+        [PORTAL, *args], env=env, input=stdin, capture_output=True, text=True, check=True
+    )
     return result.stdout
 
 
@@ -178,11 +206,19 @@ def main():
         data_dir = Path(scratch) / "var"
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-        env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port),
-                   PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        env.update(
+            PORTAL_DATA_DIR=str(data_dir),
+            PORTAL_PORT=str(port),
+            PYTHONPATH=str(ROOT),
+            PYTHONUNBUFFERED="1",
+        )
         log = open(Path(scratch) / "portal.log", "w")  # noqa: SIM115 - lives as long as the run
-        portal = subprocess.Popen([PORTAL, "serve"], env=env, stdout=log,  # noqa: S603
-                                  stderr=subprocess.STDOUT)
+        portal = subprocess.Popen(  # noqa: S603 - our own portal command
+            [PORTAL, "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 120
             probe = Client(port, "", 0)
@@ -190,8 +226,19 @@ def main():
                 if portal.poll() is not None or time.monotonic() > deadline:
                     sys.exit(f"portal did not start: {(Path(scratch) / 'portal.log').read_text()}")
                 time.sleep(0.3)
-            run_cli(env, "user", "create", "soak", "--full-name", "压测", "--role",
-                    "controller", "--password", "-", stdin=PASSWORD + "\n")
+            run_cli(
+                env,
+                "user",
+                "create",
+                "soak",
+                "--full-name",
+                "压测",
+                "--role",
+                "controller",
+                "--password",
+                "-",
+                stdin=PASSWORD + "\n",
+            )
             token = run_cli(env, "token", "create", "soak", "--name", "soak").split()[0]
 
             def db_pid():
@@ -213,12 +260,18 @@ def main():
                     status = client.one(kind)
                     stats.add(kind, time.perf_counter() - started, status)
 
-            threads = [threading.Thread(target=work, args=(seed,), daemon=True)
-                       for seed in range(args.clients)]
-            print(f"soak: {args.clients} clients for {args.minutes:g} min against "
-                  f"http://127.0.0.1:{port}/ (portal pid {portal.pid})")
-            print(f"  0.0 min  portal {rss_mb(portal.pid):6.1f} MB  database "
-                  f"{rss_mb(db_pid()):6.1f} MB")
+            threads = [
+                threading.Thread(target=work, args=(seed,), daemon=True)
+                for seed in range(args.clients)
+            ]
+            print(
+                f"soak: {args.clients} clients for {args.minutes:g} min against "
+                f"http://127.0.0.1:{port}/ (portal pid {portal.pid})"
+            )
+            print(
+                f"  0.0 min  portal {rss_mb(portal.pid):6.1f} MB  database "
+                f"{rss_mb(db_pid()):6.1f} MB"
+            )
             began = time.monotonic()
             for thread in threads:
                 thread.start()
@@ -227,18 +280,22 @@ def main():
                 time.sleep(min(args.interval, max(0.1, stop_at - time.monotonic() + 0.5)))
                 now = time.monotonic()
                 sample = stats.take_interval()
-                print(f"{(now - began) / 60:5.1f} min  portal {rss_mb(portal.pid):6.1f} MB  "
-                      f"database {rss_mb(db_pid()):6.1f} MB  {summary(sample, now - last)}",
-                      flush=True)
+                print(
+                    f"{(now - began) / 60:5.1f} min  portal {rss_mb(portal.pid):6.1f} MB  "
+                    f"database {rss_mb(db_pid()):6.1f} MB  {summary(sample, now - last)}",
+                    flush=True,
+                )
                 last = now
             elapsed = time.monotonic() - began
             print("\ntotal", summary(stats.total, elapsed))
             for kind, _weight in MIX:
                 values = [s * 1000 for s in stats.total.get(kind, [])]
                 if values:
-                    print(f"  {kind:<10} n={len(values):<6} p50={percentile(values, .5):7.1f} "
-                          f"p95={percentile(values, .95):7.1f} max={max(values):7.1f} ms  "
-                          f"mean={statistics.mean(values):6.1f}  errors={stats.errors[kind]}")
+                    print(
+                        f"  {kind:<10} n={len(values):<6} p50={percentile(values, 0.5):7.1f} "
+                        f"p95={percentile(values, 0.95):7.1f} max={max(values):7.1f} ms  "
+                        f"mean={statistics.mean(values):6.1f}  errors={stats.errors[kind]}"
+                    )
             print("  statuses", dict(sorted(stats.statuses.items())))
             health = probe.request("GET", "/healthz")[1]
             print("  healthz", health.decode()[:400])

@@ -50,10 +50,22 @@ def _insert_samples(per_type: int) -> list[str]:
     db = database()
     for record_type in registry:
         for n in range(per_type):
-            doc = sample_doc(record_type, "暖气不热，多次报修未果。<客户> & \"引号\"\n第二行",
-                             number=f"{record_type.short_code}-2026-{n + 1:04d}")
-            doc.update({"year": 2026, "seq": n + 1, "department": "CS", "created_by": "chen",
-                        "title": "样例", "attachments": [], "history": []})
+            doc = sample_doc(
+                record_type,
+                '暖气不热，多次报修未果。<客户> & "引号"\n第二行',
+                number=f"{record_type.short_code}-2026-{n + 1:04d}",
+            )
+            doc.update(
+                {
+                    "year": 2026,
+                    "seq": n + 1,
+                    "department": "CS",
+                    "created_by": "chen",
+                    "title": "样例",
+                    "attachments": [],
+                    "history": [],
+                }
+            )
             db.records.insert_one(doc)
             numbers.append(doc["number"])
     return numbers
@@ -62,15 +74,24 @@ def _insert_samples(per_type: int) -> list[str]:
 def _register_rows(count: int) -> list[dict]:
     rng = random.Random(6)
     now = local_now().replace(second=0, microsecond=0)
-    return [{
-        "number": f"QR-015-2026-{n + 1:05d}", "type": "complaint_sheet",
-        "title": f"投诉 {n}：暖气不热，多次报修未果", "state": rng.choice(["received", "closed"]),
-        "department": "CS", "handler": rng.choice(["wang", "li", None]),
-        "data": {"received_at": (now - timedelta(minutes=rng.randrange(525600))).isoformat(),
-                 "customer": f"客户{rng.randrange(3000)} <分厂> & 总部",
-                 "subject": rng.choice(["attitude", "fees", "other"]),
-                 "severity": rng.choice(["general", "hot", "major"]),
-                 "reply_date": None}} for n in range(count)]
+    return [
+        {
+            "number": f"QR-015-2026-{n + 1:05d}",
+            "type": "complaint_sheet",
+            "title": f"投诉 {n}：暖气不热，多次报修未果",
+            "state": rng.choice(["received", "closed"]),
+            "department": "CS",
+            "handler": rng.choice(["wang", "li", None]),
+            "data": {
+                "received_at": (now - timedelta(minutes=rng.randrange(525600))).isoformat(),
+                "customer": f"客户{rng.randrange(3000)} <分厂> & 总部",
+                "subject": rng.choice(["attitude", "fees", "other"]),
+                "severity": rng.choice(["general", "hot", "major"]),
+                "reply_date": None,
+            },
+        }
+        for n in range(count)
+    ]
 
 
 def main():
@@ -93,8 +114,10 @@ def main():
             started = time.perf_counter()
             render_record(record_type, doc, texts, organisation=ORG)
             cold.append(time.perf_counter() - started)
-        print(f"skeletons: {len(cold)} types built in {sum(cold):.2f} s "
-              f"(slowest {max(cold) * 1000:.0f} ms), once per process")
+        print(
+            f"skeletons: {len(cold)} types built in {sum(cold):.2f} s "
+            f"(slowest {max(cold) * 1000:.0f} ms), once per process"
+        )
 
         docs = list(db.records.find({"number": {"$in": numbers}}))
         started = time.perf_counter()
@@ -103,8 +126,10 @@ def main():
             made = render_record(registry.get(doc["type"]), doc, texts, organisation=ORG)
             sizes += len(made.content)
         seconds = time.perf_counter() - started
-        print(f"render from the stored record: {len(docs)} forms in {seconds:.2f} s = "
-              f"{len(docs) / seconds:.0f} forms/s (mean {sizes / len(docs) / 1024:.1f} KB)")
+        print(
+            f"render from the stored record: {len(docs)} forms in {seconds:.2f} s = "
+            f"{len(docs) / seconds:.0f} forms/s (mean {sizes / len(docs) / 1024:.1f} KB)"
+        )
 
         controller = Actor("chen", "陈静", ("controller",), "CS")
         sample = numbers[:: max(1, len(numbers) // 100)][:100]
@@ -112,8 +137,10 @@ def main():
         for number in sample:
             output.record_docx(controller, number, texts=texts, organisation=ORG)
         seconds = time.perf_counter() - started
-        print(f"whole download (read, check, render, audit): {len(sample)} in {seconds:.2f} s "
-              f"= {len(sample) / seconds:.0f} forms/s")
+        print(
+            f"whole download (read, check, render, audit): {len(sample)} in {seconds:.2f} s "
+            f"= {len(sample) / seconds:.0f} forms/s"
+        )
 
         rows = _register_rows(args.rows)
         started = time.perf_counter()
@@ -125,14 +152,18 @@ def main():
         started = time.perf_counter()
         excel = register_xlsx(register, texts, organisation=ORG, printed="bench")
         excel_seconds = time.perf_counter() - started
-        print(f"register of {args.rows} rows: values {prepared:.2f} s, Word {word_seconds:.2f} s "
-              f"({len(word.content) / 1e6:.1f} MB), Excel {excel_seconds:.2f} s "
-              f"({len(excel.content) / 1e6:.1f} MB); Word total "
-              f"{prepared + word_seconds:.2f} s (target <= 15 s)")
+        print(
+            f"register of {args.rows} rows: values {prepared:.2f} s, Word {word_seconds:.2f} s "
+            f"({len(word.content) / 1e6:.1f} MB), Excel {excel_seconds:.2f} s "
+            f"({len(excel.content) / 1e6:.1f} MB); Word total "
+            f"{prepared + word_seconds:.2f} s (target <= 15 s)"
+        )
         started = time.perf_counter()
         reopened = Document(io.BytesIO(word.content))
-        print(f"  python-docx reopens it with {len(reopened.tables[0].rows) - 1} rows in "
-              f"{time.perf_counter() - started:.2f} s")
+        print(
+            f"  python-docx reopens it with {len(reopened.tables[0].rows) - 1} rows in "
+            f"{time.perf_counter() - started:.2f} s"
+        )
 
 
 if __name__ == "__main__":

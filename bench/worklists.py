@@ -52,22 +52,43 @@ def main():
             department = Department(code=code, name=f"部门{code}").save()
             handlers[code] = [f"h{code.lower()}{n}" for n in range(3)]
             for username in handlers[code]:
-                create_user(username, username, secrets.token_urlsafe(16), roles=["staff"],
-                            department=department)
+                create_user(
+                    username,
+                    username,
+                    secrets.token_urlsafe(16),
+                    roles=["staff"],
+                    department=department,
+                )
         now = local_now().replace(second=0, microsecond=0)
         started = time.perf_counter()
         for i in range(args.complaints):
             received = now - timedelta(minutes=rng.randrange(365 * 24 * 60))
-            record = create_record(controller, "complaint_sheet", {
-                "title": f"投诉 {i}", "received_at": received.isoformat(), "channel": "hotline",
-                "customer": f"客户{rng.randrange(3000)}", "description": "暖气不热，多次报修未果。",
-                "severity": "major", "subject": rng.choice(["attitude", "service_quality",
-                                                            "fees", "other"])})
+            record = create_record(
+                controller,
+                "complaint_sheet",
+                {
+                    "title": f"投诉 {i}",
+                    "received_at": received.isoformat(),
+                    "channel": "hotline",
+                    "customer": f"客户{rng.randrange(3000)}",
+                    "description": "暖气不热，多次报修未果。",
+                    "severity": "major",
+                    "subject": rng.choice(["attitude", "service_quality", "fees", "other"]),
+                },
+            )
             if rng.random() < 0.8:
                 code = rng.choice(codes)
-                transition_record(controller, record.number, "dispatch", changes={
-                    "department": code, "handler": rng.choice(handlers[code]),
-                    "subject": record.data["subject"], "responsibility": "1"})
+                transition_record(
+                    controller,
+                    record.number,
+                    "dispatch",
+                    changes={
+                        "department": code,
+                        "handler": rng.choice(handlers[code]),
+                        "subject": record.data["subject"],
+                        "responsibility": "1",
+                    },
+                )
             if (i + 1) % 2000 == 0:
                 print(f"  {i + 1} complaints", file=sys.stderr)
         print(f"loaded {args.complaints} complaints in {time.perf_counter() - started:.0f} s")
@@ -77,17 +98,28 @@ def main():
         print(f"{args.samples} samples each:")
         report("tasks/controller", timed(lambda: worklists.my_tasks(controller), args.samples))
         report("tasks/staff", timed(lambda: worklists.my_tasks(staff), args.samples))
-        report("overdue/controller", timed(lambda: worklists.overdue(controller),
-                                           args.samples))
-        report("overdue/staff", timed(lambda: worklists.overdue(staff, department=codes[0]),
-                                      args.samples))
-        report("register/month", timed(lambda: worklists.complaint_register(
-            controller, *month), args.samples))
-        report("register/year", timed(lambda: worklists.complaint_register(
-            controller, today - timedelta(days=365), today), max(3, args.samples // 10)))
-        print(f"(the month holds {len(worklists.complaint_register(controller, *month))} "
-              f"complaints; register sorts in Python; year capped at 5000 rows)")
-
+        report("overdue/controller", timed(lambda: worklists.overdue(controller), args.samples))
+        report(
+            "overdue/staff",
+            timed(lambda: worklists.overdue(staff, department=codes[0]), args.samples),
+        )
+        report(
+            "register/month",
+            timed(lambda: worklists.complaint_register(controller, *month), args.samples),
+        )
+        report(
+            "register/year",
+            timed(
+                lambda: worklists.complaint_register(
+                    controller, today - timedelta(days=365), today
+                ),
+                max(3, args.samples // 10),
+            ),
+        )
+        print(
+            f"(the month holds {len(worklists.complaint_register(controller, *month))} "
+            f"complaints; register sorts in Python; year capped at 5000 rows)"
+        )
 
 
 if __name__ == "__main__":

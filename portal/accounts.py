@@ -35,20 +35,25 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 def init_app(app) -> None:
     """Hash passwords at the cost the config names (tests lower it; a login
     rehashes a stored hash made at another cost)."""
-    set_hash_cost(app.config["PASSWORD_HASH_TIME_COST"],
-                  app.config["PASSWORD_HASH_MEMORY_KIB"],
-                  app.config["PASSWORD_HASH_PARALLELISM"])
+    set_hash_cost(
+        app.config["PASSWORD_HASH_TIME_COST"],
+        app.config["PASSWORD_HASH_MEMORY_KIB"],
+        app.config["PASSWORD_HASH_PARALLELISM"],
+    )
 
 
 def set_hash_cost(time_cost: int, memory_kib: int, parallelism: int) -> None:
     """Use these argon2id parameters for every hash made from now on."""
     global _hasher, _DUMMY_HASH
     if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (
-            time_cost, memory_kib, parallelism):
+        time_cost,
+        memory_kib,
+        parallelism,
+    ):
         return
-    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib,
-                             parallelism=parallelism)
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
     _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "prt_"  # noqa: S105 - a marker, not a secret
@@ -114,8 +119,9 @@ def _validate_positions(positions) -> list[str]:
     positions = list(dict.fromkeys(positions or ()))
     unknown = [p for p in positions if p not in POSITIONS]
     if unknown:
-        raise AccountError(_l("Unknown position: %(position)s", position=", ".join(unknown)),
-                           "positions")
+        raise AccountError(
+            _l("Unknown position: %(position)s", position=", ".join(unknown)), "positions"
+        )
     return positions
 
 
@@ -233,8 +239,9 @@ def change_own_password(user: User, current: str, new: str, min_length: int = 10
 
 def disable_user(user: User) -> None:
     """Disable a user: no more logins, open sessions and tokens stop working."""
-    User.objects(pk=user.pk).update_one(set__active=False, set__session_nonces=[],
-                                        inc__session_version=1)
+    User.objects(pk=user.pk).update_one(
+        set__active=False, set__session_nonces=[], inc__session_version=1
+    )
     user.reload()
     security_log.info("user disabled: %s", user.username)
 
@@ -304,14 +311,17 @@ def _record_failure(key: str, now: datetime, policy: LoginPolicy) -> None:
         return_document=ReturnDocument.AFTER,
     )
     if doc["window_started_at"] < now - policy.window:
-        collection.update_one(
-            {"_id": key}, {"$set": {"failures": 1, "window_started_at": now}}
-        )
+        collection.update_one({"_id": key}, {"$set": {"failures": 1, "window_started_at": now}})
     elif doc["failures"] >= policy.max_failures:
         collection.update_one(
             {"_id": key},
-            {"$set": {"locked_until": now + policy.lock_for, "failures": 0,
-                      "window_started_at": now}},
+            {
+                "$set": {
+                    "locked_until": now + policy.lock_for,
+                    "failures": 0,
+                    "window_started_at": now,
+                }
+            },
         )
         security_log.warning("login locked: %s until %s", key, now + policy.lock_for)
 
@@ -329,9 +339,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     if not name:
         raise AccountError(_l("Give the token a name."), "name")
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(
-        user=user, name=name[:80], token_hash=_token_digest(clear), prefix=clear[:10]
-    )
+    token = ApiToken(user=user, name=name[:80], token_hash=_token_digest(clear), prefix=clear[:10])
     token.save(force_insert=True)
     security_log.info("api token created: %s for %s", token.prefix, user.username)
     return token, clear
@@ -370,9 +378,7 @@ def ensure_initial_admin() -> tuple[User, str] | None:
         return None
     password = secrets.token_urlsafe(12)
     try:
-        user = create_user(
-            "admin", "Administrator", password, roles=[ADMIN], min_password_length=8
-        )
+        user = create_user("admin", "Administrator", password, roles=[ADMIN], min_password_length=8)
     except AccountError:
         return None  # another worker created it first
     return user, password

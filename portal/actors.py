@@ -32,9 +32,12 @@ def actor_for(user: User) -> Actor:
 def message(error: RecordError) -> str:
     """The refusal in the user's language."""
     params = {
-        key: format_datetime(value, "short") if isinstance(value, datetime)
+        key: format_datetime(value, "short")
+        if isinstance(value, datetime)
         # Parameters named *_label are declared labels (N_), translated here.
-        else gettext(value) if key.endswith("_label") and isinstance(value, str) else value
+        else gettext(value)
+        if key.endswith("_label") and isinstance(value, str)
+        else value
         for key, value in error.params.items()
     }
     return gettext(error.message, **params) if params else gettext(error.message)

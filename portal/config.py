@@ -124,24 +124,34 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         config["SEARCH_INDEX_DIR"] = str(data_dir / "search-index")
     if config["MONGODB_TIMEOUT_MS"]:
         config["MONGODB_TIMEOUT_MS"] = int(config["MONGODB_TIMEOUT_MS"])
-    for key in ("PORT", "THREADS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES",
-                "PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB",
-                "PASSWORD_HASH_PARALLELISM", "HEALTH_OUTBOX_MAX_PENDING",
-                "HEALTH_OUTBOX_MAX_AGE_SECONDS"):
+    for key in (
+        "PORT",
+        "THREADS",
+        "LOGIN_MAX_FAILURES",
+        "LOGIN_LOCK_MINUTES",
+        "PASSWORD_HASH_TIME_COST",
+        "PASSWORD_HASH_MEMORY_KIB",
+        "PASSWORD_HASH_PARALLELISM",
+        "HEALTH_OUTBOX_MAX_PENDING",
+        "HEALTH_OUTBOX_MAX_AGE_SECONDS",
+    ):
         config[key] = int(config[key])
     config["SEARCH_TIME_LIMIT"] = float(config["SEARCH_TIME_LIMIT"] or 0)
     config["DEADLINE_CHECK_MINUTES"] = float(config["DEADLINE_CHECK_MINUTES"] or 0)
     if config["SEARCH_ENGINE"] not in ("tantivy", "whoosh"):
-        raise ValueError("PORTAL_SEARCH_ENGINE must be 'tantivy' or 'whoosh', "
-                         f"not {config['SEARCH_ENGINE']!r}")
+        raise ValueError(
+            f"PORTAL_SEARCH_ENGINE must be 'tantivy' or 'whoosh', not {config['SEARCH_ENGINE']!r}"
+        )
     for key in ("SMTP_PORT", "SMTP_TIMEOUT"):
         config[key] = int(config[key])
     for key in ("MAIL_SEND_SECONDS", "MAIL_DUE_SOON_HOURS"):
         config[key] = float(config[key] or 0)
     config["SMTP_STARTTLS"] = str(config["SMTP_STARTTLS"]).lower() in ("1", "true", "yes")
     if config["SEARCH_INDEXER"] not in ("background", "manual"):
-        raise ValueError("PORTAL_SEARCH_INDEXER must be 'background' or 'manual', "
-                         f"not {config['SEARCH_INDEXER']!r}")
+        raise ValueError(
+            "PORTAL_SEARCH_INDEXER must be 'background' or 'manual', "
+            f"not {config['SEARCH_INDEXER']!r}"
+        )
     if config["SECRET_KEY"] is not None:
         # from_prefixed_env parses JSON, so a numeric key arrives as an int.
         config["SECRET_KEY"] = str(config["SECRET_KEY"])

@@ -35,14 +35,16 @@ CSRF_MESSAGE = _l(
 )
 
 
-def _respond(status: int, message: str, code: str, field: str | None = None,
-             headers: dict | None = None):
+def _respond(
+    status: int, message: str, code: str, field: str | None = None, headers: dict | None = None
+):
     if wants_json():
         response = jsonify(error=code, message=message, **({"field": field} if field else {}))
         response.status_code = status
     else:
-        response = make_response(render_template("error.html", status=status,
-                                                 message=message), status)
+        response = make_response(
+            render_template("error.html", status=status, message=message), status
+        )
     response.headers.update(headers or {})
     return response
 
@@ -69,8 +71,7 @@ def handle_http_error(error: HTTPException):
     headers = {}
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(sorted(error.valid_methods))
-    return _respond(status, str(message), error.name.lower().replace(" ", "_"),
-                    headers=headers)
+    return _respond(status, str(message), error.name.lower().replace(" ", "_"), headers=headers)
 
 
 def handle_csrf_error(error: CSRFError):

@@ -79,8 +79,9 @@ def _check_strings(value) -> None:
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                raise InputError(_l("The request holds characters that are not valid "
-                                    "(a lone surrogate).")) from None
+                raise InputError(
+                    _l("The request holds characters that are not valid (a lone surrogate).")
+                ) from None
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
@@ -98,8 +99,9 @@ def strict_loads(text: str | bytes):
     if not _depth_ok(text):
         raise InputError(_l("The request body nests too deeply."))
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int,
-                           parse_float=_parse_float)
+        value = json.loads(
+            text, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float
+        )
     except RecursionError:
         raise InputError(_l("The request body nests too deeply.")) from None
     except ValueError as error:
@@ -135,8 +137,10 @@ def data_object(body: dict, *, required: bool = True) -> dict:
     if data is None and not required:
         return {}
     if not isinstance(data, dict):
-        raise InputError(_l('Send the fields under "data", as an object of field names and '
-                            'values.'), field="data")
+        raise InputError(
+            _l('Send the fields under "data", as an object of field names and values.'),
+            field="data",
+        )
     return data
 
 
@@ -151,8 +155,9 @@ def _source(source):
     return request.args if source is None else source
 
 
-def int_arg(name: str, default: int | None = None, *, low: int = 1, high: int = 10**6,
-            source=None) -> int | None:
+def int_arg(
+    name: str, default: int | None = None, *, low: int = 1, high: int = 10**6, source=None
+) -> int | None:
     """A whole-number parameter within [low, high], or ``default`` when absent."""
     raw = (_source(source).get(name) or "").strip()
     if not raw:
@@ -161,15 +166,18 @@ def int_arg(name: str, default: int | None = None, *, low: int = 1, high: int = 
         raise InputError(_l("%(name)s must be a whole number.", name=name), field=name)
     value = int(raw)
     if not low <= value <= high:
-        raise InputError(_l("%(name)s must be between %(low)d and %(high)d.", name=name,
-                            low=low, high=high), field=name)
+        raise InputError(
+            _l("%(name)s must be between %(low)d and %(high)d.", name=name, low=low, high=high),
+            field=name,
+        )
     return value
 
 
 def _year_ok(value, name: str):
     if not YEAR_MIN <= value.year <= YEAR_MAX:
-        raise InputError(_l("%(name)s must be a date between the years 1900 and 2199.",
-                            name=name), field=name)
+        raise InputError(
+            _l("%(name)s must be a date between the years 1900 and 2199.", name=name), field=name
+        )
     return value
 
 
@@ -181,8 +189,9 @@ def date_arg(name: str, source=None) -> date | None:
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        raise InputError(_l("%(value)s is not a date (YYYY-MM-DD).", value=raw),
-                         field=name) from None
+        raise InputError(
+            _l("%(value)s is not a date (YYYY-MM-DD).", value=raw), field=name
+        ) from None
     return _year_ok(value, name)
 
 
@@ -194,8 +203,9 @@ def datetime_arg(name: str, source=None) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.removesuffix("Z").removesuffix("z"))
     except ValueError:
-        raise InputError(_l("%(name)s must be a date and time (YYYY-MM-DDTHH:MM).",
-                                name=name), field=name) from None
+        raise InputError(
+            _l("%(name)s must be a date and time (YYYY-MM-DDTHH:MM).", name=name), field=name
+        ) from None
     return _year_ok(value, name)
 
 

@@ -139,8 +139,6 @@ class LoginThrottle(Document):
     meta = {"collection": "login_throttles", "auto_create_index": False}
 
 
-
-
 class SavedSearch(Document):
     """A search a user named to run again (a Plone "collection")."""
 

@@ -40,8 +40,9 @@ def load_user(user_id: str) -> User | None:
 def start_session(user: User) -> None:
     """Log ``user`` in with a new session nonce (a login, a changed password)."""
     nonce = secrets.token_urlsafe(24)
-    User.objects(pk=user.pk).update_one(__raw__={
-        "$push": {"session_nonces": {"$each": [nonce], "$slice": -MAX_SESSIONS}}})
+    User.objects(pk=user.pk).update_one(
+        __raw__={"$push": {"session_nonces": {"$each": [nonce], "$slice": -MAX_SESSIONS}}}
+    )
     session["_nonce"] = nonce
     user.reload()
     login_user(user)
@@ -125,8 +126,12 @@ def _authenticate_bearer():
         return None
     user = accounts.user_for_token(token) if token else None
     if user is None:
-        response = jsonify(error="unauthorized", message=str(_l(
-            "The API token is not valid (revoked, mistyped or of a disabled user).")))
+        response = jsonify(
+            error="unauthorized",
+            message=str(
+                _l("The API token is not valid (revoked, mistyped or of a disabled user).")
+            ),
+        )
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return response
@@ -145,9 +150,11 @@ def _check_csrf() -> None:
 
 #: The Content-Security-Policy: no inline script (Flask-Admin's own scripts
 #: carry the request's nonce), nothing from outside the portal.
-CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' "
-       "'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; "
-       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' "
+    "'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def csp_nonce() -> str:

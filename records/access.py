@@ -72,9 +72,11 @@ def can_view(actor: Actor, record) -> bool:
         return True
     if reach is None:
         return False
-    return _get(record, "created_by") == actor.username or actor.username in (
-        _get(record, "people") or ()) or (
-        bool(actor.department) and _get(record, "department") == actor.department)
+    return (
+        _get(record, "created_by") == actor.username
+        or actor.username in (_get(record, "people") or ())
+        or (bool(actor.department) and _get(record, "department") == actor.department)
+    )
 
 
 def can_edit(actor: Actor, record_type: RecordType, record) -> bool:
@@ -101,8 +103,9 @@ def may_file_in(actor: Actor, department: str | None) -> bool:
     return reach is not None and (not department or department == actor.department)
 
 
-def sees_confidential(actor: Actor, record_type: RecordType, data: dict,
-                      created_by: str | None) -> bool:
+def sees_confidential(
+    actor: Actor, record_type: RecordType, data: dict, created_by: str | None
+) -> bool:
     """The first receiver and the handler need the customer's contact details;
     the rest of the department does not."""
     reach = scope(actor, READ_CONFIDENTIAL)
@@ -116,14 +119,14 @@ def sees_confidential(actor: Actor, record_type: RecordType, data: dict,
 
 def hidden_fields(actor: Actor, record_type: RecordType, record) -> frozenset[str]:
     """The names of the fields of ``record`` that ``actor`` may not read."""
-    if sees_confidential(actor, record_type, _get(record, "data") or {},
-                         _get(record, "created_by")):
+    if sees_confidential(
+        actor, record_type, _get(record, "data") or {}, _get(record, "created_by")
+    ):
         return frozenset()
     return frozenset(f.name for f in record_type.fields if f.confidential)
 
 
-def visible_data(actor: Actor, record_type: RecordType, data: dict,
-                 created_by: str | None) -> dict:
+def visible_data(actor: Actor, record_type: RecordType, data: dict, created_by: str | None) -> dict:
     """``data`` without the confidential fields ``actor`` has no business with."""
     if sees_confidential(actor, record_type, data, created_by):
         return dict(data)

@@ -39,8 +39,14 @@ SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/tiff": (b"II*\x00", b"MM\x00*"),
 }
-EXTENSIONS = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
-              ".jpeg": "image/jpeg", ".tif": "image/tiff", ".tiff": "image/tiff"}
+EXTENSIONS = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
 
 
 def sniff(content: bytes) -> str | None:
@@ -85,8 +91,9 @@ def attach_file(
     if not content:
         raise InvalidData(N_("The file is empty."), field="file")
     if len(content) > max_bytes:
-        raise InvalidData(N_("The file is larger than %(mb)d MB."), field="file",
-                          mb=max_bytes // (1024 * 1024))
+        raise InvalidData(
+            N_("The file is larger than %(mb)d MB."), field="file", mb=max_bytes // (1024 * 1024)
+        )
     claimed = EXTENSIONS.get(os.path.splitext(filename)[1].lower())
     actual = sniff(content)
     if claimed is None or actual != claimed:
@@ -105,27 +112,46 @@ def attach_file(
         if current["version"] != base_version:
             raise stale_version(db, session, doc["_id"], base_version, actor)
         check_lock(current, actor, now)
-        item = {"id": str(ObjectId()), "file_id": file_id, "filename": filename,
-                "content_type": actual, "size": len(content), "sha256": digest,
-                "by": actor.username, "at": now, "version_added": current["version"] + 1}
-        new = {**current, "attachments": [*current.get("attachments", []), item],
-               "version": current["version"] + 1, "updated_by": actor.username,
-               "updated_at": now}
+        item = {
+            "id": str(ObjectId()),
+            "file_id": file_id,
+            "filename": filename,
+            "content_type": actual,
+            "size": len(content),
+            "sha256": digest,
+            "by": actor.username,
+            "at": now,
+            "version_added": current["version"] + 1,
+        }
+        new = {
+            **current,
+            "attachments": [*current.get("attachments", []), item],
+            "version": current["version"] + 1,
+            "updated_by": actor.username,
+            "updated_at": now,
+        }
         result = db.records.update_one(
             {"_id": doc["_id"], "version": current["version"]},
-            {"$set": {k: new[k] for k in ("attachments", "version", "updated_by",
-                                          "updated_at")}},
+            {"$set": {k: new[k] for k in ("attachments", "version", "updated_by", "updated_at")}},
             session=session,
         )
         if result.matched_count != 1:
             raise stale_version(db, session, doc["_id"], base_version, actor)
         change = [{"field": "attachments", "old": None, "new": filename}]
-        write_version(db, session, new, operation="attach", actor=actor, reason=None,
-                       changes=change)
-        audit.append(db, session, actor=actor.username, action="attach",
-                     record_type=doc["type"], number=number, version=new["version"],
-                     details={"filename": filename, "sha256": digest, "size": len(content)},
-                     at=now)
+        write_version(
+            db, session, new, operation="attach", actor=actor, reason=None, changes=change
+        )
+        audit.append(
+            db,
+            session,
+            actor=actor.username,
+            action="attach",
+            record_type=doc["type"],
+            number=number,
+            version=new["version"],
+            details={"filename": filename, "sha256": digest, "size": len(content)},
+            at=now,
+        )
         record_written(db, session, new)
         return new
 
@@ -136,25 +162,35 @@ def attach_file(
         raise
 
 
-def read_attachment(actor: Actor, number: str, attachment_id: str,
-                    version: int | None = None) -> tuple[dict, bytes]:
+def read_attachment(
+    actor: Actor, number: str, attachment_id: str, version: int | None = None
+) -> tuple[dict, bytes]:
     """An attachment's description and content; the download is audited."""
     doc = load_doc(number)
     if not can_view(actor, Record._from_son(doc)):
         raise NotFound(N_("There is no record %(number)s."), number=number)
     items = doc.get("attachments", [])
     if version is not None:
-        past = database().record_versions.find_one({"record_id": doc["_id"],
-                                                    "version": int(version)})
+        past = database().record_versions.find_one(
+            {"record_id": doc["_id"], "version": int(version)}
+        )
         items = past.get("attachments", []) if past else []
     item = next((a for a in items if a.get("id") == attachment_id), None)
     if item is None:
         raise NotFound(N_("There is no such attachment."))
-    content = gridfs.GridFSBucket(database(), bucket_name=BUCKET).open_download_stream(
-        item["file_id"]).read()
+    content = (
+        gridfs.GridFSBucket(database(), bucket_name=BUCKET)
+        .open_download_stream(item["file_id"])
+        .read()
+    )
     if hashlib.sha256(content).hexdigest() != item["sha256"]:
         raise InvalidData(N_("The stored file no longer matches its checksum."))
-    audit.record_event(actor.username, "download", record_type=doc["type"], number=number,
-                       version=doc["version"], details={"filename": item["filename"],
-                                                        "sha256": item["sha256"]})
+    audit.record_event(
+        actor.username,
+        "download",
+        record_type=doc["type"],
+        number=number,
+        version=doc["version"],
+        details={"filename": item["filename"], "sha256": item["sha256"]},
+    )
     return item, content

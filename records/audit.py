@@ -189,15 +189,17 @@ def read_checkpoints(path: Path | str | None, key: bytes | None = None) -> list[
             except (ValueError, KeyError, TypeError):
                 raise CheckpointError(f"line {line_number} of {path} is unreadable") from None
             if not sealed("checkpoint", text, point.get("mac"), key):
-                raise CheckpointError(f"line {line_number} of {path} is not authenticated "
-                                      "with the audit key")
+                raise CheckpointError(
+                    f"line {line_number} of {path} is not authenticated with the audit key"
+                )
             found.append(point)
     return found
 
 
 def _checkpoint_text(point: dict) -> str:
-    return (f"{int(point['seq'])}:{point['hash']}:{point['at']}:"
-            f"{point.get('authenticated_from') or ''}")
+    return (
+        f"{int(point['seq'])}:{point['hash']}:{point['at']}:{point.get('authenticated_from') or ''}"
+    )
 
 
 def _first_authenticated(db: Database, points: list[dict]) -> int | None:
@@ -222,9 +224,12 @@ def checkpoint(db: Database, path: Path | str, key: bytes | None = None) -> dict
     points = read_checkpoints(path, key)
     if points and points[-1]["seq"] == head["seq"] and points[-1]["hash"] == head["hash"]:
         return None
-    point = {"seq": head["seq"], "hash": head["hash"],
-             "at": utcnow().isoformat(timespec="milliseconds"),
-             "authenticated_from": _first_authenticated(db, points)}
+    point = {
+        "seq": head["seq"],
+        "hash": head["hash"],
+        "at": utcnow().isoformat(timespec="milliseconds"),
+        "authenticated_from": _first_authenticated(db, points),
+    }
     point["mac"] = seal("checkpoint", _checkpoint_text(point), key)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -238,8 +243,9 @@ def checkpoint(db: Database, path: Path | str, key: bytes | None = None) -> dict
     return point
 
 
-def verify(db: Database, key: bytes | None = None,
-           checkpoints: Path | str | None = None) -> Verification:
+def verify(
+    db: Database, key: bytes | None = None, checkpoints: Path | str | None = None
+) -> Verification:
     """Walk the chain from the first entry; report the first broken link.
 
     With a key, every entry after the first authenticated one must be
@@ -260,8 +266,9 @@ def verify(db: Database, key: bytes | None = None,
     head_seq, head_hash = head.get("seq", 0), head.get("hash", GENESIS)
     hash_at_head = GENESIS
     # Entries from this one on must carry a MAC, whatever the database says.
-    required_from = next((int(p["authenticated_from"]) for p in points
-                          if p.get("authenticated_from")), None)
+    required_from = next(
+        (int(p["authenticated_from"]) for p in points if p.get("authenticated_from")), None
+    )
     expected_prev = GENESIS
     expected_seq = 1
     count = 0
@@ -271,20 +278,29 @@ def verify(db: Database, key: bytes | None = None,
         count += 1
         seq = entry.get("seq")
         if seq != expected_seq:
-            return Verification(False, count, expected_seq,
-                                f"entry {expected_seq} is missing (found {seq})")
+            return Verification(
+                False, count, expected_seq, f"entry {expected_seq} is missing (found {seq})"
+            )
         if entry.get("prev_hash") != expected_prev:
             return Verification(False, count, seq, "does not follow the entry before it")
         if entry_hash(entry) != entry.get("hash"):
             return Verification(False, count, seq, "its content was changed")
-        if "mac" in entry or authenticated_seen or (
-                required_from is not None and seq >= required_from):
+        if (
+            "mac" in entry
+            or authenticated_seen
+            or (required_from is not None and seq >= required_from)
+        ):
             if not key:
-                return Verification(False, count, seq,
-                                    "it is authenticated, but the audit key is missing")
+                return Verification(
+                    False, count, seq, "it is authenticated, but the audit key is missing"
+                )
             if not sealed("entry", entry["hash"], entry.get("mac"), key):
-                return Verification(False, count, seq, "it was not written with the audit "
-                                    "key (forged, or its content was changed)")
+                return Verification(
+                    False,
+                    count,
+                    seq,
+                    "it was not written with the audit key (forged, or its content was changed)",
+                )
             authenticated_seen = True
         else:
             unauthenticated += 1
@@ -296,12 +312,16 @@ def verify(db: Database, key: bytes | None = None,
         expected_seq += 1
     last_point = max(expected_at, default=0)
     if last_point > count:
-        return Verification(False, count, count + 1,
-                            f"entries up to {last_point}, named in a checkpoint, were removed")
+        return Verification(
+            False,
+            count,
+            count + 1,
+            f"entries up to {last_point}, named in a checkpoint, were removed",
+        )
     if head_seq > count:
         return Verification(False, count, count + 1, "entries after this one were removed")
     if hash_at_head != head_hash or (head_seq == 0 and count):
-        return Verification(False, count, head_seq or 1,
-                            "the trail's head does not point at this entry")
-    return Verification(True, count, unauthenticated=unauthenticated,
-                        checkpoints=len(points))
+        return Verification(
+            False, count, head_seq or 1, "the trail's head does not point at this entry"
+        )
+    return Verification(True, count, unauthenticated=unauthenticated, checkpoints=len(points))

@@ -75,13 +75,19 @@ def seed_from_package(db=None, years=None, actor: Actor | None = None) -> list[i
                 continue
             db[DAYS].update_one(
                 {"_id": day.isoformat()},
-                {"$set": {"year": year, "working": working, "name": str(name or ""),
-                          "source": "chinesecalendar"}},
+                {
+                    "$set": {
+                        "year": year,
+                        "working": working,
+                        "name": str(name or ""),
+                        "source": "chinesecalendar",
+                    }
+                },
                 upsert=True,
             )
-        db[YEARS].update_one({"_id": year},
-                             {"$set": {"source": "chinesecalendar", "at": utcnow()}},
-                             upsert=True)
+        db[YEARS].update_one(
+            {"_id": year}, {"$set": {"source": "chinesecalendar", "at": utcnow()}}, upsert=True
+        )
         added.append(year)
     if added:
         _changed(db)
@@ -90,8 +96,9 @@ def seed_from_package(db=None, years=None, actor: Actor | None = None) -> list[i
     return added
 
 
-def set_day(actor: Actor, day: date, working: bool, name: str = "", *,
-            covers_year: bool = False, db=None) -> None:
+def set_day(
+    actor: Actor, day: date, working: bool, name: str = "", *, covers_year: bool = False, db=None
+) -> None:
     """An administrator marks ``day`` as a working day or a day off (audited).
 
     ``covers_year`` marks the day's year as entered in full, so deadlines in it
@@ -109,18 +116,30 @@ def set_day(actor: Actor, day: date, working: bool, name: str = "", *,
     else:
         db[DAYS].update_one(
             {"_id": key},
-            {"$set": {"year": day.year, "working": working, "name": (name or "").strip()[:80],
-                      "source": "admin", "by": actor.username, "at": utcnow()}},
+            {
+                "$set": {
+                    "year": day.year,
+                    "working": working,
+                    "name": (name or "").strip()[:80],
+                    "source": "admin",
+                    "by": actor.username,
+                    "at": utcnow(),
+                }
+            },
             upsert=True,
         )
     if covers_year:
-        db[YEARS].update_one({"_id": day.year},
-                             {"$set": {"source": "admin", "at": utcnow(), "by": actor.username}},
-                             upsert=True)
+        db[YEARS].update_one(
+            {"_id": day.year},
+            {"$set": {"source": "admin", "at": utcnow(), "by": actor.username}},
+            upsert=True,
+        )
     _changed(db)
-    audit.record_event(actor.username, "calendar_change",
-                       details={"day": key, "working": working, "name": name,
-                                "covers_year": covers_year})
+    audit.record_event(
+        actor.username,
+        "calendar_change",
+        details={"day": key, "working": working, "name": name, "covers_year": covers_year},
+    )
 
 
 def mark_year_covered(actor: Actor, year: int, db=None) -> None:
@@ -128,9 +147,11 @@ def mark_year_covered(actor: Actor, year: int, db=None) -> None:
     if not actor.may(MANAGE_CALENDAR):
         raise PermissionDenied()
     db = db if db is not None else database()
-    db[YEARS].update_one({"_id": int(year)},
-                         {"$set": {"source": "admin", "at": utcnow(), "by": actor.username}},
-                         upsert=True)
+    db[YEARS].update_one(
+        {"_id": int(year)},
+        {"$set": {"source": "admin", "at": utcnow(), "by": actor.username}},
+        upsert=True,
+    )
     _changed(db)
     audit.record_event(actor.username, "calendar_change", details={"year": int(year)})
 
@@ -213,8 +234,11 @@ class Due:
     uncovered_years: tuple[int, ...] = ()
 
     def as_fields(self) -> dict:
-        return {"due_at": self.at, "due_kind": self.kind,
-                "due_uncovered": list(self.uncovered_years)}
+        return {
+            "due_at": self.at,
+            "due_kind": self.kind,
+            "due_uncovered": list(self.uncovered_years),
+        }
 
 
 def end_of_local_day(day: date) -> datetime:

@@ -37,11 +37,14 @@ def fact_severity(data: dict, similar_customers: int = 0) -> str:
     ``similar_customers`` counts other complainants with a complaint of the
     same subject within the month before this one."""
     complainants = data.get("complainants") or 1
-    if data.get("lawsuit") or data.get("media") or data.get("major_impact") or (
-            complainants >= 10):
+    if data.get("lawsuit") or data.get("media") or data.get("major_impact") or (complainants >= 10):
         return "major"
-    if data.get("exposure_risk") or data.get("original") or data.get("outside_help") or (
-            complainants >= 3):
+    if (
+        data.get("exposure_risk")
+        or data.get("original")
+        or data.get("outside_help")
+        or (complainants >= 3)
+    ):
         return "hot"
     if similar_customers + 1 >= 3:
         return "important"
@@ -57,13 +60,16 @@ def time_thresholds(received_at: datetime, calendar: WorkingCalendar) -> list[tu
     return [
         (end_of_local_day(day), "important"),
         (from_local(received_at + timedelta(days=7)), "hot"),
-        (from_local(datetime.combine(add_months(received_at.date(), 1), received_at.time())),
-         "major"),
+        (
+            from_local(datetime.combine(add_months(received_at.date(), 1), received_at.time())),
+            "major",
+        ),
     ]
 
 
-def time_severity(received_at: datetime, now: datetime, calendar: WorkingCalendar) -> tuple[
-        str, datetime | None]:
+def time_severity(
+    received_at: datetime, now: datetime, calendar: WorkingCalendar
+) -> tuple[str, datetime | None]:
     """The severity time alone gives an unresolved complaint at ``now`` (UTC),
     and since when."""
     level, since = "general", None
@@ -83,14 +89,18 @@ def similar_customers(db, session, data: dict, number: str | None) -> int:
     # filter too it scanned the collection (68 ms against 12 ms at 3,000).
     query = {
         "type": TYPE,
-        "data.received_at": {"$gte": (received - timedelta(days=SIMILAR_DAYS)).isoformat(),
-                             "$lte": received.isoformat()},
+        "data.received_at": {
+            "$gte": (received - timedelta(days=SIMILAR_DAYS)).isoformat(),
+            "$lte": received.isoformat(),
+        },
     }
     customers = {
         d["data"].get("customer")
-        for d in db.records.find(query, {"number": 1, "state": 1, "data.subject": 1,
-                                         "data.customer": 1}, session=session).limit(5000)
-        if d.get("data", {}).get("subject") == data["subject"] and d.get("state") != "void"
+        for d in db.records.find(
+            query, {"number": 1, "state": 1, "data.subject": 1, "data.customer": 1}, session=session
+        ).limit(5000)
+        if d.get("data", {}).get("subject") == data["subject"]
+        and d.get("state") != "void"
         and d.get("number") != number
     }
     customers.discard(data.get("customer"))
@@ -105,8 +115,11 @@ def suggested_severity(change) -> str:
     received = datetime.fromisoformat(data["received_at"]) if data.get("received_at") else None
     # Three working days take at least three days: a fresh complaint needs no
     # calendar to know that time has not raised it yet.
-    if received and change.state in UNRESOLVED and (
-            local_now(change.now) - received > timedelta(days=3)):
+    if (
+        received
+        and change.state in UNRESOLVED
+        and (local_now(change.now) - received > timedelta(days=3))
+    ):
         by_time, _since = time_severity(received, change.now, change.calendar)
         level = higher(level, by_time)
     return level
@@ -127,7 +140,8 @@ class ComplaintRules(Rules):
         transition = change.transition.name if change.transition else None
         moved = any(data.get(k) != change.old_data.get(k) for k in ("department", "handler"))
         if transition in ("dispatch", "redispatch") or (
-                moved and data.get("department") and data.get("handler")):
+            moved and data.get("department") and data.get("handler")
+        ):
             _check_handler(change)
         if transition == "approve_plan":
             _check_approver(change)
@@ -143,8 +157,10 @@ class ComplaintRules(Rules):
         data, flags = change.data, change.flags
         old = change.old_data.get("severity")
         new = data.get("severity")
-        accepted = flags.get("lowered_to") == new and SEVERITY_RANK.get(
-            flags.get("lowered_below"), 0) >= SEVERITY_RANK[suggested]
+        accepted = (
+            flags.get("lowered_to") == new
+            and SEVERITY_RANK.get(flags.get("lowered_below"), 0) >= SEVERITY_RANK[suggested]
+        )
         if not new or (change.old is not None and new == old):
             # Not set by a person now: the facts and the time raise it.
             if not new or (SEVERITY_RANK[new] < SEVERITY_RANK[suggested] and not accepted):
@@ -162,19 +178,25 @@ class ComplaintRules(Rules):
                 field="severity_reason",
                 suggested_label=_LABELS[higher(suggested, old if lowered else None)],
             )
-        flags.update(lowered_to=new, lowered_below=higher(suggested, old),
-                     lowered_at=change.now, lowered_by=change.actor.username)
+        flags.update(
+            lowered_to=new,
+            lowered_below=higher(suggested, old),
+            lowered_at=change.now,
+            lowered_by=change.actor.username,
+        )
 
 
 def _check_handler(change) -> None:
     """The handler works in the department the complaint is dispatched to."""
     data = change.data
-    department = change.db.departments.find_one({"code": data.get("department")},
-                                                session=change.session)
+    department = change.db.departments.find_one(
+        {"code": data.get("department")}, session=change.session
+    )
     user = change.db.users.find_one({"username": data.get("handler")}, session=change.session)
     if department is None or user is None or user.get("department") != department["_id"]:
-        raise InvalidData(N_("The handler does not work in the handling department."),
-                          field="handler")
+        raise InvalidData(
+            N_("The handler does not work in the handling department."), field="handler"
+        )
 
 
 def _check_approver(change) -> None:
@@ -183,17 +205,19 @@ def _check_approver(change) -> None:
     positions = change.actor.positions
     if change.data.get("severity") == "major":
         if DIRECTOR not in positions:
-            raise PermissionDenied(N_("Only the director approves the plan of a major "
-                                      "complaint."))
+            raise PermissionDenied(N_("Only the director approves the plan of a major complaint."))
     elif DIRECTOR not in positions and TECHNICAL_MANAGER not in positions:
-        raise PermissionDenied(N_("The director or the technical manager approves "
-                                  "handling plans."))
+        raise PermissionDenied(N_("The director or the technical manager approves handling plans."))
 
 
 def revisits_of(db, number: str, session=None) -> list[dict]:
-    return list(db.records.find({"type": "revisit_record", "refs": number,
-                                 "state": {"$ne": "void"}}, {"data": 1, "number": 1},
-                                session=session))
+    return list(
+        db.records.find(
+            {"type": "revisit_record", "refs": number, "state": {"$ne": "void"}},
+            {"data": 1, "number": 1},
+            session=session,
+        )
+    )
 
 
 def _check_closure(change) -> None:
@@ -204,15 +228,18 @@ def _check_closure(change) -> None:
     if severity in REVISIT_ALL:
         revisits = revisits_of(change.db, number, change.session)
         if not revisits:
-            raise InvalidData(N_("Every %(severity_label)s complaint is revisited before it "
-                                 "is closed."), severity_label=_LABELS[severity])
-        if severity == "major" and not any(
-                r["data"].get("method") == "visit" for r in revisits):
+            raise InvalidData(
+                N_("Every %(severity_label)s complaint is revisited before it is closed."),
+                severity_label=_LABELS[severity],
+            )
+        if severity == "major" and not any(r["data"].get("method") == "visit" for r in revisits):
             raise InvalidData(N_("Major complaints are revisited in person."))
     if change.data.get("capa_required"):
         verified = change.db.records.find_one(
-            {"type": "capa_report", "refs": number, "state": "verified"}, {"_id": 1},
-            session=change.session)
+            {"type": "capa_report", "refs": number, "state": "verified"},
+            {"_id": 1},
+            session=change.session,
+        )
         if verified is None:
             raise InvalidData(N_("The corrective action is not yet verified effective."))
 
@@ -223,9 +250,21 @@ def _reopen(change) -> None:
 
     old = change.old
     data = change.data
-    copied = {name: data.get(name) for name in (
-        "channel", "customer", "contact", "address", "customer_request", "complainants",
-        "subject", "responsibility", "department", "handler")}
+    copied = {
+        name: data.get(name)
+        for name in (
+            "channel",
+            "customer",
+            "contact",
+            "address",
+            "customer_request",
+            "complainants",
+            "subject",
+            "responsibility",
+            "department",
+            "handler",
+        )
+    }
     text = change.comment or ""
     copied.update(
         title=(data.get("title") or "")[:120],
@@ -233,9 +272,15 @@ def _reopen(change) -> None:
         description=f"{text}\n\n{data.get('description') or ''}".strip(),
         original=old["number"],
     )
-    new = create_in(change.db, change.session, change.actor, TYPE, copied,
-                    department=old.get("department"),
-                    reason=f"{old['number']}: {text}"[:500])
+    new = create_in(
+        change.db,
+        change.session,
+        change.actor,
+        TYPE,
+        copied,
+        department=old.get("department"),
+        reason=f"{old['number']}: {text}"[:500],
+    )
     data["reopened_as"] = new["number"]
 
 
@@ -251,8 +296,9 @@ def escalate(now: datetime | None = None) -> list[tuple[str, str]]:
     now = now or utcnow()
     calendar = WorkingCalendar.load(db)
     raised = []
-    for doc in db.records.find({"type": TYPE, "state": {"$in": list(UNRESOLVED)}},
-                               {"number": 1, "data": 1, "flags": 1}):
+    for doc in db.records.find(
+        {"type": TYPE, "state": {"$in": list(UNRESOLVED)}}, {"number": 1, "data": 1, "flags": 1}
+    ):
         data = doc.get("data") or {}
         if not data.get("received_at"):
             continue
@@ -263,7 +309,11 @@ def escalate(now: datetime | None = None) -> list[tuple[str, str]]:
         lowered_at = (doc.get("flags") or {}).get("lowered_at")
         if lowered_at and since <= lowered_at:
             continue
-        rule_change(doc["number"], {"severity": level}, operation="escalate",
-                    reason=N_("Unresolved past its time limit: severity raised."))
+        rule_change(
+            doc["number"],
+            {"severity": level},
+            operation="escalate",
+            reason=N_("Unresolved past its time limit: severity raised."),
+        )
         raised.append((doc["number"], level))
     return raised

@@ -41,9 +41,13 @@ class StaleVersion(RecordError):
 
     def __init__(self, base: int, current: int, changes: list[dict], changed_by: str):
         super().__init__(
-            N_("This record was changed by %(who)s (version %(current)d) after you opened "
-               "version %(base)d. Nothing was saved; review their changes and save again."),
-            who=changed_by, current=current, base=base,
+            N_(
+                "This record was changed by %(who)s (version %(current)d) after you opened "
+                "version %(base)d. Nothing was saved; review their changes and save again."
+            ),
+            who=changed_by,
+            current=current,
+            base=base,
         )
         self.base = base
         self.current = current
@@ -65,6 +69,10 @@ class NumberTaken(RecordError):
 
     def __init__(self, number: str):
         super().__init__(
-            N_("Number %(number)s is already taken by another record, so nothing was saved. "
-               "Each form needs a numbering pattern of its own: a document controller "
-               "changes it under Records › Form settings."), number=number)
+            N_(
+                "Number %(number)s is already taken by another record, so nothing was saved. "
+                "Each form needs a numbering pattern of its own: a document controller "
+                "changes it under Records › Form settings."
+            ),
+            number=number,
+        )

@@ -67,20 +67,28 @@ class Reader:
     def view(self, stored: dict) -> VersionView:
         data = {k: v for k, v in (stored.get("data") or {}).items() if k not in self.hidden}
         return VersionView(
-            number=stored["number"], type=stored["type"], version=stored["version"],
-            state=stored["state"], title=stored.get("title"),
-            operation=stored.get("operation"), changed_by=stored.get("changed_by"),
+            number=stored["number"],
+            type=stored["type"],
+            version=stored["version"],
+            state=stored["state"],
+            title=stored.get("title"),
+            operation=stored.get("operation"),
+            changed_by=stored.get("changed_by"),
             changed_by_name=stored.get("changed_by_name"),
-            changed_at=stored.get("changed_at"), reason=stored.get("reason"),
-            hash=stored.get("hash"), changes=without_hidden(stored.get("changes"), self.hidden),
-            data=data, attachments=list(stored.get("attachments") or []),
+            changed_at=stored.get("changed_at"),
+            reason=stored.get("reason"),
+            hash=stored.get("hash"),
+            changes=without_hidden(stored.get("changes"), self.hidden),
+            data=data,
+            attachments=list(stored.get("attachments") or []),
             department=stored.get("department"),
             hidden=frozenset(self.hidden & set(stored.get("data") or {})),
         )
 
     def find(self, query: dict, projection=None, sort=None) -> list[dict]:
-        cursor = database().record_versions.find({"record_id": self.doc["_id"], **query},
-                                                 projection)
+        cursor = database().record_versions.find(
+            {"record_id": self.doc["_id"], **query}, projection
+        )
         if sort:
             cursor = cursor.sort(*sort)
         return list(cursor)
@@ -89,8 +97,9 @@ class Reader:
         n = checked_version(n)
         found = self.find({"version": n})
         if not found:
-            raise NotFound(N_("Record %(number)s has no version %(version)s."),
-                           number=self.number, version=n)
+            raise NotFound(
+                N_("Record %(number)s has no version %(version)s."), number=self.number, version=n
+            )
         return found[0]
 
 
@@ -122,8 +131,9 @@ def diff(actor: Actor, number: str, older, newer) -> list[dict]:
     old_files = [str(f.get("filename") or "") for f in a.attachments]
     new_files = [str(f.get("filename") or "") for f in b.attachments]
     if old_files != new_files:
-        changes.append({"field": "attachments", "old": ", ".join(old_files),
-                        "new": ", ".join(new_files)})
+        changes.append(
+            {"field": "attachments", "old": ", ".join(old_files), "new": ", ".join(new_files)}
+        )
     return changes
 
 
@@ -142,21 +152,28 @@ def linked(actor: Actor, number: str, limit: int = 100) -> list[Record]:
     visible = visible_filter(actor)
     if visible is None:
         return []
-    return list(Record.objects(refs=number).filter(__raw__=visible).only(
-        "id", "number", "type", "state", "title").order_by("number").limit(limit))
+    return list(
+        Record.objects(refs=number)
+        .filter(__raw__=visible)
+        .only("id", "number", "type", "state", "title")
+        .order_by("number")
+        .limit(limit)
+    )
 
 
 def may_read_audit(actor: Actor) -> bool:
     return actor.may(READ_AUDIT_TRAIL)
 
 
-def audit_trail(actor: Actor, number: str, *, limit: int = 1000,
-                newest_first: bool = False) -> list[AuditEntry]:
+def audit_trail(
+    actor: Actor, number: str, *, limit: int = 1000, newest_first: bool = False
+) -> list[AuditEntry]:
     """The audit entries of one record, for those who may read the trail.
 
     Those readers also see every confidential field, so details stay whole."""
     if not may_read_audit(actor):
         raise PermissionDenied(N_("You may not read the audit trail."))
     Reader(actor, number, history=False)
-    return list(AuditEntry.objects(number=number).order_by(
-        "-seq" if newest_first else "seq").limit(limit))
+    return list(
+        AuditEntry.objects(number=number).order_by("-seq" if newest_first else "seq").limit(limit)
+    )

@@ -66,8 +66,9 @@ def read_ledger(filename: str, content: bytes) -> Ledger:
     if not content:
         raise InvalidData(N_("The file is empty."), field="file")
     if len(content) > MAX_BYTES:
-        raise InvalidData(N_("The file is larger than %(mb)d MB."), field="file",
-                          mb=MAX_BYTES // (1024 * 1024))
+        raise InvalidData(
+            N_("The file is larger than %(mb)d MB."), field="file", mb=MAX_BYTES // (1024 * 1024)
+        )
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
@@ -180,11 +181,14 @@ def run(actor: Actor, ledger: Ledger, mapping: dict[int, str], *, dry_run: bool)
     def work(db, session):
         problems, numbers = [], []
         for row_number, values in ledger.rows:
-            data = {name: _value(fields[name], values[index] if index < len(values) else None)
-                    for index, name in mapping.items()}
+            data = {
+                name: _value(fields[name], values[index] if index < len(values) else None)
+                for index, name in mapping.items()
+            }
             try:
-                doc = create_in(db, session, actor, TYPE, data, reason=(
-                    f"{ledger.filename}, row {row_number}"))
+                doc = create_in(
+                    db, session, actor, TYPE, data, reason=(f"{ledger.filename}, row {row_number}")
+                )
             except RecordError as error:
                 problems.append(Problem(row_number, error.field, error.message, error.params))
                 continue
@@ -192,10 +196,20 @@ def run(actor: Actor, ledger: Ledger, mapping: dict[int, str], *, dry_run: bool)
         outcome = Outcome(len(ledger.rows), problems, numbers, imported=False)
         if problems or dry_run:
             raise _Abandon(outcome)
-        audit.append(db, session, actor=actor.username, action="import", record_type=TYPE,
-                     details={"filename": ledger.filename, "sha256": ledger.sha256,
-                              "rows": len(ledger.rows), "first": numbers[0],
-                              "last": numbers[-1]})
+        audit.append(
+            db,
+            session,
+            actor=actor.username,
+            action="import",
+            record_type=TYPE,
+            details={
+                "filename": ledger.filename,
+                "sha256": ledger.sha256,
+                "rows": len(ledger.rows),
+                "first": numbers[0],
+                "last": numbers[-1],
+            },
+        )
         outcome.imported = True
         return outcome
 

@@ -46,12 +46,20 @@ def _version_problem(version: dict, key: bytes | None, db: Database) -> str | No
         if not key:
             return f"version {version['version']} is authenticated, but the audit key is missing"
         if not audit.sealed("version", digest, version["mac"], key):
-            return (f"version {version['version']} was not written with the audit key "
-                    "(changed, with its hash recomputed)")
+            return (
+                f"version {version['version']} was not written with the audit key "
+                "(changed, with its hash recomputed)"
+            )
         return None
     written_with_key = db.audit.find_one(
-        {"number": version["number"], "version": version["version"],
-         "action": {"$in": list(VERSION_ACTIONS)}, "mac": {"$exists": True}}, {"_id": 1})
+        {
+            "number": version["number"],
+            "version": version["version"],
+            "action": {"$in": list(VERSION_ACTIONS)},
+            "mac": {"$exists": True},
+        },
+        {"_id": 1},
+    )
     if written_with_key is not None:
         return f"version {version['version']} lost its authentication"
     return None
@@ -62,14 +70,20 @@ def verify_records(db: Database, key: bytes | None = None, batch: int = 1000) ->
     key = key if key is not None else audit.current_key()
     records = versions_seen = unauthenticated = 0
     # Both in record order: one pass over each collection, no query per record.
-    versions = db.record_versions.find({}, sort=[("record_id", 1), ("version", 1)],
-                                       batch_size=batch)
+    versions = db.record_versions.find(
+        {}, sort=[("record_id", 1), ("version", 1)], batch_size=batch
+    )
     pending = next(versions, None)
     for record in db.records.find({}, sort=[("_id", 1)], batch_size=batch):
         records += 1
         if pending is not None and pending["record_id"] < record["_id"]:
-            return RecordsCheck(False, records, versions_seen, pending.get("number"),
-                                "it has versions but the record itself is gone")
+            return RecordsCheck(
+                False,
+                records,
+                versions_seen,
+                pending.get("number"),
+                "it has versions but the record itself is gone",
+            )
         mine = []
         while pending is not None and pending["record_id"] == record["_id"]:
             mine.append(pending)
@@ -78,25 +92,43 @@ def verify_records(db: Database, key: bytes | None = None, batch: int = 1000) ->
         number = record.get("number")
         numbers = [v["version"] for v in mine]
         if numbers != list(range(1, record.get("version", 0) + 1)):
-            return RecordsCheck(False, records, versions_seen, number,
-                                f"its versions are {numbers or 'none'}, not 1 to "
-                                f"{record.get('version')}")
+            return RecordsCheck(
+                False,
+                records,
+                versions_seen,
+                number,
+                f"its versions are {numbers or 'none'}, not 1 to {record.get('version')}",
+            )
         for version in mine:
             problem = _version_problem(version, key, db)
             if problem:
                 return RecordsCheck(False, records, versions_seen, number, problem)
             unauthenticated += "mac" not in version
         if version_hash(record) != mine[-1]["hash"]:
-            return RecordsCheck(False, records, versions_seen, number,
-                                "its current content differs from its last version")
+            return RecordsCheck(
+                False,
+                records,
+                versions_seen,
+                number,
+                "its current content differs from its last version",
+            )
     if pending is not None:
-        return RecordsCheck(False, records, versions_seen, pending.get("number"),
-                            "it has versions but the record itself is gone")
+        return RecordsCheck(
+            False,
+            records,
+            versions_seen,
+            pending.get("number"),
+            "it has versions but the record itself is gone",
+        )
     gone = _gone_without_certificate(db)
     if gone is not None:
-        return RecordsCheck(False, records, versions_seen, gone[0],
-                            f"it was created (audit entry {gone[1]}) but is gone without "
-                            "a disposal certificate")
+        return RecordsCheck(
+            False,
+            records,
+            versions_seen,
+            gone[0],
+            f"it was created (audit entry {gone[1]}) but is gone without a disposal certificate",
+        )
     return RecordsCheck(True, records, versions_seen, unauthenticated=unauthenticated)
 
 

@@ -46,8 +46,13 @@ SATISFIED = ("resolved", "closed")
 REPAIR_DAYS = 15
 #: Targets in the procedures: 100% for the complaint rates, 99% customer
 #: satisfaction, revisits by severity in records.worklists.
-TARGETS = {"timeliness": 1.0, "closure": 1.0, "satisfaction": 1.0,
-           "repair_timeliness": 1.0, "customer_satisfaction": 0.99}
+TARGETS = {
+    "timeliness": 1.0,
+    "closure": 1.0,
+    "satisfaction": 1.0,
+    "repair_timeliness": 1.0,
+    "customer_satisfaction": 0.99,
+}
 
 
 def _month(value) -> str | None:
@@ -74,8 +79,10 @@ def contribution(doc: dict, db=None, session=None, revisits: dict | None = None)
     month, counts = found
     if not month:
         return None
-    return {"bucket": f"{month}|{doc.get('department') or ''}",
-            "counts": {k: v for k, v in counts.items() if v}}
+    return {
+        "bucket": f"{month}|{doc.get('department') or ''}",
+        "counts": {k: v for k, v in counts.items() if v},
+    }
 
 
 def _complaint(doc: dict, db, session, revisits=None):
@@ -96,10 +103,18 @@ def _complaint(doc: dict, db, session, revisits=None):
         f"responsibility:{data.get('responsibility') or 'none'}": 1,
     }
     if state == "closed":
-        methods = revisits.get(doc["number"], []) if revisits is not None else [
-            r["data"].get("method") for r in db.records.find(
-                {"refs": doc["number"], "type": "revisit_record", "state": {"$ne": "void"}},
-                {"data.method": 1}, session=session)]
+        methods = (
+            revisits.get(doc["number"], [])
+            if revisits is not None
+            else [
+                r["data"].get("method")
+                for r in db.records.find(
+                    {"refs": doc["number"], "type": "revisit_record", "state": {"$ne": "void"}},
+                    {"data.method": 1},
+                    session=session,
+                )
+            ]
+        )
         counts[f"closed:{severity}"] = 1
         counts[f"revisited:{severity}"] = int(bool(methods))
         counts[f"in_person:{severity}"] = int("visit" in methods)
@@ -112,8 +127,11 @@ def _service_sheet(doc: dict, db, session, revisits=None):
         return None
     served = date.fromisoformat(data["service_date"])
     returned = data.get("returned_on")
-    timely = bool(returned) and doc["state"] == "returned" and (
-        date.fromisoformat(returned) <= served + timedelta(days=REPAIR_DAYS))
+    timely = (
+        bool(returned)
+        and doc["state"] == "returned"
+        and (date.fromisoformat(returned) <= served + timedelta(days=REPAIR_DAYS))
+    )
     return _month(served), {"repairs": 1, "repairs_timely": int(timely)}
 
 
@@ -136,13 +154,22 @@ def _questionnaire(doc: dict, db, session, revisits=None):
         score = None
     counts = {"sampled": 1, "customers_satisfied": int(data.get("basically_satisfied") == "yes")}
     if score is not None:
-        counts.update({"scored": 1, "score_sum": score, "score_squares": score * score,
-                       f"score_band:{min(int(score // 10), 9)}": 1})
+        counts.update(
+            {
+                "scored": 1,
+                "score_sum": score,
+                "score_squares": score * score,
+                f"score_band:{min(int(score // 10), 9)}": 1,
+            }
+        )
     return _month(to_local(filed)), counts
 
 
-_MAKERS = {"complaint_sheet": _complaint, "customer_service_sheet": _service_sheet,
-           "satisfaction_questionnaire": _questionnaire}
+_MAKERS = {
+    "complaint_sheet": _complaint,
+    "customer_service_sheet": _service_sheet,
+    "satisfaction_questionnaire": _questionnaire,
+}
 
 
 def keep(db, session, doc: dict, *, deleted: bool = False) -> None:
@@ -154,8 +181,9 @@ def keep(db, session, doc: dict, *, deleted: bool = False) -> None:
         _apply(db, session, before, -1)
         _apply(db, session, after, 1)
         if not deleted:
-            db.records.update_one({"_id": doc["_id"]}, {"$set": {"measure": after}},
-                                  session=session)
+            db.records.update_one(
+                {"_id": doc["_id"]}, {"$set": {"measure": after}}, session=session
+            )
             doc["measure"] = after
     # A revisit changes what its complaint contributes.
     if doc.get("type") == "revisit_record" and (doc.get("data") or {}).get("complaint"):
@@ -170,9 +198,13 @@ def _apply(db, session, part: dict | None, sign: int) -> None:
     month, department = part["bucket"].split("|", 1)
     db[COLLECTION].update_one(
         {"_id": part["bucket"]},
-        {"$inc": {f"counts.{k}": sign * v for k, v in part["counts"].items()},
-         "$set": {"month": month, "department": department}},
-        upsert=True, session=session)
+        {
+            "$inc": {f"counts.{k}": sign * v for k, v in part["counts"].items()},
+            "$set": {"month": month, "department": department},
+        },
+        upsert=True,
+        session=session,
+    )
 
 
 def rebuild(db=None, batch: int = 2000) -> int:
@@ -180,8 +212,10 @@ def rebuild(db=None, batch: int = 2000) -> int:
     or after a change of what is counted); answers the records counted."""
     db = db if db is not None else database()
     revisits: dict[str, list] = {}
-    for revisit in db.records.find({"type": "revisit_record", "state": {"$ne": "void"}},
-                                   {"data.complaint": 1, "data.method": 1}):
+    for revisit in db.records.find(
+        {"type": "revisit_record", "state": {"$ne": "void"}},
+        {"data.complaint": 1, "data.method": 1},
+    ):
         complaint = (revisit.get("data") or {}).get("complaint")
         if complaint:
             revisits.setdefault(complaint, []).append(revisit["data"].get("method"))
@@ -204,9 +238,17 @@ def rebuild(db=None, batch: int = 2000) -> int:
         db.records.bulk_write(pending, ordered=False)
     db[COLLECTION].delete_many({})
     if totals:
-        db[COLLECTION].insert_many([
-            {"_id": key, "month": key.split("|", 1)[0], "department": key.split("|", 1)[1],
-             "counts": counts} for key, counts in totals.items()])
+        db[COLLECTION].insert_many(
+            [
+                {
+                    "_id": key,
+                    "month": key.split("|", 1)[0],
+                    "department": key.split("|", 1)[1],
+                    "counts": counts,
+                }
+                for key, counts in totals.items()
+            ]
+        )
     return seen
 
 
@@ -270,8 +312,7 @@ class Figures:
     def by_prefix(self, prefix: str) -> dict[str, float]:
         """``{"hot": 3, ...}`` of the counts named ``prefix:<key>``."""
         start = f"{prefix}:"
-        return {k[len(start):]: v for k, v in self.counts.items()
-                if k.startswith(start) and v}
+        return {k[len(start) :]: v for k, v in self.counts.items() if k.startswith(start) and v}
 
 
 def revisits_counted(severity: str) -> str:
@@ -291,15 +332,15 @@ def months_between(start: str, end: str) -> list[str]:
     return out
 
 
-def figures(months: Iterable[str], departments: Iterable[str] | None = None,
-            db=None) -> dict[str, Figures]:
+def figures(
+    months: Iterable[str], departments: Iterable[str] | None = None, db=None
+) -> dict[str, Figures]:
     """Per department (and ``""`` for all) the figures of ``months``.
 
     Reads one small document per month and department, never the records."""
     db = db if db is not None else database()
     months = list(months)
-    query: dict = {"month": {"$gte": months[0], "$lte": months[-1]}} if months else {
-        "_id": None}
+    query: dict = {"month": {"$gte": months[0], "$lte": months[-1]}} if months else {"_id": None}
     wanted = set(departments) if departments is not None else None
     result: dict[str, Figures] = {"": Figures()}
     for row in db[COLLECTION].find(query):
@@ -313,8 +354,9 @@ def figures(months: Iterable[str], departments: Iterable[str] | None = None,
     return result
 
 
-def monthly(months: Iterable[str], departments: Iterable[str] | None = None,
-            db=None) -> dict[str, Figures]:
+def monthly(
+    months: Iterable[str], departments: Iterable[str] | None = None, db=None
+) -> dict[str, Figures]:
     """Month -> figures of ``departments`` (None: all of them)."""
     db = db if db is not None else database()
     months = list(months)

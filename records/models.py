@@ -187,8 +187,11 @@ class DisposalCertificate(Document):
     last_version_hash = StringField()
     is_void = BooleanField(default=False)
 
-    meta = {"collection": "disposal_certificates", "auto_create_index": False,
-            "ordering": ["-disposed_at"]}
+    meta = {
+        "collection": "disposal_certificates",
+        "auto_create_index": False,
+        "ordering": ["-disposed_at"],
+    }
 
 
 class MailMessage(Document):
@@ -217,10 +220,21 @@ class MailMessage(Document):
         "auto_create_index": False,
         # The key makes each notice once: a deadline scanned by two workers,
         # or twice by one, inserts one message.
-        "indexes": [{"fields": ["key"], "unique": True}, ("notice",), ("status", "next_try_at"),
-                    ("-created_at",)],
+        "indexes": [
+            {"fields": ["key"], "unique": True},
+            ("notice",),
+            ("status", "next_try_at"),
+            ("-created_at",),
+        ],
     }
 
 
-DOCUMENTS = (Record, RecordVersion, AuditEntry, OutboxEntry, TypeSettings, DisposalCertificate,
-             MailMessage)
+DOCUMENTS = (
+    Record,
+    RecordVersion,
+    AuditEntry,
+    OutboxEntry,
+    TypeSettings,
+    DisposalCertificate,
+    MailMessage,
+)

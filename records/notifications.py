@@ -49,20 +49,37 @@ def _title_of(doc: dict) -> str | None:
 
 
 def _params(doc: dict, **extra) -> dict:
-    params = {"number": doc["number"], "type": doc["type"], "state": doc.get("state"),
-              "title": _title_of(doc)}
+    params = {
+        "number": doc["number"],
+        "type": doc["type"],
+        "state": doc.get("state"),
+        "title": _title_of(doc),
+    }
     params.update({k: v for k, v in extra.items() if v is not None})
     return params
 
 
 def _people(db, session, query: dict) -> list[dict]:
     query = {**query, "active": True, "email": {"$nin": [None, ""]}}
-    return list(db.users.find(query, {"username": 1, "email": 1, "locale": 1, "mail_off": 1},
-                              session=session))
+    return list(
+        db.users.find(
+            query, {"username": 1, "email": 1, "locale": 1, "mail_off": 1}, session=session
+        )
+    )
 
 
-def _queue(db, session, kind: str, people: list[dict], doc: dict, params: dict, key: str,
-           *, skip: str | None = None, now: datetime | None = None) -> int:
+def _queue(
+    db,
+    session,
+    kind: str,
+    people: list[dict],
+    doc: dict,
+    params: dict,
+    key: str,
+    *,
+    skip: str | None = None,
+    now: datetime | None = None,
+) -> int:
     """A message of ``kind`` to each of ``people`` who has not turned it off;
     ``key`` (with the username) makes each message once."""
     now = now or utcnow()
@@ -74,10 +91,20 @@ def _queue(db, session, kind: str, people: list[dict], doc: dict, params: dict, 
             continue
         seen.add(username)
         entry = {
-            "key": f"{key}:{username}", "notice": key, "kind": kind, "username": username,
-            "to": person["email"], "locale": person.get("locale") or DEFAULT_LOCALE,
-            "params": params, "record_id": doc.get("_id"), "status": PENDING, "attempts": 0,
-            "created_at": now, "next_try_at": now, "claimed_until": None, "sent_at": None,
+            "key": f"{key}:{username}",
+            "notice": key,
+            "kind": kind,
+            "username": username,
+            "to": person["email"],
+            "locale": person.get("locale") or DEFAULT_LOCALE,
+            "params": params,
+            "record_id": doc.get("_id"),
+            "status": PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "next_try_at": now,
+            "claimed_until": None,
+            "sent_at": None,
             "last_error": None,
         }
         if session is not None:
@@ -126,18 +153,30 @@ def queue_for_change(db, session, doc: dict, op: str = "upsert") -> int:
     base_key = f"{doc['number']}:{version}"
     if doc["type"] == "overdue_reminder" and version == 1:
         data = doc.get("data") or {}
-        item = db.records.find_one({"number": data.get("item")},
-                                   {"handler": 1, "number": 1}, session=session) or {}
+        item = (
+            db.records.find_one(
+                {"number": data.get("item")}, {"handler": 1, "number": 1}, session=session
+            )
+            or {}
+        )
         people = []
         if item.get("handler"):
             people += _people(db, session, {"username": item["handler"]})
-        department = db.departments.find_one({"code": data.get("department")}, {"_id": 1},
-                                             session=session)
+        department = db.departments.find_one(
+            {"code": data.get("department")}, {"_id": 1}, session=session
+        )
         if department is not None:
             people += _people(db, session, {"department": department["_id"]})
-        return _queue(db, session, "reminder", people, doc,
-                      _params(doc, item=data.get("item"), due=data.get("due")),
-                      f"reminder:{base_key}", skip=actor)
+        return _queue(
+            db,
+            session,
+            "reminder",
+            people,
+            doc,
+            _params(doc, item=data.get("item"), due=data.get("due")),
+            f"reminder:{base_key}",
+            skip=actor,
+        )
     transition = _last_transition(doc)
     if transition is None:
         return 0
@@ -145,20 +184,44 @@ def queue_for_change(db, session, doc: dict, op: str = "upsert") -> int:
     if record_type is None:
         return 0
     if transition in ("dispatch", "redispatch") and doc.get("handler"):
-        return _queue(db, session, "dispatched",
-                      _people(db, session, {"username": doc["handler"]}), doc,
-                      _params(doc, due_at=doc.get("due_at")), f"dispatched:{base_key}",
-                      skip=actor)
+        return _queue(
+            db,
+            session,
+            "dispatched",
+            _people(db, session, {"username": doc["handler"]}),
+            doc,
+            _params(doc, due_at=doc.get("due_at")),
+            f"dispatched:{base_key}",
+            skip=actor,
+        )
     if transition == "reject" and (doc.get("data") or {}).get("reopened_as"):
-        return _queue(db, session, "rejected", _people(db, session, {"roles": CONTROLLER}), doc,
-                      _params(doc, reopened_as=doc["data"]["reopened_as"]),
-                      f"rejected:{base_key}", skip=actor)
+        return _queue(
+            db,
+            session,
+            "rejected",
+            _people(db, session, {"roles": CONTROLLER}),
+            doc,
+            _params(doc, reopened_as=doc["data"]["reopened_as"]),
+            f"rejected:{base_key}",
+            skip=actor,
+        )
     # A state in which an approver has a signed step to take: an approval waits.
-    waiting = [t for t in record_type.workflow.available(doc["state"])
-               if t.signature and APPROVER in t.roles]
+    waiting = [
+        t
+        for t in record_type.workflow.available(doc["state"])
+        if t.signature and APPROVER in t.roles
+    ]
     if waiting:
-        return _queue(db, session, "approval", _approvers(db, session, doc), doc,
-                      _params(doc), f"approval:{base_key}", skip=actor)
+        return _queue(
+            db,
+            session,
+            "approval",
+            _approvers(db, session, doc),
+            doc,
+            _params(doc),
+            f"approval:{base_key}",
+            skip=actor,
+        )
     return 0
 
 
@@ -170,9 +233,10 @@ def queue_deadline_notices(db, now: datetime | None = None, soon_hours: float = 
     # The due time alone in the filter: the (due_at) index answers it (with
     # the handler in it too the embedded server's planner scans everything).
     wanted = {}
-    for doc in db.records.find({"due_at": {"$lt": horizon}},
-                               {"number": 1, "type": 1, "state": 1, "title": 1, "handler": 1,
-                                "due_at": 1, "due_kind": 1}).limit(5000):
+    for doc in db.records.find(
+        {"due_at": {"$lt": horizon}},
+        {"number": 1, "type": 1, "state": 1, "title": 1, "handler": 1, "due_at": 1, "due_kind": 1},
+    ).limit(5000):
         if not doc.get("handler"):
             continue
         kind = "overdue" if doc["due_at"] < now else "due_soon"
@@ -181,15 +245,23 @@ def queue_deadline_notices(db, now: datetime | None = None, soon_hours: float = 
         return 0
     # Every round sees the same overdue records again: one query finds the
     # notices already queued, so only new ones cost anything.
-    told = {entry["notice"] for entry in db[COLLECTION].find(
-        {"notice": {"$in": list(wanted)}}, {"notice": 1})}
+    told = {
+        entry["notice"]
+        for entry in db[COLLECTION].find({"notice": {"$in": list(wanted)}}, {"notice": 1})
+    }
     queued = 0
     for notice, (kind, doc) in wanted.items():
         if notice in told:
             continue
         # Stamped with the real time, not ``now``: a scan as of a moment to
         # come (a test, a catch-up) queues messages that are due at once.
-        queued += _queue(db, None, kind, _people(db, None, {"username": doc["handler"]}), doc,
-                         _params(doc, due_at=doc["due_at"], due_kind=doc.get("due_kind")),
-                         notice)
+        queued += _queue(
+            db,
+            None,
+            kind,
+            _people(db, None, {"username": doc["handler"]}),
+            doc,
+            _params(doc, due_at=doc["due_at"], due_kind=doc.get("due_kind")),
+            notice,
+        )
     return queued

@@ -48,8 +48,16 @@ from records.types import (
 LOCK_MINUTES = 15
 
 #: Top-level fields kept from the data and the type's rules (see derived_fields).
-DERIVED = ("handler", "people", "refs", "flags", "department", "due_at", "due_kind",
-           "due_uncovered")
+DERIVED = (
+    "handler",
+    "people",
+    "refs",
+    "flags",
+    "department",
+    "due_at",
+    "due_kind",
+    "due_uncovered",
+)
 
 
 # --- helpers ----------------------------------------------------------------
@@ -81,8 +89,9 @@ def get_record(actor: Actor, number: str, *, audit_view: bool = False) -> Record
     if not can_view(actor, record):
         raise NotFound(N_("There is no record %(number)s."), number=number)
     if audit_view:
-        audit.record_event(actor.username, "view", record_type=record.type,
-                           number=number, version=record.version)
+        audit.record_event(
+            actor.username, "view", record_type=record.type, number=number, version=record.version
+        )
     return record
 
 
@@ -104,7 +113,8 @@ def changes_between(old: dict, new: dict) -> list[dict]:
     names = list(dict.fromkeys([*old, *new]))
     return [
         {"field": name, "old": old.get(name), "new": new.get(name)}
-        for name in names if old.get(name) != new.get(name)
+        for name in names
+        if old.get(name) != new.get(name)
     ]
 
 
@@ -125,9 +135,20 @@ def _require(record_type: RecordType, data: dict, names=None) -> None:
 class Change:
     """One change under way, as the type's rules see it (inside the transaction)."""
 
-    def __init__(self, db, session, *, actor: Actor, record_type: RecordType, old: dict | None,
-                 data: dict, state: str, transition: Transition | None = None, now=None,
-                 comment: str | None = None):
+    def __init__(
+        self,
+        db,
+        session,
+        *,
+        actor: Actor,
+        record_type: RecordType,
+        old: dict | None,
+        data: dict,
+        state: str,
+        transition: Transition | None = None,
+        now=None,
+        comment: str | None = None,
+    ):
         self.db = db
         self.comment = comment
         self.session = session
@@ -162,8 +183,9 @@ def _check_references(change: Change) -> None:
             continue
         if spec.kind == "department":
             if not db.departments.find_one({"code": value, "active": True}, session=session):
-                raise InvalidData(N_("There is no department %(code)s."), field=spec.name,
-                                  code=value)
+                raise InvalidData(
+                    N_("There is no department %(code)s."), field=spec.name, code=value
+                )
         elif spec.kind == "user":
             if not db.users.find_one({"username": value, "active": True}, session=session):
                 raise InvalidData(N_("There is no user %(name)s."), field=spec.name, name=value)
@@ -172,8 +194,9 @@ def _check_references(change: Change) -> None:
             if spec.ref_types:
                 query["type"] = {"$in": list(spec.ref_types)}
             if not db.records.find_one(query, {"_id": 1}, session=session):
-                raise InvalidData(N_("There is no record %(number)s."), field=spec.name,
-                                  number=value)
+                raise InvalidData(
+                    N_("There is no record %(number)s."), field=spec.name, number=value
+                )
 
 
 def _prepare(change: Change) -> None:
@@ -195,13 +218,24 @@ def derived_fields(change: Change, doc: dict) -> dict:
     data = doc.get("data") or {}
     handler = data.get(record_type.handler_field) if record_type.handler_field else None
     people = sorted({p for p in (doc.get("created_by"), handler) if p})
-    refs = sorted({data[f.name] for f in record_type.fields
-                   if f.kind == "record" and data.get(f.name)})
-    derived = {"handler": handler, "people": people, "refs": refs, "flags": change.flags,
-               "due_at": None, "due_kind": None, "due_uncovered": []}
+    refs = sorted(
+        {data[f.name] for f in record_type.fields if f.kind == "record" and data.get(f.name)}
+    )
+    derived = {
+        "handler": handler,
+        "people": people,
+        "refs": refs,
+        "flags": change.flags,
+        "due_at": None,
+        "due_kind": None,
+        "due_uncovered": [],
+    }
     department_field = record_type.field("department")
-    if department_field is not None and department_field.kind == "department" and data.get(
-            "department"):
+    if (
+        department_field is not None
+        and department_field.kind == "department"
+        and data.get("department")
+    ):
         derived["department"] = data["department"]
     # The calendar is read only when a deadline applies in this state.
     applies = any(doc["state"] in d.states for d in record_type.deadlines)
@@ -223,8 +257,7 @@ def _check_department(actor: Actor, doc: dict, old: dict | None = None) -> None:
 MAX_VERSION = 10**9
 
 
-def version_number(value, refusal: str = N_("Say which version the change is based on.")
-                   ) -> int:
+def version_number(value, refusal: str = N_("Say which version the change is based on.")) -> int:
     """``value`` as a version: a whole number from 1 (an int or its digits),
     never a float, a boolean or a number beyond any record's history."""
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -299,11 +332,21 @@ def queue_for_index(db, session, doc: dict, op: str = "upsert") -> None:
     saves at once conflict on it and one retries, so the numbers follow the
     order of the commits and each index can keep its place as one number."""
     counter = db.counters.find_one_and_update(
-        {"_id": "search_outbox"}, {"$inc": {"seq": 1}}, upsert=True,
-        return_document=ReturnDocument.AFTER, session=session)
+        {"_id": "search_outbox"},
+        {"$inc": {"seq": 1}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
     db.search_outbox.insert_one(
-        {"seq": counter["seq"], "record_id": doc["_id"], "number": doc["number"],
-         "version": doc.get("version"), "op": op, "at": utcnow()},
+        {
+            "seq": counter["seq"],
+            "record_id": doc["_id"],
+            "number": doc["number"],
+            "version": doc.get("version"),
+            "op": op,
+            "at": utcnow(),
+        },
         session=session,
     )
 
@@ -313,7 +356,8 @@ def check_lock(doc: dict, actor: Actor, now: datetime) -> None:
     if lock.get("by") and lock["by"] != actor.username and lock.get("expires_at", now) > now:
         raise Locked(
             N_("%(name)s is editing this record until %(until)s."),
-            name=lock.get("name") or lock["by"], until=lock["expires_at"],
+            name=lock.get("name") or lock["by"],
+            until=lock["expires_at"],
         )
 
 
@@ -325,15 +369,20 @@ def stale_version(db, session, doc_id, base: int, actor: Actor) -> StaleVersion:
     base_version = db.record_versions.find_one(
         {"record_id": doc_id, "version": base}, session=session
     ) or {"data": {}}
-    latest = db.record_versions.find_one(
-        {"record_id": doc_id, "version": current["version"]}, session=session
-    ) or {}
+    latest = (
+        db.record_versions.find_one(
+            {"record_id": doc_id, "version": current["version"]}, session=session
+        )
+        or {}
+    )
     return StaleVersion(
         base=base,
         current=current["version"],
-        changes=[c for c in changes_between(base_version.get("data", {}),
-                                            current.get("data", {}))
-                 if c["field"] not in hidden],
+        changes=[
+            c
+            for c in changes_between(base_version.get("data", {}), current.get("data", {}))
+            if c["field"] not in hidden
+        ],
         changed_by=latest.get("changed_by_name") or current.get("updated_by") or "?",
     )
 
@@ -350,12 +399,25 @@ def create_record(
     reason: str | None = None,
 ) -> Record:
     """Create a record: number, version 1, audit and outbox in one transaction."""
-    return _as_record(unit_of_work(lambda db, session: create_in(
-        db, session, actor, type_name, data, department=department, reason=reason)))
+    return _as_record(
+        unit_of_work(
+            lambda db, session: create_in(
+                db, session, actor, type_name, data, department=department, reason=reason
+            )
+        )
+    )
 
 
-def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
-              department: str | None = None, reason: str | None = None) -> dict:
+def create_in(
+    db,
+    session,
+    actor: Actor,
+    type_name: str,
+    data: dict,
+    *,
+    department: str | None = None,
+    reason: str | None = None,
+) -> dict:
     """:func:`create_record` inside the caller's transaction (composite steps)."""
     record_type = record_type_of(type_name)
     if not can_create(actor, record_type):
@@ -363,16 +425,23 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     reason = text_or_none(reason, "reason")
     computed = [f.name for f in record_type.fields if f.computed and data.get(f.name)]
     if computed:
-        raise InvalidData(N_("This value is computed and cannot be typed in."),
-                          field=computed[0])
+        raise InvalidData(N_("This value is computed and cannot be typed in."), field=computed[0])
     cleaned = _validated(record_type, data, partial=False)
     _require(record_type, cleaned)
     department = department or actor.department
     if not may_file_in(actor, department):
         raise PermissionDenied(N_("Staff create records for their own department only."))
     now = utcnow()
-    change = Change(db, session, actor=actor, record_type=record_type, old=None, data=cleaned,
-                    state=record_type.workflow.initial, now=now)
+    change = Change(
+        db,
+        session,
+        actor=actor,
+        record_type=record_type,
+        old=None,
+        data=cleaned,
+        state=record_type.workflow.initial,
+        now=now,
+    )
     _prepare(change)
     cleaned = change.data
     settings = effective(record_type, db, session)
@@ -430,11 +499,18 @@ def create_in(db, session, actor: Actor, type_name: str, data: dict, *,
     except DuplicateKeyError:
         raise NumberTaken(number) from None
     changes = [c for c in changes_between({}, cleaned) if c["new"] is not None]
-    write_version(db, session, doc, operation="create", actor=actor, reason=reason,
-                   changes=changes)
-    audit.append(db, session, actor=actor.username, action="create",
-                 record_type=type_name, number=number, version=1,
-                 details={"changes": changes, "reason": reason}, at=now)
+    write_version(db, session, doc, operation="create", actor=actor, reason=reason, changes=changes)
+    audit.append(
+        db,
+        session,
+        actor=actor.username,
+        action="create",
+        record_type=type_name,
+        number=number,
+        version=1,
+        details={"changes": changes, "reason": reason},
+        at=now,
+    )
     record_written(db, session, doc)
     return doc
 
@@ -464,8 +540,9 @@ def revise_record(
     if not by_rule and not can_edit(actor, record_type, record):
         raise PermissionDenied(N_("This record cannot be changed in its present state."))
     computed = {f.name for f in record_type.fields if f.computed}
-    changes = {k: v for k, v in changes.items()
-               if k not in computed or v == doc.get("data", {}).get(k)}
+    changes = {
+        k: v for k, v in changes.items() if k not in computed or v == doc.get("data", {}).get(k)
+    }
     cleaned = _validated(record_type, changes, partial=True)
     merged = {**{f.name: None for f in record_type.fields}, **doc.get("data", {}), **cleaned}
     _require(record_type, merged)
@@ -481,8 +558,16 @@ def revise_record(
             check_lock(current, actor, now)
         if not changes_between(current.get("data", {}), merged):
             return current
-        change = Change(db, session, actor=actor, record_type=record_type, old=current,
-                        data=dict(merged), state=current["state"], now=now)
+        change = Change(
+            db,
+            session,
+            actor=actor,
+            record_type=record_type,
+            old=current,
+            data=dict(merged),
+            state=current["state"],
+            now=now,
+        )
         _prepare(change)
         diff = changes_between(current.get("data", {}), change.data)
         new = {
@@ -498,17 +583,31 @@ def revise_record(
             _check_department(actor, new, current)
         result = db.records.update_one(
             {"_id": doc["_id"], "version": base_version},
-            {"$set": {k: new[k] for k in ("data", "title", "version", "updated_by",
-                                          "updated_at", *DERIVED) if k in new}},
+            {
+                "$set": {
+                    k: new[k]
+                    for k in ("data", "title", "version", "updated_by", "updated_at", *DERIVED)
+                    if k in new
+                }
+            },
             session=session,
         )
         if result.matched_count != 1:
             raise stale_version(db, session, doc["_id"], base_version, actor)
-        write_version(db, session, new, operation=operation, actor=actor, reason=reason,
-                       changes=diff)
-        audit.append(db, session, actor=actor.username, action=operation,
-                     record_type=new["type"], number=number, version=new["version"],
-                     details={"changes": diff, "reason": reason}, at=now)
+        write_version(
+            db, session, new, operation=operation, actor=actor, reason=reason, changes=diff
+        )
+        audit.append(
+            db,
+            session,
+            actor=actor.username,
+            action=operation,
+            record_type=new["type"],
+            number=number,
+            version=new["version"],
+            details={"changes": diff, "reason": reason},
+            at=now,
+        )
         record_written(db, session, new)
         return new
 
@@ -523,13 +622,21 @@ def revert_record(
         raise InvalidData(N_("Say why the record is reverted."), field="reason")
     if not can_view(actor, load_doc(number)):
         raise NotFound(N_("There is no record %(number)s."), number=number)
-    old = database().record_versions.find_one({"number": number,
-                                                "version": base_version_of(to_version)})
+    old = database().record_versions.find_one(
+        {"number": number, "version": base_version_of(to_version)}
+    )
     if old is None:
-        raise NotFound(N_("Record %(number)s has no version %(version)s."),
-                       number=number, version=to_version)
-    return revise_record(actor, number, old.get("data", {}), base_version=base_version,
-                         reason=reason, operation="revert")
+        raise NotFound(
+            N_("Record %(number)s has no version %(version)s."), number=number, version=to_version
+        )
+    return revise_record(
+        actor,
+        number,
+        old.get("data", {}),
+        base_version=base_version,
+        reason=reason,
+        operation="revert",
+    )
 
 
 #: The actor of changes the procedures make by themselves (escalation).
@@ -540,8 +647,15 @@ def rule_change(number: str, changes: dict, *, operation: str, reason: str) -> R
     """A change made by a rule of the procedures (a severity raised as time
     passes): a new version by ``system``, audited like any other."""
     doc = load_doc(number)
-    return revise_record(SYSTEM, number, changes, base_version=doc["version"], reason=reason,
-                         operation=operation, by_rule=True)
+    return revise_record(
+        SYSTEM,
+        number,
+        changes,
+        base_version=doc["version"],
+        reason=reason,
+        operation=operation,
+        by_rule=True,
+    )
 
 
 # --- workflow -----------------------------------------------------------------
@@ -563,20 +677,52 @@ def transition_record(
     doc = load_doc(number)
     record_type = record_type_of(doc["type"])
     transition = record_type.workflow.transition(name)
-    if transition is not None and transition.signature and can_view(
-            actor, _as_record(doc)) and actor.has_role(*transition.roles) and (
-            doc["state"] in transition.sources) and not _password_confirmed(actor, password):
-        audit.record_event(actor.username, "signature_refused", record_type=doc["type"],
-                           number=number, version=doc["version"], details={"transition": name})
+    if (
+        transition is not None
+        and transition.signature
+        and can_view(actor, _as_record(doc))
+        and actor.has_role(*transition.roles)
+        and (doc["state"] in transition.sources)
+        and not _password_confirmed(actor, password)
+    ):
+        audit.record_event(
+            actor.username,
+            "signature_refused",
+            record_type=doc["type"],
+            number=number,
+            version=doc["version"],
+            details={"transition": name},
+        )
         raise PermissionDenied(N_("The password for the signature is wrong."))
-    return _as_record(unit_of_work(lambda db, session: transition_in(
-        db, session, actor, number, name, comment=comment, base_version=base_version,
-        changes=changes, signed=True)))
+    return _as_record(
+        unit_of_work(
+            lambda db, session: transition_in(
+                db,
+                session,
+                actor,
+                number,
+                name,
+                comment=comment,
+                base_version=base_version,
+                changes=changes,
+                signed=True,
+            )
+        )
+    )
 
 
-def transition_in(db, session, actor: Actor, number: str, name: str, *,
-                  comment: str | None = None, base_version: int | None = None,
-                  changes: dict | None = None, signed: bool = False) -> dict:
+def transition_in(
+    db,
+    session,
+    actor: Actor,
+    number: str,
+    name: str,
+    *,
+    comment: str | None = None,
+    base_version: int | None = None,
+    changes: dict | None = None,
+    signed: bool = False,
+) -> dict:
     """:func:`transition_record` inside the caller's transaction.
 
     ``signed`` says the caller has confirmed the actor's password."""
@@ -602,17 +748,31 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
     base = current["version"] if base_version is None else base_version_of(base_version)
     if current["version"] != base:
         raise stale_version(db, session, current["_id"], base, actor)
-    change = Change(db, session, actor=actor, record_type=record_type, old=current,
-                    data=dict(merged), state=transition.target, transition=transition, now=now,
-                    comment=comment)
+    change = Change(
+        db,
+        session,
+        actor=actor,
+        record_type=record_type,
+        old=current,
+        data=dict(merged),
+        state=transition.target,
+        transition=transition,
+        now=now,
+        comment=comment,
+    )
     if current.get("due_at") and now > current["due_at"]:
         # A step taken after the due time: the record missed a deadline.
         change.flags["late"] = current.get("due_kind") or True
     _prepare(change)
     settings = effective(record_type, db, session)
     entry = {
-        "transition": name, "from": current["state"], "to": transition.target,
-        "by": actor.username, "by_name": actor.full_name, "at": now, "comment": comment,
+        "transition": name,
+        "from": current["state"],
+        "to": transition.target,
+        "by": actor.username,
+        "by_name": actor.full_name,
+        "at": now,
+        "comment": comment,
     }
     diff = changes_between(current.get("data", {}), change.data)
     update = {
@@ -630,9 +790,13 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
             {"record_id": current["_id"], "version": base}, session=session
         )
         signature = {
-            "signer": actor.username, "name": actor.full_name,
-            "meaning": transition.signature, "at": now, "transition": name,
-            "version": base, "version_hash": signed_version["hash"],
+            "signer": actor.username,
+            "name": actor.full_name,
+            "meaning": transition.signature,
+            "at": now,
+            "transition": name,
+            "version": base,
+            "version_hash": signed_version["hash"],
         }
         push["signatures"] = signature
     if record_type.workflow.events.get(transition.target) == record_type.retention.starts:
@@ -649,23 +813,44 @@ def transition_in(db, session, actor: Actor, number: str, name: str, *,
     )
     if result.matched_count != 1:
         raise stale_version(db, session, current["_id"], base, actor)
-    write_version(db, session, new, operation="transition", actor=actor, reason=comment,
-                   changes=[{"field": "state", "old": current["state"],
-                             "new": transition.target}, *diff])
-    audit.append(db, session, actor=actor.username, action="transition",
-                 record_type=new["type"], number=number, version=new["version"],
-                 details={**entry, "changes": diff}, at=now)
+    write_version(
+        db,
+        session,
+        new,
+        operation="transition",
+        actor=actor,
+        reason=comment,
+        changes=[{"field": "state", "old": current["state"], "new": transition.target}, *diff],
+    )
+    audit.append(
+        db,
+        session,
+        actor=actor.username,
+        action="transition",
+        record_type=new["type"],
+        number=number,
+        version=new["version"],
+        details={**entry, "changes": diff},
+        at=now,
+    )
     if signature:
-        audit.append(db, session, actor=actor.username, action="signature",
-                     record_type=new["type"], number=number, version=base,
-                     details=signature, at=now)
+        audit.append(
+            db,
+            session,
+            actor=actor.username,
+            action="signature",
+            record_type=new["type"],
+            number=number,
+            version=base,
+            details=signature,
+            at=now,
+        )
     record_written(db, session, new)
     return db.records.find_one({"_id": current["_id"]}, session=session)
 
 
 def _password_confirmed(actor: Actor, password: str | None) -> bool:
-    return bool(password and actor.verify_password is not None
-                and actor.verify_password(password))
+    return bool(password and actor.verify_password is not None and actor.verify_password(password))
 
 
 def available_transitions(actor: Actor, record: Record):
@@ -677,8 +862,9 @@ def available_transitions(actor: Actor, record: Record):
 # --- edit locks ---------------------------------------------------------------
 
 
-def acquire_lock(actor: Actor, number: str, *, takeover: bool = False,
-                 minutes: int = LOCK_MINUTES) -> dict:
+def acquire_lock(
+    actor: Actor, number: str, *, takeover: bool = False, minutes: int = LOCK_MINUTES
+) -> dict:
     """Lock a record for editing (Plone-style); a takeover is audited."""
     doc = load_doc(number)
     record = _as_record(doc)
@@ -689,15 +875,26 @@ def acquire_lock(actor: Actor, number: str, *, takeover: bool = False,
     held = lock.get("by") and lock["by"] != actor.username and lock.get("expires_at", now) > now
     if held and not takeover:
         check_lock(doc, actor, now)
-    new_lock = {"by": actor.username, "name": actor.full_name, "since": now,
-                "expires_at": now + timedelta(minutes=minutes)}
+    new_lock = {
+        "by": actor.username,
+        "name": actor.full_name,
+        "since": now,
+        "expires_at": now + timedelta(minutes=minutes),
+    }
 
     def work(db, session):
         db.records.update_one({"_id": doc["_id"]}, {"$set": {"lock": new_lock}}, session=session)
         if held:
-            audit.append(db, session, actor=actor.username, action="lock_takeover",
-                         record_type=doc["type"], number=number, version=doc["version"],
-                         details={"from": lock.get("by"), "lock_expires_at": lock["expires_at"]})
+            audit.append(
+                db,
+                session,
+                actor=actor.username,
+                action="lock_takeover",
+                record_type=doc["type"],
+                number=number,
+                version=doc["version"],
+                details={"from": lock.get("by"), "lock_expires_at": lock["expires_at"]},
+            )
         return new_lock
 
     return unit_of_work(work)

@@ -51,62 +51,98 @@ def _everywhere(*roles: str) -> tuple[tuple[str, str], ...]:
 
 
 READ_RECORDS = Permission(
-    "read_records", N_("Read records"),
-    (*_everywhere(CONTROLLER, APPROVER, AUDITOR), (STAFF, DEPARTMENT)))
+    "read_records",
+    N_("Read records"),
+    (*_everywhere(CONTROLLER, APPROVER, AUDITOR), (STAFF, DEPARTMENT)),
+)
 READ_CONFIDENTIAL = Permission(
-    "read_confidential", N_("Read confidential fields (customer contact details)"),
+    "read_confidential",
+    N_("Read confidential fields (customer contact details)"),
     # Staff: only on the records they received or handle (see records.access).
-    (*_everywhere(CONTROLLER, APPROVER, AUDITOR), (STAFF, DEPARTMENT)))
+    (*_everywhere(CONTROLLER, APPROVER, AUDITOR), (STAFF, DEPARTMENT)),
+)
 READ_HISTORY = Permission(
-    "read_history", N_("Read past versions"),
-    (*_everywhere(CONTROLLER, APPROVER, AUDITOR), (STAFF, DEPARTMENT)))
+    "read_history",
+    N_("Read past versions"),
+    (*_everywhere(CONTROLLER, APPROVER, AUDITOR), (STAFF, DEPARTMENT)),
+)
 READ_AUDIT_TRAIL = Permission(
-    "read_audit_trail", N_("Read the audit trail"), _everywhere(AUDITOR, CONTROLLER, APPROVER))
+    "read_audit_trail", N_("Read the audit trail"), _everywhere(AUDITOR, CONTROLLER, APPROVER)
+)
 SEARCH_HISTORY = Permission(
-    "search_history", N_("Search past versions and records as of a date"),
-    _everywhere(AUDITOR, CONTROLLER, APPROVER))
+    "search_history",
+    N_("Search past versions and records as of a date"),
+    _everywhere(AUDITOR, CONTROLLER, APPROVER),
+)
 EXPORT_REGISTERS = Permission(
-    "export_registers", N_("Read and export registers and reports"),
-    (*_everywhere(CONTROLLER, APPROVER, AUDITOR), (STAFF, DEPARTMENT)))
+    "export_registers",
+    N_("Read and export registers and reports"),
+    (*_everywhere(CONTROLLER, APPROVER, AUDITOR), (STAFF, DEPARTMENT)),
+)
 CREATE_RECORDS = Permission(
-    "create_records", N_("Create records in a department"),
+    "create_records",
+    N_("Create records in a department"),
     # Which types each role creates is declared on the type (create_roles).
-    (*_everywhere(CONTROLLER, APPROVER), (STAFF, DEPARTMENT)))
+    (*_everywhere(CONTROLLER, APPROVER), (STAFF, DEPARTMENT)),
+)
 RECEIVE_COMPLAINTS = Permission(
-    "receive_complaints", N_("Receive complaints (the hotline form)"),
-    (*_everywhere(CONTROLLER), (STAFF, DEPARTMENT)))
+    "receive_complaints",
+    N_("Receive complaints (the hotline form)"),
+    (*_everywhere(CONTROLLER), (STAFF, DEPARTMENT)),
+)
 SEND_REMINDERS = Permission(
-    "send_reminders", N_("Issue overdue reminders"), _everywhere(CONTROLLER))
+    "send_reminders", N_("Issue overdue reminders"), _everywhere(CONTROLLER)
+)
 FILE_REPORTS = Permission(
-    "file_reports", N_("File the period's satisfaction analysis report"),
-    _everywhere(CONTROLLER))
+    "file_reports", N_("File the period's satisfaction analysis report"), _everywhere(CONTROLLER)
+)
 IMPORT_LEDGERS = Permission(
-    "import_ledgers", N_("Import a complaint ledger"), _everywhere(CONTROLLER))
+    "import_ledgers", N_("Import a complaint ledger"), _everywhere(CONTROLLER)
+)
 ISSUE_CONTROLLED_COPIES = Permission(
-    "issue_controlled_copies", N_("Print controlled copies"), _everywhere(CONTROLLER))
+    "issue_controlled_copies", N_("Print controlled copies"), _everywhere(CONTROLLER)
+)
 HOLD = Permission("hold", N_("Place and release holds"), _everywhere(CONTROLLER, APPROVER))
 LIST_DISPOSITION = Permission(
-    "list_disposition", N_("Read the disposition list"),
-    _everywhere(APPROVER, CONTROLLER, AUDITOR))
-DISPOSE = Permission("dispose", N_("Dispose of records after retention"),
-                     _everywhere(APPROVER))
+    "list_disposition", N_("Read the disposition list"), _everywhere(APPROVER, CONTROLLER, AUDITOR)
+)
+DISPOSE = Permission("dispose", N_("Dispose of records after retention"), _everywhere(APPROVER))
 MANAGE_FORMS = Permission(
-    "manage_forms", N_("Change form settings, scoring weights and Word templates"),
-    _everywhere(CONTROLLER))
+    "manage_forms",
+    N_("Change form settings, scoring weights and Word templates"),
+    _everywhere(CONTROLLER),
+)
 MANAGE_USERS = Permission(
-    "manage_users", N_("Manage users, departments and tokens"), _everywhere(ADMIN))
-MANAGE_CALENDAR = Permission(
-    "manage_calendar", N_("Edit the working calendar"), _everywhere(ADMIN))
-READ_HEALTH = Permission(
-    "read_health", N_("Read the portal's health"), _everywhere(ADMIN))
+    "manage_users", N_("Manage users, departments and tokens"), _everywhere(ADMIN)
+)
+MANAGE_CALENDAR = Permission("manage_calendar", N_("Edit the working calendar"), _everywhere(ADMIN))
+READ_HEALTH = Permission("read_health", N_("Read the portal's health"), _everywhere(ADMIN))
 
 #: Every permission, by name, in the order the roles page lists them.
-PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
-    READ_RECORDS, READ_CONFIDENTIAL, READ_HISTORY, READ_AUDIT_TRAIL, SEARCH_HISTORY,
-    EXPORT_REGISTERS, CREATE_RECORDS, RECEIVE_COMPLAINTS, SEND_REMINDERS, FILE_REPORTS,
-    IMPORT_LEDGERS, ISSUE_CONTROLLED_COPIES, HOLD, LIST_DISPOSITION, DISPOSE, MANAGE_FORMS,
-    MANAGE_USERS, MANAGE_CALENDAR, READ_HEALTH,
-)}
+PERMISSIONS: dict[str, Permission] = {
+    p.name: p
+    for p in (
+        READ_RECORDS,
+        READ_CONFIDENTIAL,
+        READ_HISTORY,
+        READ_AUDIT_TRAIL,
+        SEARCH_HISTORY,
+        EXPORT_REGISTERS,
+        CREATE_RECORDS,
+        RECEIVE_COMPLAINTS,
+        SEND_REMINDERS,
+        FILE_REPORTS,
+        IMPORT_LEDGERS,
+        ISSUE_CONTROLLED_COPIES,
+        HOLD,
+        LIST_DISPOSITION,
+        DISPOSE,
+        MANAGE_FORMS,
+        MANAGE_USERS,
+        MANAGE_CALENDAR,
+        READ_HEALTH,
+    )
+}
 
 
 def may(who: HasRoles, permission: Permission) -> bool:

@@ -23,8 +23,11 @@ from records.store import database
 from records.vocabularies import RESPONSIBILITY, SEVERITIES, SUBJECTS
 from records.worklists import REVISIT_ALL
 
-KINDS = {"month": N_("Monthly summary"), "quarter": N_("Quarterly analysis"),
-         "year": N_("Yearly statistics")}
+KINDS = {
+    "month": N_("Monthly summary"),
+    "quarter": N_("Quarterly analysis"),
+    "year": N_("Yearly statistics"),
+}
 #: The monthly summary is due by this day of the following month.
 MONTHLY_DUE_DAY = 25
 
@@ -91,8 +94,13 @@ class Cell:
 
     @property
     def below_target(self) -> bool:
-        return self.kind == "rate" and self.value is not None and self.target is not None \
-            and self.value < self.target and not self.pending
+        return (
+            self.kind == "rate"
+            and self.value is not None
+            and self.target is not None
+            and self.value < self.target
+            and not self.pending
+        )
 
 
 @dataclass
@@ -113,8 +121,9 @@ class Report:
     trend: dict[str, Figures] = field(default_factory=dict)
 
 
-def _rate(part: float, whole: float, target: float | None = None, drill=None,
-          pending: bool = False) -> Cell:
+def _rate(
+    part: float, whole: float, target: float | None = None, drill=None, pending: bool = False
+) -> Cell:
     return Cell(Figures.rate(part, whole), "rate", drill, target, pending=pending and not part)
 
 
@@ -127,12 +136,17 @@ def build(period: Period, texts, *, department: str | None = None, db=None) -> R
     db = db if db is not None else database()
     per_department = figures(period.months, [department] if department else None, db=db)
     totals = per_department[""]  # of the one department asked for, or of all
-    names = {d["code"]: d.get("name") or d["code"]
-             for d in db.departments.find({}, {"code": 1, "name": 1})}
-    report = Report(period, f"{texts(KINDS[period.kind])} {period.label(texts)}", department,
-                    totals=totals, trend=monthly(period.months,
-                                                  [department] if department else None,
-                                                  db=db))
+    names = {
+        d["code"]: d.get("name") or d["code"]
+        for d in db.departments.find({}, {"code": 1, "name": 1})
+    }
+    report = Report(
+        period,
+        f"{texts(KINDS[period.kind])} {period.label(texts)}",
+        department,
+        totals=totals,
+        trend=monthly(period.months, [department] if department else None, db=db),
+    )
 
     def drill(metric: str, dept: str | None) -> dict:
         return {"metric": metric, "department": dept}
@@ -141,93 +155,196 @@ def build(period: Period, texts, *, department: str | None = None, db=None) -> R
     shown = [department] if department else sorted(k for k in per_department if k)
     for code in shown:
         fig = per_department.get(code, Figures())
-        rows.append(_complaint_row(names.get(code, code) if code else texts("No department"),
-                                   fig, lambda m, c=code: drill(m, c)))
+        rows.append(
+            _complaint_row(
+                names.get(code, code) if code else texts("No department"),
+                fig,
+                lambda m, c=code: drill(m, c),
+            )
+        )
     if not department:
         rows.append(_complaint_row(texts("All departments"), totals, lambda m: drill(m, None)))
-    report.sections.append(Section("complaints", texts("Complaint measures"), [
-        texts("Department"), texts("Received"), texts("Dispatched"), texts("Answered in time"),
-        texts("Timeliness rate"), texts("Closed"), texts("Closure rate"),
-        texts("Customer accepted"), texts("Satisfaction rate")], rows))
+    report.sections.append(
+        Section(
+            "complaints",
+            texts("Complaint measures"),
+            [
+                texts("Department"),
+                texts("Received"),
+                texts("Dispatched"),
+                texts("Answered in time"),
+                texts("Timeliness rate"),
+                texts("Closed"),
+                texts("Closure rate"),
+                texts("Customer accepted"),
+                texts("Satisfaction rate"),
+            ],
+            rows,
+        )
+    )
 
     revisit_rows = []
     for choice in SEVERITIES:
         severity = choice.value
         target = 1.0 if severity in REVISIT_ALL else 0.6
         closed = totals[f"closed:{severity}"]
-        revisit_rows.append([
-            texts(choice.label), Cell(closed, drill=drill(f"closed:{severity}", department)),
-            Cell(totals[f"revisited:{severity}"],
-                 drill=drill(f"revisited:{severity}", department)),
-            Cell(totals[f"in_person:{severity}"]),
-            _rate(totals[revisits_counted(severity)], closed, target),
-            Cell(target, "rate")])
-    report.sections.append(Section("revisits", texts("Revisits of the closed complaints"), [
-        texts("Severity"), texts("Closed"), texts("Revisited"), texts("In person"),
-        texts("Rate"), texts("Target")], revisit_rows))
+        revisit_rows.append(
+            [
+                texts(choice.label),
+                Cell(closed, drill=drill(f"closed:{severity}", department)),
+                Cell(
+                    totals[f"revisited:{severity}"],
+                    drill=drill(f"revisited:{severity}", department),
+                ),
+                Cell(totals[f"in_person:{severity}"]),
+                _rate(totals[revisits_counted(severity)], closed, target),
+                Cell(target, "rate"),
+            ]
+        )
+    report.sections.append(
+        Section(
+            "revisits",
+            texts("Revisits of the closed complaints"),
+            [
+                texts("Severity"),
+                texts("Closed"),
+                texts("Revisited"),
+                texts("In person"),
+                texts("Rate"),
+                texts("Target"),
+            ],
+            revisit_rows,
+        )
+    )
 
-    for key, title, choices in (("subject", texts("Complaints by subject"), SUBJECTS),
-                                ("responsibility", texts("Complaints by responsibility class"),
-                                 RESPONSIBILITY),
-                                ("severity", texts("Complaints by severity"), SEVERITIES)):
+    for key, title, choices in (
+        ("subject", texts("Complaints by subject"), SUBJECTS),
+        ("responsibility", texts("Complaints by responsibility class"), RESPONSIBILITY),
+        ("severity", texts("Complaints by severity"), SEVERITIES),
+    ):
         counts = totals.by_prefix(key)
-        rows = [[texts(c.label), Cell(counts.get(c.value, 0),
-                                      drill=drill(f"{key}:{c.value}", department)),
-                 _rate(counts.get(c.value, 0), totals["complaints"])] for c in choices]
+        rows = [
+            [
+                texts(c.label),
+                Cell(counts.get(c.value, 0), drill=drill(f"{key}:{c.value}", department)),
+                _rate(counts.get(c.value, 0), totals["complaints"]),
+            ]
+            for c in choices
+        ]
         if counts.get("none"):
-            rows.append([texts("Not classified yet"), Cell(counts["none"]),
-                         _rate(counts["none"], totals["complaints"])])
-        report.sections.append(Section(key, title, [
-            texts("Kind"), texts("Complaints"), texts("Share")], rows))
+            rows.append(
+                [
+                    texts("Not classified yet"),
+                    Cell(counts["none"]),
+                    _rate(counts["none"], totals["complaints"]),
+                ]
+            )
+        report.sections.append(
+            Section(key, title, [texts("Kind"), texts("Complaints"), texts("Share")], rows)
+        )
 
-    report.sections.append(Section("service", texts("Repairs and customer satisfaction"), [
-        texts("Measure"), texts("Count"), texts("Of"), texts("Rate achieved"), texts("Target")], [
-        [texts("Repairs handled in time"), Cell(totals["repairs_timely"]),
-         Cell(totals["repairs"]), _rate(totals["repairs_timely"], totals["repairs"],
-                                        TARGETS["repair_timeliness"]),
-         Cell(TARGETS["repair_timeliness"], "rate")],
-        [texts("Customers basically satisfied"), Cell(totals["customers_satisfied"]),
-         Cell(totals["sampled"]),
-         _rate(totals["customers_satisfied"], totals["sampled"],
-               TARGETS["customer_satisfaction"]),
-         Cell(TARGETS["customer_satisfaction"], "rate")],
-    ]))
+    report.sections.append(
+        Section(
+            "service",
+            texts("Repairs and customer satisfaction"),
+            [
+                texts("Measure"),
+                texts("Count"),
+                texts("Of"),
+                texts("Rate achieved"),
+                texts("Target"),
+            ],
+            [
+                [
+                    texts("Repairs handled in time"),
+                    Cell(totals["repairs_timely"]),
+                    Cell(totals["repairs"]),
+                    _rate(
+                        totals["repairs_timely"], totals["repairs"], TARGETS["repair_timeliness"]
+                    ),
+                    Cell(TARGETS["repair_timeliness"], "rate"),
+                ],
+                [
+                    texts("Customers basically satisfied"),
+                    Cell(totals["customers_satisfied"]),
+                    Cell(totals["sampled"]),
+                    _rate(
+                        totals["customers_satisfied"],
+                        totals["sampled"],
+                        TARGETS["customer_satisfaction"],
+                    ),
+                    Cell(TARGETS["customer_satisfaction"], "rate"),
+                ],
+            ],
+        )
+    )
     bands = totals.by_prefix("score_band")
-    report.sections.append(Section("scores", texts("Satisfaction scores"), [
-        texts("Scores"), texts("Questionnaires")], [
-        [texts("Mean score"), Cell(totals.mean_score, "number")],
-        [texts("Spread (standard deviation)"), Cell(totals.score_spread, "number")],
-        *[[f"{band * 10}–{band * 10 + 9 if band < 9 else 100}",
-           Cell(bands.get(str(band), 0))] for band in range(9, -1, -1)],
-    ]))
+    report.sections.append(
+        Section(
+            "scores",
+            texts("Satisfaction scores"),
+            [texts("Scores"), texts("Questionnaires")],
+            [
+                [texts("Mean score"), Cell(totals.mean_score, "number")],
+                [texts("Spread (standard deviation)"), Cell(totals.score_spread, "number")],
+                *[
+                    [
+                        f"{band * 10}–{band * 10 + 9 if band < 9 else 100}",
+                        Cell(bands.get(str(band), 0)),
+                    ]
+                    for band in range(9, -1, -1)
+                ],
+            ],
+        )
+    )
     if len(period.months) > 1:
         trend_rows = []
         for month, fig in report.trend.items():
             pending = _none_finished(fig)
-            trend_rows.append([month, Cell(fig["complaints"]),
-                               _rate(fig["timely"], fig["dispatched"], TARGETS["timeliness"],
-                                     pending=pending),
-                               _rate(fig["closed"], fig["dispatched"], TARGETS["closure"],
-                                     pending=pending),
-                               _rate(fig["satisfied"], fig["dispatched"],
-                                     TARGETS["satisfaction"], pending=pending)])
-        report.sections.append(Section("months", texts("Month by month"), [
-            texts("Month"), texts("Received"), texts("Timeliness rate"), texts("Closure rate"),
-            texts("Satisfaction rate")], trend_rows))
+            trend_rows.append(
+                [
+                    month,
+                    Cell(fig["complaints"]),
+                    _rate(fig["timely"], fig["dispatched"], TARGETS["timeliness"], pending=pending),
+                    _rate(fig["closed"], fig["dispatched"], TARGETS["closure"], pending=pending),
+                    _rate(
+                        fig["satisfied"],
+                        fig["dispatched"],
+                        TARGETS["satisfaction"],
+                        pending=pending,
+                    ),
+                ]
+            )
+        report.sections.append(
+            Section(
+                "months",
+                texts("Month by month"),
+                [
+                    texts("Month"),
+                    texts("Received"),
+                    texts("Timeliness rate"),
+                    texts("Closure rate"),
+                    texts("Satisfaction rate"),
+                ],
+                trend_rows,
+            )
+        )
     return report
 
 
 def _complaint_row(label: str, fig: Figures, drill) -> list:
     pending = _none_finished(fig)
-    return [label, Cell(fig["complaints"], drill=drill("complaints")),
-            Cell(fig["dispatched"], drill=drill("dispatched")),
-            Cell(fig["timely"], drill=drill("timely")),
-            _rate(fig["timely"], fig["dispatched"], TARGETS["timeliness"], pending=pending),
-            Cell(fig["closed"], drill=drill("closed")),
-            _rate(fig["closed"], fig["dispatched"], TARGETS["closure"], pending=pending),
-            Cell(fig["satisfied"], drill=drill("satisfied")),
-            _rate(fig["satisfied"], fig["dispatched"], TARGETS["satisfaction"],
-                  pending=pending)]
+    return [
+        label,
+        Cell(fig["complaints"], drill=drill("complaints")),
+        Cell(fig["dispatched"], drill=drill("dispatched")),
+        Cell(fig["timely"], drill=drill("timely")),
+        _rate(fig["timely"], fig["dispatched"], TARGETS["timeliness"], pending=pending),
+        Cell(fig["closed"], drill=drill("closed")),
+        _rate(fig["closed"], fig["dispatched"], TARGETS["closure"], pending=pending),
+        Cell(fig["satisfied"], drill=drill("satisfied")),
+        _rate(fig["satisfied"], fig["dispatched"], TARGETS["satisfaction"], pending=pending),
+    ]
 
 
 def cell_text(cell, texts) -> str:
@@ -245,22 +362,26 @@ def cell_text(cell, texts) -> str:
     return f"{cell.value:g}"
 
 
-def records_behind(metric: str, period: Period, department: str | None, *, actor: Actor,
-                   limit: int = 2000, db=None) -> list[dict]:
+def records_behind(
+    metric: str, period: Period, department: str | None, *, actor: Actor, limit: int = 2000, db=None
+) -> list[dict]:
     """The records one figure counts that ``actor`` may see: the period's
     records of the measured type whose kept contribution has ``metric``
     (read by the indexed time)."""
     db = db if db is not None else database()
     if metric in ("repairs", "repairs_timely"):
-        query = {"type": "customer_service_sheet",
-                 "data.service_date": {"$gte": period.start.isoformat(),
-                                       "$lte": period.end.isoformat()}}
+        query = {
+            "type": "customer_service_sheet",
+            "data.service_date": {"$gte": period.start.isoformat(), "$lte": period.end.isoformat()},
+        }
     elif metric in ("sampled", "customers_satisfied", "scored"):
         query = {"type": "satisfaction_questionnaire"}
     else:
         following = date.fromordinal(period.end.toordinal() + 1).isoformat()
-        query = {"type": "complaint_sheet",
-                 "data.received_at": {"$gte": period.start.isoformat(), "$lt": following}}
+        query = {
+            "type": "complaint_sheet",
+            "data.received_at": {"$gte": period.start.isoformat(), "$lt": following},
+        }
     found = []
     for doc in db.records.find(query):
         part = doc.get("measure") or {}
@@ -283,8 +404,9 @@ def file_satisfaction_analysis(actor, period: Period, texts) -> dict:
     totals = report.totals
     mean, rate = totals.mean_score, totals.customer_satisfaction
     complaints = "\n".join(
-        f"{row[0]}: {cell_text(row[1], texts)}" for row in next(
-            s for s in report.sections if s.key == "subject").rows)
+        f"{row[0]}: {cell_text(row[1], texts)}"
+        for row in next(s for s in report.sections if s.key == "subject").rows
+    )
     summary = texts(
         "%(received)s complaints received, %(dispatched)s dispatched; timeliness %(timely)s, "
         "closure %(closure)s, satisfaction %(satisfaction)s.",
@@ -292,7 +414,8 @@ def file_satisfaction_analysis(actor, period: Period, texts) -> dict:
         dispatched=cell_text(Cell(totals["dispatched"]), texts),
         timely=cell_text(Cell(totals.timeliness, "rate"), texts),
         closure=cell_text(Cell(totals.closure, "rate"), texts),
-        satisfaction=cell_text(Cell(totals.satisfaction, "rate"), texts))
+        satisfaction=cell_text(Cell(totals.satisfaction, "rate"), texts),
+    )
     analysis = texts(
         "%(n)s questionnaires returned; mean score %(mean)s (spread %(spread)s); "
         "%(rate)s of the customers basically satisfied (target %(target)s).",
@@ -300,11 +423,20 @@ def file_satisfaction_analysis(actor, period: Period, texts) -> dict:
         mean=cell_text(Cell(mean, "number"), texts),
         spread=cell_text(Cell(totals.score_spread, "number"), texts),
         rate=cell_text(Cell(rate, "rate"), texts),
-        target=cell_text(Cell(TARGETS["customer_satisfaction"], "rate"), texts))
-    return create_record(actor, "satisfaction_analysis", {
-        "title": report.title, "period_start": period.start.isoformat(),
-        "period_end": period.end.isoformat(), "questionnaires": int(totals["sampled"]),
-        "average_score": cell_text(Cell(mean, "number"), texts),
-        "satisfied_rate": cell_text(Cell(rate, "rate"), texts),
-        "complaints_summary": f"{summary}\n{complaints}", "analysis": analysis,
-    }, reason=texts("Generated from the period's questionnaires and complaints"))
+        target=cell_text(Cell(TARGETS["customer_satisfaction"], "rate"), texts),
+    )
+    return create_record(
+        actor,
+        "satisfaction_analysis",
+        {
+            "title": report.title,
+            "period_start": period.start.isoformat(),
+            "period_end": period.end.isoformat(),
+            "questionnaires": int(totals["sampled"]),
+            "average_score": cell_text(Cell(mean, "number"), texts),
+            "satisfied_rate": cell_text(Cell(rate, "rate"), texts),
+            "complaints_summary": f"{summary}\n{complaints}",
+            "analysis": analysis,
+        },
+        reason=texts("Generated from the period's questionnaires and complaints"),
+    )

@@ -25,6 +25,7 @@ from records.store import database, unit_of_work
 
 log = logging.getLogger(__name__)
 
+
 def place_hold(actor: Actor, number: str, reason: str) -> dict:
     """Put a hold on a record (legal, audit, complaint…); several may stand."""
     if not actor.may(HOLD):
@@ -33,13 +34,26 @@ def place_hold(actor: Actor, number: str, reason: str) -> dict:
     if not reason:
         raise InvalidData(N_("Give the reason for the hold."), field="reason")
     doc = load_doc(number)
-    hold = {"id": str(ObjectId()), "reason": reason[:500], "by": actor.username,
-            "by_name": actor.full_name, "at": utcnow()}
+    hold = {
+        "id": str(ObjectId()),
+        "reason": reason[:500],
+        "by": actor.username,
+        "by_name": actor.full_name,
+        "at": utcnow(),
+    }
 
     def work(db, session):
         db.records.update_one({"_id": doc["_id"]}, {"$push": {"holds": hold}}, session=session)
-        audit.append(db, session, actor=actor.username, action="hold", record_type=doc["type"],
-                     number=number, version=doc["version"], details=hold)
+        audit.append(
+            db,
+            session,
+            actor=actor.username,
+            action="hold",
+            record_type=doc["type"],
+            number=number,
+            version=doc["version"],
+            details=hold,
+        )
         return hold
 
     return unit_of_work(work)
@@ -54,11 +68,19 @@ def release_hold(actor: Actor, number: str, hold_id: str, reason: str) -> None:
         raise NotFound(N_("There is no such hold on %(number)s."), number=number)
 
     def work(db, session):
-        db.records.update_one({"_id": doc["_id"]}, {"$pull": {"holds": {"id": hold_id}}},
-                              session=session)
-        audit.append(db, session, actor=actor.username, action="hold_released",
-                     record_type=doc["type"], number=number, version=doc["version"],
-                     details={"hold": hold, "reason": (reason or "").strip()})
+        db.records.update_one(
+            {"_id": doc["_id"]}, {"$pull": {"holds": {"id": hold_id}}}, session=session
+        )
+        audit.append(
+            db,
+            session,
+            actor=actor.username,
+            action="hold_released",
+            record_type=doc["type"],
+            number=number,
+            version=doc["version"],
+            details={"hold": hold, "reason": (reason or "").strip()},
+        )
 
     unit_of_work(work)
 
@@ -77,22 +99,30 @@ def disposable_reason(record: Record, now=None) -> tuple[str, dict] | None:
     now = now or utcnow()
     number = record.number
     if record.retention_ends_on is None:
-        return (N_("%(number)s cannot be disposed of: its retention period has not "
-                   "started yet."), {"number": number})
+        return (
+            N_("%(number)s cannot be disposed of: its retention period has not started yet."),
+            {"number": number},
+        )
     if record.retention_ends_on > now:
-        return (N_("%(number)s cannot be disposed of: it must be kept until %(date)s."),
-                {"number": number, "date": retention_day(record.retention_ends_on).isoformat()})
+        return (
+            N_("%(number)s cannot be disposed of: it must be kept until %(date)s."),
+            {"number": number, "date": retention_day(record.retention_ends_on).isoformat()},
+        )
     if record.holds:
-        return (N_("%(number)s cannot be disposed of: it is under a hold (%(reason)s)."),
-                {"number": number, "reason": record.holds[0].get("reason")})
+        return (
+            N_("%(number)s cannot be disposed of: it is under a hold (%(reason)s)."),
+            {"number": number, "reason": record.holds[0].get("reason")},
+        )
     return None
 
 
 def disposition_list(limit: int = 200):
     """Records past retention and not on hold, oldest first."""
-    return Record.objects(retention_ends_on__lte=utcnow(), holds__size=0).order_by(
-        "retention_ends_on"
-    ).limit(limit)
+    return (
+        Record.objects(retention_ends_on__lte=utcnow(), holds__size=0)
+        .order_by("retention_ends_on")
+        .limit(limit)
+    )
 
 
 def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificate:
@@ -106,10 +136,18 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
     allowed = actor.may(DISPOSE)
     retention = disposable_reason(record)
     if not allowed or retention is not None:
-        audit.record_event(actor.username, "delete_refused", record_type=doc["type"],
-                           number=number, version=doc["version"],
-                           details={"reason": "role" if not allowed or retention is None
-                                    else retention[0] % retention[1]})
+        audit.record_event(
+            actor.username,
+            "delete_refused",
+            record_type=doc["type"],
+            number=number,
+            version=doc["version"],
+            details={
+                "reason": "role"
+                if not allowed or retention is None
+                else retention[0] % retention[1]
+            },
+        )
         if not allowed or retention is None:
             raise PermissionDenied(N_("Only an approver may dispose of records."))
         raise RetentionError(retention[0], **retention[1])
@@ -123,30 +161,55 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
         if current is None or current.get("holds"):
             raise RetentionError(
                 N_("%(number)s cannot be disposed of: it is under a hold (%(reason)s)."),
-                number=number, reason=(current or {}).get("holds", [{}])[0].get("reason"))
-        last = db.record_versions.find_one({"record_id": doc["_id"]},
-                                           sort=[("version", -1)], session=session) or {}
+                number=number,
+                reason=(current or {}).get("holds", [{}])[0].get("reason"),
+            )
+        last = (
+            db.record_versions.find_one(
+                {"record_id": doc["_id"]}, sort=[("version", -1)], session=session
+            )
+            or {}
+        )
         certificate = {
-            "number": number, "type": current["type"], "title": current.get("title"),
+            "number": number,
+            "type": current["type"],
+            "title": current.get("title"),
             "created_at": current.get("created_at"),
             "retention_starts_at": current.get("retention_starts_at"),
             "retention_ends_on": current.get("retention_ends_on"),
-            "disposed_at": now, "approved_by": actor.username,
-            "approved_by_name": actor.full_name, "reason": reason,
-            "versions": current["version"], "last_version_hash": last.get("hash"),
-            "attachments": [{"filename": a.get("filename"), "sha256": a.get("sha256")}
-                            for a in current.get("attachments", [])],
+            "disposed_at": now,
+            "approved_by": actor.username,
+            "approved_by_name": actor.full_name,
+            "reason": reason,
+            "versions": current["version"],
+            "last_version_hash": last.get("hash"),
+            "attachments": [
+                {"filename": a.get("filename"), "sha256": a.get("sha256")}
+                for a in current.get("attachments", [])
+            ],
             "is_void": current.get("state") == "void",
         }
         db.disposal_certificates.insert_one(certificate, session=session)
-        files = {a["file_id"] for v in db.record_versions.find(
-            {"record_id": doc["_id"]}, {"attachments.file_id": 1}, session=session)
-            for a in v.get("attachments", []) if a.get("file_id")}
+        files = {
+            a["file_id"]
+            for v in db.record_versions.find(
+                {"record_id": doc["_id"]}, {"attachments.file_id": 1}, session=session
+            )
+            for a in v.get("attachments", [])
+            if a.get("file_id")
+        }
         db.record_versions.delete_many({"record_id": doc["_id"]}, session=session)
         db.records.delete_one({"_id": doc["_id"]}, session=session)
-        audit.append(db, session, actor=actor.username, action="dispose",
-                     record_type=current["type"], number=number, version=current["version"],
-                     details={"reason": reason, "certificate": number})
+        audit.append(
+            db,
+            session,
+            actor=actor.username,
+            action="dispose",
+            record_type=current["type"],
+            number=number,
+            version=current["version"],
+            details={"reason": reason, "certificate": number},
+        )
         record_written(db, session, current, op="delete")
         return certificate, files
 

@@ -60,8 +60,7 @@ class ScoringSettings:
 
     def item_labels(self) -> dict[str, str]:
         """Field name -> the organisation's wording, where it set one."""
-        return {name: label for name, label in zip(ITEM_FIELDS, self.labels, strict=True)
-                if label}
+        return {name: label for name, label in zip(ITEM_FIELDS, self.labels, strict=True) if label}
 
 
 def load_settings(db=None, session=None) -> ScoringSettings:
@@ -85,17 +84,24 @@ def save_settings(actor: Actor, settings: ScoringSettings, db=None) -> None:
     if len(settings.weights) != ITEMS or any(w < 0 for w in settings.weights):
         raise InvalidData(N_("Give %(n)d weights of 0 or more."), field="weights", n=ITEMS)
     if abs(sum(settings.weights) - 100) > 1e-6:
-        raise InvalidData(N_("The weights add up to %(total)s, not 100."), field="weights",
-                          total=f"{sum(settings.weights):g}")
+        raise InvalidData(
+            N_("The weights add up to %(total)s, not 100."),
+            field="weights",
+            total=f"{sum(settings.weights):g}",
+        )
     if len(settings.labels) != ITEMS or any(len(label) > 120 for label in settings.labels):
         raise InvalidData(N_("An item's wording has at most 120 characters."), field="labels")
     if any(not 0 <= x <= 1 for x in settings.coefficients.values()):
         raise InvalidData(N_("Coefficients are between 0 and 1."), field="coefficients")
     db = db if db is not None else database()
-    values = {"weights": list(settings.weights), "coefficients": settings.coefficients,
-              "deduction": settings.deduction, "serious_deduction": settings.serious_deduction,
-              "threshold": settings.threshold,
-              "labels": [label.strip() for label in settings.labels]}
+    values = {
+        "weights": list(settings.weights),
+        "coefficients": settings.coefficients,
+        "deduction": settings.deduction,
+        "serious_deduction": settings.serious_deduction,
+        "threshold": settings.threshold,
+        "labels": [label.strip() for label in settings.labels],
+    }
     db.scoring_settings.update_one({"_id": "questionnaire"}, {"$set": values}, upsert=True)
     audit.record_event(actor.username, "scoring_change", details=values)
 
@@ -109,8 +115,9 @@ class Score:
     answered: int
 
 
-def score(answers: dict, verified_complaints: int, serious_complaints: int,
-          settings: ScoringSettings) -> Score:
+def score(
+    answers: dict, verified_complaints: int, serious_complaints: int, settings: ScoringSettings
+) -> Score:
     """The questionnaire's score. ``verified_complaints`` counts complaints
     verified as our responsibility; ``serious_complaints`` those among them
     about product quality, delivery or service (10 points instead of 5)."""
@@ -123,6 +130,7 @@ def score(answers: dict, verified_complaints: int, serious_complaints: int,
             base += weight * settings.coefficients[level]
     serious = min(serious_complaints, verified_complaints)
     deductions = (verified_complaints - serious) * settings.deduction + (
-        serious * settings.serious_deduction)
+        serious * settings.serious_deduction
+    )
     total = round(max(base - deductions, 0.0), 1)
     return Score(round(base, 1), deductions, total, total >= settings.threshold, answered)

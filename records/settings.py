@@ -40,7 +40,8 @@ def effective(record_type: RecordType, db=None, session=None) -> Effective:
         edition=stored.get("edition") or record_type.edition,
         numbering_pattern=stored.get("numbering_pattern") or record_type.numbering_pattern,
         retention_years=(
-            stored["retention_years"] if stored.get("retention_years") is not None
+            stored["retention_years"]
+            if stored.get("retention_years") is not None
             else record_type.retention.years
         ),
         revision=stored.get("revision", 0),
@@ -62,12 +63,14 @@ class _Slot:
 def number_shape(pattern: str, form_code: str) -> str:
     """What a type's numbers look like with its code filled in, so that two
     types whose numbers could be equal have equal shapes."""
-    return pattern.format(code=form_code.rsplit("/", 1)[-1], form=form_code,
-                          year=_Slot("year"), seq=_Slot("seq"))
+    return pattern.format(
+        code=form_code.rsplit("/", 1)[-1], form=form_code, year=_Slot("year"), seq=_Slot("seq")
+    )
 
 
-def pattern_clash(type_name: str, pattern: str, form_code: str, db=None,
-                  session=None) -> RecordType | None:
+def pattern_clash(
+    type_name: str, pattern: str, form_code: str, db=None, session=None
+) -> RecordType | None:
     """Another type whose numbers ``pattern`` (with ``form_code``) could repeat."""
     shape = number_shape(pattern, form_code)
     for other in registry:
@@ -97,8 +100,7 @@ def update_type_settings(
     if not actor.may(MANAGE_FORMS):
         raise PermissionDenied()
     form_code = (form_code or "").strip() or None
-    if form_code is not None and (len(form_code) > 40 or not re.fullmatch(r"[\w./-]+",
-                                                                          form_code)):
+    if form_code is not None and (len(form_code) > 40 or not re.fullmatch(r"[\w./-]+", form_code)):
         raise InvalidData(N_("Enter a form code such as GAEPC/QR-018."), field="form_code")
     edition = (edition or "").strip()
     if not edition or len(edition) > 16:
@@ -117,22 +119,31 @@ def update_type_settings(
 
     def work(db, session):
         before = effective(record_type, db, session)
-        after = {"form_code": form_code or before.form_code, "edition": edition,
-                 "numbering_pattern": numbering_pattern, "retention_years": retention_years}
+        after = {
+            "form_code": form_code or before.form_code,
+            "edition": edition,
+            "numbering_pattern": numbering_pattern,
+            "retention_years": retention_years,
+        }
         # Numbers are unique across all records: a pattern that gives another
         # form's numbers would make every creation of one of them fail.
         clash = pattern_clash(type_name, numbering_pattern, after["form_code"], db, session)
         if clash is not None:
             theirs = effective(clash, db, session)
             raise InvalidData(
-                N_("This numbering pattern gives the same numbers as form %(form_code)s "
-                   "(%(pattern)s). Each form needs a pattern of its own, for example "
-                   "with {code}."),
-                field="numbering_pattern", form_code=theirs.form_code,
-                pattern=theirs.numbering_pattern)
+                N_(
+                    "This numbering pattern gives the same numbers as form %(form_code)s "
+                    "(%(pattern)s). Each form needs a pattern of its own, for example "
+                    "with {code}."
+                ),
+                field="numbering_pattern",
+                form_code=theirs.form_code,
+                pattern=theirs.numbering_pattern,
+            )
         changes = [
             {"field": key, "old": getattr(before, key), "new": value}
-            for key, value in after.items() if getattr(before, key) != value
+            for key, value in after.items()
+            if getattr(before, key) != value
         ]
         if not changes:
             return before
@@ -141,17 +152,33 @@ def update_type_settings(
         db.type_settings.update_one(
             {"_id": type_name},
             {
-                "$set": {**after, "revision": revision, "updated_by": actor.username,
-                         "updated_at": now},
-                "$push": {"history": {"revision": revision, "by": actor.username, "at": now,
-                                      "reason": reason.strip(), "changes": changes}},
+                "$set": {
+                    **after,
+                    "revision": revision,
+                    "updated_by": actor.username,
+                    "updated_at": now,
+                },
+                "$push": {
+                    "history": {
+                        "revision": revision,
+                        "by": actor.username,
+                        "at": now,
+                        "reason": reason.strip(),
+                        "changes": changes,
+                    }
+                },
             },
             upsert=True,
             session=session,
         )
-        audit.append(db, session, actor=actor.username, action="type_settings",
-                     record_type=type_name, details={"changes": changes, "reason": reason})
-        return Effective(edition, numbering_pattern, retention_years, revision,
-                         after["form_code"])
+        audit.append(
+            db,
+            session,
+            actor=actor.username,
+            action="type_settings",
+            record_type=type_name,
+            details={"changes": changes, "reason": reason},
+        )
+        return Effective(edition, numbering_pattern, retention_years, revision, after["form_code"])
 
     return unit_of_work(work)

@@ -54,9 +54,11 @@ def unit_of_work(work: Callable[[Database, ClientSession], T]) -> T:
                     result = work(db, session)
                 return result
             except PyMongoError as error:
-                if (isinstance(error, ConnectionFailure)
-                        or not error.has_error_label("TransientTransactionError")
-                        or time.monotonic() - started > RETRY_FOR):
+                if (
+                    isinstance(error, ConnectionFailure)
+                    or not error.has_error_label("TransientTransactionError")
+                    or time.monotonic() - started > RETRY_FOR
+                ):
                     raise
             time.sleep(pause * random.random())  # noqa: S311 - jitter, not secrecy
             pause = min(pause * 2, 0.5)

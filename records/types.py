@@ -18,10 +18,20 @@ from records.i18n import N_
 from records.roles import CONTROLLER
 
 #: Field kinds and the Python values they hold.
-FIELD_KINDS = ("string", "text", "date", "datetime", "integer", "choice", "boolean",
-               # A department code, a user name, another record's number:
-               # checked against the database when saved.
-               "department", "user", "record")
+FIELD_KINDS = (
+    "string",
+    "text",
+    "date",
+    "datetime",
+    "integer",
+    "choice",
+    "boolean",
+    # A department code, a user name, another record's number:
+    # checked against the database when saved.
+    "department",
+    "user",
+    "record",
+)
 
 #: What a signature means, as printed next to it.
 SIGNATURE_MEANINGS = {
@@ -293,8 +303,11 @@ class RecordType:
         """The signature lines of the printed form."""
         if self.signature_lines:
             return self.signature_lines
-        return tuple(SignatureLine(SIGNATURE_MEANINGS[t.signature], t.name)
-                     for t in self.workflow.transitions if t.signature)
+        return tuple(
+            SignatureLine(SIGNATURE_MEANINGS[t.signature], t.name)
+            for t in self.workflow.transitions
+            if t.signature
+        )
 
     def printed_rows(self) -> tuple[tuple[str, ...], ...]:
         """The layout's rows (the title first if it leaves it out), then every
@@ -484,8 +497,11 @@ def check_dates(record_type: RecordType, data: dict, now_local: datetime) -> Non
             continue
         moment = _as_moment(value)
         if spec.not_future:
-            limit = now_local if spec.kind == "datetime" else datetime.combine(
-                now_local.date(), datetime.max.time())
+            limit = (
+                now_local
+                if spec.kind == "datetime"
+                else datetime.combine(now_local.date(), datetime.max.time())
+            )
             if moment > limit:
                 raise FieldValueError(spec.name, N_("This date is in the future."))
         other = record_type.field(spec.not_before) if spec.not_before else None
@@ -496,13 +512,17 @@ def check_dates(record_type: RecordType, data: dict, now_local: datetime) -> Non
             else:
                 too_early = moment < earlier
             if too_early:
-                raise FieldValueError(spec.name, N_("This date is before %(other_label)s."),
-                                      other_label=other.label)
+                raise FieldValueError(
+                    spec.name, N_("This date is before %(other_label)s."), other_label=other.label
+                )
 
 
 def _as_moment(value: str) -> datetime:
-    return datetime.fromisoformat(value) if "T" in value else datetime.combine(
-        date.fromisoformat(value), datetime.min.time())
+    return (
+        datetime.fromisoformat(value)
+        if "T" in value
+        else datetime.combine(date.fromisoformat(value), datetime.min.time())
+    )
 
 
 def check_required(record_type: RecordType, data: dict, names=None) -> None:

@@ -34,16 +34,32 @@ def actionable_states(actor: Actor) -> dict[str, list[str]]:
     work to do (not a correction such as voiding or dispatching again)."""
     states = {}
     for record_type in registry:
-        mine = sorted({s for t in record_type.workflow.transitions if t.task and t.name != "void"
-                       and actor.has_role(*t.roles) for s in t.sources})
+        mine = sorted(
+            {
+                s
+                for t in record_type.workflow.transitions
+                if t.task and t.name != "void" and actor.has_role(*t.roles)
+                for s in t.sources
+            }
+        )
         if mine:
             states[record_type.name] = mine
     return states
 
 
-_TASK_FIELDS = {"number": 1, "type": 1, "state": 1, "title": 1, "department": 1,
-                "handler": 1, "due_at": 1, "due_kind": 1, "due_uncovered": 1,
-                "data.severity": 1, "updated_at": 1}
+_TASK_FIELDS = {
+    "number": 1,
+    "type": 1,
+    "state": 1,
+    "title": 1,
+    "department": 1,
+    "handler": 1,
+    "due_at": 1,
+    "due_kind": 1,
+    "due_uncovered": 1,
+    "data.severity": 1,
+    "updated_at": 1,
+}
 
 
 def my_tasks(actor: Actor, limit: int = 200) -> list[dict]:
@@ -64,6 +80,7 @@ def my_tasks(actor: Actor, limit: int = 200) -> list[dict]:
     # Filters that name exactly the leading fields of an index: the embedded
     # server's planner scans the whole collection for anything else.
     if not actor.sees_everything():
+
         def open_for_me(row):
             return row["state"] in per_type.get(row["type"], ())
 
@@ -76,8 +93,9 @@ def my_tasks(actor: Actor, limit: int = 200) -> list[dict]:
             for state in states:
                 take({"type": type_name, "state": state}, lambda row: True)
     never = datetime.max
-    rows = sorted(found.values(), key=lambda r: (r.get("due_at") or never,
-                                                 -(r["updated_at"].timestamp())))
+    rows = sorted(
+        found.values(), key=lambda r: (r.get("due_at") or never, -(r["updated_at"].timestamp()))
+    )
     return rows[:limit]
 
 
@@ -98,19 +116,26 @@ class OverdueItem:
         return None
 
 
-def overdue(actor: Actor, *, department: str | None = None, now: datetime | None = None,
-            limit: int = LIST_LIMIT) -> list[OverdueItem]:
+def overdue(
+    actor: Actor,
+    *,
+    department: str | None = None,
+    now: datetime | None = None,
+    limit: int = LIST_LIMIT,
+) -> list[OverdueItem]:
     """Records past their deadline, oldest first, with the latest reminder.
 
     An item whose department answered a reminder stays listed until done;
     it is overdue again once the promised date has passed."""
     now = now or utcnow()
-    query = {"department": department, "due_at": {"$lt": now}} if department else {
-        "due_at": {"$lt": now}}
+    query = (
+        {"department": department, "due_at": {"$lt": now}}
+        if department
+        else {"due_at": {"$lt": now}}
+    )
     # A department's own list needs no further scoping for its staff, and a
     # filter the (department, due_at) index answers is not a collection scan.
-    own = bool(department) and department == actor.department and visible_filter(
-        actor) is not None
+    own = bool(department) and department == actor.department and visible_filter(actor) is not None
     scoped = query if own else _scoped(actor, query)
     if scoped is None:
         return []
@@ -118,8 +143,12 @@ def overdue(actor: Actor, *, department: str | None = None, now: datetime | None
     records = list(db.records.find(scoped).sort("due_at", 1).limit(limit))
     reminders = {}
     for reminder in db.records.find(
-            {"type": "overdue_reminder", "refs": {"$in": [r["number"] for r in records]},
-             "state": {"$ne": "void"}}).sort("created_at", 1):
+        {
+            "type": "overdue_reminder",
+            "refs": {"$in": [r["number"] for r in records]},
+            "state": {"$ne": "void"},
+        }
+    ).sort("created_at", 1):
         reminders[reminder["data"]["item"]] = reminder
     return [OverdueItem(r, reminders.get(r["number"])) for r in records]
 
@@ -134,18 +163,25 @@ def issue_reminder(actor: Actor, number: str, message: str = "") -> dict:
         raise InvalidData(N_("%(number)s is not overdue."), number=number)
     if not doc.get("department"):
         raise InvalidData(N_("%(number)s has no department to remind."), number=number)
-    waiting = database().records.find_one({"type": "overdue_reminder", "refs": number,
-                                           "state": "issued"}, {"number": 1})
+    waiting = database().records.find_one(
+        {"type": "overdue_reminder", "refs": number, "state": "issued"}, {"number": 1}
+    )
     if waiting:
-        raise InvalidData(N_("Reminder %(reminder)s is still waiting for an answer."),
-                          reminder=waiting["number"])
+        raise InvalidData(
+            N_("Reminder %(reminder)s is still waiting for an answer."), reminder=waiting["number"]
+        )
     record_type = record_type_of(doc["type"])
-    record = create_record(actor, "overdue_reminder", {
-        "item": number,
-        "department": doc["department"],
-        "due": to_local(doc["due_at"]).isoformat(sep=" ", timespec="minutes"),
-        "message": message or f"{record_type.title()} {number}: {doc.get('title') or ''}",
-    }, department=doc["department"])
+    record = create_record(
+        actor,
+        "overdue_reminder",
+        {
+            "item": number,
+            "department": doc["department"],
+            "due": to_local(doc["due_at"]).isoformat(sep=" ", timespec="minutes"),
+            "message": message or f"{record_type.title()} {number}: {doc.get('title') or ''}",
+        },
+        department=doc["department"],
+    )
     return record.to_mongo().to_dict()
 
 
@@ -158,18 +194,35 @@ SORTS = {
 }
 
 
-def complaint_register(actor: Actor, start: date, end: date, *, state: str | None = None,
-                       severity: str | None = None, department: str | None = None,
-                       subject: str | None = None, sort: str = "received",
-                       descending: bool = False, limit: int = 5000) -> list[dict]:
+def complaint_register(
+    actor: Actor,
+    start: date,
+    end: date,
+    *,
+    state: str | None = None,
+    severity: str | None = None,
+    department: str | None = None,
+    subject: str | None = None,
+    sort: str = "received",
+    descending: bool = False,
+    limit: int = 5000,
+) -> list[dict]:
     """The complaints received from ``start`` to ``end`` (inclusive)."""
     if end < start:
         raise InvalidData(N_("The end of the period is before its start."), field="end")
-    query = {"type": "complaint_sheet",
-             "data.received_at": {"$gte": start.isoformat(),
-                                  "$lt": date.fromordinal(end.toordinal() + 1).isoformat()}}
-    for key, value in (("state", state), ("data.severity", severity),
-                       ("department", department), ("data.subject", subject)):
+    query = {
+        "type": "complaint_sheet",
+        "data.received_at": {
+            "$gte": start.isoformat(),
+            "$lt": date.fromordinal(end.toordinal() + 1).isoformat(),
+        },
+    }
+    for key, value in (
+        ("state", state),
+        ("data.severity", severity),
+        ("department", department),
+        ("data.subject", subject),
+    ):
         if value:
             query[key] = value
     scoped = _scoped(actor, query)
@@ -203,28 +256,35 @@ class Quota:
         return None if rate is None else rate >= self.target
 
 
-def revisit_quotas(actor: Actor, start: date, end: date,
-                   department: str | None = None) -> list[Quota]:
+def revisit_quotas(
+    actor: Actor, start: date, end: date, department: str | None = None
+) -> list[Quota]:
     """Per severity: closed complaints received in the period, how many were
     revisited (major: in person), against 100% (important and up) or 60%."""
-    rows = [r for r in complaint_register(actor, start, end, department=department)
-            if r["state"] == "closed"]
+    rows = [
+        r
+        for r in complaint_register(actor, start, end, department=department)
+        if r["state"] == "closed"
+    ]
     numbers = [r["number"] for r in rows]
     revisits: dict[str, list[str]] = {}
     for revisit in database().records.find(
-            {"type": "revisit_record", "refs": {"$in": numbers}, "state": {"$ne": "void"}},
-            {"data.complaint": 1, "data.method": 1}):
+        {"type": "revisit_record", "refs": {"$in": numbers}, "state": {"$ne": "void"}},
+        {"data.complaint": 1, "data.method": 1},
+    ):
         revisits.setdefault(revisit["data"]["complaint"], []).append(revisit["data"]["method"])
     quotas = []
     for choice in SEVERITIES:
         mine = [r["number"] for r in rows if r["data"].get("severity") == choice.value]
-        quotas.append(Quota(
-            severity=choice.value,
-            closed=len(mine),
-            revisited=sum(1 for n in mine if n in revisits),
-            in_person=sum(1 for n in mine if "visit" in revisits.get(n, ())),
-            target=1.0 if choice.value in REVISIT_ALL else 0.6,
-        ))
+        quotas.append(
+            Quota(
+                severity=choice.value,
+                closed=len(mine),
+                revisited=sum(1 for n in mine if n in revisits),
+                in_person=sum(1 for n in mine if "visit" in revisits.get(n, ())),
+                target=1.0 if choice.value in REVISIT_ALL else 0.6,
+            )
+        )
     return quotas
 
 
@@ -233,15 +293,20 @@ def open_capa(actor: Actor, number: str, planned_date: date, actions: str = "") 
     a product quality feedback; ``actions`` default to the handling plan."""
     doc = load_doc(number)
     data = doc.get("data") or {}
-    record = create_record(actor, "capa_report", {
-        "title": (doc.get("title") or number)[:120],
-        "source": number,
-        "problem": data.get("description") or data.get("problem") or doc.get("title") or number,
-        "actions": actions or data.get("plan") or "",
-        "department": doc.get("department") or actor.department,
-        "responsible": data.get("handler"),
-        "planned_date": planned_date.isoformat(),
-    }, department=doc.get("department") or actor.department)
+    record = create_record(
+        actor,
+        "capa_report",
+        {
+            "title": (doc.get("title") or number)[:120],
+            "source": number,
+            "problem": data.get("description") or data.get("problem") or doc.get("title") or number,
+            "actions": actions or data.get("plan") or "",
+            "department": doc.get("department") or actor.department,
+            "responsible": data.get("handler"),
+            "planned_date": planned_date.isoformat(),
+        },
+        department=doc.get("department") or actor.department,
+    )
     return record.to_mongo().to_dict()
 
 

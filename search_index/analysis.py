@@ -26,10 +26,34 @@ from zhconv_rs import zhconv
 
 # A record number or form code: letters, then groups of digits joined by dashes.
 NUMBER = re.compile(r"^[a-z]{1,8}(?:-\d+)+$")
-_ENGLISH_STOP = frozenset({
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "in", "is", "it",
-    "of", "on", "or", "that", "the", "to", "was", "were", "will", "with",
-})
+_ENGLISH_STOP = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+    }
+)
 
 
 #: What NFKC does to full-width ASCII and the ideographic space, as a table:
@@ -96,7 +120,7 @@ def _subwords(word: str) -> tuple[tuple[str, int, int], ...]:
     for size in (2, 3):
         if len(word) > size:
             for start in range(len(word) - size + 1):
-                part = word[start:start + size]
+                part = word[start : start + size]
                 if rjieba.has_word(part) and not part.isascii():
                     term = _term(part)
                     if term is not None:
@@ -230,10 +254,11 @@ def _paragraph_grams(text: str) -> tuple[int, tuple[tuple[str, tuple[int, ...]],
     # (punctuation, Latin, a space) is dropped, so no phrase spans it.
     cleaned = _NOT_CJK.sub(" ", normalize(text))
     positions: defaultdict[str, list[int]] = defaultdict(list)
-    for at, gram in enumerate([cleaned[i:i + 2] for i in range(len(cleaned) - 1)]):
+    for at, gram in enumerate([cleaned[i : i + 2] for i in range(len(cleaned) - 1)]):
         positions[gram].append(at)
-    return len(cleaned) + 1, tuple((gram, tuple(found)) for gram, found in positions.items()
-                                   if " " not in gram)
+    return len(cleaned) + 1, tuple(
+        (gram, tuple(found)) for gram, found in positions.items() if " " not in gram
+    )
 
 
 def gram_positions(text: str) -> dict[str, list[int]]:
@@ -274,7 +299,7 @@ def query_grams(text: str) -> list[str]:
     text = normalize((text or "").strip())
     if len(text) < 2 or not _CJK_RUN.fullmatch(text):
         return []
-    return [text[at:at + 2] for at in range(len(text) - 1)]
+    return [text[at : at + 2] for at in range(len(text) - 1)]
 
 
 class ChineseTokenizer(Tokenizer):
@@ -286,9 +311,19 @@ class ChineseTokenizer(Tokenizer):
     def __eq__(self, other):
         return type(other) is type(self) and other.index == self.index
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             token.original = token.text = value

@@ -21,8 +21,7 @@ def snippet(text: str, wanted: frozenset[str] | set[str], width: int = 120) -> M
         return Markup("")
     if len(normalize(text)) != len(text):
         text = normalize(text)  # offsets must fit the text shown
-    found = {(start, end) for term, _pos, start, end in terms(text, index=True)
-             if term in wanted}
+    found = {(start, end) for term, _pos, start, end in terms(text, index=True) if term in wanted}
     # Chinese words found by their characters (cut differently in this text).
     folded = normalize(text)
     for word in wanted:

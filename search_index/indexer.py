@@ -56,8 +56,9 @@ def history_documents(record: dict, versions: list[dict]) -> Iterable[dict]:
         yield document(record, version, valid_to=following["changed_at"] if following else None)
 
 
-def write_record(writers: dict, db, number: str, record: dict | None,
-                 from_version: int = 1) -> None:
+def write_record(
+    writers: dict, db, number: str, record: dict | None, from_version: int = 1
+) -> None:
     """Rewrite one record in both indexes (or remove it, if it is gone)."""
     current, history = writers["current"], writers["history"]
     if record is None:
@@ -71,8 +72,11 @@ def write_record(writers: dict, db, number: str, record: dict | None,
     current.update_document(**document(record))
     # The version before the first changed one gets its valid_to updated.
     start = max(1, from_version - 1)
-    versions = list(db.record_versions.find(
-        {"record_id": record["_id"], "version": {"$gte": start}}).sort("version", 1))
+    versions = list(
+        db.record_versions.find({"record_id": record["_id"], "version": {"$gte": start}}).sort(
+            "version", 1
+        )
+    )
     for doc in history_documents(record, versions):
         history.update_document(**doc)
 
@@ -113,12 +117,14 @@ class Indexer:
         purged = (db.counters.find_one({"_id": PURGED}) or {}).get("seq", 0)
         if position < purged and generation is self.store.live():
             # Entries this index needed are gone: only a rebuild catches up.
-            log.warning("search index at %s is behind the purged outbox; rebuilding",
-                        self.store.root)
+            log.warning(
+                "search index at %s is behind the purged outbox; rebuilding", self.store.root
+            )
             self.store.needs_rebuild = True
             return 0
-        entries = list(db.search_outbox.find({"seq": {"$gt": position}}).sort("seq", 1)
-                       .limit(self.batch))
+        entries = list(
+            db.search_outbox.find({"seq": {"$gt": position}}).sort("seq", 1).limit(self.batch)
+        )
         if entries:
             self._apply(generation, db, entries)
             position = entries[-1]["seq"]
@@ -129,14 +135,25 @@ class Indexer:
     def register(self, position: int, force: bool = False) -> None:
         """Tell the other nodes where this index is (now and then)."""
         now = _now()
-        if (not force and self._registered and self._registered[0] == position
-                and now - self._registered[1] < REGISTER_EVERY):
+        if (
+            not force
+            and self._registered
+            and self._registered[0] == position
+            and now - self._registered[1] < REGISTER_EVERY
+        ):
             return
         self.db.search_nodes.update_one(
             {"_id": self.store.node_id},
-            {"$set": {"seq": position, "seen_at": now, "index_dir": str(self.store.root),
-                      "engine": self.store.engine}},
-            upsert=True)
+            {
+                "$set": {
+                    "seq": position,
+                    "seen_at": now,
+                    "index_dir": str(self.store.root),
+                    "engine": self.store.engine,
+                }
+            },
+            upsert=True,
+        )
         self._registered = (position, now)
 
     def _apply(self, generation: Generation, db, entries: list[dict]) -> None:
@@ -193,25 +210,28 @@ class Indexer:
         generation = self.store.live()
         indexed = generation.stored("current")
         indexed_versions = set(generation.stored("history"))
-        current = {r["number"]: r["version"]
-                   for r in db.records.find({}, {"number": 1, "version": 1})}
+        current = {
+            r["number"]: r["version"] for r in db.records.find({}, {"number": 1, "version": 1})
+        }
         for certificate in db.disposal_certificates.find({}, {"number": 1, "versions": 1}):
             current[certificate["number"]] = certificate.get("versions") or 0
-        versions = {f"{v['number']}@{v['version']}"
-                    for v in db.record_versions.find({}, {"number": 1, "version": 1})}
+        versions = {
+            f"{v['number']}@{v['version']}"
+            for v in db.record_versions.find({}, {"number": 1, "version": 1})
+        }
         return {
             "current": {
                 "missing": sorted(set(current) - set(indexed)),
                 "extra": sorted(set(indexed) - set(current)),
-                "stale": sorted(k for k in set(current) & set(indexed)
-                                if current[k] != indexed[k]),
+                "stale": sorted(k for k in set(current) & set(indexed) if current[k] != indexed[k]),
             },
             "history": {
                 "missing": sorted(versions - indexed_versions),
                 "extra": sorted(indexed_versions - versions),
             },
             "pending": db.search_outbox.count_documents(
-                {"seq": {"$gt": read_position(generation.path)}}),
+                {"seq": {"$gt": read_position(generation.path)}}
+            ),
         }
 
     def purge_applied(self, keep: timedelta = timedelta(hours=1)) -> int:
@@ -221,13 +241,16 @@ class Indexer:
         db = self.db
         now = _now()
         self.register(self.position(), force=True)
-        live = [node["seq"] for node in db.search_nodes.find(
-            {"seen_at": {"$gte": now - NODE_TIMEOUT}}, {"seq": 1})]
+        live = [
+            node["seq"]
+            for node in db.search_nodes.find({"seen_at": {"$gte": now - NODE_TIMEOUT}}, {"seq": 1})
+        ]
         if not live:
             return 0
         floor = min(live)
         newest_old = db.search_outbox.find_one(
-            {"seq": {"$lte": floor}, "at": {"$lt": now - keep}}, sort=[("seq", -1)])
+            {"seq": {"$lte": floor}, "at": {"$lt": now - keep}}, sort=[("seq", -1)]
+        )
         if newest_old is None:
             return 0
         upto = newest_old["seq"]
@@ -239,9 +262,14 @@ class Indexer:
 
     # --- rebuilding -------------------------------------------------------
 
-    def rebuild(self, progress: Callable[[int, int], None] | None = None,
-                chunk: int = 1000, limit_mb: int = 256, procs: int = 1,
-                optimize: bool = True) -> dict:
+    def rebuild(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        chunk: int = 1000,
+        limit_mb: int = 256,
+        procs: int = 1,
+        optimize: bool = True,
+    ) -> dict:
         """Rebuild both indexes from the database into a new generation.
 
         Searches keep using the live generation until the new one is
@@ -257,13 +285,19 @@ class Indexer:
             # The rebuild reads the database after this entry was committed:
             # it holds every change up to it, and applies the ones after.
             last = db.search_outbox.find_one({"seq": {"$exists": True}}, sort=[("seq", -1)])
-            state = {"started_at": _now(), "after": None, "done": 0,
-                     "from_seq": last["seq"] if last else 0}
+            state = {
+                "started_at": _now(),
+                "after": None,
+                "done": 0,
+                "from_seq": last["seq"] if last else 0,
+            }
             path = self.store.start_building(state)
             write_position(path, state["from_seq"])
         generation = self.store.open_generation(path)
-        total = db.records.estimated_document_count() + db.disposal_certificates.\
-            estimated_document_count()
+        total = (
+            db.records.estimated_document_count()
+            + db.disposal_certificates.estimated_document_count()
+        )
         query = {"_id": {"$gt": _oid(state["after"])}} if state["after"] else {}
         batch: list[dict] = []
 
@@ -274,7 +308,8 @@ class Indexer:
             # a thousand ids measured several times slower.
             wanted = {r["_id"] for r in batch}
             for version in db.record_versions.find(
-                    {"record_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}):
+                {"record_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}
+            ):
                 if version["record_id"] in wanted:
                     versions.setdefault(version["record_id"], []).append(version)
             options = {"limitmb": limit_mb}

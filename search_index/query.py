@@ -67,8 +67,15 @@ class Search:
     as_of: datetime | None = None
 
     def is_empty(self) -> bool:
-        return not (self.text.strip() or self.types or self.states or self.departments
-                    or self.severities or self.date_from or self.date_to)
+        return not (
+            self.text.strip()
+            or self.types
+            or self.states
+            or self.departments
+            or self.severities
+            or self.date_from
+            or self.date_to
+        )
 
 
 @dataclass
@@ -130,10 +137,10 @@ class _Parser(QueryParser):
     """Whoosh's parser, with each typed word also searched as what it means
     beyond its segmented words: Chinese bigrams, a record number."""
 
-    def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True,
-                   removestops=True):
-        query = super().term_query(fieldname, text, termclass, boost=boost,
-                                   tokenize=tokenize, removestops=removestops)
+    def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
+        query = super().term_query(
+            fieldname, text, termclass, boost=boost, tokenize=tokenize, removestops=removestops
+        )
         if not tokenize or fieldname not in TEXT_FIELDS:
             return query
         alternatives = [query] if query is not None else []
@@ -141,9 +148,11 @@ class _Parser(QueryParser):
         grams = query_grams(text) if fieldname != "title" else []
         if grams:
             weight = boost * GRAM_WEIGHT
-            alternatives.append(wq.Term(GRAMS[fieldname], grams[0], boost=weight)
-                                if len(grams) == 1 else
-                                wq.Phrase(GRAMS[fieldname], grams, boost=weight))
+            alternatives.append(
+                wq.Term(GRAMS[fieldname], grams[0], boost=weight)
+                if len(grams) == 1
+                else wq.Phrase(GRAMS[fieldname], grams, boost=weight)
+            )
         if fieldname == "body":
             typed = normalize(text.strip()).lower()
             if NUMBER.match(typed) and typed.count("-") >= 3:
@@ -158,14 +167,14 @@ def _with_grams(query: wq.Query) -> wq.Query:
     if isinstance(query, wq.Phrase) and query.fieldname in ("body", "private"):
         grams = query_grams("".join(str(word) for word in query.words))
         if len(grams) > 1:
-            return wq.Or([query, wq.Phrase(GRAMS[query.fieldname], grams,
-                                           boost=query.boost * GRAM_WEIGHT)])
+            return wq.Or(
+                [query, wq.Phrase(GRAMS[query.fieldname], grams, boost=query.boost * GRAM_WEIGHT)]
+            )
         return query
     if isinstance(query, wq.BinaryQuery):
         return query.__class__(_with_grams(query.a), _with_grams(query.b))
     if isinstance(query, wq.CompoundQuery):
-        return query.__class__([_with_grams(sub) for sub in query.subqueries],
-                               boost=query.boost)
+        return query.__class__([_with_grams(sub) for sub in query.subqueries], boost=query.boost)
     if isinstance(query, wq.Not):
         return wq.Not(_with_grams(query.query), boost=query.boost)
     return query
@@ -173,8 +182,7 @@ def _with_grams(query: wq.Query) -> wq.Query:
 
 def word_terms(query: wq.Query) -> list[tuple[str, str]]:
     """The terms of the words typed (not their bigrams or numbers)."""
-    return [(fieldname, text) for fieldname, text in query.all_terms()
-            if fieldname in TEXT_FIELDS]
+    return [(fieldname, text) for fieldname, text in query.all_terms() if fieldname in TEXT_FIELDS]
 
 
 def _parser(confidential: bool) -> QueryParser:
@@ -198,8 +206,9 @@ def parse(text: str, *, confidential: bool) -> wq.Query | None:
     if not text:
         return None
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(N_("The query is too long (at most %(max)d characters)."),
-                         max=MAX_QUERY_CHARS)
+        raise QueryError(
+            N_("The query is too long (at most %(max)d characters)."), max=MAX_QUERY_CHARS
+        )
     try:
         parsed = _PARSERS[confidential].parse(text)
     except Exception as error:  # noqa: BLE001 - any parser failure is the user's query
@@ -220,9 +229,12 @@ def _day_start(day: date) -> datetime:
 
 def filters(search: Search) -> list[wq.Query]:
     out: list[wq.Query] = []
-    for name, values in (("type", search.types), ("state", search.states),
-                         ("department", search.departments),
-                         ("severity", search.severities)):
+    for name, values in (
+        ("type", search.types),
+        ("state", search.states),
+        ("department", search.departments),
+        ("severity", search.severities),
+    ):
         if values:
             out.append(wq.Or([wq.Term(name, value) for value in values]))
     if search.date_from or search.date_to:
@@ -258,8 +270,10 @@ class Columns:
                 cached = [None] * reader.doc_count_all()
             elif field_name in FACETS:
                 shared: dict[str, str] = {}  # one string object per distinct value
-                cached = [shared.setdefault(value, value)
-                          for value in reader.column_reader(field_name, translate=True)]
+                cached = [
+                    shared.setdefault(value, value)
+                    for value in reader.column_reader(field_name, translate=True)
+                ]
             else:
                 cached = list(reader.column_reader(field_name, translate=False))
             with self._lock:
@@ -318,8 +332,9 @@ def _check_allowed(actor: Actor, request: Search) -> None:
         raise QueryError(N_("Unknown sort order."))
 
 
-def search(store: IndexStore, actor: Actor, request: Search,
-           time_limit: float | None = None) -> Results:
+def search(
+    store: IndexStore, actor: Actor, request: Search, time_limit: float | None = None
+) -> Results:
     """Run ``request`` for ``actor``: only what they may see, counted and faceted.
 
     With ``time_limit`` (seconds), collecting stops when it runs out: the hits
@@ -348,7 +363,8 @@ def search(store: IndexStore, actor: Actor, request: Search,
     terms = frozenset(
         text.decode("utf-8") if isinstance(text, bytes) else str(text)
         for fieldname, text in parsed.all_terms()
-        if fieldname in ("title", "body", "private"))
+        if fieldname in ("title", "body", "private")
+    )
     results = Results(request, terms=terms)
     deadline = monotonic() + time_limit if time_limit else None
     by_date = request.sort == "date" or isinstance(parsed, wq.Every)
@@ -357,15 +373,26 @@ def search(store: IndexStore, actor: Actor, request: Search,
         from search_index import tantivy_engine
 
         results.total, results.facets, page_hits = tantivy_engine.run(
-            generation, name, parsed, conditions, request.as_of, by_date=by_date,
-            offset=(page - 1) * per_page, limit=per_page, facets=FACETS)
-        results.hits = [Hit(key=key, number=key.split("@")[0], version=version, score=score)
-                        for key, version, score in page_hits]
+            generation,
+            name,
+            parsed,
+            conditions,
+            request.as_of,
+            by_date=by_date,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+            facets=FACETS,
+        )
+        results.hits = [
+            Hit(key=key, number=key.split("@")[0], version=version, score=score)
+            for key, version, score in page_hits
+        ]
         return results
     with generation.searcher(name) as searcher:
         query = wq.And([parsed, restrict]) if restrict is not None else parsed
-        COLUMNS.keep_only(f"{store.root}:{name}",
-                          [sub.reader() for sub, _offset in searcher.leaf_searchers()])
+        COLUMNS.keep_only(
+            f"{store.root}:{name}", [sub.reader() for sub, _offset in searcher.leaf_searchers()]
+        )
         matching, results.complete = _matching(searcher, query, request.as_of, deadline)
         results.total = sum(len(ids) for _reader, _offset, ids in matching)
         for facet in FACETS:
@@ -374,13 +401,16 @@ def search(store: IndexStore, actor: Actor, request: Search,
                 counts.update(map(COLUMNS.values(reader, facet).__getitem__, ids))
             results.facets[facet] = sorted(
                 ((value, count) for value, count in counts.items() if value),
-                key=lambda item: (-item[1], item[0]))
+                key=lambda item: (-item[1], item[0]),
+            )
         if by_date:
             newest = []
             for reader, offset, ids in matching:
                 updated = COLUMNS.values(reader, "updated")
-                newest.extend((updated[d] or 0, offset + d) for d in
-                              heapq.nlargest(wanted, ids, key=updated.__getitem__))
+                newest.extend(
+                    (updated[d] or 0, offset + d)
+                    for d in heapq.nlargest(wanted, ids, key=updated.__getitem__)
+                )
             ranked = [(docnum, None) for _when, docnum in heapq.nlargest(wanted, newest)]
         else:
             allowed = None
@@ -391,19 +421,27 @@ def search(store: IndexStore, actor: Actor, request: Search,
             # Only the words score; the filters only filter, so rankings are
             # the same whoever asks.
             collector = searcher.collector(
-                limit=wanted, filter=allowed if allowed is not None else restrict)
+                limit=wanted, filter=allowed if allowed is not None else restrict
+            )
             if deadline is not None:
                 # Scoring is the costly part; what is scored in time is ranked.
                 collector = TimeLimitCollector(
-                    collector, timelimit=max(0.005, deadline - monotonic()), use_alarm=False)
+                    collector, timelimit=max(0.005, deadline - monotonic()), use_alarm=False
+                )
             try:
                 searcher.search_with_collector(parsed, collector)
             except TimeLimit:
                 results.complete = False
             ranked = [(hit.docnum, hit.score) for hit in collector.results()]
-        for docnum, score in ranked[(page - 1) * per_page: wanted]:
+        for docnum, score in ranked[(page - 1) * per_page : wanted]:
             stored = searcher.stored_fields(docnum)
             key = stored["key"]
-            results.hits.append(Hit(key=key, number=key.split("@")[0],
-                                    version=stored.get("version") or 0, score=score))
+            results.hits.append(
+                Hit(
+                    key=key,
+                    number=key.split("@")[0],
+                    version=stored.get("version") or 0,
+                    score=score,
+                )
+            )
     return results

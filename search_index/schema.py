@@ -140,9 +140,17 @@ def split_text(record_type_name: str, data: dict) -> tuple[list[str], list[str]]
         spec = specs.get(name)
         if text and spec is not None and spec.choices:
             chosen = set(value) if isinstance(value, (list, tuple)) else {value}
-            text = " ".join([text, *(label for choice in spec.choices
-                                     if choice.value in chosen
-                                     for label in labels(choice.label))])
+            text = " ".join(
+                [
+                    text,
+                    *(
+                        label
+                        for choice in spec.choices
+                        if choice.value in chosen
+                        for label in labels(choice.label)
+                    ),
+                ]
+            )
         if text:
             (private if name in confidential else public).append(text)
     return public, private
@@ -155,8 +163,9 @@ def type_titles(record_type_name: str) -> list[str]:
     return list(dict.fromkeys(record_type.titles.values())) if record_type else []
 
 
-def document(record: dict, version: dict | None = None, *,
-             valid_to: datetime | None = None) -> dict:
+def document(
+    record: dict, version: dict | None = None, *, valid_to: datetime | None = None
+) -> dict:
     """The index document of ``record`` (current) or of one of its versions.
 
     ``record`` is the stored record; ``version`` a stored version of it, in
@@ -179,8 +188,15 @@ def document(record: dict, version: dict | None = None, *,
         "people": " ".join(record.get("people") or [record.get("created_by") or ""]),
         "severity": str(data.get("severity") or ""),
         "title": source.get("title") or "",
-        "body": "\n".join([number, record.get("form_code") or "",
-                           " ".join(type_titles(record["type"])), *public, *attachments]),
+        "body": "\n".join(
+            [
+                number,
+                record.get("form_code") or "",
+                " ".join(type_titles(record["type"])),
+                *public,
+                *attachments,
+            ]
+        ),
         "private": "\n".join(private),
     }
     doc["grams"] = doc["title"] + "\n" + doc["body"]

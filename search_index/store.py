@@ -47,8 +47,10 @@ def merge_small(writer, segments):
     Big segments are consolidated by ``portal reindex``, off the live index."""
     from whoosh.reading import SegmentReader
 
-    small = sorted((s for s in segments if s.doc_count_all() <= SMALL_SEGMENT_DOCS),
-                   key=lambda s: s.doc_count_all())
+    small = sorted(
+        (s for s in segments if s.doc_count_all() <= SMALL_SEGMENT_DOCS),
+        key=lambda s: s.doc_count_all(),
+    )
     if len(small) < 4:
         return segments
     chosen, total = [], 0
@@ -118,8 +120,9 @@ def open_or_create(path: Path) -> index.Index:
         raise OtherEngine(f"the index at {path} was written by Tantivy")
     storage = _ClosingStorage(str(path))
     try:
-        opened = storage.open_index() if storage.index_exists() else storage.create_index(
-            make_schema())
+        opened = (
+            storage.open_index() if storage.index_exists() else storage.create_index(make_schema())
+        )
         # Reading the table of contents is not enough: open every segment.
         with opened.searcher() as searcher:
             searcher.doc_count()
@@ -288,8 +291,11 @@ class IndexStore:
 
     def _next_name(self) -> str:
         # Damaged generations set aside keep their number: names are never reused.
-        numbers = [int(found.group(1)) for p in self.root.iterdir()
-                   if (found := _GENERATION.search(p.name))]
+        numbers = [
+            int(found.group(1))
+            for p in self.root.iterdir()
+            if (found := _GENERATION.search(p.name))
+        ]
         return f"gen-{max(numbers, default=0) + 1:06d}"
 
     def _set_live(self, name: str) -> None:

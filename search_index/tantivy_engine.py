@@ -49,8 +49,9 @@ HEAP_BYTES = 64_000_000
 
 def make_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    builder.add_text_field("key", stored=True, fast=True, tokenizer_name="raw",
-                           index_option="basic")
+    builder.add_text_field(
+        "key", stored=True, fast=True, tokenizer_name="raw", index_option="basic"
+    )
     builder.add_text_field("number", tokenizer_name="raw", index_option="freq")
     builder.add_integer_field("version", stored=True, fast=True)
     for name in FACET_FIELDS:
@@ -104,8 +105,16 @@ def to_document(doc: dict) -> tantivy.Document:
 
 # --- queries -------------------------------------------------------------
 
-_FIELDS = {"key", "number", *FACET_FIELDS, "people", *DATE_FIELDS,
-           *WORD_FIELDS, *GRAM_FIELDS, *PART_FIELDS}
+_FIELDS = {
+    "key",
+    "number",
+    *FACET_FIELDS,
+    "people",
+    *DATE_FIELDS,
+    *WORD_FIELDS,
+    *GRAM_FIELDS,
+    *PART_FIELDS,
+}
 Occur = tantivy.Occur
 Q = tantivy.Query
 
@@ -126,8 +135,12 @@ def translate(query: wq.Query) -> tantivy.Query:
         text = query.text.decode("utf-8") if isinstance(query.text, bytes) else str(query.text)
         found = Q.term_query(SCHEMA, query.fieldname, text)
         if query.fieldname in WORD_FIELDS:
-            found = Q.boolean_query([(Occur.Should, found), (Occur.Should, Q.term_query(
-                SCHEMA, f"{query.fieldname}_parts", text))])
+            found = Q.boolean_query(
+                [
+                    (Occur.Should, found),
+                    (Occur.Should, Q.term_query(SCHEMA, f"{query.fieldname}_parts", text)),
+                ]
+            )
         return _boosted(found, query.boost)
     if isinstance(query, wq.Phrase):
         if query.fieldname not in (*WORD_FIELDS, *GRAM_FIELDS):
@@ -136,27 +149,40 @@ def translate(query: wq.Query) -> tantivy.Query:
         if len(words) == 1:
             found = Q.term_query(SCHEMA, query.fieldname, words[0])
         else:
-            found = Q.phrase_query(SCHEMA, query.fieldname, words, slop=query.slop - 1
-                                   if query.slop > 1 else 0)
+            found = Q.phrase_query(
+                SCHEMA, query.fieldname, words, slop=query.slop - 1 if query.slop > 1 else 0
+            )
         return _boosted(found, query.boost)
     if isinstance(query, wq.AndNot):
-        return Q.boolean_query([(Occur.Must, translate(query.a)),
-                                (Occur.MustNot, translate(query.b))])
+        return Q.boolean_query(
+            [(Occur.Must, translate(query.a)), (Occur.MustNot, translate(query.b))]
+        )
     if isinstance(query, wq.AndMaybe):
-        return Q.boolean_query([(Occur.Must, translate(query.a)),
-                                (Occur.Should, translate(query.b))])
+        return Q.boolean_query(
+            [(Occur.Must, translate(query.a)), (Occur.Should, translate(query.b))]
+        )
     if isinstance(query, wq.Require):
-        return Q.boolean_query([(Occur.Must, translate(query.a)),
-                                (Occur.Must, Q.const_score_query(translate(query.b), 0.0))])
+        return Q.boolean_query(
+            [
+                (Occur.Must, translate(query.a)),
+                (Occur.Must, Q.const_score_query(translate(query.b), 0.0)),
+            ]
+        )
     if isinstance(query, wq.And):
-        clauses = [(Occur.MustNot, translate(sub.query)) if isinstance(sub, wq.Not)
-                   else (Occur.Must, translate(sub)) for sub in query.subqueries]
+        clauses = [
+            (Occur.MustNot, translate(sub.query))
+            if isinstance(sub, wq.Not)
+            else (Occur.Must, translate(sub))
+            for sub in query.subqueries
+        ]
         if all(occur == Occur.MustNot for occur, _q in clauses):
             clauses.append((Occur.Must, Q.all_query()))
         return _boosted(Q.boolean_query(clauses), query.boost)
     if isinstance(query, wq.Or):
-        return _boosted(Q.boolean_query([(Occur.Should, translate(sub))
-                                         for sub in query.subqueries]), query.boost)
+        return _boosted(
+            Q.boolean_query([(Occur.Should, translate(sub)) for sub in query.subqueries]),
+            query.boost,
+        )
     if isinstance(query, wq.Not):
         return _everything_but(translate(query.query))
     if isinstance(query, wq.DateRange):
@@ -164,9 +190,15 @@ def translate(query: wq.Query) -> tantivy.Query:
             return Q.all_query()
         low = micros(query.startdate) if query.startdate else None
         high = micros(query.enddate) if query.enddate else None
-        return Q.range_query(SCHEMA, query.fieldname, tantivy.FieldType.Integer, low, high,
-                             include_lower=low is None or not query.startexcl,
-                             include_upper=high is None or not query.endexcl)
+        return Q.range_query(
+            SCHEMA,
+            query.fieldname,
+            tantivy.FieldType.Integer,
+            low,
+            high,
+            include_lower=low is None or not query.startexcl,
+            include_upper=high is None or not query.endexcl,
+        )
     if isinstance(query, wq.Every):
         return Q.all_query()
     # NullQuery, an error from a field that parses itself, anything unknown:
@@ -177,19 +209,29 @@ def translate(query: wq.Query) -> tantivy.Query:
 def as_of(moment: datetime) -> tantivy.Query:
     """Versions in force at ``moment``: valid_from <= moment < valid_to."""
     at = micros(moment)
-    return Q.boolean_query([
-        (Occur.Must, Q.range_query(SCHEMA, "valid_from", tantivy.FieldType.Integer, None, at)),
-        (Occur.Must, Q.range_query(SCHEMA, "valid_to", tantivy.FieldType.Integer, at, None,
-                                   include_lower=False)),
-    ])
+    return Q.boolean_query(
+        [
+            (Occur.Must, Q.range_query(SCHEMA, "valid_from", tantivy.FieldType.Integer, None, at)),
+            (
+                Occur.Must,
+                Q.range_query(
+                    SCHEMA, "valid_to", tantivy.FieldType.Integer, at, None, include_lower=False
+                ),
+            ),
+        ]
+    )
 
 
 def filtered(text: tantivy.Query, conditions: list[tantivy.Query]) -> tantivy.Query:
     """``text`` where every condition holds; the conditions score nothing."""
     if not conditions:
         return text
-    return Q.boolean_query([(Occur.Must, text), *(
-        (Occur.Must, Q.const_score_query(condition, 0.0)) for condition in conditions)])
+    return Q.boolean_query(
+        [
+            (Occur.Must, text),
+            *((Occur.Must, Q.const_score_query(condition, 0.0)) for condition in conditions),
+        ]
+    )
 
 
 # --- the generation --------------------------------------------------------
@@ -229,8 +271,9 @@ class Generation:
                     try:
                         # One indexing thread keeps up with the Python analysis;
                         # two measured slower on 2 cores (they compete with it).
-                        opened[name] = _Writer(self.indexes[name].writer(
-                            heap_size=HEAP_BYTES, num_threads=1))
+                        opened[name] = _Writer(
+                            self.indexes[name].writer(heap_size=HEAP_BYTES, num_threads=1)
+                        )
                         break
                     except ValueError as error:
                         if "LockBusy" not in str(error) or time.monotonic() > deadline:
@@ -294,8 +337,10 @@ class Generation:
         hits = searcher.search(Q.all_query(), limit=count, count=False).hits
         addresses = [address for _score, address in hits]
         versions = searcher.fast_field_values("version", addresses)
-        return {searcher.doc(address)["key"][0]: version
-                for address, version in zip(addresses, versions, strict=True)}
+        return {
+            searcher.doc(address)["key"][0]: version
+            for address, version in zip(addresses, versions, strict=True)
+        }
 
     def optimize(self) -> None:
         """Nothing to do: Tantivy merges segments in the background of its writer."""
@@ -359,9 +404,18 @@ def open_index(path: Path) -> tantivy.Index:
     return index
 
 
-def run(generation: Generation, name: str, parsed: wq.Query, conditions: list[wq.Query],
-        moment: datetime | None, *, by_date: bool, offset: int, limit: int,
-        facets: tuple[str, ...]) -> tuple[int, dict, list[tuple[str, int, float | None]]]:
+def run(
+    generation: Generation,
+    name: str,
+    parsed: wq.Query,
+    conditions: list[wq.Query],
+    moment: datetime | None,
+    *,
+    by_date: bool,
+    offset: int,
+    limit: int,
+    facets: tuple[str, ...],
+) -> tuple[int, dict, list[tuple[str, int, float | None]]]:
     """Total, facet counts and one page of ``(key, version, score)``."""
     restrictions = [translate(condition) for condition in conditions]
     if moment is not None:
@@ -369,20 +423,34 @@ def run(generation: Generation, name: str, parsed: wq.Query, conditions: list[wq
     query = filtered(translate(parsed), restrictions)
     searcher = generation.searcher(name)
     if by_date:
-        found = searcher.search(query, limit=limit, offset=offset, count=True,
-                                order_by_field="updated", order=tantivy.Order.Desc)
+        found = searcher.search(
+            query,
+            limit=limit,
+            offset=offset,
+            count=True,
+            order_by_field="updated",
+            order=tantivy.Order.Desc,
+        )
     else:
         found = searcher.search(query, limit=limit, offset=offset, count=True)
-    counted = searcher.aggregate(query, {
-        facet: {"terms": {"field": facet, "size": 65_000}} for facet in facets})
-    counts = {facet: sorted(((bucket["key"], bucket["doc_count"])
-                             for bucket in counted.get(facet, {}).get("buckets", ())
-                             if bucket["key"]),
-                            key=lambda item: (-item[1], item[0]))
-              for facet in facets}
+    counted = searcher.aggregate(
+        query, {facet: {"terms": {"field": facet, "size": 65_000}} for facet in facets}
+    )
+    counts = {
+        facet: sorted(
+            (
+                (bucket["key"], bucket["doc_count"])
+                for bucket in counted.get(facet, {}).get("buckets", ())
+                if bucket["key"]
+            ),
+            key=lambda item: (-item[1], item[0]),
+        )
+        for facet in facets
+    }
     addresses = [address for _order, address in found.hits]
     versions = searcher.fast_field_values("version", addresses) if addresses else []
-    page = [(searcher.doc(address)["key"][0], version or 0,
-             None if by_date else float(order))
-            for (order, address), version in zip(found.hits, versions, strict=True)]
+    page = [
+        (searcher.doc(address)["key"][0], version or 0, None if by_date else float(order))
+        for (order, address), version in zip(found.hits, versions, strict=True)
+    ]
     return found.count, counts, page

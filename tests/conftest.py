@@ -25,8 +25,11 @@ TEST_DB = "portal_test"
 # argon2id at its cheapest, for every portal the tests start (in this process
 # and the `portal serve` children, which inherit the environment): at the
 # production cost each user the tests create would take ~50 ms to hash.
-os.environ.update(PORTAL_PASSWORD_HASH_TIME_COST="1", PORTAL_PASSWORD_HASH_MEMORY_KIB="8",
-                  PORTAL_PASSWORD_HASH_PARALLELISM="1")
+os.environ.update(
+    PORTAL_PASSWORD_HASH_TIME_COST="1",
+    PORTAL_PASSWORD_HASH_MEMORY_KIB="8",
+    PORTAL_PASSWORD_HASH_PARALLELISM="1",
+)
 
 # Settings each test gets afresh on the shared app (its own folders).
 PER_TEST = ("DATA_DIR", "SEARCH_INDEX_DIR", "AUDIT_CHECKPOINTS")
@@ -75,8 +78,10 @@ class SharedApp:
 
     def serves(self, config: dict) -> bool:
         """Whether ``config`` differs from the shared one only in its folders."""
+
         def fixed(c):
             return {k: v for k, v in c.items() if k not in PER_TEST}
+
         return fixed(config) == fixed(self.base)
 
     def reset(self, data_dir: Path) -> None:
@@ -189,8 +194,13 @@ def pytest_collection_modifyitems(items):
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

@@ -71,8 +71,14 @@ class PortalModelView(RoleGuard, ModelView):
         page_size = min(max(args.page_size or 0, 0), 500)
         sort = args.sort if args.sort is None or 0 <= args.sort < 100 else None
         desc = args.sort_desc if args.sort_desc in (None, 0, 1) else None
-        return args.clone(page=page, page_size=page_size, sort=sort, sort_desc=desc,
-                          filters=list(args.filters or []))
+        return args.clone(
+            page=page,
+            page_size=page_size,
+            sort=sort,
+            sort_desc=desc,
+            filters=list(args.filters or []),
+        )
+
     page_size = 50
     # Counting every row on every list page is slow on big collections.
     simple_list_pager = True

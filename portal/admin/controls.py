@@ -49,8 +49,10 @@ def _actor_column(view, context, model, name):
 def _details_column(view, context, model, name):
     """The details in words (labels, names, local times), not raw JSON."""
     lines = audit_lines(model, _names())
-    return Markup("<br>").join(Markup('<span class="text-muted">{}:</span> {}').format(label, text)
-                               for label, text in lines[:12])
+    return Markup("<br>").join(
+        Markup('<span class="text-muted">{}:</span> {}').format(label, text)
+        for label, text in lines[:12]
+    )
 
 
 class AuditTrailView(PortalModelView):
@@ -65,19 +67,33 @@ class AuditTrailView(PortalModelView):
     column_list = ("seq", "at", "actor", "action", "number", "version", "details")
     column_details_list = (*column_list, "record_type", "prev_hash", "hash")
     column_labels = {
-        "seq": "#", "at": _l("When"), "actor": _l("Who"), "action": _l("Action"),
-        "number": _l("Number"), "version": _l("Version"), "details": _l("Details"),
-        "record_type": _l("Form"), "prev_hash": _l("Previous hash"), "hash": _l("Hash"),
+        "seq": "#",
+        "at": _l("When"),
+        "actor": _l("Who"),
+        "action": _l("Action"),
+        "number": _l("Number"),
+        "version": _l("Version"),
+        "details": _l("Details"),
+        "record_type": _l("Form"),
+        "prev_hash": _l("Previous hash"),
+        "hash": _l("Hash"),
     }
-    column_formatters = {"at": datetime_column, "action": _action_column,
-                         "actor": _actor_column, "details": _details_column}
+    column_formatters = {
+        "at": datetime_column,
+        "action": _action_column,
+        "actor": _actor_column,
+        "details": _details_column,
+    }
     column_sortable_list = ("seq",)
     column_default_sort = ("seq", True)
     column_filters = (
         FilterEqual("number", _l("Number")),
         FilterEqual("actor", _l("Who")),
-        FilterEqual("action", _l("Action"), options=lambda: [
-            (key, _(label)) for key, label in audit.ACTIONS.items()]),
+        FilterEqual(
+            "action",
+            _l("Action"),
+            options=lambda: [(key, _(label)) for key, label in audit.ACTIONS.items()],
+        ),
     )
 
     @expose("/export.csv")
@@ -89,17 +105,45 @@ class AuditTrailView(PortalModelView):
                 query = query.filter(**{key: request.args[key]})
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["seq", "at", "actor", "action", "record_type", "number", "version",
-                         "details", "prev_hash", "hash"])
+        writer.writerow(
+            [
+                "seq",
+                "at",
+                "actor",
+                "action",
+                "record_type",
+                "number",
+                "version",
+                "details",
+                "prev_hash",
+                "hash",
+            ]
+        )
         for entry in query.limit(100_000):
-            writer.writerow([entry.seq, entry.at.isoformat(), entry.actor, entry.action,
-                             entry.record_type or "", entry.number or "", entry.version or "",
-                             json.dumps(entry.details or {}, ensure_ascii=False, default=str),
-                             entry.prev_hash, entry.hash])
-        audit.record_event(current_user.username, "export",
-                           details={"what": "audit", "filters": dict(request.args)})
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=audit.csv"})
+            writer.writerow(
+                [
+                    entry.seq,
+                    entry.at.isoformat(),
+                    entry.actor,
+                    entry.action,
+                    entry.record_type or "",
+                    entry.number or "",
+                    entry.version or "",
+                    json.dumps(entry.details or {}, ensure_ascii=False, default=str),
+                    entry.prev_hash,
+                    entry.hash,
+                ]
+            )
+        audit.record_event(
+            current_user.username,
+            "export",
+            details={"what": "audit", "filters": dict(request.args)},
+        )
+        return Response(
+            "\ufeff" + out.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=audit.csv"},
+        )
 
 
 class FormSettingsView(RoleGuard, BaseView):
@@ -122,15 +166,20 @@ class FormSettingsView(RoleGuard, BaseView):
                     reason=request.form.get("reason", ""),
                 )
             except (RecordError, ValueError) as error:
-                flash(message(error) if isinstance(error, RecordError)
-                      else _("Retention is 0 to 100 years."), "error")
+                flash(
+                    message(error)
+                    if isinstance(error, RecordError)
+                    else _("Retention is 0 to 100 years."),
+                    "error",
+                )
                 status = 400
             else:
                 flash(_("The form settings were saved."), "success")
                 return redirect(url_for(".index"))
         types = [(rt, effective(rt)) for rt in registry]
-        return self.render("admin/form_settings.html", types=types,
-                           retention_events=RETENTION_EVENTS), status
+        return self.render(
+            "admin/form_settings.html", types=types, retention_events=RETENTION_EVENTS
+        ), status
 
 
 def _certificates(number: str):
@@ -150,13 +199,21 @@ class DispositionView(RoleGuard, BaseView):
     def index(self):
         if request.method == "POST":
             try:
-                dispose_record(actor_for(current_user._get_current_object()),
-                               request.form.get("number", ""), request.form.get("reason", ""))
+                dispose_record(
+                    actor_for(current_user._get_current_object()),
+                    request.form.get("number", ""),
+                    request.form.get("reason", ""),
+                )
             except RecordError as error:
                 flash(message(error), "error")
             else:
-                flash(_("%(number)s was disposed of; its certificate is kept.",
-                        number=request.form.get("number")), "success")
+                flash(
+                    _(
+                        "%(number)s was disposed of; its certificate is kept.",
+                        number=request.form.get("number"),
+                    ),
+                    "success",
+                )
             return redirect(url_for(".index"))
         return self.render(
             "admin/disposition.html",

@@ -46,7 +46,14 @@ class OutboxView(RoleGuard, BaseView):
         rows = []
         for entry in database()[COLLECTION].find().sort("created_at", -1).limit(PAGE_SIZE):
             subject, body = render(entry, base_url)
-            rows.append({"entry": entry, "subject": subject, "body": body,
-                         "link": record_link(base_url, entry)})
-        return self.render("admin/outbox.html", rows=rows,
-                           sending=smtp_configured(current_app.config))
+            rows.append(
+                {
+                    "entry": entry,
+                    "subject": subject,
+                    "body": body,
+                    "link": record_link(base_url, entry),
+                }
+            )
+        return self.render(
+            "admin/outbox.html", rows=rows, sending=smtp_configured(current_app.config)
+        )

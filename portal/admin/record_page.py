@@ -74,29 +74,39 @@ class RecordPage:
         if shown is not None:
             visible, hidden = shown.data, shown.hidden
         else:
-            visible = visible_data(actor, self.record_type, record.data or {},
-                                   record.created_by)
+            visible = visible_data(actor, self.record_type, record.data or {}, record.created_by)
             hidden = {name for name in (record.data or {}) if name not in visible}
         linked = history.linked(actor, record.number)
-        audit_entries = (history.audit_trail(actor, record.number, limit=500,
-                                             newest_first=True)
-                         if history.may_read_audit(actor) else None)
+        audit_entries = (
+            history.audit_trail(actor, record.number, limit=500, newest_first=True)
+            if history.may_read_audit(actor)
+            else None
+        )
         audit_actions = sorted({e.action for e in audit_entries or ()})
         audit_filter = request.args.get("audit_action", "")
         hidden_views = 0
         if audit_entries is not None and audit_filter != "all":
             # Views are most of a trail; they are shown when asked for.
-            kept = [e for e in audit_entries
-                    if (e.action == audit_filter if audit_filter else e.action != "view")]
+            kept = [
+                e
+                for e in audit_entries
+                if (e.action == audit_filter if audit_filter else e.action != "view")
+            ]
             hidden_views = 0 if audit_filter else len(audit_entries) - len(kept)
             audit_entries = kept
         # Unfilled fields fold away; a step's unticked box counts as unfilled
         # too, so a stage not reached yet shows no row of "No".
         step_fields = self._step_fields()
-        empty = {spec.name for spec in self.record_type.fields
-                 if spec.name not in hidden and (
-                     visible.get(spec.name) in (None, "") if spec.kind != "boolean"
-                     else spec.name in step_fields and not visible.get(spec.name))}
+        empty = {
+            spec.name
+            for spec in self.record_type.fields
+            if spec.name not in hidden
+            and (
+                visible.get(spec.name) in (None, "")
+                if spec.kind != "boolean"
+                else spec.name in step_fields and not visible.get(spec.name)
+            )
+        }
         labels = self._field_labels()
         display = ValueDisplay(self.record_type, names, labels)
         return self.render(
@@ -111,8 +121,11 @@ class RecordPage:
             transitions=transitions,
             transition_forms=forms,
             failed_step=failed_step.transition.data if failed_step is not None else None,
-            step_shows=lambda t: [name for name in signed_fields(self.record_type, t)
-                                  if name in visible and visible.get(name)],
+            step_shows=lambda t: [
+                name
+                for name in signed_fields(self.record_type, t)
+                if name in visible and visible.get(name)
+            ],
             reason_form=ReasonForm(formdata=None, base_version=record.version),
             can_edit_record=can_edit(actor, self.record_type, record),
             lock=current_lock(record),
@@ -144,7 +157,8 @@ class RecordPage:
             any_type_title=any_type_title,
             breadcrumbs=self._breadcrumbs(record),
             retention_until=retention_day(record.retention_ends_on)
-            if record.retention_ends_on else None,
+            if record.retention_ends_on
+            else None,
         ), status
 
     def _breadcrumbs(self, record) -> list[tuple[str, str | None]]:
@@ -154,45 +168,67 @@ class RecordPage:
         code = self.record_type.procedure
         items = []
         if code in PROCEDURES:
-            items += [(_("Procedures"), url_for("work.procedures")),
-                      (f"{code} {_(PROCEDURES[code])}", url_for("work.procedure", code=code)),
-                      (any_type_title(record.type), url_for(".index_view")),
-                      (str(record.year), url_for("work.records_of_year", code=code,
-                                                 type_name=record.type, year=record.year))]
+            items += [
+                (_("Procedures"), url_for("work.procedures")),
+                (f"{code} {_(PROCEDURES[code])}", url_for("work.procedure", code=code)),
+                (any_type_title(record.type), url_for(".index_view")),
+                (
+                    str(record.year),
+                    url_for(
+                        "work.records_of_year", code=code, type_name=record.type, year=record.year
+                    ),
+                ),
+            ]
         return crumbs(*items, (record.number, None))
 
     def _confidential_hidden(self, record) -> set[str]:
         """The confidential fields the user may not see on this record."""
         confidential = {f.name for f in self.record_type.fields if f.confidential}
         probe = {**(record.data or {}), **dict.fromkeys(confidential, "")}
-        return confidential - set(visible_data(self.actor, self.record_type, probe,
-                                               record.created_by))
+        return confidential - set(
+            visible_data(self.actor, self.record_type, probe, record.created_by)
+        )
 
     def _follow_ups(self, record) -> list[tuple[str, str]]:
         """Records people raise from this one: a revisit, a CAPA report."""
         actor = self.actor
         links = []
         data = record.data or {}
-        if record.type == "complaint_sheet" and record.state in ("replied", "resolved",
-                                                                  "closed"):
+        if record.type == "complaint_sheet" and record.state in ("replied", "resolved", "closed"):
             revisit = registry.get("revisit_record")
             if can_create(actor, revisit):
                 # What the revisit repeats from the complaint is filled in: the
                 # customer, the contact (if this reader may see it), the visitor.
                 visible = visible_data(actor, self.record_type, data, record.created_by)
-                links.append((_("Record a revisit"), url_for(
-                    "records_revisit_record.create_view", complaint=record.number,
-                    customer=data.get("customer") or "",
-                    contact=visible.get("contact") or "", visitor=actor.full_name)))
+                links.append(
+                    (
+                        _("Record a revisit"),
+                        url_for(
+                            "records_revisit_record.create_view",
+                            complaint=record.number,
+                            customer=data.get("customer") or "",
+                            contact=visible.get("contact") or "",
+                            visitor=actor.full_name,
+                        ),
+                    )
+                )
         if record.type in ("complaint_sheet", "nonconformity_report", "quality_feedback") and (
-                record.state not in ("void",)):
+            record.state not in ("void",)
+        ):
             capa = registry.get("capa_report")
             if can_create(actor, capa):
-                links.append((_("Open a corrective action report"), url_for(
-                    "records_capa_report.create_view", source=record.number,
-                    title=(record.title or "")[:120],
-                    problem=data.get("description") or data.get("problem") or "",
-                    department=record.department or "")))
+                links.append(
+                    (
+                        _("Open a corrective action report"),
+                        url_for(
+                            "records_capa_report.create_view",
+                            source=record.number,
+                            title=(record.title or "")[:120],
+                            problem=data.get("description") or data.get("problem") or "",
+                            department=record.department or "",
+                        ),
+                    )
+                )
         return links
 
     def _fact_groups(self) -> list[tuple[str, list[str]]]:
@@ -210,18 +246,25 @@ class RecordPage:
 
     def _step_done(self, transition, record) -> Markup:
         """What the step did, in words, with a link to what it made."""
-        text = escape(_("Step “%(step)s” taken: %(number)s is now “%(state)s”.",
-                        step=_(transition.label), number=record.number,
-                        state=_(self.record_type.workflow.states.get(record.state,
-                                                                     record.state))))
+        text = escape(
+            _(
+                "Step “%(step)s” taken: %(number)s is now “%(state)s”.",
+                step=_(transition.label),
+                number=record.number,
+                state=_(self.record_type.workflow.states.get(record.state, record.state)),
+            )
+        )
         opened = (record.data or {}).get("reopened_as")
         if opened and transition.name == "reject":
             url = record_url(opened, record.type)
             # The msgstr is escaped before the link goes into its placeholder.
-            text += Markup(" ") + escape(_("The new sheet %(number)s was opened for the "
-                                           "customer's rejection.")) % {"number": Markup(
-                                               '<a href="{}" data-testid="opened-sheet">{}</a>'
-                                           ).format(url, opened)}
+            text += Markup(" ") + escape(
+                _("The new sheet %(number)s was opened for the customer's rejection.")
+            ) % {
+                "number": Markup('<a href="{}" data-testid="opened-sheet">{}</a>').format(
+                    url, opened
+                )
+            }
         if record.due_at and record.due_kind:
             text += Markup(" ") + due_text(record)
         return text

@@ -127,14 +127,24 @@ class RecordTypeView(RecordPage, PortalModelView):
     edit_template = "admin/record_edit.html"
     create_template = "admin/record_create.html"
     details_template = "admin/record_details.html"
-    column_list = ("number", "title", "state", "department", "due_at", "updated_at",
-                   "retention_ends_on")
+    column_list = (
+        "number",
+        "title",
+        "state",
+        "department",
+        "due_at",
+        "updated_at",
+        "retention_ends_on",
+    )
     # Only indexed sorts: these columns lead the list indexes of Record.
     column_sortable_list = ("number", "updated_at")
     column_default_sort = ("updated_at", True)
     column_labels = {
-        "number": _l("Number"), "title": _l("Title"), "state": _l("State"),
-        "department": _l("Department"), "updated_at": _l("Last changed"),
+        "number": _l("Number"),
+        "title": _l("Title"),
+        "state": _l("State"),
+        "department": _l("Department"),
+        "updated_at": _l("Last changed"),
         "retention_ends_on": _l("Keep until"),
         "due_at": _l("Due"),
     }
@@ -156,8 +166,9 @@ class RecordTypeView(RecordPage, PortalModelView):
 
     def __init__(self, record_type: RecordType, **kwargs):
         self.record_type = record_type
-        super().__init__(Record, name=type_title(record_type),
-                         endpoint=f"records_{record_type.name}", **kwargs)
+        super().__init__(
+            Record, name=type_title(record_type), endpoint=f"records_{record_type.name}", **kwargs
+        )
 
     # --- permissions ----------------------------------------------------------
 
@@ -171,8 +182,7 @@ class RecordTypeView(RecordPage, PortalModelView):
 
     @property
     def can_edit(self):
-        return current_user.is_authenticated and current_user.has_role(
-            *self.record_type.edit_roles)
+        return current_user.is_authenticated and current_user.has_role(*self.record_type.edit_roles)
 
     # --- queries --------------------------------------------------------------
 
@@ -187,9 +197,14 @@ class RecordTypeView(RecordPage, PortalModelView):
         """The chosen records' forms in one zip (each download audited)."""
         numbers = [r.number for r in self.get_query().filter(id__in=ids).only("number")]
         try:
-            return word_views.send(output.records_zip(
-                self.actor, numbers, texts=word_views.texts(),
-                organisation=word_views.organisation()))
+            return word_views.send(
+                output.records_zip(
+                    self.actor,
+                    numbers,
+                    texts=word_views.texts(),
+                    organisation=word_views.organisation(),
+                )
+            )
         except RecordError as error:
             flash(message(error), "error")
             return None
@@ -208,23 +223,29 @@ class RecordTypeView(RecordPage, PortalModelView):
 
     def create_model(self, form):
         try:
-            record = create_record(self.actor, self.record_type.name,
-                                   form_values(self.record_type, form))
+            record = create_record(
+                self.actor, self.record_type.name, form_values(self.record_type, form)
+            )
         except RecordError as error:
             self._show_error(form, error)
             return False
         # Linked: after a revisit or CAPA report the page shown is its source's.
-        flash(escape(_("Record %(number)s was created.")) % {"number": Markup(
-            '<a href="{}" data-testid="created-record">{}</a>').format(
-                self._details_url(record), record.number)}, "success")
+        flash(
+            escape(_("Record %(number)s was created."))
+            % {
+                "number": Markup('<a href="{}" data-testid="created-record">{}</a>').format(
+                    self._details_url(record), record.number
+                )
+            },
+            "success",
+        )
         return record
 
     def edit_form(self, obj=None):
         values = {}
         hidden = ()
         if obj is not None:
-            visible = visible_data(self.actor, self.record_type, obj.data or {},
-                                   obj.created_by)
+            visible = visible_data(self.actor, self.record_type, obj.data or {}, obj.created_by)
             values = _form_values_of(self.record_type, visible)
             hidden = [f.name for f in self.record_type.fields if f.name not in visible]
             values["base_version"] = obj.version
@@ -250,8 +271,13 @@ class RecordTypeView(RecordPage, PortalModelView):
 
     def update_model(self, form, model):
         try:
-            revise_record(self.actor, model.number, form_values(self.record_type, form),
-                          base_version=form.base_version.data, reason=form.reason.data or None)
+            revise_record(
+                self.actor,
+                model.number,
+                form_values(self.record_type, form),
+                base_version=form.base_version.data,
+                reason=form.reason.data or None,
+            )
         except StaleVersion as error:
             flash(message(error), "error")
             self._stale_changes = error.changes
@@ -278,8 +304,11 @@ class RecordTypeView(RecordPage, PortalModelView):
         from flask_admin.babel import gettext as admin_gettext
 
         generic = {admin_gettext(text) for text in _GENERIC_FLASHES}
-        session["_flashes"] = [(category, text) for category, text in
-                               session.get("_flashes", []) if text not in generic]
+        session["_flashes"] = [
+            (category, text)
+            for category, text in session.get("_flashes", [])
+            if text not in generic
+        ]
         source = request.args.get("complaint") or request.args.get("source")
         if is_created and source:
             origin = Record.objects(number=source).only("id", "type").first()
@@ -298,8 +327,9 @@ class RecordTypeView(RecordPage, PortalModelView):
             return redirect(self._details_url(record))
         if request.method == "GET":
             try:
-                acquire_lock(self.actor, record.number,
-                             takeover=request.args.get("takeover") == "1")
+                acquire_lock(
+                    self.actor, record.number, takeover=request.args.get("takeover") == "1"
+                )
             except RecordError as error:
                 # The record page's lock notice names who edits and until
                 # when; a flashed copy of it would say the same twice.
@@ -336,15 +366,20 @@ class RecordTypeView(RecordPage, PortalModelView):
     def _transition_form(self, transition, record, formdata=None):
         """The step's form: a comment, the password for a signature, and the
         fields the step asks for, filled with their present values."""
-        form_class = record_form_class(self.record_type, only=transition.fields,
-                                       base=TransitionForm, extra={})
+        form_class = record_form_class(
+            self.record_type, only=transition.fields, base=TransitionForm, extra={}
+        )
         values = {"transition": transition.name, "base_version": record.version}
         if formdata is None:
-            visible = visible_data(self.actor, self.record_type, record.data or {},
-                                   record.created_by)
+            visible = visible_data(
+                self.actor, self.record_type, record.data or {}, record.created_by
+            )
             values.update(_form_values_of(self.record_type, visible, transition.fields))
-        return form_class(formdata=formdata, **values) if formdata is not None else form_class(
-            formdata=None, **values)
+        return (
+            form_class(formdata=formdata, **values)
+            if formdata is not None
+            else form_class(formdata=None, **values)
+        )
 
     def create_form(self, obj=None):
         """A new record's form, prefilled from the query string where a page
@@ -353,8 +388,11 @@ class RecordTypeView(RecordPage, PortalModelView):
         if request.method == "GET":
             for spec in self.record_type.input_fields:
                 value = request.args.get(spec.name)
-                if value and spec.name in form and spec.kind in (
-                        "string", "text", "record", "department", "user", "choice"):
+                if (
+                    value
+                    and spec.name in form
+                    and spec.kind in ("string", "text", "record", "department", "user", "choice")
+                ):
                     form[spec.name].data = value
         # A new record has no earlier version: a reason for a change means nothing.
         if "reason" in form:
@@ -386,17 +424,26 @@ class RecordTypeView(RecordPage, PortalModelView):
         form = self._transition_form(transition, record, formdata=request.form)
         if not form.validate():
             return self._record_page(record, failed_step=form, status=400)
-        values = {k: v for k, v in form_values(self.record_type, form).items()
-                  if k in transition.fields}
+        values = {
+            k: v for k, v in form_values(self.record_type, form).items() if k in transition.fields
+        }
         try:
             done = transition_record(
-                self.actor, record.number, transition.name, comment=form.comment.data,
-                password=form.password.data, base_version=form.base_version.data or None,
-                changes=values)
+                self.actor,
+                record.number,
+                transition.name,
+                comment=form.comment.data,
+                password=form.password.data,
+                base_version=form.base_version.data or None,
+                changes=values,
+            )
         except RecordError as error:
             text = message(error)
-            field = error.field if error.field in form else (
-                "password" if transition.signature and error.kind == "forbidden" else None)
+            field = (
+                error.field
+                if error.field in form
+                else ("password" if transition.signature and error.kind == "forbidden" else None)
+            )
             if field is not None:
                 form[field].errors = [*form[field].errors, text]
             else:
@@ -409,35 +456,55 @@ class RecordTypeView(RecordPage, PortalModelView):
     def revert_view(self):
         record = self._record_or_404()
         form = ReasonForm()
-        return self._run(record, lambda: revert_record(
-            self.actor, record.number, form.target.data or "",
-            base_version=form.base_version.data, reason=form.reason.data,
-        ), _("A new version with the earlier content was saved."))
+        return self._run(
+            record,
+            lambda: revert_record(
+                self.actor,
+                record.number,
+                form.target.data or "",
+                base_version=form.base_version.data,
+                reason=form.reason.data,
+            ),
+            _("A new version with the earlier content was saved."),
+        )
 
     @expose("/attach/", methods=("POST",))
     def attach_view(self):
         record = self._record_or_404()
         upload = request.files.get("file")
         content = upload.read() if upload else b""
-        return self._run(record, lambda: attach_file(
-            self.actor, record.number, upload.filename if upload else "", content,
-            base_version=request.form.get("base_version", record.version),
-            max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
-        ), _("The file was attached."))
+        return self._run(
+            record,
+            lambda: attach_file(
+                self.actor,
+                record.number,
+                upload.filename if upload else "",
+                content,
+                base_version=request.form.get("base_version", record.version),
+                max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
+            ),
+            _("The file was attached."),
+        )
 
     @expose("/download/")
     def download_view(self):
         record = self._record_or_404()
         try:
-            item, content = read_attachment(self.actor, record.number,
-                                            request.args.get("attachment", ""),
-                                            version=int_arg("version", high=10**9))
+            item, content = read_attachment(
+                self.actor,
+                record.number,
+                request.args.get("attachment", ""),
+                version=int_arg("version", high=10**9),
+            )
         except RecordError as error:
             flash(message(error), "error")
             return redirect(self._details_url(record))
-        return send_file(io.BytesIO(content), mimetype=item["content_type"],
-                         as_attachment=True,
-                         download_name=safe_filename(item["filename"]) or "attachment")
+        return send_file(
+            io.BytesIO(content),
+            mimetype=item["content_type"],
+            as_attachment=True,
+            download_name=safe_filename(item["filename"]) or "attachment",
+        )
 
     @expose("/hold/", methods=("POST",))
     def hold_view(self):
@@ -445,11 +512,16 @@ class RecordTypeView(RecordPage, PortalModelView):
         form = ReasonForm()
         hold_id = request.form.get("release")
         if hold_id:
-            return self._run(record, lambda: release_hold(
-                self.actor, record.number, hold_id, form.reason.data),
-                _("The hold was released."))
-        return self._run(record, lambda: place_hold(self.actor, record.number, form.reason.data),
-                         _("The hold was placed."))
+            return self._run(
+                record,
+                lambda: release_hold(self.actor, record.number, hold_id, form.reason.data),
+                _("The hold was released."),
+            )
+        return self._run(
+            record,
+            lambda: place_hold(self.actor, record.number, form.reason.data),
+            _("The hold was placed."),
+        )
 
     @expose("/dispose/", methods=("POST",))
     def dispose_view(self):
@@ -460,8 +532,10 @@ class RecordTypeView(RecordPage, PortalModelView):
         except RecordError as error:
             flash(message(error), "error")
             return redirect(self._details_url(record))
-        flash(_("%(number)s was disposed of; its certificate is kept.", number=record.number),
-              "success")
+        flash(
+            _("%(number)s was disposed of; its certificate is kept.", number=record.number),
+            "success",
+        )
         return redirect(url_for(".index_view"))
 
     @expose("/delete/", methods=("POST",))

@@ -41,15 +41,21 @@ class CalendarView(RoleGuard, BaseView):
             try:
                 if request.form.get("action") == "seed":
                     added = seed_from_package(actor=actor)
-                    flash(_("Years added from the official calendar: %(years)s",
-                            years=", ".join(map(str, added)) or "—"), "success")
+                    flash(
+                        _(
+                            "Years added from the official calendar: %(years)s",
+                            years=", ".join(map(str, added)) or "—",
+                        ),
+                        "success",
+                    )
                 elif request.form.get("action") == "cover":
                     mark_year_covered(actor, year)
                     flash(_("%(year)s is marked as entered in full.", year=year), "success")
                 else:
                     day = date.fromisoformat(request.form.get("day", ""))
-                    set_day(actor, day, request.form.get("working") == "1",
-                            request.form.get("name", ""))
+                    set_day(
+                        actor, day, request.form.get("working") == "1", request.form.get("name", "")
+                    )
                     flash(_("%(day)s was saved.", day=day.isoformat()), "success")
                     year = day.year
             except ValueError:
@@ -60,16 +66,25 @@ class CalendarView(RoleGuard, BaseView):
         db = database()
         days = list(db[DAYS].find({"year": year}).sort("_id", 1))
         covered = sorted(y["_id"] for y in db[YEARS].find({}, {"_id": 1}))
-        return self.render("admin/calendar.html", year=year, days=days, covered=covered,
-                           is_covered=year in covered, holiday_label=holiday_label,
-                           source_label=lambda source: _(DAY_SOURCES.get(source, source)))
+        return self.render(
+            "admin/calendar.html",
+            year=year,
+            days=days,
+            covered=covered,
+            is_covered=year in covered,
+            holiday_label=holiday_label,
+            source_label=lambda source: _(DAY_SOURCES.get(source, source)),
+        )
 
 
 #: The names chinesecalendar gives its holidays (English), as people read them.
 HOLIDAYS = {
-    "New Year's Day": N_("New Year's Day"), "Spring Festival": N_("Spring Festival"),
-    "Tomb-sweeping Day": N_("Tomb-sweeping Day"), "Labour Day": N_("Labour Day"),
-    "Dragon Boat Festival": N_("Dragon Boat Festival"), "National Day": N_("National Day"),
+    "New Year's Day": N_("New Year's Day"),
+    "Spring Festival": N_("Spring Festival"),
+    "Tomb-sweeping Day": N_("Tomb-sweeping Day"),
+    "Labour Day": N_("Labour Day"),
+    "Dragon Boat Festival": N_("Dragon Boat Festival"),
+    "National Day": N_("National Day"),
     "Mid-autumn Festival": N_("Mid-autumn Festival"),
     "Anti-Fascist 70th Day": N_("Anti-Fascist 70th Day"),
 }
@@ -93,28 +108,32 @@ class ScoringView(RoleGuard, BaseView):
         settings = load_settings()
         if request.method == "POST":
             try:
-                weights = tuple(float(request.form.get(f"weight_{n}", "")) for n in
-                                range(ITEMS))
-                coefficients = {level.value: float(request.form.get(f"x_{level.value}", ""))
-                                for level in LEVELS}
+                weights = tuple(float(request.form.get(f"weight_{n}", "")) for n in range(ITEMS))
+                coefficients = {
+                    level.value: float(request.form.get(f"x_{level.value}", "")) for level in LEVELS
+                }
                 new = ScoringSettings(
-                    weights=weights, coefficients=coefficients,
+                    weights=weights,
+                    coefficients=coefficients,
                     deduction=float(request.form.get("deduction", "")),
                     serious_deduction=float(request.form.get("serious_deduction", "")),
                     threshold=float(request.form.get("threshold", "")),
-                    labels=tuple(request.form.get(f"label_{n}", "").strip()
-                                 for n in range(ITEMS)))
+                    labels=tuple(request.form.get(f"label_{n}", "").strip() for n in range(ITEMS)),
+                )
                 save_settings(actor_for(current_user._get_current_object()), new)
             except ValueError:
                 flash(_("Not a valid value."), "error")
             except RecordError as error:
                 flash(message(error), "error")
             else:
-                flash(_("The scoring was saved; it applies to questionnaires saved from now "
-                        "on."), "success")
+                flash(
+                    _("The scoring was saved; it applies to questionnaires saved from now on."),
+                    "success",
+                )
                 return redirect(url_for(".index"))
-        return self.render("admin/scoring.html", settings=settings, items=DEFAULT_ITEMS,
-                           levels=LEVELS)
+        return self.render(
+            "admin/scoring.html", settings=settings, items=DEFAULT_ITEMS, levels=LEVELS
+        )
 
 
 class WordTemplatesView(RoleGuard, BaseView):
@@ -132,19 +151,31 @@ class WordTemplatesView(RoleGuard, BaseView):
         if request.method == "POST":
             try:
                 if request.form.get("action") == "withdraw":
-                    templates.withdraw_template(self._actor(), chosen,
-                                                request.form.get("reason", ""))
-                    flash(_("The template was withdrawn; the built-in layout is used again."),
-                          "success")
+                    templates.withdraw_template(
+                        self._actor(), chosen, request.form.get("reason", "")
+                    )
+                    flash(
+                        _("The template was withdrawn; the built-in layout is used again."),
+                        "success",
+                    )
                 else:
                     upload = request.files.get("file")
                     entry = templates.upload_template(
-                        self._actor(), chosen, edition=request.form.get("edition", ""),
+                        self._actor(),
+                        chosen,
+                        edition=request.form.get("edition", ""),
                         filename=upload.filename if upload else "",
                         content=upload.read() if upload else b"",
-                        reason=request.form.get("reason", ""), texts=texts)
-                    flash(_("Edition %(edition)s of the template is in use from now on.",
-                            edition=entry["edition"]), "success")
+                        reason=request.form.get("reason", ""),
+                        texts=texts,
+                    )
+                    flash(
+                        _(
+                            "Edition %(edition)s of the template is in use from now on.",
+                            edition=entry["edition"],
+                        ),
+                        "success",
+                    )
                 return redirect(url_for(".index", type=chosen))
             except RecordError as error:
                 flash(message(error), "error")
@@ -152,23 +183,34 @@ class WordTemplatesView(RoleGuard, BaseView):
         types = sorted(registry, key=lambda t: t.form_code)
         record_type = registry.get(chosen)
         return self.render(
-            "admin/word_templates.html", types=types, chosen=record_type, locale=locale,
+            "admin/word_templates.html",
+            types=types,
+            chosen=record_type,
+            locale=locale,
             current={t.name: templates.in_use(t.name) for t in types},
             editions=templates.editions(chosen) if record_type else [],
             common=templates.COMMON_NAMES,
-            field_label=lambda spec: (record_type.custom_labels() if record_type.custom_labels
-                                      else {}).get(spec.name) or _(spec.label))
+            field_label=lambda spec: (
+                (record_type.custom_labels() if record_type.custom_labels else {}).get(spec.name)
+                or _(spec.label)
+            ),
+        )
 
     @expose("/file/")
     def file(self):
         try:
-            entry, content = templates.template_file(request.args.get("type", ""),
-                                                     request.args.get("edition", ""))
+            entry, content = templates.template_file(
+                request.args.get("type", ""), request.args.get("edition", "")
+            )
         except RecordError as error:
             flash(message(error), "error")
             return redirect(url_for(".index"))
-        return send_file(io.BytesIO(content), mimetype=DOCX_TYPE, as_attachment=True,
-                         download_name=entry["filename"])
+        return send_file(
+            io.BytesIO(content),
+            mimetype=DOCX_TYPE,
+            as_attachment=True,
+            download_name=entry["filename"],
+        )
 
     @expose("/starter/")
     def starter(self):
@@ -176,5 +218,9 @@ class WordTemplatesView(RoleGuard, BaseView):
         if record_type is None:
             return redirect(url_for(".index"))
         content = templates.starter_template(record_type, Texts(str(get_locale())))
-        return send_file(io.BytesIO(content), mimetype=DOCX_TYPE, as_attachment=True,
-                         download_name=f"{record_type.name}-template.docx")
+        return send_file(
+            io.BytesIO(content),
+            mimetype=DOCX_TYPE,
+            as_attachment=True,
+            download_name=f"{record_type.name}-template.docx",
+        )

@@ -110,9 +110,12 @@ class UserForm(AdminForm):
     )
     department = SelectField(_l("Department"), choices=[], validate_choice=True)
     roles = SelectMultipleField(_l("Roles"), choices=[], validate_choice=True)
-    positions = SelectMultipleField(_l("Positions"), choices=[], validate_choice=True,
-                                    description=_l("The director approves the plans of major "
-                                                   "complaints."))
+    positions = SelectMultipleField(
+        _l("Positions"),
+        choices=[],
+        validate_choice=True,
+        description=_l("The director approves the plans of major complaints."),
+    )
     locale = SelectField(_l("Language"), choices=[], validate_choice=True)
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(
@@ -126,8 +129,7 @@ class UserForm(AdminForm):
         super().__init__(*args, **kwargs)
         self.department.choices = _department_choices()
         self.roles.choices = [SelectChoice(name, _(label)) for name, label in ROLES.items()]
-        self.positions.choices = [SelectChoice(name, _(label))
-                                  for name, label in POSITIONS.items()]
+        self.positions.choices = [SelectChoice(name, _(label)) for name, label in POSITIONS.items()]
         self.locale.choices = _locale_choices()
 
 
@@ -148,9 +150,17 @@ class UserAdmin(PortalModelView):
         "password_changed_at": _l("Password changed"),
     }
     column_details_list = (
-        "username", "full_name", "email", "department", "roles", "positions", "locale",
+        "username",
+        "full_name",
+        "email",
+        "department",
+        "roles",
+        "positions",
+        "locale",
         "active",
-        "created_at", "last_login_at", "password_changed_at",
+        "created_at",
+        "last_login_at",
+        "password_changed_at",
     )
     column_formatters = {
         "roles": roles_column,
@@ -255,8 +265,12 @@ class DepartmentForm(AdminForm):
 class DepartmentAdmin(PortalModelView):
     permission = MANAGE_USERS
     column_list = ("code", "name", "active")
-    column_labels = {"code": _l("Code"), "name": _l("Name"), "active": _l("Active"),
-                     "created_at": _l("Created")}
+    column_labels = {
+        "code": _l("Code"),
+        "name": _l("Name"),
+        "active": _l("Active"),
+        "created_at": _l("Created"),
+    }
     column_formatters = {"active": yes_no_column, "created_at": datetime_column}
     column_default_sort = "code"
     form = DepartmentForm
@@ -344,8 +358,9 @@ class AccountView(RoleGuard, BaseView):
                     return redirect(url_for(".index"))
             else:
                 status = 400
-        return self.render("admin/account.html", form=form,
-                           notices=notice_choices(current_user)), status
+        return self.render(
+            "admin/account.html", form=form, notices=notice_choices(current_user)
+        ), status
 
     @expose("/notices/", methods=("POST",))
     def notices(self):
@@ -371,34 +386,68 @@ def init_app(app) -> Admin:
         translations_path=str(PROJECT_ROOT / "translations"),
         csp_nonce_generator=csp_nonce,
     )
-    admin.add_view(UserAdmin(User, name=_l("Users"), category=_l("Administration"),
-                             endpoint="users"))
-    admin.add_view(DepartmentAdmin(Department, name=_l("Departments"),
-                                   category=_l("Administration"), endpoint="departments"))
-    admin.add_view(ApiTokenAdmin(ApiToken, name=_l("API tokens"),
-                                 category=_l("Administration"), endpoint="tokens"))
-    admin.add_view(CalendarView(name=_l("Working calendar"), category=_l("Administration"),
-                                endpoint="calendar"))
-    admin.add_view(SystemStatusView(name=_l("System status"), category=_l("Administration"),
-                                    endpoint="system_status", url="/admin/status"))
-    admin.add_view(OutboxView(name=_l("Outgoing e-mail"), category=_l("Administration"),
-                              endpoint="outbox"))
+    admin.add_view(
+        UserAdmin(User, name=_l("Users"), category=_l("Administration"), endpoint="users")
+    )
+    admin.add_view(
+        DepartmentAdmin(
+            Department,
+            name=_l("Departments"),
+            category=_l("Administration"),
+            endpoint="departments",
+        )
+    )
+    admin.add_view(
+        ApiTokenAdmin(
+            ApiToken, name=_l("API tokens"), category=_l("Administration"), endpoint="tokens"
+        )
+    )
+    admin.add_view(
+        CalendarView(
+            name=_l("Working calendar"), category=_l("Administration"), endpoint="calendar"
+        )
+    )
+    admin.add_view(
+        SystemStatusView(
+            name=_l("System status"),
+            category=_l("Administration"),
+            endpoint="system_status",
+            url="/admin/status",
+        )
+    )
+    admin.add_view(
+        OutboxView(name=_l("Outgoing e-mail"), category=_l("Administration"), endpoint="outbox")
+    )
     admin.add_view(AccountView(name=_l("My account"), endpoint="account"))
     records_category = _l("Records")
     for record_type in registry:
         view = RecordTypeView(record_type, category=records_category)
         admin.add_view(view)
         app.extensions.setdefault("upload_endpoints", set()).add(f"{view.endpoint}.attach_view")
-    admin.add_view(DispositionView(name=_l("Disposition"), category=records_category,
-                                   endpoint="disposition"))
-    admin.add_view(AuditTrailView(AuditEntry, name=_l("Audit trail"),
-                                  category=records_category, endpoint="audit"))
-    admin.add_view(FormSettingsView(name=_l("Form settings"), category=records_category,
-                                    endpoint="form_settings"))
-    admin.add_view(ScoringView(name=_l("Questionnaire scoring"), category=records_category,
-                               endpoint="scoring"))
-    admin.add_view(WordTemplatesView(name=_l("Word templates"), category=records_category,
-                                     endpoint="word_templates", url="/admin/word-templates"))
+    admin.add_view(
+        DispositionView(name=_l("Disposition"), category=records_category, endpoint="disposition")
+    )
+    admin.add_view(
+        AuditTrailView(
+            AuditEntry, name=_l("Audit trail"), category=records_category, endpoint="audit"
+        )
+    )
+    admin.add_view(
+        FormSettingsView(
+            name=_l("Form settings"), category=records_category, endpoint="form_settings"
+        )
+    )
+    admin.add_view(
+        ScoringView(name=_l("Questionnaire scoring"), category=records_category, endpoint="scoring")
+    )
+    admin.add_view(
+        WordTemplatesView(
+            name=_l("Word templates"),
+            category=records_category,
+            endpoint="word_templates",
+            url="/admin/word-templates",
+        )
+    )
     app.extensions.setdefault("upload_endpoints", set()).add("word_templates.index")
     app.jinja_env.globals.update(
         settings_edition=lambda record_type: effective(record_type).edition,

@@ -59,11 +59,13 @@ class SystemStatusView(RoleGuard, BaseView):
         for part, check in checks.items():
             # Only booleans and states read as words: 0 is a count, not "No";
             # a part's key no label names is left out rather than shown raw.
-            details = [(DETAILS[key], VALUES.get(value, value)
-                        if isinstance(value, bool | str) else value)
-                       for key, value in check.items()
-                       if key in DETAILS and not key.endswith("_capped")]
+            details = [
+                (DETAILS[key], VALUES.get(value, value) if isinstance(value, bool | str) else value)
+                for key, value in check.items()
+                if key in DETAILS and not key.endswith("_capped")
+            ]
             rows.append((PARTS.get(part, part), check["ok"], details))
         # 200 whatever the state: a proxy may replace a 503 page by its own.
-        return self.render("admin/system_status.html", status=status,
-                           summary=STATUS[status], rows=rows)
+        return self.render(
+            "admin/system_status.html", status=status, summary=STATUS[status], rows=rows
+        )

@@ -14,8 +14,10 @@ _KINDS = {
     "boolean": {"type": "boolean"},
 }
 
-ERROR = {"description": "Refused; `message` says why in the caller's language.",
-         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+ERROR = {
+    "description": "Refused; `message` says why in the caller's language.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 
 
 def _data_schema(record_type) -> dict:
@@ -27,8 +29,12 @@ def _data_schema(record_type) -> dict:
         if field.max_length:
             schema["maxLength"] = field.max_length
         properties[field.name] = schema
-    return {"type": "object", "properties": properties, "additionalProperties": False,
-            "required": [f.name for f in record_type.fields if f.required]}
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "required": [f.name for f in record_type.fields if f.required],
+    }
 
 
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -54,134 +60,274 @@ def _query(name: str, description: str, kind: str = "string", array: bool = Fals
 
 def openapi_document() -> dict:
     number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
-    record_ok = {"200": {"description": "The record",
-                         "content": {"application/json": {"schema": {
-                             "$ref": "#/components/schemas/Record"}}}}}
+    record_ok = {
+        "200": {
+            "description": "The record",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}},
+        }
+    }
     paths = {
         "/types": {"get": _op("Record types with their fields", {"200": {"description": "ok"}})},
         "/records/{number}": {
-            "get": _op("A record (the view is audited)", {**record_ok, "404": ERROR},
-                       parameters=[number]),
+            "get": _op(
+                "A record (the view is audited)", {**record_ok, "404": ERROR}, parameters=[number]
+            ),
             "patch": _op(
                 "Revise a record over the version it was read at",
                 {**record_ok, "400": ERROR, "409": ERROR, "428": ERROR},
-                parameters=[number, {"name": "If-Match", "in": "header",
-                                     "schema": {"type": "string"}}],
-                requestBody={"content": {"application/json": {"schema": {
-                    "type": "object", "required": ["data"],
-                    "properties": {"data": {"type": "object"}, "version": {"type": "integer"},
-                                   "reason": {"type": "string"}}}}}},
+                parameters=[
+                    number,
+                    {"name": "If-Match", "in": "header", "schema": {"type": "string"}},
+                ],
+                requestBody={
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["data"],
+                                "properties": {
+                                    "data": {"type": "object"},
+                                    "version": {"type": "integer"},
+                                    "reason": {"type": "string"},
+                                },
+                            }
+                        }
+                    }
+                },
             ),
-            "delete": _op("Dispose of a record (refused until its retention ends)",
-                          {"200": {"description": "The disposal certificate"}, "409": ERROR},
-                          parameters=[number]),
+            "delete": _op(
+                "Dispose of a record (refused until its retention ends)",
+                {"200": {"description": "The disposal certificate"}, "409": ERROR},
+                parameters=[number],
+            ),
         },
-        "/records/{number}/versions": {"get": _op("All versions, newest first",
-                                                  {"200": {"description": "ok"}},
-                                                  parameters=[number])},
-        "/records/{number}/versions/{n}": {"get": _op(
-            "One version", {"200": {"description": "ok"}, "404": ERROR},
-            parameters=[number, {"name": "n", "in": "path", "required": True,
-                                 "schema": {"type": "integer"}}])},
-        "/records/{number}/diff": {"get": _op(
-            "What changed between two versions", {"200": {"description": "ok"}},
-            parameters=[number, {"name": "from", "in": "query", "required": True,
-                                 "schema": {"type": "integer"}},
-                        {"name": "to", "in": "query", "required": True,
-                         "schema": {"type": "integer"}}])},
-        "/records/{number}/transitions/{name}": {"post": _op(
-            "Take a workflow step; approvals need the signer's password",
-            {**record_ok, "400": ERROR, "409": ERROR},
-            parameters=[number, {"name": "name", "in": "path", "required": True,
-                                 "schema": {"type": "string"}}],
-            requestBody={"content": {"application/json": {"schema": {
-                "type": "object", "properties": {"comment": {"type": "string"},
-                                                 "password": {"type": "string"},
-                                                 "version": {"type": "integer"},
-                                                 "data": {"type": "object",
-                                                          "description": "the step's fields"}}
-            }}}})},
-        "/records/{number}/audit": {"get": _op("The record's audit trail",
-                                               {"200": {"description": "ok"}},
-                                               parameters=[number])},
-        "/records/{number}/docx": {"get": _op(
-            "The record as a Word file in its form's layout (the download is audited)",
-            {"200": {"description": "A .docx", "content": {_DOCX: {}}}, "404": ERROR},
-            parameters=[number, _query("version", "A past version", kind="integer"),
-                        _query("controlled", "1: a controlled copy (controllers)")])},
-        "/records/docx": {"post": _op(
-            f"Several records' Word files in one zip (at most {BATCH_LIMIT})",
-            {"200": {"description": "A zip of .docx files",
-                     "content": {"application/zip": {}}}, "400": ERROR, "404": ERROR},
-            requestBody={"content": {"application/json": {"schema": {
-                "type": "object", "required": ["numbers"],
-                "properties": {"numbers": {"type": "array", "items": {"type": "string"}}}}}}})},
-        "/forms/{type}/blank.docx": {"get": _op(
-            "A form's blank Word file in its current code and edition",
-            {"200": {"description": "A .docx", "content": {_DOCX: {}}}, "404": ERROR},
-            parameters=[{"name": "type", "in": "path", "required": True,
-                         "schema": {"type": "string"}}])},
-        "/registers/complaints.{format}": {"get": _op(
-            "The complaint register of a period as Word or Excel",
-            {"200": {"description": "A .docx or .xlsx"}},
-            parameters=[{"name": "format", "in": "path", "required": True,
-                         "schema": {"type": "string", "enum": ["docx", "xlsx"]}},
-                        _query("start", "First day (YYYY-MM-DD)"),
-                        _query("end", "Last day (YYYY-MM-DD)"),
-                        *(_query(name, f"Filter by {name}")
-                          for name in ("state", "severity", "department", "subject"))])},
-        "/registers/overdue.{format}": {"get": _op(
-            "The overdue list as Word or Excel",
-            {"200": {"description": "A .docx or .xlsx"}},
-            parameters=[{"name": "format", "in": "path", "required": True,
-                         "schema": {"type": "string", "enum": ["docx", "xlsx"]}},
-                        _query("department", "One department")])},
+        "/records/{number}/versions": {
+            "get": _op(
+                "All versions, newest first", {"200": {"description": "ok"}}, parameters=[number]
+            )
+        },
+        "/records/{number}/versions/{n}": {
+            "get": _op(
+                "One version",
+                {"200": {"description": "ok"}, "404": ERROR},
+                parameters=[
+                    number,
+                    {"name": "n", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+            )
+        },
+        "/records/{number}/diff": {
+            "get": _op(
+                "What changed between two versions",
+                {"200": {"description": "ok"}},
+                parameters=[
+                    number,
+                    {
+                        "name": "from",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    },
+                    {"name": "to", "in": "query", "required": True, "schema": {"type": "integer"}},
+                ],
+            )
+        },
+        "/records/{number}/transitions/{name}": {
+            "post": _op(
+                "Take a workflow step; approvals need the signer's password",
+                {**record_ok, "400": ERROR, "409": ERROR},
+                parameters=[
+                    number,
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+                requestBody={
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "comment": {"type": "string"},
+                                    "password": {"type": "string"},
+                                    "version": {"type": "integer"},
+                                    "data": {"type": "object", "description": "the step's fields"},
+                                },
+                            }
+                        }
+                    }
+                },
+            )
+        },
+        "/records/{number}/audit": {
+            "get": _op(
+                "The record's audit trail", {"200": {"description": "ok"}}, parameters=[number]
+            )
+        },
+        "/records/{number}/docx": {
+            "get": _op(
+                "The record as a Word file in its form's layout (the download is audited)",
+                {"200": {"description": "A .docx", "content": {_DOCX: {}}}, "404": ERROR},
+                parameters=[
+                    number,
+                    _query("version", "A past version", kind="integer"),
+                    _query("controlled", "1: a controlled copy (controllers)"),
+                ],
+            )
+        },
+        "/records/docx": {
+            "post": _op(
+                f"Several records' Word files in one zip (at most {BATCH_LIMIT})",
+                {
+                    "200": {
+                        "description": "A zip of .docx files",
+                        "content": {"application/zip": {}},
+                    },
+                    "400": ERROR,
+                    "404": ERROR,
+                },
+                requestBody={
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["numbers"],
+                                "properties": {
+                                    "numbers": {"type": "array", "items": {"type": "string"}}
+                                },
+                            }
+                        }
+                    }
+                },
+            )
+        },
+        "/forms/{type}/blank.docx": {
+            "get": _op(
+                "A form's blank Word file in its current code and edition",
+                {"200": {"description": "A .docx", "content": {_DOCX: {}}}, "404": ERROR},
+                parameters=[
+                    {"name": "type", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+            )
+        },
+        "/registers/complaints.{format}": {
+            "get": _op(
+                "The complaint register of a period as Word or Excel",
+                {"200": {"description": "A .docx or .xlsx"}},
+                parameters=[
+                    {
+                        "name": "format",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["docx", "xlsx"]},
+                    },
+                    _query("start", "First day (YYYY-MM-DD)"),
+                    _query("end", "Last day (YYYY-MM-DD)"),
+                    *(
+                        _query(name, f"Filter by {name}")
+                        for name in ("state", "severity", "department", "subject")
+                    ),
+                ],
+            )
+        },
+        "/registers/overdue.{format}": {
+            "get": _op(
+                "The overdue list as Word or Excel",
+                {"200": {"description": "A .docx or .xlsx"}},
+                parameters=[
+                    {
+                        "name": "format",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["docx", "xlsx"]},
+                    },
+                    _query("department", "One department"),
+                ],
+            )
+        },
         "/me": {"get": _op("The caller", {"200": {"description": "ok"}})},
         # Public: a client reads it before it has a token.
-        "/openapi.json": {"get": {"summary": "This document", "security": [],
-                                  "responses": {"200": {"description": "OpenAPI 3.1"}}}},
-        "/search": {"get": _op(
-            "Full-text search over the records the caller may see (as the search page)",
-            {"200": {"description": "Results with facets and highlighted snippets"},
-             "400": ERROR, "503": ERROR},
-            parameters=[
-                _query("q", "Words, \"a phrase\", AND/OR/NOT, field:value"),
-                *(_query(name, f"Filter by {name} (repeatable)", array=True)
-                  for name in ("type", "state", "department", "severity")),
-                _query("from", "Created on or after (YYYY-MM-DD)"),
-                _query("to", "Created on or before (YYYY-MM-DD)"),
-                _query("sort", "relevance or date"),
-                _query("page", "Page number", kind="integer"),
-                _query("per_page", "Results per page (at most 100)", kind="integer"),
-                _query("history", "1: search past versions too (auditors, controllers, "
-                       "approvers)"),
-                _query("as_of", "Records as they read at this date or time"),
-            ])},
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1"}},
+            }
+        },
+        "/search": {
+            "get": _op(
+                "Full-text search over the records the caller may see (as the search page)",
+                {
+                    "200": {"description": "Results with facets and highlighted snippets"},
+                    "400": ERROR,
+                    "503": ERROR,
+                },
+                parameters=[
+                    _query("q", 'Words, "a phrase", AND/OR/NOT, field:value'),
+                    *(
+                        _query(name, f"Filter by {name} (repeatable)", array=True)
+                        for name in ("type", "state", "department", "severity")
+                    ),
+                    _query("from", "Created on or after (YYYY-MM-DD)"),
+                    _query("to", "Created on or before (YYYY-MM-DD)"),
+                    _query("sort", "relevance or date"),
+                    _query("page", "Page number", kind="integer"),
+                    _query("per_page", "Results per page (at most 100)", kind="integer"),
+                    _query(
+                        "history", "1: search past versions too (auditors, controllers, approvers)"
+                    ),
+                    _query("as_of", "Records as they read at this date or time"),
+                ],
+            )
+        },
     }
     for record_type in registry:
-        paths[f"/records/{record_type.name}"] = {"post": _op(
-            f"Create a {record_type.titles.get('en', record_type.name)}",
-            {"201": {"description": "Created, with its number and version 1"}, "400": ERROR},
-            requestBody={"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["data"],
-                "properties": {"data": _data_schema(record_type),
-                               "reason": {"type": "string"}}}}}},
-        )}
+        paths[f"/records/{record_type.name}"] = {
+            "post": _op(
+                f"Create a {record_type.titles.get('en', record_type.name)}",
+                {"201": {"description": "Created, with its number and version 1"}, "400": ERROR},
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["data"],
+                                "properties": {
+                                    "data": _data_schema(record_type),
+                                    "reason": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+            )
+        }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Records Portal API", "version": "1"},
         "servers": [{"url": "/api/v1"}],
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
-                                "session": {"type": "apiKey", "in": "cookie",
-                                            "name": "portal_session"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "portal_session"},
+            },
             "schemas": {
-                "Error": {"type": "object", "properties": {
-                    "error": {"type": "string"}, "message": {"type": "string"},
-                    "field": {"type": "string"}}},
-                "Record": {"type": "object", "properties": {
-                    "number": {"type": "string"}, "version": {"type": "integer"},
-                    "state": {"type": "string"}, "data": {"type": "object"}}},
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "field": {"type": "string"},
+                    },
+                },
+                "Record": {
+                    "type": "object",
+                    "properties": {
+                        "number": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "state": {"type": "string"},
+                        "data": {"type": "object"},
+                    },
+                },
             },
         },
         "security": [{"bearer": []}, {"session": []}],

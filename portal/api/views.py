@@ -40,14 +40,14 @@ from records.word import output
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+
 @bp.errorhandler(RecordError)
 def record_error(error: RecordError):
     body = {"error": error.kind, "message": message(error)}
     if error.field:
         body["field"] = error.field
     if isinstance(error, StaleVersion):
-        body.update(current_version=error.current, base_version=error.base,
-                    changes=error.changes)
+        body.update(current_version=error.current, base_version=error.base, changes=error.changes)
     response = jsonify(body)
     response.status_code = status(error)
     return response
@@ -77,13 +77,21 @@ def type_json(record_type: RecordType) -> dict:
         "titles": record_type.titles,
         "title": record_type.title(_locale()),
         "numbering_pattern": settings.numbering_pattern,
-        "retention": {"years": settings.retention_years, "starts": record_type.retention.starts,
-                      "starts_label": _(RETENTION_EVENTS[record_type.retention.starts])},
+        "retention": {
+            "years": settings.retention_years,
+            "starts": record_type.retention.starts,
+            "starts_label": _(RETENTION_EVENTS[record_type.retention.starts]),
+        },
         "fields": [
             {
-                "name": f.name, "type": f.kind, "label": _(f.label), "required": f.required,
-                "max_length": f.max_length, "computed": f.computed,
-                "confidential": f.confidential, "min_value": f.min_value,
+                "name": f.name,
+                "type": f.kind,
+                "label": _(f.label),
+                "required": f.required,
+                "max_length": f.max_length,
+                "computed": f.computed,
+                "confidential": f.confidential,
+                "min_value": f.min_value,
                 "choices": [{"value": c.value, "label": _(c.label)} for c in f.choices],
             }
             for f in record_type.fields
@@ -92,10 +100,17 @@ def type_json(record_type: RecordType) -> dict:
             "initial": record_type.workflow.initial,
             "states": {k: _(v) for k, v in record_type.workflow.states.items()},
             "transitions": [
-                {"name": t.name, "label": _(t.label), "from": list(t.sources), "to": t.target,
-                 "roles": list(t.roles), "required_fields": list(t.required_fields),
-                 "signature": t.signature, "comment_required": t.comment_required,
-                 "fields": list(t.fields)}
+                {
+                    "name": t.name,
+                    "label": _(t.label),
+                    "from": list(t.sources),
+                    "to": t.target,
+                    "roles": list(t.roles),
+                    "required_fields": list(t.required_fields),
+                    "signature": t.signature,
+                    "comment_required": t.comment_required,
+                    "fields": list(t.fields),
+                }
                 for t in record_type.workflow.transitions
             ],
         },
@@ -134,21 +149,34 @@ def record_json(record: Record) -> dict:
         "updated_by": record.updated_by,
         "updated_at": _iso(record.updated_at),
         "attachments": [
-            {"id": a.get("id"), "filename": a.get("filename"), "size": a.get("size"),
-             "sha256": a.get("sha256"), "content_type": a.get("content_type")}
+            {
+                "id": a.get("id"),
+                "filename": a.get("filename"),
+                "size": a.get("size"),
+                "sha256": a.get("sha256"),
+                "content_type": a.get("content_type"),
+            }
             for a in record.attachments
         ],
         "signatures": [
-            {"name": s.get("name"), "signer": s.get("signer"), "meaning": s.get("meaning"),
-             "meaning_label": _(SIGNATURE_MEANINGS.get(s.get("meaning"), "")),
-             "at": _iso(s.get("at")), "version": s.get("version"),
-             "version_hash": s.get("version_hash")}
+            {
+                "name": s.get("name"),
+                "signer": s.get("signer"),
+                "meaning": s.get("meaning"),
+                "meaning_label": _(SIGNATURE_MEANINGS.get(s.get("meaning"), "")),
+                "at": _iso(s.get("at")),
+                "version": s.get("version"),
+                "version_hash": s.get("version_hash"),
+            }
             for s in record.signatures
         ],
-        "holds": [{"reason": h.get("reason"), "by": h.get("by"), "at": _iso(h.get("at"))}
-                  for h in record.holds],
+        "holds": [
+            {"reason": h.get("reason"), "by": h.get("by"), "at": _iso(h.get("at"))}
+            for h in record.holds
+        ],
         "retention_ends_on": retention_day(record.retention_ends_on).isoformat()
-        if record.retention_ends_on else None,
+        if record.retention_ends_on
+        else None,
         "void": record.state == "void",
     }
 
@@ -166,8 +194,9 @@ def _answer(record: Record, code: int = 200):
 @permission_required()
 def create(type_name):
     body = json_object()
-    record = create_record(_actor(), type_name, data_object(body),
-                           reason=text_value(body, "reason"))
+    record = create_record(
+        _actor(), type_name, data_object(body), reason=text_value(body, "reason")
+    )
     return _answer(record, 201)
 
 
@@ -197,20 +226,30 @@ def patch(number):
     data = data_object(body)
     base = _base_version(body)
     if base is None:
-        response = jsonify(error="precondition_required", message=_(
-            "Say which version you edited: an If-Match header or a version field."))
+        response = jsonify(
+            error="precondition_required",
+            message=_("Say which version you edited: an If-Match header or a version field."),
+        )
         response.status_code = 428
         return response
-    record = revise_record(_actor(), number, data, base_version=base,
-                           reason=text_value(body, "reason"))
+    record = revise_record(
+        _actor(), number, data, base_version=base, reason=text_value(body, "reason")
+    )
     return _answer(record)
 
 
 def _version_summary(v: VersionView) -> dict:
-    return {"version": v.version, "state": v.state, "operation": v.operation,
-            "changed_by": v.changed_by, "changed_by_name": v.changed_by_name,
-            "changed_at": _iso(v.changed_at), "reason": v.reason, "changes": v.changes,
-            "hash": v.hash}
+    return {
+        "version": v.version,
+        "state": v.state,
+        "operation": v.operation,
+        "changed_by": v.changed_by,
+        "changed_by_name": v.changed_by_name,
+        "changed_at": _iso(v.changed_at),
+        "reason": v.reason,
+        "changes": v.changes,
+        "hash": v.hash,
+    }
 
 
 @bp.route("/records/<number>/versions")
@@ -226,8 +265,15 @@ def versions(number):
 
 
 def _version_json(found: VersionView):
-    return jsonify({**_version_summary(found), "number": found.number, "title": found.title,
-                    "data": found.data, "hidden_fields": sorted(found.hidden)})
+    return jsonify(
+        {
+            **_version_summary(found),
+            "number": found.number,
+            "title": found.title,
+            "data": found.data,
+            "hidden_fields": sorted(found.hidden),
+        }
+    )
 
 
 @bp.route("/records/<number>/versions/<n>")
@@ -243,8 +289,9 @@ def diff(number):
     newer = int_arg("to", high=10**9)
     if older is None or newer is None:
         raise InputError(_("Give the two versions to compare: ?from=1&to=2."))
-    return jsonify({"from": older, "to": newer,
-                    "changes": history.diff(_actor(), number, older, newer)})
+    return jsonify(
+        {"from": older, "to": newer, "changes": history.diff(_actor(), number, older, newer)}
+    )
 
 
 @bp.route("/records/<number>/transitions/<name>", methods=["POST"])
@@ -252,9 +299,15 @@ def diff(number):
 def transition(number, name):
     body = json_object(required=False)
     data = data_object(body, required=False)
-    record = transition_record(_actor(), number, name, comment=text_value(body, "comment"),
-                               password=text_value(body, "password"),
-                               base_version=_base_version(body), changes=data)
+    record = transition_record(
+        _actor(),
+        number,
+        name,
+        comment=text_value(body, "comment"),
+        password=text_value(body, "password"),
+        base_version=_base_version(body),
+        changes=data,
+    )
     return _answer(record)
 
 
@@ -271,10 +324,14 @@ def records_docx():
     """Several records' Word files in one zip: ``{"numbers": [...]}``."""
     numbers = json_object().get("numbers")
     if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
-        raise InputError(_('Send the record numbers as {"numbers": ["QR-015-2026-0001", ...]}.'),
-                         field="numbers")
-    return word_views.send(output.records_zip(_actor(), numbers, texts=word_views.texts(),
-                                              organisation=word_views.organisation()))
+        raise InputError(
+            _('Send the record numbers as {"numbers": ["QR-015-2026-0001", ...]}.'), field="numbers"
+        )
+    return word_views.send(
+        output.records_zip(
+            _actor(), numbers, texts=word_views.texts(), organisation=word_views.organisation()
+        )
+    )
 
 
 @bp.route("/forms/<type_name>/blank.docx")
@@ -301,12 +358,21 @@ def overdue_file(file_format):
 @permission_required(READ_AUDIT_TRAIL)
 def record_audit(number):
     entries = history.audit_trail(_actor(), number)
-    return jsonify([
-        {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "action": e.action,
-         "action_label": _(audit.ACTIONS.get(e.action, e.action)), "version": e.version,
-         "details": e.details, "hash": e.hash}
-        for e in entries
-    ])
+    return jsonify(
+        [
+            {
+                "seq": e.seq,
+                "at": _iso(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "action_label": _(audit.ACTIONS.get(e.action, e.action)),
+                "version": e.version,
+                "details": e.details,
+                "hash": e.hash,
+            }
+            for e in entries
+        ]
+    )
 
 
 @bp.route("/records/<number>", methods=["DELETE"])
@@ -316,8 +382,13 @@ def delete(number):
     body = json_object(required=False)
     reason = text_value(body, "reason")
     certificate = dispose_record(_actor(), number, reason or request.args.get("reason", ""))
-    return jsonify({"number": certificate.number, "disposed_at": _iso(certificate.disposed_at),
-                    "approved_by": certificate.approved_by_name})
+    return jsonify(
+        {
+            "number": certificate.number,
+            "disposed_at": _iso(certificate.disposed_at),
+            "approved_by": certificate.approved_by_name,
+        }
+    )
 
 
 @bp.route("/search")
@@ -335,8 +406,10 @@ def search_records():
         return response
     except Exception:  # noqa: BLE001 - the index is derived; answer 503, not 500
         current_app.logger.exception("search failed")
-        response = jsonify(error="unavailable", message=_(
-            "Search is unavailable at the moment. Please try again later."))
+        response = jsonify(
+            error="unavailable",
+            message=_("Search is unavailable at the moment. Please try again later."),
+        )
         response.status_code = 503
         return response
     departments = searching.department_names()
@@ -346,18 +419,34 @@ def search_records():
         page=results.search.page,
         pages=results.pages,
         per_page=results.search.per_page,
-        results=[{
-            "number": hit["number"], "version": hit["version"], "type": hit["type"],
-            "type_title": hit["type_title"], "state": hit["state"],
-            "state_label": hit["state_label"], "title": hit["title"],
-            "department": hit["department"], "updated_at": _iso(hit["updated_at"]),
-            "snippet_html": str(hit["snippet"]), "score": hit["score"],
-            "url": hit["url"],
-        } for hit in searching.present(results)],
-        facets={facet: [{"value": value, "count": count,
-                         "label": searching.facet_label(facet, value, departments)}
-                        for value, count in counts]
-                for facet, counts in results.facets.items()},
+        results=[
+            {
+                "number": hit["number"],
+                "version": hit["version"],
+                "type": hit["type"],
+                "type_title": hit["type_title"],
+                "state": hit["state"],
+                "state_label": hit["state_label"],
+                "title": hit["title"],
+                "department": hit["department"],
+                "updated_at": _iso(hit["updated_at"]),
+                "snippet_html": str(hit["snippet"]),
+                "score": hit["score"],
+                "url": hit["url"],
+            }
+            for hit in searching.present(results)
+        ],
+        facets={
+            facet: [
+                {
+                    "value": value,
+                    "count": count,
+                    "label": searching.facet_label(facet, value, departments),
+                }
+                for value, count in counts
+            ]
+            for facet, counts in results.facets.items()
+        },
     )
 
 

@@ -74,10 +74,13 @@ def serve(host, port, threads):
     given_up: list[str] = []
     # serve owns its embedded database (a folder in use is refused) and
     # restarts it if it dies; past the restart limit it exits non-zero.
-    with portal_app(indexer=None, EMBEDDED_DB_ATTACH=False, EMBEDDED_DB_SUPERVISE=True) as app, \
-            _serving_lock(Path(app.config["DATA_DIR"])):
+    with (
+        portal_app(indexer=None, EMBEDDED_DB_ATTACH=False, EMBEDDED_DB_SUPERVISE=True) as app,
+        _serving_lock(Path(app.config["DATA_DIR"])),
+    ):
         embedded = app.extensions.get("embedded_db")
         if embedded is not None:
+
             def give_up(message):
                 given_up.append(message)
                 _thread.interrupt_main()
@@ -122,7 +125,8 @@ def _serving_lock(data_dir: Path):
             other = os.read(fd, 100).decode(errors="replace").strip() or "?"
             raise click.ClickException(
                 f"Another portal (pid {other}) already serves the data folder {data_dir}: "
-                "stop it first, or give this one its own PORTAL_DATA_DIR.") from None
+                "stop it first, or give this one its own PORTAL_DATA_DIR."
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
@@ -136,8 +140,10 @@ def _count_measures_once() -> None:
     from records.store import database
 
     db = database()
-    if db[measures.COLLECTION].find_one() is None and db.records.find_one(
-            {"type": "complaint_sheet"}) is not None:
+    if (
+        db[measures.COLLECTION].find_one() is None
+        and db.records.find_one({"type": "complaint_sheet"}) is not None
+    ):
         click.echo("Counting the measures of the records kept so far…")
         measures.rebuild(db)
 
@@ -175,14 +181,23 @@ def _write_private(path: Path, secret: str) -> Path:
 
 
 @main.command()
-@click.option("--password", envvar="PORTAL_DEMO_PASSWORD",
-              help="The demo users' password (PORTAL_DEMO_PASSWORD); generated if omitted.")
+@click.option(
+    "--password",
+    envvar="PORTAL_DEMO_PASSWORD",
+    help="The demo users' password (PORTAL_DEMO_PASSWORD); generated if omitted.",
+)
 @click.option("--force", is_flag=True, help="Load even though the database has records.")
-@click.option("--if-empty", is_flag=True,
-              help="Load only into an empty database (no users, no records); "
-                   "otherwise do nothing.")
-@click.option("--complaints", type=click.IntRange(1, 5000), default=None,
-              help="How many complaints; the other forms scale with it (default 100).")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Load only into an empty database (no users, no records); otherwise do nothing.",
+)
+@click.option(
+    "--complaints",
+    type=click.IntRange(1, 5000),
+    default=None,
+    help="How many complaints; the other forms scale with it (default 100).",
+)
 @click.option("--seed", type=int, default=None, help="Seed of the random choices.")
 def demo(password, force, if_empty, complaints, seed):
     """Load a demo organisation: departments, users of every role and a few
@@ -212,9 +227,13 @@ def demo(password, force, if_empty, complaints, seed):
         click.echo("Loading the demo organisation (this takes about a minute)…")
         try:
             summary = load_demo(
-                password, complaints=complaints or DEFAULT_COMPLAINTS,
-                seed=DEFAULT_SEED if seed is None else seed, force=force,
-                min_password_length=min_length, log=click.echo)
+                password,
+                complaints=complaints or DEFAULT_COMPLAINTS,
+                seed=DEFAULT_SEED if seed is None else seed,
+                force=force,
+                min_password_length=min_length,
+                log=click.echo,
+            )
         except (DemoRefused, AccountError) as error:
             raise _fail(error) from None
     _announce_demo(summary, password, generated, path)
@@ -226,15 +245,18 @@ def _announce_demo(summary: dict, password: str, generated: bool, path: Path) ->
     for user in summary["users"]:
         roles = ", ".join([*user["roles"], *(f"({p})" for p in user["positions"])])
         note = "  keeps its own password" if user["kept_password"] else ""
-        rows.append(f"  {user['username']:<14}{roles:<31}{user['department'] or '-':<6}"
-                    f"{user['full_name']}{note}")
+        rows.append(
+            f"  {user['username']:<14}{roles:<31}{user['department'] or '-':<6}"
+            f"{user['full_name']}{note}"
+        )
     origin = "generated" if generated else "given"
     banner = "=" * 64
     click.echo(
         f"{banner}\nDemo organisation loaded: {summary['total']} records in {forms} forms, "
         f"{summary['overdue']} overdue, in {summary['seconds']:g} s.\n\n"
-        f"Demo users (password {origin} for this load):\n" + "\n".join(rows) +
-        f"\n\nTheir password:\n\n    {password}\n\n"
+        f"Demo users (password {origin} for this load):\n"
+        + "\n".join(rows)
+        + f"\n\nTheir password:\n\n    {password}\n\n"
         f"It is also in {path} (readable by you only).\n{banner}"
     )
 
@@ -276,8 +298,10 @@ def mail_send():
         configured = smtp_configured(app.config)
     click.echo(f"{done.queued} queued, {done.sent} sent, {done.failed} failed.")
     if not configured:
-        click.echo("PORTAL_SMTP_HOST is not set: nothing is sent; administrators read the "
-                   "messages on the Outgoing e-mail page.")
+        click.echo(
+            "PORTAL_SMTP_HOST is not set: nothing is sent; administrators read the "
+            "messages on the Outgoing e-mail page."
+        )
 
 
 # --- users ------------------------------------------------------------------
@@ -322,8 +346,12 @@ def user_create(username, full_name, roles, department, email, password):
     with portal_app() as app:
         try:
             created = create_user(
-                username, full_name, _read_password(password), roles=roles,
-                department=department, email=email,
+                username,
+                full_name,
+                _read_password(password),
+                roles=roles,
+                department=department,
+                email=email,
                 min_password_length=app.config["PASSWORD_MIN_LENGTH"],
             )
         except AccountError as error:
@@ -437,17 +465,22 @@ def audit_verify():
         records = verify_records(database()) if result.ok else None
         written = audit.checkpoint(database(), checkpoints) if records and records.ok else None
     if not result.ok:
-        click.echo(f"Audit trail BROKEN at entry {result.broken_at}: {result.reason}.",
-                   err=True)
+        click.echo(f"Audit trail BROKEN at entry {result.broken_at}: {result.reason}.", err=True)
         sys.exit(1)
     if not records.ok:
         click.echo(f"Record {records.number} BROKEN: {records.reason}.", err=True)
         sys.exit(1)
     older = result.unauthenticated + records.unauthenticated
-    click.echo(f"Audit trail intact: {result.entries} entries, {result.checkpoints} "
-               f"checkpoints; {records.records} records and {records.versions} versions "
-               "match." + (f" {older} entries and versions from before the audit key are "
-                           "checked by their hashes." if older else ""))
+    click.echo(
+        f"Audit trail intact: {result.entries} entries, {result.checkpoints} "
+        f"checkpoints; {records.records} records and {records.versions} versions "
+        "match."
+        + (
+            f" {older} entries and versions from before the audit key are checked by their hashes."
+            if older
+            else ""
+        )
+    )
     if written:
         click.echo(f"Checkpoint written at entry {written['seq']}.")
 
@@ -486,14 +519,16 @@ def audit_export(number, username):
         exporter = _get_user(username)
         if not may(exporter, READ_AUDIT_TRAIL):
             raise click.ClickException(
-                "Only auditors, controllers and approvers export the audit trail.")
+                "Only auditors, controllers and approvers export the audit trail."
+            )
         query = AuditEntry.objects(number=number) if number else AuditEntry.objects
         for entry in query.order_by("seq"):
             son = entry.to_mongo().to_dict()
             son.pop("_id", None)
             click.echo(json.dumps(son, ensure_ascii=False, default=str))
-        audit.record_event(exporter.username, "export",
-                           details={"what": "audit", "number": number, "via": "cli"})
+        audit.record_event(
+            exporter.username, "export", details={"what": "audit", "number": number, "via": "cli"}
+        )
 
 
 @main.group("records")
@@ -524,13 +559,23 @@ def records_delete(number, username, reason):
 
 
 @main.command()
-@click.option("--restart", is_flag=True,
-              help="Throw away an interrupted rebuild instead of resuming it.")
-@click.option("--procs", type=click.IntRange(1, 16), default=min(4, os.cpu_count() or 1),
-              show_default=True, help="Whoosh: processes analysing documents.")
-@click.option("--optimize/--no-optimize", default=True, show_default=True,
-              help="Whoosh: merge the new index into one segment before switching to it"
-                   " (Tantivy merges as it goes).")
+@click.option(
+    "--restart", is_flag=True, help="Throw away an interrupted rebuild instead of resuming it."
+)
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 16),
+    default=min(4, os.cpu_count() or 1),
+    show_default=True,
+    help="Whoosh: processes analysing documents.",
+)
+@click.option(
+    "--optimize/--no-optimize",
+    default=True,
+    show_default=True,
+    help="Whoosh: merge the new index into one segment before switching to it"
+    " (Tantivy merges as it goes).",
+)
 def reindex(restart, procs, optimize):
     """Rebuild the search index from the database.
 
@@ -553,20 +598,24 @@ def reindex(restart, procs, optimize):
         def progress(done, total):
             nonlocal bar, done_before
             if bar is None:
-                bar = click.progressbar(length=max(total, done), label="Indexing records",
-                                        show_pos=True, show_eta=True)
+                bar = click.progressbar(
+                    length=max(total, done), label="Indexing records", show_pos=True, show_eta=True
+                )
                 bar.__enter__()
             bar.update(done - done_before)
             done_before = done
 
         try:
-            result = indexer.rebuild(progress=progress, procs=procs, optimize=optimize,
-                                     chunk=5000 if procs > 1 else 1000)
+            result = indexer.rebuild(
+                progress=progress, procs=procs, optimize=optimize, chunk=5000 if procs > 1 else 1000
+            )
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
-        click.echo(f"Indexed {result['records']} records into {result['generation']}"
-                   f" ({result['replayed']} changes saved meanwhile applied).")
+        click.echo(
+            f"Indexed {result['records']} records into {result['generation']}"
+            f" ({result['replayed']} changes saved meanwhile applied)."
+        )
 
 
 @main.group("measures")
@@ -600,8 +649,10 @@ def check():
     if report["pending"]:
         click.echo(f"{report['pending']} saved changes are still waiting to be indexed.")
     if differences:
-        raise click.ClickException(f"{differences} differences between database and index;"
-                                   " `portal reindex` rebuilds the index.")
+        raise click.ClickException(
+            f"{differences} differences between database and index;"
+            " `portal reindex` rebuilds the index."
+        )
     click.echo("The search index matches the database.")
 
 
@@ -617,8 +668,10 @@ def backup_command(path):
             summary = backup.backup(database(), path)
         except backup.BackupError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(f"{summary.path}: {summary.documents} documents in "
-               f"{len(summary.collections)} collections, {summary.size / 1e6:.1f} MB.")
+    click.echo(
+        f"{summary.path}: {summary.documents} documents in "
+        f"{len(summary.collections)} collections, {summary.size / 1e6:.1f} MB."
+    )
 
 
 @main.command("restore")
@@ -633,6 +686,8 @@ def restore_command(path):
             summary = backup.restore(database(), path)
         except backup.BackupError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(f"Restored {summary.documents} documents in {len(summary.collections)} "
-               "collections. Run `portal audit verify` (with the same audit key) and "
-               "`portal reindex`.")
+    click.echo(
+        f"Restored {summary.documents} documents in {len(summary.collections)} "
+        "collections. Run `portal audit verify` (with the same audit key) and "
+        "`portal reindex`."
+    )

@@ -85,12 +85,16 @@ def explain(error: Exception, uri: str) -> str:
     """One line saying why the database at ``uri`` cannot be used, and what to do."""
     if isinstance(error, OperationFailure) and error.code in AUTH_FAILED:
         reason = (error.details or {}).get("errmsg") or str(error)
-        return (f"The database at {redact(uri)} refused the log-in ({reason}): check the "
-                "user name, password and authSource in PORTAL_MONGODB_URI.")
+        return (
+            f"The database at {redact(uri)} refused the log-in ({reason}): check the "
+            "user name, password and authSource in PORTAL_MONGODB_URI."
+        )
     if isinstance(error, ConnectionFailure):
         reason = str(error).split(",")[0].split(" (configured timeouts")[0]
-        return (f"Cannot reach the database at {redact(uri)} ({reason}): start MongoDB or "
-                "correct PORTAL_MONGODB_URI (unset it to use the embedded database).")
+        return (
+            f"Cannot reach the database at {redact(uri)} ({reason}): start MongoDB or "
+            "correct PORTAL_MONGODB_URI (unset it to use the embedded database)."
+        )
     return f"The database at {redact(uri)} cannot be used: {error}"
 
 

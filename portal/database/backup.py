@@ -77,8 +77,10 @@ def _dump(db: Database, session=None) -> dict[str, bytes]:
 def _snapshot(db: Database) -> dict[str, bytes]:
     """Every collection as it stood at one moment."""
     try:
-        with db.client.start_session() as session, session.start_transaction(
-                read_concern=ReadConcern("snapshot")):
+        with (
+            db.client.start_session() as session,
+            session.start_transaction(read_concern=ReadConcern("snapshot")),
+        ):
             return _dump(db, session)
     except (OperationFailure, PyMongoError):
         pass
@@ -88,8 +90,9 @@ def _snapshot(db: Database) -> dict[str, bytes]:
         if _head(db) == before:
             return files
         time.sleep(0.2)
-    raise BackupError("The records kept changing while they were read; try again in a "
-                      "quieter moment.")
+    raise BackupError(
+        "The records kept changing while they were read; try again in a quieter moment."
+    )
 
 
 def backup(db: Database, path: Path) -> Summary:
@@ -103,8 +106,11 @@ def backup(db: Database, path: Path) -> Summary:
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": db.name,
         "collections": {
-            name: {"documents": _count(content), "sha256": hashlib.sha256(content).hexdigest(),
-                   "bytes": len(content)}
+            name: {
+                "documents": _count(content),
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "bytes": len(content),
+            }
             for name, content in files.items()
         },
     }
@@ -114,8 +120,9 @@ def backup(db: Database, path: Path) -> Summary:
         for name, content in files.items():
             _add(archive, f"collections/{name}.bson", content)
     scratch.rename(path)
-    return Summary(path, {n: c["documents"] for n, c in manifest["collections"].items()},
-                   path.stat().st_size)
+    return Summary(
+        path, {n: c["documents"] for n, c in manifest["collections"].items()}, path.stat().st_size
+    )
 
 
 def _add(archive: tarfile.TarFile, name: str, content: bytes) -> None:
@@ -139,8 +146,9 @@ def read_archive(path: Path) -> tuple[dict, dict[str, bytes]]:
                 raise BackupError(f"{path} is not a portal backup: it has no manifest.")
             manifest = json.loads(archive.extractfile(members[MANIFEST]).read())
             if manifest.get("format") != FORMAT:
-                raise BackupError(f"{path} is a backup of another format "
-                                  f"({manifest.get('format')!r}).")
+                raise BackupError(
+                    f"{path} is a backup of another format ({manifest.get('format')!r})."
+                )
             files = {}
             for name, expected in manifest["collections"].items():
                 member = members.get(f"collections/{name}.bson")
@@ -148,11 +156,14 @@ def read_archive(path: Path) -> tuple[dict, dict[str, bytes]]:
                     raise BackupError(f"The archive is damaged: {name} is missing.")
                 content = archive.extractfile(member).read()
                 if hashlib.sha256(content).hexdigest() != expected["sha256"]:
-                    raise BackupError(f"The archive is damaged: {name} does not match its "
-                                      "checksum.")
+                    raise BackupError(
+                        f"The archive is damaged: {name} does not match its checksum."
+                    )
                 if _count(content) != expected["documents"]:
-                    raise BackupError(f"The archive is damaged: {name} holds another number "
-                                      "of documents than its manifest says.")
+                    raise BackupError(
+                        f"The archive is damaged: {name} holds another number "
+                        "of documents than its manifest says."
+                    )
                 files[name] = content
     except (tarfile.TarError, OSError, EOFError, ValueError, bson.errors.BSONError) as error:
         raise BackupError(f"{path} cannot be read as a portal backup ({error}).") from None
@@ -163,11 +174,12 @@ def restore(db: Database, path: Path) -> Summary:
     """Restore an archive into an empty database; nothing is written unless
     the whole archive checks out."""
     manifest, files = read_archive(Path(path))
-    taken = [n for n in _collections(db)
-             if n not in SEEDED and db[n].estimated_document_count()]
+    taken = [n for n in _collections(db) if n not in SEEDED and db[n].estimated_document_count()]
     if taken:
-        raise BackupError(f"The database {db.name} is not empty ({', '.join(taken[:5])}); "
-                          "restore only into an empty one.")
+        raise BackupError(
+            f"The database {db.name} is not empty ({', '.join(taken[:5])}); "
+            "restore only into an empty one."
+        )
     written: list[str] = []
     try:
         for name in SEEDED & set(files):
@@ -186,8 +198,11 @@ def restore(db: Database, path: Path) -> Summary:
         for name in [*written, *files]:
             db[name].delete_many({})
         raise BackupError(f"The restore failed and was undone: {error}") from None
-    return Summary(Path(path), {n: c["documents"] for n, c in manifest["collections"].items()},
-                   Path(path).stat().st_size)
+    return Summary(
+        Path(path),
+        {n: c["documents"] for n, c in manifest["collections"].items()},
+        Path(path).stat().st_size,
+    )
 
 
 def prune(folder: Path, keep: int, prefix: str = "portal-") -> list[Path]:

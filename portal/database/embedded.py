@@ -99,9 +99,13 @@ def _port_is_free(host: str, port: int) -> bool:
 
 
 def _ping(uri: str, timeout_ms: int = 500) -> bool:
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms,
-                                 connectTimeoutMS=timeout_ms, socketTimeoutMS=timeout_ms,
-                                 connect=False)
+    client = pymongo.MongoClient(
+        uri,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=timeout_ms,
+        connect=False,
+    )
     try:
         client.admin.command("ping")
         return True
@@ -222,7 +226,8 @@ class EmbeddedDatabase:
         self.owner = True
         if self.supervise:
             self._watcher = threading.Thread(
-                target=self._watch, name="embedded-db-watch", daemon=True)
+                target=self._watch, name="embedded-db-watch", daemon=True
+            )
             self._watcher.start()
         return self.uri
 
@@ -254,8 +259,11 @@ class EmbeddedDatabase:
         while True:
             info = self._read_runfile()
             owner = int(info.get("owner", 0) or 0)
-            described = (f"{info.get('owner_command') or 'a portal process'} (pid {owner})"
-                         if owner else "another portal")
+            described = (
+                f"{info.get('owner_command') or 'a portal process'} (pid {owner})"
+                if owner
+                else "another portal"
+            )
             if not self.attach:
                 raise EmbeddedDatabaseError(
                     f"The database folder {self.storage_dir} is in use by {described}: "
@@ -269,8 +277,7 @@ class EmbeddedDatabase:
             # The owner may be starting or restarting its server: wait for it.
             if time.monotonic() > deadline:
                 raise EmbeddedDatabaseError(
-                    f"The embedded database of {described} does not answer; "
-                    f"see {self.logfile}."
+                    f"The embedded database of {described} does not answer; see {self.logfile}."
                 )
             time.sleep(0.2)
 
@@ -286,8 +293,10 @@ class EmbeddedDatabase:
             found.add(recorded)
         for pid in sorted(found):
             keeper = processes.parent(pid)
-            if keeper > 1 and any(arg.endswith(("keeper.py", "db_keeper.py"))
-                                  for arg in processes.command_line(keeper)):
+            if keeper > 1 and any(
+                arg.endswith(("keeper.py", "db_keeper.py"))
+                for arg in processes.command_line(keeper)
+            ):
                 # Its keeper already asked it to stop: give it the time it grants.
                 processes.wait_for_exit(pid, self.stop_grace + 5)
             elif pid == recorded and info.get("keeper"):
@@ -317,18 +326,29 @@ class EmbeddedDatabase:
         data.mkdir(exist_ok=True)
         command = [
             find_server_executable(),
-            "--host", self.host,
-            "--port", str(self.port),
-            "--storage-path", str(data),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--storage-path",
+            str(data),
             "--sync-on-commit",
-            "--log-level", "WARNING",
+            "--log-level",
+            "WARNING",
         ]
         log.info("starting embedded database: %s", " ".join(command))
         lifeline_read, lifeline_write = os.pipe()
         try:
             self.process = subprocess.Popen(  # noqa: S603 - fixed argument list
-                [sys.executable, "-I", "-S", str(KEEPER), str(self.logfile),
-                 str(self.stop_grace), *command],
+                [
+                    sys.executable,
+                    "-I",
+                    "-S",
+                    str(KEEPER),
+                    str(self.logfile),
+                    str(self.stop_grace),
+                    *command,
+                ],
                 stdin=lifeline_read,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -351,11 +371,19 @@ class EmbeddedDatabase:
         # Written before the wait, so that a portal killed while its server
         # starts leaves the next one the means to recognise it.
         temp = self.runfile.with_suffix(".tmp")
-        temp.write_text(json.dumps({
-            "pid": self.server_pid, "keeper": self.process.pid, "owner": os.getpid(),
-            "owner_command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:2]),
-            "host": self.host, "port": self.port, "storage": str(data),
-        }))
+        temp.write_text(
+            json.dumps(
+                {
+                    "pid": self.server_pid,
+                    "keeper": self.process.pid,
+                    "owner": os.getpid(),
+                    "owner_command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:2]),
+                    "host": self.host,
+                    "port": self.port,
+                    "storage": str(data),
+                }
+            )
+        )
         os.replace(temp, self.runfile)
         self._wait_until_ready()
 
@@ -423,11 +451,13 @@ class EmbeddedDatabase:
                             f"The embedded database stopped {self.max_restarts + 1} times "
                             f"within {RESTART_WINDOW / 60:.0f} minutes (last: {failure}); "
                             f"see {self.logfile}. The portal stops so that its supervisor "
-                            "can act.")
+                            "can act."
+                        )
                         return
                     self.restarts.append(now)
-                    self._notice(f"The embedded database stopped unexpectedly ({failure}); "
-                                 "restarting it.")
+                    self._notice(
+                        f"The embedded database stopped unexpectedly ({failure}); restarting it."
+                    )
                     self._close_pipe()
                     try:
                         self._spawn()
@@ -442,8 +472,10 @@ class EmbeddedDatabase:
         """Kill a server that stopped answering; its keeper then exits, and
         the watcher restarts it like one that died."""
         pid = self.server_pid
-        self._notice(f"The embedded database (pid {pid}) has not answered for "
-                     f"{self.hang_limit:.0f} s; ending it.")
+        self._notice(
+            f"The embedded database (pid {pid}) has not answered for "
+            f"{self.hang_limit:.0f} s; ending it."
+        )
         if pid and processes.is_our_server(pid, self.data_path):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)

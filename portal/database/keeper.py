@@ -49,7 +49,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     with open(log_path, "ab") as out:
         server = subprocess.Popen(  # noqa: S603 - the portal's fixed argument list
-            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             preexec_fn=_die_with_keeper,  # noqa: PLW1509 - the keeper has no threads
         )
     sys.stdout.write(f"{server.pid}\n")

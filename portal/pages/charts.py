@@ -20,8 +20,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 _LOCK = threading.Lock()  # the style is set through matplotlib's global rcParams
-FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Microsoft YaHei", "PingFang SC",
-         "DejaVu Sans", "sans-serif"]
+FONTS = [
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "DejaVu Sans",
+    "sans-serif",
+]
 COLOURS = ["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#d62728"]
 
 
@@ -32,7 +38,7 @@ def _svg(figure, title: str) -> Markup:
         warnings.filterwarnings("ignore", message=r"findfont")
         figure.savefig(out, format="svg", bbox_inches="tight")
     svg = out.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     # An accessible name for the picture.
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', 1)
     # matplotlib escapes the text it writes into the SVG; the title is escaped above.
@@ -40,13 +46,20 @@ def _svg(figure, title: str) -> Markup:
 
 
 def _attr(text: str) -> str:
-    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-            .replace(">", "&gt;"))
+    return (
+        text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
 
 
 def _style():
-    return {"svg.fonttype": "none", "font.family": "sans-serif", "font.sans-serif": FONTS,
-            "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+    return {
+        "svg.fonttype": "none",
+        "font.family": "sans-serif",
+        "font.sans-serif": FONTS,
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
 
 
 # Drawing a chart costs ~50 ms of CPU under one global lock, and the home
@@ -56,19 +69,32 @@ def _style():
 CACHED_CHARTS = 256
 
 
-def rates(title: str, labels: list[str], series: dict[str, list[float | None]],
-          target: float | None = None, target_label: str = "") -> Markup:
+def rates(
+    title: str,
+    labels: list[str],
+    series: dict[str, list[float | None]],
+    target: float | None = None,
+    target_label: str = "",
+) -> Markup:
     """Rates (0..1) per period as lines, with the target as a dashed line;
     a period with no data leaves a gap."""
-    return _rates(str(title), tuple(map(str, labels)),
-                  tuple((str(name), tuple(values)) for name, values in series.items()),
-                  target, str(target_label))
+    return _rates(
+        str(title),
+        tuple(map(str, labels)),
+        tuple((str(name), tuple(values)) for name, values in series.items()),
+        target,
+        str(target_label),
+    )
 
 
 @functools.lru_cache(maxsize=CACHED_CHARTS)
-def _rates(title: str, labels: tuple[str, ...],
-           series: tuple[tuple[str, tuple[float | None, ...]], ...],
-           target: float | None, target_label: str) -> Markup:
+def _rates(
+    title: str,
+    labels: tuple[str, ...],
+    series: tuple[tuple[str, tuple[float | None, ...]], ...],
+    target: float | None,
+    target_label: str,
+) -> Markup:
     with _LOCK, matplotlib.rc_context(_style()):
         figure = Figure(figsize=(6.4, 2.8))
         axes = figure.subplots()
@@ -80,11 +106,18 @@ def _rates(title: str, labels: tuple[str, ...],
                 # A line of one or two periods is a dot or two: say their values.
                 for x, y in zip(positions, points, strict=True):
                     if y == y:  # not NaN
-                        axes.annotate(f"{y:.0f}%", (x, y), textcoords="offset points",
-                                      xytext=(6, 4), fontsize=8, color=colour)
+                        axes.annotate(
+                            f"{y:.0f}%",
+                            (x, y),
+                            textcoords="offset points",
+                            xytext=(6, 4),
+                            fontsize=8,
+                            color=colour,
+                        )
         if target is not None:
-            axes.axhline(target * 100, color="#888888", linestyle="--", linewidth=1,
-                         label=target_label)
+            axes.axhline(
+                target * 100, color="#888888", linestyle="--", linewidth=1, label=target_label
+            )
         axes.set_xticks(positions, labels, rotation=45 if len(labels) > 6 else 0)
         axes.set_ylim(0, 105)
         axes.set_ylabel("%")

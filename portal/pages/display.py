@@ -98,21 +98,30 @@ def due_text(record) -> Markup:
         return Markup("")
     type_name = record.get("type") if isinstance(record, dict) else record.type
     kind = record.get("due_kind") if isinstance(record, dict) else record.due_kind
-    uncovered = (record.get("due_uncovered") if isinstance(record, dict)
-                 else record.due_uncovered) or []
+    uncovered = (
+        record.get("due_uncovered") if isinstance(record, dict) else record.due_uncovered
+    ) or []
     record_type = registry.get(type_name)
     label = _(deadline_label(record_type, kind)) if record_type else kind
-    parts = [Markup('<span class="due{}" data-testid="due">{}: {}</span>').format(
-        " text-danger font-weight-bold" if due_at < utcnow() else "",
-        label, format_datetime(due_at, "short"))]
+    parts = [
+        Markup('<span class="due{}" data-testid="due">{}: {}</span>').format(
+            " text-danger font-weight-bold" if due_at < utcnow() else "",
+            label,
+            format_datetime(due_at, "short"),
+        )
+    ]
     if due_at < utcnow():
         parts.append(Markup(' <span class="badge badge-danger">{}</span>').format(_("Overdue")))
     if uncovered:
-        parts.append(Markup(' <small class="text-warning" data-testid="due-fallback">{}</small>')
-                     .format(_("Counted Monday to Friday: the calendar of %(years)s is not "
-                               "entered yet.", years=", ".join(map(str, uncovered)))))
+        parts.append(
+            Markup(' <small class="text-warning" data-testid="due-fallback">{}</small>').format(
+                _(
+                    "Counted Monday to Friday: the calendar of %(years)s is not entered yet.",
+                    years=", ".join(map(str, uncovered)),
+                )
+            )
+        )
     return Markup("").join(parts)
-
 
 
 def signed_fields(record_type: RecordType, transition) -> list[str]:
@@ -132,11 +141,21 @@ def signed_fields(record_type: RecordType, transition) -> list[str]:
 _AUDIT_SKIPPED = {"by", "by_name", "at", "signer", "version_hash", "sha256", "id"}
 
 _AUDIT_KEYS = {
-    "transition": N_("Step"), "from": N_("From"), "to": N_("To"), "comment": N_("Comment"),
-    "reason": N_("Reason"), "filename": N_("File"), "size": N_("Size"),
-    "meaning": N_("Meaning"), "name": N_("Name"), "version": N_("Version"),
-    "hold": N_("Hold"), "certificate": N_("Certificate"), "format": N_("Format"),
-    "controlled": N_("Controlled copy"), "lock_expires_at": N_("Lock until"),
+    "transition": N_("Step"),
+    "from": N_("From"),
+    "to": N_("To"),
+    "comment": N_("Comment"),
+    "reason": N_("Reason"),
+    "filename": N_("File"),
+    "size": N_("Size"),
+    "meaning": N_("Meaning"),
+    "name": N_("Name"),
+    "version": N_("Version"),
+    "hold": N_("Hold"),
+    "certificate": N_("Certificate"),
+    "format": N_("Format"),
+    "controlled": N_("Controlled copy"),
+    "lock_expires_at": N_("Lock until"),
 }
 
 
@@ -182,9 +201,15 @@ class ValueDisplay:
             if key == "changes":
                 for change in value or ():
                     field = change.get("field", "")
-                    lines.append((self.labels.get(field) or field, Markup("{} → {}").format(
-                        self.change(field, change.get("old")),
-                        self.change(field, change.get("new")))))
+                    lines.append(
+                        (
+                            self.labels.get(field) or field,
+                            Markup("{} → {}").format(
+                                self.change(field, change.get("old")),
+                                self.change(field, change.get("new")),
+                            ),
+                        )
+                    )
                 continue
             label = _(_AUDIT_KEYS[key]) if key in _AUDIT_KEYS else key
             if key == "transition":
@@ -196,6 +221,7 @@ class ValueDisplay:
                 text = state_label(self.record_type.name, value)
             elif key == "meaning":
                 from records.types import SIGNATURE_MEANINGS
+
                 text = _(SIGNATURE_MEANINGS.get(value, value))
             elif key == "size" and isinstance(value, int):
                 text = f"{value / 1024:.1f} KB"
@@ -235,6 +261,9 @@ def expected_steps(actor, row: dict) -> str:
     record_type = registry.get(row["type"])
     if record_type is None:
         return ""
-    return " / ".join(_(t.label) for t in record_type.workflow.available(row["state"])
-                      # Voiding is possible, never what a task waits for.
-                      if t.task and t.name != "void" and actor.has_role(*t.roles))
+    return " / ".join(
+        _(t.label)
+        for t in record_type.workflow.available(row["state"])
+        # Voiding is possible, never what a task waits for.
+        if t.task and t.name != "void" and actor.has_role(*t.roles)
+    )

@@ -37,9 +37,7 @@ class LogoutForm(PortalForm):
 
 
 class LanguageForm(PortalForm):
-    language = SelectField(
-        _l("Language"), choices=dict(NATIVE_NAMES), validate_choice=True
-    )
+    language = SelectField(_l("Language"), choices=dict(NATIVE_NAMES), validate_choice=True)
     next = HiddenField()
 
 

@@ -43,7 +43,8 @@ def report() -> tuple[str, dict]:
         return "ok", checks
     # Only late indexing: the portal serves, but searches are stale.
     only_late = not checks["outbox"]["ok"] and all(
-        check["ok"] for name, check in checks.items() if name != "outbox")
+        check["ok"] for name, check in checks.items() if name != "outbox"
+    )
     return ("degraded" if only_late else "unavailable"), checks
 
 
@@ -72,8 +73,9 @@ def _search_index() -> dict:
         out["writable"] = True
     failure = current_app.extensions["search_indexer"].last_error
     if failure is not None:
-        out.update(ok=False, indexer_error=failure["error"],
-                   indexer_error_at=failure["at"].isoformat())
+        out.update(
+            ok=False, indexer_error=failure["error"], indexer_error_at=failure["at"].isoformat()
+        )
     return out
 
 
@@ -120,16 +122,23 @@ def _outbox() -> dict:
         at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
         age = max(0.0, (datetime.now(UTC) - at).total_seconds())
     ok = pending <= max_pending and age <= max_age
-    return {"ok": ok, "pending": pending, "pending_capped": pending > max_pending,
-            "oldest_age_seconds": round(age, 1), "max_pending": max_pending,
-            "max_age_seconds": max_age}
+    return {
+        "ok": ok,
+        "pending": pending,
+        "pending_capped": pending > max_pending,
+        "oldest_age_seconds": round(age, 1),
+        "max_pending": max_pending,
+        "max_age_seconds": max_age,
+    }
 
 
 def _workers() -> dict:
     """The background threads ``portal serve`` started, each alive or not."""
     out: dict = {"ok": True}
-    for name, key in (("search_indexer", "search_indexer_thread"),
-                      ("deadlines", "deadline_thread")):
+    for name, key in (
+        ("search_indexer", "search_indexer_thread"),
+        ("deadlines", "deadline_thread"),
+    ):
         thread = current_app.extensions.get(key)
         if thread is None:
             out[name] = "not started"

@@ -22,11 +22,17 @@ HOME_TASKS = 10
 def home():
     actor = actor_for(current_user._get_current_object())
     tasks = worklists.my_tasks(actor, limit=HOME_TASKS + 1)
-    return render_template("home.html", tasks=tasks[:HOME_TASKS],
-                           dash=dashboard_figures(actor), rate_text=_rate_text,
-                           more_tasks=len(tasks) > HOME_TASKS, due_text=due_text,
-                           state_label=state_label, type_title=type_title,
-                           expected=lambda row: expected_steps(actor, row))
+    return render_template(
+        "home.html",
+        tasks=tasks[:HOME_TASKS],
+        dash=dashboard_figures(actor),
+        rate_text=_rate_text,
+        more_tasks=len(tasks) > HOME_TASKS,
+        due_text=due_text,
+        state_label=state_label,
+        type_title=type_title,
+        expected=lambda row: expected_steps(actor, row),
+    )
 
 
 def _rate_text(value: float | None) -> str:

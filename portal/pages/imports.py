@@ -46,10 +46,14 @@ def upload():
             flash(message(error), "error")
             return redirect(url_for(".upload"))
         file_id = _bucket().upload_from_stream(
-            filename[-200:], content, metadata={"by": current_user.username})
+            filename[-200:], content, metadata={"by": current_user.username}
+        )
         return redirect(url_for(".mapping", file_id=str(file_id)))
-    return render_template("work/import_upload.html", form=AdminForm(),
-                           breadcrumbs=crumbs((_("Import a complaint ledger"), None)))
+    return render_template(
+        "work/import_upload.html",
+        form=AdminForm(),
+        breadcrumbs=crumbs((_("Import a complaint ledger"), None)),
+    )
 
 
 def _ledger(file_id: str) -> importer.Ledger:
@@ -69,32 +73,54 @@ def mapping(file_id):
     ledger = _ledger(file_id)
     record_type = record_type_of(importer.TYPE)
     if request.method == "POST":
-        chosen = {index: request.form.get(f"col_{index}", "")
-                  for index in range(len(ledger.headers))}
+        chosen = {
+            index: request.form.get(f"col_{index}", "") for index in range(len(ledger.headers))
+        }
         mapped = {index: name for index, name in chosen.items() if name}
     else:
         mapped = importer.guess_mapping(ledger)
     outcome = None
     if request.method == "POST":
         try:
-            outcome = importer.run(_actor(), ledger, mapped,
-                                   dry_run=request.form.get("action") != "import")
+            outcome = importer.run(
+                _actor(), ledger, mapped, dry_run=request.form.get("action") != "import"
+            )
         except RecordError as error:
             flash(message(error), "error")
         else:
             if outcome.imported:
                 _bucket().delete(ObjectId(file_id))
-                flash(_("%(n)d complaints were imported: %(first)s to %(last)s.",
-                        n=len(outcome.numbers), first=outcome.numbers[0],
-                        last=outcome.numbers[-1]), "success")
+                flash(
+                    _(
+                        "%(n)d complaints were imported: %(first)s to %(last)s.",
+                        n=len(outcome.numbers),
+                        first=outcome.numbers[0],
+                        last=outcome.numbers[-1],
+                    ),
+                    "success",
+                )
                 return redirect(url_for("work.register"))
     labels = {f.name: _(f.label) for f in record_type.fields}
-    problems = [(p.row, labels.get(p.field, p.field or ""),
-                 message(RecordError(p.message, field=p.field, **p.params)))
-                for p in (outcome.problems if outcome else [])]
+    problems = [
+        (
+            p.row,
+            labels.get(p.field, p.field or ""),
+            message(RecordError(p.message, field=p.field, **p.params)),
+        )
+        for p in (outcome.problems if outcome else [])
+    ]
     return render_template(
-        "work/import_mapping.html", ledger=ledger, mapped=mapped, file_id=file_id,
-        fields=record_type.input_fields, labels=labels, outcome=outcome, problems=problems,
-        sample=ledger.rows[:3], form=AdminForm(),
-        breadcrumbs=crumbs((_("Import a complaint ledger"), url_for(".upload")),
-                           (ledger.filename, None)))
+        "work/import_mapping.html",
+        ledger=ledger,
+        mapped=mapped,
+        file_id=file_id,
+        fields=record_type.input_fields,
+        labels=labels,
+        outcome=outcome,
+        problems=problems,
+        sample=ledger.rows[:3],
+        form=AdminForm(),
+        breadcrumbs=crumbs(
+            (_("Import a complaint ledger"), url_for(".upload")), (ledger.filename, None)
+        ),
+    )

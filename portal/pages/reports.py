@@ -25,6 +25,7 @@ from records.word.registers import report_docx, report_xlsx
 
 bp = Blueprint("reports", __name__)
 
+
 def _actor():
     return actor_for(current_user._get_current_object())
 
@@ -58,24 +59,46 @@ def report_page():
     report = reports.build(period, texts, department=department)
     labels = list(report.trend)
     trend_chart = charts.rates(
-        _("Complaint rates by month"), labels,
-        {_("Timeliness rate"): [f.timeliness for f in report.trend.values()],
-         _("Closure rate"): [f.closure for f in report.trend.values()],
-         _("Satisfaction rate"): [f.satisfaction for f in report.trend.values()]},
-        target=measures.TARGETS["timeliness"], target_label=_("Target"))
+        _("Complaint rates by month"),
+        labels,
+        {
+            _("Timeliness rate"): [f.timeliness for f in report.trend.values()],
+            _("Closure rate"): [f.closure for f in report.trend.values()],
+            _("Satisfaction rate"): [f.satisfaction for f in report.trend.values()],
+        },
+        target=measures.TARGETS["timeliness"],
+        target_label=_("Target"),
+    )
     severities = report.totals.by_prefix("severity")
-    severity_chart = charts.bars(_("Complaints by severity"),
-                                 [_(c.label) for c in SEVERITIES],
-                                 [severities.get(c.value, 0) for c in SEVERITIES])
-    args = {"kind": period.kind, "year": period.year, "number": period.number,
-            "department": department}
+    severity_chart = charts.bars(
+        _("Complaints by severity"),
+        [_(c.label) for c in SEVERITIES],
+        [severities.get(c.value, 0) for c in SEVERITIES],
+    )
+    args = {
+        "kind": period.kind,
+        "year": period.year,
+        "number": period.number,
+        "department": department,
+    }
     return render_template(
-        "work/report.html", report=report, period=period, args=args, texts=texts,
-        cell_text=reports.cell_text, trend_chart=trend_chart, severity_chart=severity_chart,
-        kinds=reports.KINDS, department=department, can_file=actor.may(FILE_REPORTS),
+        "work/report.html",
+        report=report,
+        period=period,
+        args=args,
+        texts=texts,
+        cell_text=reports.cell_text,
+        trend_chart=trend_chart,
+        severity_chart=severity_chart,
+        kinds=reports.KINDS,
+        department=department,
+        can_file=actor.may(FILE_REPORTS),
         departments=Department.objects(active=True).only("code", "name")
-        if actor.sees_everything() else [],
-        form=AdminForm(), breadcrumbs=crumbs((_("Reports"), None)))
+        if actor.sees_everything()
+        else [],
+        form=AdminForm(),
+        breadcrumbs=crumbs((_("Reports"), None)),
+    )
 
 
 @bp.route("/reports/export.<any(docx, xlsx):file_format>")
@@ -89,12 +112,16 @@ def report_export(file_format):
         flash(message(error), "error")
         return redirect(url_for(".report_page"))
     report = reports.build(period, texts, department=_department(actor))
-    printed = texts("Printed %(at)s by %(name)s", at=texts.local_datetime(local_now()),
-                    name=actor.full_name or actor.username)
+    printed = texts(
+        "Printed %(at)s by %(name)s",
+        at=texts.local_datetime(local_now()),
+        name=actor.full_name or actor.username,
+    )
     make = report_docx if file_format == "docx" else report_xlsx
     made = make(report, texts, organisation=word_views.organisation(), printed=printed)
-    output.audit_export(actor, {"report": period.key, "format": file_format,
-                                "department": report.department})
+    output.audit_export(
+        actor, {"report": period.key, "format": file_format, "department": report.department}
+    )
     return word_views.send(made)
 
 
@@ -113,29 +140,53 @@ def records_behind():
     department = _department(actor)
     rows = reports.records_behind(metric, period, department, actor=actor)
     return render_template(
-        "work/report_records.html", rows=rows, metric=metric, period=period,
-        texts=word_views.texts(), department=department, record_url=record_url,
-        state_label=state_label, type_title=type_title,
-        breadcrumbs=crumbs((_("Reports"), url_for(".report_page", kind=period.kind,
-                                                   year=period.year, number=period.number,
-                                                   department=department)),
-                           (_("Records behind a figure"), None)))
+        "work/report_records.html",
+        rows=rows,
+        metric=metric,
+        period=period,
+        texts=word_views.texts(),
+        department=department,
+        record_url=record_url,
+        state_label=state_label,
+        type_title=type_title,
+        breadcrumbs=crumbs(
+            (
+                _("Reports"),
+                url_for(
+                    ".report_page",
+                    kind=period.kind,
+                    year=period.year,
+                    number=period.number,
+                    department=department,
+                ),
+            ),
+            (_("Records behind a figure"), None),
+        ),
+    )
 
 
 @bp.route("/reports/file-analysis", methods=("POST",))
 @permission_required(FILE_REPORTS)
 def file_analysis():
     try:
-        period = reports.Period(request.form.get("kind", ""),
-                                int(request.form.get("year", "0") or 0),
-                                int(request.form.get("number", "1") or 1))
+        period = reports.Period(
+            request.form.get("kind", ""),
+            int(request.form.get("year", "0") or 0),
+            int(request.form.get("number", "1") or 1),
+        )
         record = reports.file_satisfaction_analysis(_actor(), period, word_views.texts())
     except (RecordError, ValueError) as error:
-        flash(message(error) if isinstance(error, RecordError) else _("Not a valid value."),
-              "error")
+        flash(
+            message(error) if isinstance(error, RecordError) else _("Not a valid value."), "error"
+        )
         return redirect(url_for(".report_page"))
-    flash(_("The satisfaction analysis report %(number)s was filed as a draft.",
-            number=record.number), "success")
+    flash(
+        _(
+            "The satisfaction analysis report %(number)s was filed as a draft.",
+            number=record.number,
+        ),
+        "success",
+    )
     return redirect(record_url(record.number, record.type))
 
 
@@ -156,17 +207,30 @@ def dashboard_figures(actor) -> dict:
     open_count = sum(f["open"] for f in year.values())
     overdue = worklists.overdue(actor, department=department) if departments != [] else []
     chart = charts.rates(
-        _("Complaint rates by month"), months,
-        {_("Timeliness rate"): [trend[m].timeliness for m in months],
-         _("Closure rate"): [trend[m].closure for m in months],
-         _("Satisfaction rate"): [trend[m].satisfaction for m in months]},
-        target=measures.TARGETS["timeliness"], target_label=_("Target"))
-    return {"department": department, "overdue": len(overdue), "open": open_count,
-            "month": this_month, "month_label": months[-1], "targets": measures.TARGETS,
-            # Early in a month nothing dispatched has come to its end: the
-            # complaint rates would read 0% though nothing is late yet.
-            "nothing_due": not this_month["finished"] and not overdue,
-            "chart": chart, "year": today.year, "month_number": today.month}
+        _("Complaint rates by month"),
+        months,
+        {
+            _("Timeliness rate"): [trend[m].timeliness for m in months],
+            _("Closure rate"): [trend[m].closure for m in months],
+            _("Satisfaction rate"): [trend[m].satisfaction for m in months],
+        },
+        target=measures.TARGETS["timeliness"],
+        target_label=_("Target"),
+    )
+    return {
+        "department": department,
+        "overdue": len(overdue),
+        "open": open_count,
+        "month": this_month,
+        "month_label": months[-1],
+        "targets": measures.TARGETS,
+        # Early in a month nothing dispatched has come to its end: the
+        # complaint rates would read 0% though nothing is late yet.
+        "nothing_due": not this_month["finished"] and not overdue,
+        "chart": chart,
+        "year": today.year,
+        "month_number": today.month,
+    }
 
 
 def _last_months(year: int, month: int, count: int):

@@ -46,8 +46,19 @@ from search_index import (
 bp = Blueprint("search", __name__)
 
 #: Query parameters a search is made of (a saved search keeps these).
-PARAMS = ("q", "type", "state", "department", "severity", "from", "to", "sort",
-          "history", "as_of", "per_page")
+PARAMS = (
+    "q",
+    "type",
+    "state",
+    "department",
+    "severity",
+    "from",
+    "to",
+    "sort",
+    "history",
+    "as_of",
+    "per_page",
+)
 MAX_SAVED = 100
 
 
@@ -64,8 +75,9 @@ def _date(name: str) -> date | None:
 def _sane(moment, value: str):
     """Dates people search by: years 1900 to 2199 (a year 1 or 9999 is a typo)."""
     if not YEAR_MIN <= moment.year <= YEAR_MAX:
-        raise QueryError(N_("%(value)s is not a date between the years 1900 and 2199."),
-                         value=value)
+        raise QueryError(
+            N_("%(value)s is not a date between the years 1900 and 2199."), value=value
+        )
     return moment
 
 
@@ -75,8 +87,12 @@ def _as_of() -> datetime | None:
     if not value:
         return None
     try:
-        moment = _sane(datetime.combine(date.fromisoformat(value), time.max)
-                       if len(value) == 10 else datetime.fromisoformat(value), value)
+        moment = _sane(
+            datetime.combine(date.fromisoformat(value), time.max)
+            if len(value) == 10
+            else datetime.fromisoformat(value),
+            value,
+        )
     except ValueError:
         raise QueryError(N_("%(value)s is not a date (YYYY-MM-DD)."), value=value) from None
     return to_utc(moment).replace(tzinfo=None)
@@ -111,8 +127,12 @@ def read_search() -> Search:
 
 def run(request_: Search) -> Results:
     actor = actor_for(current_user._get_current_object())
-    return search(current_app.extensions["search_index"], actor, request_,
-                  time_limit=current_app.config["SEARCH_TIME_LIMIT"] or None)
+    return search(
+        current_app.extensions["search_index"],
+        actor,
+        request_,
+        time_limit=current_app.config["SEARCH_TIME_LIMIT"] or None,
+    )
 
 
 def type_title(name: str) -> str:
@@ -133,8 +153,7 @@ def state_label(type_name: str, state: str) -> str:
     return gettext(label) if label else state
 
 
-SEVERITY_LABELS = {"general": N_("General"), "important": N_("Important"),
-                   "major": N_("Major")}
+SEVERITY_LABELS = {"general": N_("General"), "important": N_("Important"), "major": N_("Major")}
 
 
 def facet_label(facet: str, value: str, departments: dict[str, str]) -> str:
@@ -159,8 +178,11 @@ def snippet_text(type_name: str, data: dict) -> str:
     record_type = registry.get(type_name)
     if record_type is None:
         return ""
-    return "\n".join(str(data[f.name]) for f in record_type.fields
-                     if f.kind in ("string", "text") and not f.confidential and data.get(f.name))
+    return "\n".join(
+        str(data[f.name])
+        for f in record_type.fields
+        if f.kind in ("string", "text") and not f.confidential and data.get(f.name)
+    )
 
 
 def present(results: Results) -> list[dict]:
@@ -174,8 +196,10 @@ def present(results: Results) -> list[dict]:
         for version in RecordVersion.objects(number__in=numbers):
             if (version.number, version.version) in wanted:
                 versions[(version.number, version.version)] = version
-    certificates = {c.number: c for c in DisposalCertificate.objects(
-        number__in=[n for n in numbers if n not in records])}
+    certificates = {
+        c.number: c
+        for c in DisposalCertificate.objects(number__in=[n for n in numbers if n not in records])
+    }
     shown = []
     for hit in results.hits:
         record = records.get(hit.number)
@@ -183,19 +207,26 @@ def present(results: Results) -> list[dict]:
             certificate = certificates.get(hit.number)
             if certificate is None:
                 continue  # disposed since it was indexed
-            shown.append({
-                "number": hit.number, "version": None, "type": CERTIFICATE_TYPE,
-                "type_title": type_title(CERTIFICATE_TYPE), "state": "disposed",
-                "state_label": state_label(CERTIFICATE_TYPE, "disposed"),
-                "title": certificate.title or "", "department": "",
-                "updated_at": certificate.disposed_at,
-                "snippet": snippet(certificate.reason or "", results.terms),
-                # The certificate lives on the disposition page (open to
-                # every role that can find certificates), filtered to it.
-                "url": url_for("disposition.index", number=hit.number,
-                               _anchor=f"certificate-{hit.number}"),
-                "score": hit.score,
-            })
+            shown.append(
+                {
+                    "number": hit.number,
+                    "version": None,
+                    "type": CERTIFICATE_TYPE,
+                    "type_title": type_title(CERTIFICATE_TYPE),
+                    "state": "disposed",
+                    "state_label": state_label(CERTIFICATE_TYPE, "disposed"),
+                    "title": certificate.title or "",
+                    "department": "",
+                    "updated_at": certificate.disposed_at,
+                    "snippet": snippet(certificate.reason or "", results.terms),
+                    # The certificate lives on the disposition page (open to
+                    # every role that can find certificates), filtered to it.
+                    "url": url_for(
+                        "disposition.index", number=hit.number, _anchor=f"certificate-{hit.number}"
+                    ),
+                    "score": hit.score,
+                }
+            )
             continue
         source = versions.get((hit.number, hit.version)) if history else record
         if source is None:
@@ -204,20 +235,22 @@ def present(results: Results) -> list[dict]:
         url_args = {"id": str(record.pk)}
         if history:
             url_args["version"] = hit.version
-        shown.append({
-            "number": record.number,
-            "version": hit.version if history else record.version,
-            "type": record.type,
-            "type_title": type_title(record.type),
-            "state": source.state,
-            "state_label": state_label(record.type, source.state),
-            "title": source.title or "",
-            "department": source.department or "",
-            "updated_at": source.changed_at if history else record.updated_at,
-            "snippet": snippet(text, results.terms) or Markup(""),
-            "url": url_for(f"records_{record.type}.details_view", **url_args),
-            "score": hit.score,
-        })
+        shown.append(
+            {
+                "number": record.number,
+                "version": hit.version if history else record.version,
+                "type": record.type,
+                "type_title": type_title(record.type),
+                "state": source.state,
+                "state_label": state_label(record.type, source.state),
+                "title": source.title or "",
+                "department": source.department or "",
+                "updated_at": source.changed_at if history else record.updated_at,
+                "snippet": snippet(text, results.terms) or Markup(""),
+                "url": url_for(f"records_{record.type}.details_view", **url_args),
+                "score": hit.score,
+            }
+        )
     return shown
 
 
@@ -266,10 +299,17 @@ def page():
         current_app.logger.exception("search failed")
         error, code = gettext("Search is unavailable at the moment. Please try again later."), 503
     return render_template(
-        "search.html", results=results, hits=hits, error=error,
-        departments=department_names(), saved=_saved_for(actor.username),
-        may_history=may_search_history(actor), url_with=url_with, toggled=toggled,
-        facet_label=facet_label, current_params=_params(),
+        "search.html",
+        results=results,
+        hits=hits,
+        error=error,
+        departments=department_names(),
+        saved=_saved_for(actor.username),
+        may_history=may_search_history(actor),
+        url_with=url_with,
+        toggled=toggled,
+        facet_label=facet_label,
+        current_params=_params(),
     ), code
 
 
@@ -279,30 +319,37 @@ def save():
     name = (request.form.get("name") or "").strip()
     params = {key: request.form.getlist(key) for key in PARAMS if request.form.getlist(key)}
     params = {key: [v for v in values if v] for key, values in params.items()}
-    back = url_for("search.page") + ("?" + urlencode(
-        [(k, v) for k, values in params.items() for v in values]) if params else "")
+    back = url_for("search.page") + (
+        "?" + urlencode([(k, v) for k, values in params.items() for v in values]) if params else ""
+    )
     username = current_user.username
     if not name or len(name) > 120:
         flash(gettext("Give the saved search a name of at most 120 characters."), "error")
     elif not params:
         flash(gettext("There is nothing to save: search first."), "error")
     elif _saved_for(username).count() >= MAX_SAVED:
-        flash(gettext("You have %(count)d saved searches already; delete some first.",
-                      count=MAX_SAVED), "error")
+        flash(
+            gettext(
+                "You have %(count)d saved searches already; delete some first.", count=MAX_SAVED
+            ),
+            "error",
+        )
     else:
         try:
             SavedSearch(owner=username, name=name, params=params).save()
         except NotUniqueError:
-            flash(gettext("You already have a saved search called %(name)s.", name=name),
-                  "error")
+            flash(gettext("You already have a saved search called %(name)s.", name=name), "error")
         else:
             flash(gettext("Saved the search %(name)s.", name=name), "success")
     return redirect(back)
 
 
 def _own(search_id: str) -> SavedSearch:
-    saved = SavedSearch.objects(id=search_id, owner=current_user.username).first() \
-        if len(search_id) == 24 else None
+    saved = (
+        SavedSearch.objects(id=search_id, owner=current_user.username).first()
+        if len(search_id) == 24
+        else None
+    )
     if saved is None:
         abort(404)
     return saved

@@ -57,23 +57,32 @@ def actor():
 
 
 def send(made: GeneratedFile):
-    response = send_file(io.BytesIO(made.content), mimetype=made.media_type,
-                         as_attachment=True, download_name=made.filename)
+    response = send_file(
+        io.BytesIO(made.content),
+        mimetype=made.media_type,
+        as_attachment=True,
+        download_name=made.filename,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def record_file(number: str):
     """The record's Word file (``?version=n``, ``?controlled=1``)."""
-    return send(output.record_docx(
-        actor(), number, texts=texts(), organisation=organisation(),
-        version=int_arg("version", high=10**9),
-        controlled=request.args.get("controlled") == "1"))
+    return send(
+        output.record_docx(
+            actor(),
+            number,
+            texts=texts(),
+            organisation=organisation(),
+            version=int_arg("version", high=10**9),
+            controlled=request.args.get("controlled") == "1",
+        )
+    )
 
 
 def blank_file(type_name: str):
-    return send(output.blank_docx(actor(), type_name, texts=texts(),
-                                  organisation=organisation()))
+    return send(output.blank_docx(actor(), type_name, texts=texts(), organisation=organisation()))
 
 
 @bp.route("/records/<path:number>/docx")
@@ -95,12 +104,19 @@ def library():
     for record_type in registry:
         settings = effective(record_type)
         entry = templates.in_use(record_type.name)
-        forms.append({"type": record_type, "title": record_type.title(locale),
-                      "form_code": settings.form_code, "edition": settings.edition,
-                      "template": entry})
+        forms.append(
+            {
+                "type": record_type,
+                "title": record_type.title(locale),
+                "form_code": settings.form_code,
+                "edition": settings.edition,
+                "template": entry,
+            }
+        )
     forms.sort(key=lambda f: (f["type"].procedure, f["form_code"]))
-    return render_template("work/forms_library.html", forms=forms,
-                           breadcrumbs=crumbs((_("Forms library"), None)))
+    return render_template(
+        "work/forms_library.html", forms=forms, breadcrumbs=crumbs((_("Forms library"), None))
+    )
 
 
 @bp.route("/forms/<type_name>/blank.docx")

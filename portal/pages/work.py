@@ -42,9 +42,23 @@ bp = Blueprint("work", __name__)
 
 #: Most rows a register export holds.
 EXPORT_LIMIT = 50_000
-QUICK_FIELDS = ("received_at", "channel", "customer", "contact", "address", "title",
-                "description", "customer_request", "complainants", "urgent", "lawsuit",
-                "media", "exposure_risk", "major_impact", "outside_help")
+QUICK_FIELDS = (
+    "received_at",
+    "channel",
+    "customer",
+    "contact",
+    "address",
+    "title",
+    "description",
+    "customer_request",
+    "complainants",
+    "urgent",
+    "lawsuit",
+    "media",
+    "exposure_risk",
+    "major_impact",
+    "outside_help",
+)
 
 
 def _actor():
@@ -66,19 +80,24 @@ def tasks():
         number = int_arg("page", 1, high=pages)
     except InputError:
         number = 1
-    shown = rows[(number - 1) * TASKS_PAGE:number * TASKS_PAGE]
-    return render_template("work/tasks.html", rows=shown, total=len(rows), page=number,
-                           pages=pages, first=(number - 1) * TASKS_PAGE + 1,
-                           due_text=due_text, state_label=state_label,
-                           type_title=_type_title, record_url=_url_of,
-                           expected=lambda row: expected_steps(actor, row),
-                           breadcrumbs=crumbs((_("My tasks"), None)))
+    shown = rows[(number - 1) * TASKS_PAGE : number * TASKS_PAGE]
+    return render_template(
+        "work/tasks.html",
+        rows=shown,
+        total=len(rows),
+        page=number,
+        pages=pages,
+        first=(number - 1) * TASKS_PAGE + 1,
+        due_text=due_text,
+        state_label=state_label,
+        type_title=_type_title,
+        record_url=_url_of,
+        expected=lambda row: expected_steps(actor, row),
+        breadcrumbs=crumbs((_("My tasks"), None)),
+    )
 
 
 TASKS_PAGE = 50
-
-
-
 
 
 def _type_title(name: str) -> str:
@@ -97,8 +116,12 @@ COMPLAINT = "complaint_sheet"
 
 
 def quick_form_class():
-    return record_form_class(registry.get(COMPLAINT), only=QUICK_FIELDS, base=AdminForm,
-                             extra={"base_version": HiddenField()})
+    return record_form_class(
+        registry.get(COMPLAINT),
+        only=QUICK_FIELDS,
+        base=AdminForm,
+        extra={"base_version": HiddenField()},
+    )
 
 
 @bp.route("/complaints/new", methods=("GET", "POST"))
@@ -111,15 +134,19 @@ def new_complaint():
     form_class = quick_form_class()
     if request.method == "GET":
         now = local_now().replace(second=0, microsecond=0)
-        form = form_class(formdata=None, received_at=now, channel="hotline", complainants=1,
-                          first_receiver=actor.full_name)
+        form = form_class(
+            formdata=None,
+            received_at=now,
+            channel="hotline",
+            complainants=1,
+            first_receiver=actor.full_name,
+        )
     else:
         form = form_class()
     status = 200
     if request.method == "POST":
         if form.validate():
-            values = {k: v for k, v in form_values(record_type, form).items()
-                      if k in QUICK_FIELDS}
+            values = {k: v for k, v in form_values(record_type, form).items() if k in QUICK_FIELDS}
             try:
                 record = create_record(actor, COMPLAINT, values)
             except RecordError as error:
@@ -129,16 +156,26 @@ def new_complaint():
                 flash(text, "error")
                 status = 400
             else:
-                severity = next(_(c.label) for c in SEVERITIES
-                                if c.value == record.data.get("severity"))
-                flash(_("Complaint %(number)s was recorded. Severity: %(severity)s.",
-                        number=record.number, severity=severity), "success")
-                return redirect(url_for(f"records_{COMPLAINT}.details_view",
-                                        id=str(record.pk)))
+                severity = next(
+                    _(c.label) for c in SEVERITIES if c.value == record.data.get("severity")
+                )
+                flash(
+                    _(
+                        "Complaint %(number)s was recorded. Severity: %(severity)s.",
+                        number=record.number,
+                        severity=severity,
+                    ),
+                    "success",
+                )
+                return redirect(url_for(f"records_{COMPLAINT}.details_view", id=str(record.pk)))
         else:
             status = 400
-    return render_template("work/new_complaint.html", form=form, fields=QUICK_FIELDS,
-                           breadcrumbs=crumbs((_("New complaint"), None))), status
+    return render_template(
+        "work/new_complaint.html",
+        form=form,
+        fields=QUICK_FIELDS,
+        breadcrumbs=crumbs((_("New complaint"), None)),
+    ), status
 
 
 # --- the complaint register ----------------------------------------------------------
@@ -164,8 +201,10 @@ def _register_query() -> dict:
         # would show next to nothing.
         "start": _date_arg("start", today - timedelta(days=REGISTER_DAYS - 1)),
         "end": _date_arg("end", today),
-        **{key: request.args.get(key) or None
-           for key in ("state", "severity", "department", "subject")},
+        **{
+            key: request.args.get(key) or None
+            for key in ("state", "severity", "department", "subject")
+        },
         "sort": request.args.get("sort", "received"),
         # Newest first unless asked otherwise.
         "descending": request.args.get("desc", "1") == "1",
@@ -187,8 +226,7 @@ def register():
     record_type = registry.get(COMPLAINT)
     try:
         rows = worklists.complaint_register(actor, **query)
-        quotas = worklists.revisit_quotas(actor, start, end,
-                                          department=filters["department"])
+        quotas = worklists.revisit_quotas(actor, start, end, department=filters["department"])
     except RecordError as error:
         flash(message(error), "error")
         rows, quotas = [], []
@@ -199,7 +237,7 @@ def register():
         page = int_arg("page", 1, high=pages)
     except InputError:
         page = 1
-    rows = rows[(page - 1) * REGISTER_PAGE:page * REGISTER_PAGE]
+    rows = rows[(page - 1) * REGISTER_PAGE : page * REGISTER_PAGE]
     kept = {k: v for k, v in request.args.items() if k not in ("page", "sort", "desc")}
 
     def sort_url(column: str) -> str:
@@ -208,16 +246,31 @@ def register():
         return url_for("work.register", **kept, sort=column, desc=desc)
 
     return render_template(
-        "work/register.html", rows=rows, total=total, page=page, pages=pages,
-        first=(page - 1) * REGISTER_PAGE + 1, sort_url=sort_url,
+        "work/register.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * REGISTER_PAGE + 1,
+        sort_url=sort_url,
         page_url=lambda n: url_for("work.register", **{**request.args, "page": n}),
-        quotas=quotas, start=start, end=end,
-        filters=filters, sort=sort, descending=descending, record_type=record_type,
-        states=record_type.workflow.states, severities=SEVERITIES, subjects=SUBJECTS,
+        quotas=quotas,
+        start=start,
+        end=end,
+        filters=filters,
+        sort=sort,
+        descending=descending,
+        record_type=record_type,
+        states=record_type.workflow.states,
+        severities=SEVERITIES,
+        subjects=SUBJECTS,
         departments=Department.objects(active=True).only("code", "name"),
         text=lambda row, name: field_text(record_type, name, row["data"].get(name), names),
-        department_name=names.department, user_name=names.user,
-        state_label=state_label, record_url=_url_of, due_text=due_text,
+        department_name=names.department,
+        user_name=names.user,
+        state_label=state_label,
+        record_url=_url_of,
+        due_text=due_text,
         export_args={k: v for k, v in request.args.items() if k != "format"},
         breadcrumbs=crumbs((_("Complaint register"), None)),
     )
@@ -241,10 +294,14 @@ def complaint_register_file(file_format: str):
             described.append(f"{label}: {value}")
     if query["department"]:
         described.append(f"{_('Department')}: {texts.department(query['department'])}")
-    register = registers.complaint_register(rows, texts, query["start"], query["end"],
-                                            "; ".join(described))
-    return word_views.send(output.register_file(actor, register, file_format, texts=texts,
-                                                organisation=word_views.organisation()))
+    register = registers.complaint_register(
+        rows, texts, query["start"], query["end"], "; ".join(described)
+    )
+    return word_views.send(
+        output.register_file(
+            actor, register, file_format, texts=texts, organisation=word_views.organisation()
+        )
+    )
 
 
 @bp.route("/register/export.<any(docx, xlsx):file_format>")
@@ -275,11 +332,18 @@ def overdue():
     items = worklists.overdue(actor, department=department)
     names = Names()
     return render_template(
-        "work/overdue.html", items=items, department=department,
+        "work/overdue.html",
+        items=items,
+        department=department,
         departments=Department.objects(active=True).only("code", "name"),
-        department_name=names.department, type_title=_type_title, state_label=state_label,
-        record_url=_url_of, reminder_url=lambda r: r and record_url(r["number"], r["type"]),
-        due_text=due_text, can_remind=actor.may(SEND_REMINDERS), form=AdminForm(),
+        department_name=names.department,
+        type_title=_type_title,
+        state_label=state_label,
+        record_url=_url_of,
+        reminder_url=lambda r: r and record_url(r["number"], r["type"]),
+        due_text=due_text,
+        can_remind=actor.may(SEND_REMINDERS),
+        form=AdminForm(),
         breadcrumbs=crumbs((_("Overdue"), None)),
     )
 
@@ -290,8 +354,11 @@ def overdue_file(file_format: str):
     items = worklists.overdue(actor, department=department, limit=EXPORT_LIMIT)
     texts = word_views.texts()
     register = registers.overdue_list(items, texts, texts.department(department))
-    return word_views.send(output.register_file(actor, register, file_format, texts=texts,
-                                                organisation=word_views.organisation()))
+    return word_views.send(
+        output.register_file(
+            actor, register, file_format, texts=texts, organisation=word_views.organisation()
+        )
+    )
 
 
 @bp.route("/overdue/export.<any(docx, xlsx):file_format>")
@@ -313,8 +380,10 @@ def remind():
     except RecordError as error:
         flash(message(error), "error")
     else:
-        flash(_("Reminder %(reminder)s was sent to the department.",
-                reminder=reminder["number"]), "success")
+        flash(
+            _("Reminder %(reminder)s was sent to the department.", reminder=reminder["number"]),
+            "success",
+        )
     return redirect(url_for(".overdue", department=request.form.get("department") or None))
 
 
@@ -348,8 +417,12 @@ def procedures():
         for doc in database().records.find({"$and": [visible, query]} if visible else query):
             effective_docs[doc["data"].get("doc_code")] = doc
     return render_template(
-        "work/procedures.html", procedures=PROCEDURES, types_of=_types_of,
-        effective_docs=effective_docs, record_url=_url_of, type_title=_type_title,
+        "work/procedures.html",
+        procedures=PROCEDURES,
+        types_of=_types_of,
+        effective_docs=effective_docs,
+        record_url=_url_of,
+        type_title=_type_title,
         breadcrumbs=crumbs((_("Procedures"), None)),
     )
 
@@ -360,10 +433,15 @@ def procedure(code: str):
     if code not in PROCEDURES:
         abort(404)
     return render_template(
-        "work/procedure.html", code=code, title=PROCEDURES[code], types=_types_of(code),
-        years=_years, type_title=_type_title,
-        breadcrumbs=crumbs((_("Procedures"), url_for(".procedures")),
-                           (f"{code} {_(PROCEDURES[code])}", None)),
+        "work/procedure.html",
+        code=code,
+        title=PROCEDURES[code],
+        types=_types_of(code),
+        years=_years,
+        type_title=_type_title,
+        breadcrumbs=crumbs(
+            (_("Procedures"), url_for(".procedures")), (f"{code} {_(PROCEDURES[code])}", None)
+        ),
     )
 
 
@@ -383,18 +461,42 @@ def records_of_year(code: str, type_name: str, year: int):
     rows = []
     if visible is not None:
         query = Record.objects(type=type_name, year=year).filter(__raw__=visible)
-        rows = list(query.order_by("-number").skip((page - 1) * PAGE_SIZE)
-                    .limit(PAGE_SIZE + 1).only("id", "number", "type", "title", "state",
-                                               "department", "updated_at", "due_at",
-                                               "due_kind", "due_uncovered"))
+        rows = list(
+            query.order_by("-number")
+            .skip((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
+            .only(
+                "id",
+                "number",
+                "type",
+                "title",
+                "state",
+                "department",
+                "updated_at",
+                "due_at",
+                "due_kind",
+                "due_uncovered",
+            )
+        )
     title = _type_title(type_name)
     return render_template(
-        "work/records_of_year.html", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
-        page=page, record_type=record_type, year=year, code=code, title=title,
-        state_label=state_label, due_text=due_text,
+        "work/records_of_year.html",
+        rows=rows[:PAGE_SIZE],
+        more=len(rows) > PAGE_SIZE,
+        page=page,
+        record_type=record_type,
+        year=year,
+        code=code,
+        title=title,
+        state_label=state_label,
+        due_text=due_text,
         create_url=url_for(f"records_{type_name}.create_view")
-        if can_create(_actor(), record_type) else None,
-        breadcrumbs=crumbs((_("Procedures"), url_for(".procedures")),
-                           (f"{code} {_(PROCEDURES[code])}", url_for(".procedure", code=code)),
-                           (title, None), (str(year), None)),
+        if can_create(_actor(), record_type)
+        else None,
+        breadcrumbs=crumbs(
+            (_("Procedures"), url_for(".procedures")),
+            (f"{code} {_(PROCEDURES[code])}", url_for(".procedure", code=code)),
+            (title, None),
+            (str(year), None),
+        ),
     )

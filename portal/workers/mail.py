@@ -47,8 +47,10 @@ MAX_RETRY_SECONDS = 3600
 def record_link(base_url: str, entry: dict) -> str:
     """The absolute address of the record a message is about."""
     params = entry.get("params") or {}
-    return (f"{base_url.rstrip('/')}/admin/records_{params.get('type')}/details/"
-            f"?id={entry.get('record_id')}")
+    return (
+        f"{base_url.rstrip('/')}/admin/records_{params.get('type')}/details/"
+        f"?id={entry.get('record_id')}"
+    )
 
 
 def _when(value) -> str:
@@ -85,21 +87,33 @@ def render(entry: dict, base_url: str) -> tuple[str, str]:
             "overdue": gettext("%(number)s is overdue since %(due)s", **values),
             "reminder": gettext("Overdue reminder %(number)s: %(item)s", **values),
             "approval": gettext("%(type)s %(number)s waits for your approval", **values),
-            "rejected": gettext("The customer rejects %(number)s: new sheet %(reopened_as)s",
-                                **values),
+            "rejected": gettext(
+                "The customer rejects %(number)s: new sheet %(reopened_as)s", **values
+            ),
         }
         leads = {
-            "dispatched": gettext("You are the handler of %(type)s %(number)s. The handling "
-                                  "plan is due by %(due)s.", **values),
-            "due_soon": gettext("The deadline of %(type)s %(number)s, which you handle, is "
-                                "%(due)s.", **values),
-            "overdue": gettext("The deadline of %(type)s %(number)s, which you handle, passed "
-                               "at %(due)s.", **values),
-            "reminder": gettext("Your department is reminded that %(item)s is overdue (due "
-                                "%(due)s). Please answer the reminder.", **values),
+            "dispatched": gettext(
+                "You are the handler of %(type)s %(number)s. The handling plan is due by %(due)s.",
+                **values,
+            ),
+            "due_soon": gettext(
+                "The deadline of %(type)s %(number)s, which you handle, is %(due)s.", **values
+            ),
+            "overdue": gettext(
+                "The deadline of %(type)s %(number)s, which you handle, passed at %(due)s.",
+                **values,
+            ),
+            "reminder": gettext(
+                "Your department is reminded that %(item)s is overdue (due "
+                "%(due)s). Please answer the reminder.",
+                **values,
+            ),
             "approval": gettext("%(type)s %(number)s waits for your approval.", **values),
-            "rejected": gettext("The customer rejected the result of %(number)s; it is "
-                                "reopened as the new sheet %(reopened_as)s.", **values),
+            "rejected": gettext(
+                "The customer rejected the result of %(number)s; it is "
+                "reopened as the new sheet %(reopened_as)s.",
+                **values,
+            ),
         }
         subject = subjects.get(kind, values["number"])
         lines = [leads.get(kind, "")]
@@ -107,8 +121,13 @@ def render(entry: dict, base_url: str) -> tuple[str, str]:
             lines.append(gettext("Summary: %(title)s", **values))
         if values["state"]:
             lines.append(gettext("State: %(state)s", **values))
-        lines += ["", gettext("Open the record:"), record_link(base_url, entry), "",
-                  gettext("You can turn these messages off on My account.")]
+        lines += [
+            "",
+            gettext("Open the record:"),
+            record_link(base_url, entry),
+            "",
+            gettext("You can turn these messages off on My account."),
+        ]
     return subject, "\n".join(lines)
 
 
@@ -153,8 +172,11 @@ class Round:
 def claim(db, now, token: str) -> dict | None:
     """The oldest message due, claimed by ``token`` until the claim expires."""
     return db[COLLECTION].find_one_and_update(
-        {"status": PENDING, "next_try_at": {"$lte": now},
-         "$or": [{"claimed_until": None}, {"claimed_until": {"$lt": now}}]},
+        {
+            "status": PENDING,
+            "next_try_at": {"$lte": now},
+            "$or": [{"claimed_until": None}, {"claimed_until": {"$lt": now}}],
+        },
         {"$set": {"claimed_until": now + timedelta(seconds=CLAIM_SECONDS), "claim": token}},
         sort=[("next_try_at", 1)],
         return_document=ReturnDocument.AFTER,
@@ -169,8 +191,7 @@ def send_due(app, limit: int = 200, now=None) -> Round:
     result = Round()
     with app.app_context():
         db = database()
-        result.queued = queue_deadline_notices(db, now or utcnow(),
-                                               config["MAIL_DUE_SOON_HOURS"])
+        result.queued = queue_deadline_notices(db, now or utcnow(), config["MAIL_DUE_SOON_HOURS"])
         if not smtp_configured(config):
             return result
         smtp = None
@@ -185,8 +206,11 @@ def send_due(app, limit: int = 200, now=None) -> Round:
                     if smtp is None:
                         smtp = _connect(config)
                     smtp.send_message(_message(entry, config))
-                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
-                        smtplib.SMTPDataError) as error:
+                except (
+                    smtplib.SMTPRecipientsRefused,
+                    smtplib.SMTPSenderRefused,
+                    smtplib.SMTPDataError,
+                ) as error:
                     # The server works but refuses this message for good (an
                     # unknown address answers 5xx): it is kept as undeliverable
                     # for the administrators' page, and the round goes on.
@@ -207,8 +231,16 @@ def send_due(app, limit: int = 200, now=None) -> Round:
                     break
                 db[COLLECTION].update_one(
                     {"_id": entry["_id"], "claim": token},
-                    {"$set": {"status": SENT, "sent_at": utcnow(), "claimed_until": None,
-                              "last_error": None}, "$inc": {"attempts": 1}})
+                    {
+                        "$set": {
+                            "status": SENT,
+                            "sent_at": utcnow(),
+                            "claimed_until": None,
+                            "last_error": None,
+                        },
+                        "$inc": {"attempts": 1},
+                    },
+                )
                 result.sent += 1
         finally:
             if smtp is not None:
@@ -228,8 +260,12 @@ def _failed(db, entry, token, now, error, *, permanent: bool = False) -> None:
     attempts = (entry.get("attempts") or 0) + 1
     delay = min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
     log.warning("sending mail %s failed (attempt %d): %s", entry["_id"], attempts, error)
-    update = {"attempts": attempts, "next_try_at": now + timedelta(seconds=delay),
-              "claimed_until": None, "last_error": str(error)[:500]}
+    update = {
+        "attempts": attempts,
+        "next_try_at": now + timedelta(seconds=delay),
+        "claimed_until": None,
+        "last_error": str(error)[:500],
+    }
     if permanent:
         update["status"] = UNDELIVERABLE
     db[COLLECTION].update_one({"_id": entry["_id"], "claim": token}, {"$set": update})

@@ -43,80 +43,137 @@ class CapaRules(Rules):
             # The last round's planned date has passed or is the wrong one:
             # kept, it would make the new round late from its first day.
             planned = data.get("planned_date")
-            if (not planned or planned == change.old_data.get("planned_date")
-                    or planned < local_now(change.now).date().isoformat()):
-                raise InvalidData(N_("Set the planned completion date of the next round: "
-                                     "today or later, not the last round's."),
-                                  field="planned_date")
+            if (
+                not planned
+                or planned == change.old_data.get("planned_date")
+                or planned < local_now(change.now).date().isoformat()
+            ):
+                raise InvalidData(
+                    N_(
+                        "Set the planned completion date of the next round: "
+                        "today or later, not the last round's."
+                    ),
+                    field="planned_date",
+                )
             return
         completed = data.get("completed_date")
         if completed and completed != change.old_data.get("completed_date"):
             began = _round_began(change)
             if completed < began.isoformat():
-                raise InvalidData(N_("The completion date cannot be earlier than %(date)s, "
-                                     "when this round of the report began."),
-                                  field="completed_date", date=began.isoformat())
+                raise InvalidData(
+                    N_(
+                        "The completion date cannot be earlier than %(date)s, "
+                        "when this round of the report began."
+                    ),
+                    field="completed_date",
+                    date=began.isoformat(),
+                )
 
 
-CAPA_REPORT = registry.register(RecordType(
-    name="capa_report",
-    form_code="GAEPC/QR-020",
-    edition="A/0",
-    titles={"zh_Hans": "纠正和预防措施跟踪报告", "zh_Hant": "糾正和預防措施跟蹤報告",
-            "en": "Corrective and preventive action report"},
-    numbering_pattern="QR-020-{year}-{seq:04}",
-    fields=(
-        Field("title", "string", N_("Title"), required=True, max_length=120),
-        Field("source", "record", N_("Raised from"),
-              ref_types=("complaint_sheet", "nonconformity_report", "quality_feedback")),
-        Field("problem", "text", N_("Problem"), required=True),
-        Field("root_cause", "text", N_("Root cause")),
-        Field("actions", "text", N_("Corrective and preventive actions"), required=True),
-        Field("department", "department", N_("Responsible department"), required=True),
-        Field("responsible", "user", N_("Responsible person")),
-        Field("planned_date", "date", N_("Planned completion date"), required=True),
-        Field("completed_date", "date", N_("Completed on"), not_future=True),
-        Field("verification", "text", N_("Verification")),
-        Field("round", "integer", N_("Round"), computed=True),
-    ),
-    workflow=Workflow(
-        initial="open",
-        states={"open": N_("In progress"), "completed": N_("Completed, to verify"),
-                "verified": N_("Verified effective"), "void": N_("Void")},
-        transitions=(
-            Transition("complete", N_("Report completion"), ("open",), "completed",
-                       (STAFF, CONTROLLER), fields=("completed_date", "actions"),
-                       required_fields=("completed_date",)),
-            Transition("verify", N_("Verified effective"), ("completed",), "verified",
-                       (APPROVER,), fields=("verification",), required_fields=("verification",),
-                       signature="verified"),
-            Transition("not_effective", N_("Not effective: act again"), ("completed",), "open",
-                       (APPROVER,), fields=("verification", "planned_date"),
-                       required_fields=("verification", "planned_date"),
-                       comment_required=True),
-            Transition("void", N_("Void"), ("open",), "void", (CONTROLLER,),
-                       comment_required=True),
+CAPA_REPORT = registry.register(
+    RecordType(
+        name="capa_report",
+        form_code="GAEPC/QR-020",
+        edition="A/0",
+        titles={
+            "zh_Hans": "纠正和预防措施跟踪报告",
+            "zh_Hant": "糾正和預防措施跟蹤報告",
+            "en": "Corrective and preventive action report",
+        },
+        numbering_pattern="QR-020-{year}-{seq:04}",
+        fields=(
+            Field("title", "string", N_("Title"), required=True, max_length=120),
+            Field(
+                "source",
+                "record",
+                N_("Raised from"),
+                ref_types=("complaint_sheet", "nonconformity_report", "quality_feedback"),
+            ),
+            Field("problem", "text", N_("Problem"), required=True),
+            Field("root_cause", "text", N_("Root cause")),
+            Field("actions", "text", N_("Corrective and preventive actions"), required=True),
+            Field("department", "department", N_("Responsible department"), required=True),
+            Field("responsible", "user", N_("Responsible person")),
+            Field("planned_date", "date", N_("Planned completion date"), required=True),
+            Field("completed_date", "date", N_("Completed on"), not_future=True),
+            Field("verification", "text", N_("Verification")),
+            Field("round", "integer", N_("Round"), computed=True),
         ),
-        editable=("open",),
-        events={"verified": "closed", "void": "closed"},
-    ),
-    retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(CONTROLLER, APPROVER),
-    edit_roles=(CONTROLLER, STAFF),
-    handler_field="responsible",
-    deadlines=(
-        Deadline("completion", N_("Completion due"), ("open",), start="planned_date",
-                 calendar_days=0),
-        Deadline("verification", N_("Verification due"), ("completed",),
-                 start="completed_date", working_days=5),
-    ),
-    rules=CapaRules(),
-    layout=(("source", "round"), ("problem",), ("root_cause",), ("actions",),
-            ("department", "responsible"), ("planned_date", "completed_date"),
-            ("verification",)),
-    signature_lines=(
-        SignatureLine(N_("Responsible person")),
-        SignatureLine(N_("Verified by"), "verify"),
-    ),
-    procedure="QP-07",
-))
+        workflow=Workflow(
+            initial="open",
+            states={
+                "open": N_("In progress"),
+                "completed": N_("Completed, to verify"),
+                "verified": N_("Verified effective"),
+                "void": N_("Void"),
+            },
+            transitions=(
+                Transition(
+                    "complete",
+                    N_("Report completion"),
+                    ("open",),
+                    "completed",
+                    (STAFF, CONTROLLER),
+                    fields=("completed_date", "actions"),
+                    required_fields=("completed_date",),
+                ),
+                Transition(
+                    "verify",
+                    N_("Verified effective"),
+                    ("completed",),
+                    "verified",
+                    (APPROVER,),
+                    fields=("verification",),
+                    required_fields=("verification",),
+                    signature="verified",
+                ),
+                Transition(
+                    "not_effective",
+                    N_("Not effective: act again"),
+                    ("completed",),
+                    "open",
+                    (APPROVER,),
+                    fields=("verification", "planned_date"),
+                    required_fields=("verification", "planned_date"),
+                    comment_required=True,
+                ),
+                Transition(
+                    "void", N_("Void"), ("open",), "void", (CONTROLLER,), comment_required=True
+                ),
+            ),
+            editable=("open",),
+            events={"verified": "closed", "void": "closed"},
+        ),
+        retention=RetentionRule(years=3, starts="closed"),
+        create_roles=(CONTROLLER, APPROVER),
+        edit_roles=(CONTROLLER, STAFF),
+        handler_field="responsible",
+        deadlines=(
+            Deadline(
+                "completion", N_("Completion due"), ("open",), start="planned_date", calendar_days=0
+            ),
+            Deadline(
+                "verification",
+                N_("Verification due"),
+                ("completed",),
+                start="completed_date",
+                working_days=5,
+            ),
+        ),
+        rules=CapaRules(),
+        layout=(
+            ("source", "round"),
+            ("problem",),
+            ("root_cause",),
+            ("actions",),
+            ("department", "responsible"),
+            ("planned_date", "completed_date"),
+            ("verification",),
+        ),
+        signature_lines=(
+            SignatureLine(N_("Responsible person")),
+            SignatureLine(N_("Verified by"), "verify"),
+        ),
+        procedure="QP-07",
+    )
+)

@@ -13,55 +13,85 @@ from records.types import (
     registry,
 )
 
-HANDOVER_LOG = registry.register(RecordType(
-    name="handover_log",
-    form_code="GAEPC/QR-021",
-    edition="A/0",
-    titles={"zh_Hans": "交接班记录", "zh_Hant": "交接班記錄", "en": "Shift handover log"},
-    numbering_pattern="QR-021-{year}-{seq:04}",
-    title_field="title",
-    fields=(
-        Field("title", "string", N_("Title"), required=True, max_length=200),
-        Field("shift_date", "date", N_("Shift date"), required=True),
-        Field("shift", "choice", N_("Shift"), required=True, choices=(
-            Choice("day", N_("Day shift")),
-            Choice("middle", N_("Middle shift")),
-            Choice("night", N_("Night shift")),
-        )),
-        Field("handed_over_by", "string", N_("Handed over by"), required=True, max_length=80),
-        Field("taken_over_by", "string", N_("Taken over by"), max_length=80),
-        Field("events", "text", N_("Events of the shift"), required=True),
-        Field("serious_events", "text", N_("Serious or urgent events"),
-              help=N_("Serious or urgent events must be recorded.")),
-        Field("open_items", "text", N_("Open items handed over")),
-    ),
-    workflow=Workflow(
-        initial="open",
-        states={
-            "open": N_("Open"),
-            "handed_over": N_("Handed over"),
-            "accepted": N_("Accepted"),
-            "void": N_("Void"),
-        },
-        transitions=(
-            Transition("hand_over", N_("Hand over"), ("open",), "handed_over",
-                       (STAFF, CONTROLLER), required_fields=("taken_over_by",)),
-            Transition("accept", N_("Accept the handover"), ("handed_over",), "accepted",
-                       (STAFF, CONTROLLER), signature="reviewed"),
-            Transition("void", N_("Void"), ("open",), "void", (CONTROLLER,),
-                       comment_required=True),
+HANDOVER_LOG = registry.register(
+    RecordType(
+        name="handover_log",
+        form_code="GAEPC/QR-021",
+        edition="A/0",
+        titles={"zh_Hans": "交接班记录", "zh_Hant": "交接班記錄", "en": "Shift handover log"},
+        numbering_pattern="QR-021-{year}-{seq:04}",
+        title_field="title",
+        fields=(
+            Field("title", "string", N_("Title"), required=True, max_length=200),
+            Field("shift_date", "date", N_("Shift date"), required=True),
+            Field(
+                "shift",
+                "choice",
+                N_("Shift"),
+                required=True,
+                choices=(
+                    Choice("day", N_("Day shift")),
+                    Choice("middle", N_("Middle shift")),
+                    Choice("night", N_("Night shift")),
+                ),
+            ),
+            Field("handed_over_by", "string", N_("Handed over by"), required=True, max_length=80),
+            Field("taken_over_by", "string", N_("Taken over by"), max_length=80),
+            Field("events", "text", N_("Events of the shift"), required=True),
+            Field(
+                "serious_events",
+                "text",
+                N_("Serious or urgent events"),
+                help=N_("Serious or urgent events must be recorded."),
+            ),
+            Field("open_items", "text", N_("Open items handed over")),
         ),
-        editable=("open",),
-        events={"accepted": "closed", "void": "closed"},
-    ),
-    retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
-    layout=(("shift_date", "shift"), ("handed_over_by", "taken_over_by"), ("events",),
-            ("serious_events",), ("open_items",)),
-    signature_lines=(
-        SignatureLine(N_("Handed over by")),
-        SignatureLine(N_("Taken over by"), "accept"),
-    ),
-    procedure="QP-09",
-))
+        workflow=Workflow(
+            initial="open",
+            states={
+                "open": N_("Open"),
+                "handed_over": N_("Handed over"),
+                "accepted": N_("Accepted"),
+                "void": N_("Void"),
+            },
+            transitions=(
+                Transition(
+                    "hand_over",
+                    N_("Hand over"),
+                    ("open",),
+                    "handed_over",
+                    (STAFF, CONTROLLER),
+                    required_fields=("taken_over_by",),
+                ),
+                Transition(
+                    "accept",
+                    N_("Accept the handover"),
+                    ("handed_over",),
+                    "accepted",
+                    (STAFF, CONTROLLER),
+                    signature="reviewed",
+                ),
+                Transition(
+                    "void", N_("Void"), ("open",), "void", (CONTROLLER,), comment_required=True
+                ),
+            ),
+            editable=("open",),
+            events={"accepted": "closed", "void": "closed"},
+        ),
+        retention=RetentionRule(years=3, starts="closed"),
+        create_roles=(STAFF, CONTROLLER),
+        edit_roles=(STAFF, CONTROLLER),
+        layout=(
+            ("shift_date", "shift"),
+            ("handed_over_by", "taken_over_by"),
+            ("events",),
+            ("serious_events",),
+            ("open_items",),
+        ),
+        signature_lines=(
+            SignatureLine(N_("Handed over by")),
+            SignatureLine(N_("Taken over by"), "accept"),
+        ),
+        procedure="QP-09",
+    )
+)

@@ -12,50 +12,94 @@ from records.types import (
     registry,
 )
 
-PROCEDURE_DOCUMENT = registry.register(RecordType(
-    name="procedure_document",
-    form_code="GAEPC/QP",
-    edition="A/0",
-    titles={"zh_Hans": "程序文件", "zh_Hant": "程序文件", "en": "Procedure document"},
-    numbering_pattern="QP-{year}-{seq:04}",
-    fields=(
-        Field("doc_code", "string", N_("Document code"), required=True, max_length=32,
-              help=N_("For example QP-09.")),
-        Field("title", "string", N_("Title"), required=True, max_length=200),
-        Field("doc_edition", "string", N_("Edition"), required=True, max_length=16,
-              help=N_("Edition letter / amendment number, for example A/0.")),
-        Field("body", "text", N_("Text")),
-        Field("change_summary", "text", N_("What changed")),
-        Field("effective_date", "date", N_("Effective date")),
-    ),
-    workflow=Workflow(
-        initial="draft",
-        states={
-            "draft": N_("Draft"),
-            "review": N_("In review"),
-            "effective": N_("Effective"),
-            "superseded": N_("Superseded"),
-            "void": N_("Void"),
-        },
-        transitions=(
-            Transition("submit", N_("Submit for approval"), ("draft",), "review", (CONTROLLER,)),
-            Transition("approve", N_("Approve"), ("review",), "effective", (APPROVER,),
-                       required_fields=("effective_date",), signature="approved"),
-            Transition("return", N_("Return for rework"), ("review",), "draft", (APPROVER,),
-                       comment_required=True),
-            Transition("supersede", N_("Supersede"), ("effective",), "superseded",
-                       (CONTROLLER,), comment_required=True),
-            Transition("void", N_("Void"), ("draft",), "void", (CONTROLLER,),
-                       comment_required=True),
+PROCEDURE_DOCUMENT = registry.register(
+    RecordType(
+        name="procedure_document",
+        form_code="GAEPC/QP",
+        edition="A/0",
+        titles={"zh_Hans": "程序文件", "zh_Hant": "程序文件", "en": "Procedure document"},
+        numbering_pattern="QP-{year}-{seq:04}",
+        fields=(
+            Field(
+                "doc_code",
+                "string",
+                N_("Document code"),
+                required=True,
+                max_length=32,
+                help=N_("For example QP-09."),
+            ),
+            Field("title", "string", N_("Title"), required=True, max_length=200),
+            Field(
+                "doc_edition",
+                "string",
+                N_("Edition"),
+                required=True,
+                max_length=16,
+                help=N_("Edition letter / amendment number, for example A/0."),
+            ),
+            Field("body", "text", N_("Text")),
+            Field("change_summary", "text", N_("What changed")),
+            Field("effective_date", "date", N_("Effective date")),
         ),
-        editable=("draft",),
-        events={"effective": "effective", "superseded": "superseded", "void": "closed"},
-    ),
-    retention=RetentionRule(years=3, starts="superseded"),
-    create_roles=(CONTROLLER,),
-    edit_roles=(CONTROLLER,),
-    layout=(("doc_code", "doc_edition"), ("title",), ("effective_date",), ("body",),
-            ("change_summary",)),
-    signature_lines=(SignatureLine(N_("Prepared by")), SignatureLine(N_("Approved by"), "approve")),
-    procedure="QP-09",
-))
+        workflow=Workflow(
+            initial="draft",
+            states={
+                "draft": N_("Draft"),
+                "review": N_("In review"),
+                "effective": N_("Effective"),
+                "superseded": N_("Superseded"),
+                "void": N_("Void"),
+            },
+            transitions=(
+                Transition(
+                    "submit", N_("Submit for approval"), ("draft",), "review", (CONTROLLER,)
+                ),
+                Transition(
+                    "approve",
+                    N_("Approve"),
+                    ("review",),
+                    "effective",
+                    (APPROVER,),
+                    required_fields=("effective_date",),
+                    signature="approved",
+                ),
+                Transition(
+                    "return",
+                    N_("Return for rework"),
+                    ("review",),
+                    "draft",
+                    (APPROVER,),
+                    comment_required=True,
+                ),
+                Transition(
+                    "supersede",
+                    N_("Supersede"),
+                    ("effective",),
+                    "superseded",
+                    (CONTROLLER,),
+                    comment_required=True,
+                ),
+                Transition(
+                    "void", N_("Void"), ("draft",), "void", (CONTROLLER,), comment_required=True
+                ),
+            ),
+            editable=("draft",),
+            events={"effective": "effective", "superseded": "superseded", "void": "closed"},
+        ),
+        retention=RetentionRule(years=3, starts="superseded"),
+        create_roles=(CONTROLLER,),
+        edit_roles=(CONTROLLER,),
+        layout=(
+            ("doc_code", "doc_edition"),
+            ("title",),
+            ("effective_date",),
+            ("body",),
+            ("change_summary",),
+        ),
+        signature_lines=(
+            SignatureLine(N_("Prepared by")),
+            SignatureLine(N_("Approved by"), "approve"),
+        ),
+        procedure="QP-09",
+    )
+)

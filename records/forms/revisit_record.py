@@ -24,50 +24,69 @@ class RevisitRules(Rules):
         number = change.data.get("complaint")
         if not number or number == change.old_data.get("complaint"):
             return
-        complaint = change.db.records.find_one({"number": number}, {"state": 1},
-                                               session=change.session)
+        complaint = change.db.records.find_one(
+            {"number": number}, {"state": 1}, session=change.session
+        )
         if complaint and complaint["state"] not in ("replied", "resolved", "closed"):
-            raise InvalidData(N_("A complaint is revisited after the customer was answered."),
-                              field="complaint")
+            raise InvalidData(
+                N_("A complaint is revisited after the customer was answered."), field="complaint"
+            )
 
 
-REVISIT_RECORD = registry.register(RecordType(
-    name="revisit_record",
-    form_code="GAEPC/QR-018",
-    edition="A/0",
-    titles={"zh_Hans": "服务质量回访记录", "zh_Hant": "服務質量回訪記錄",
-            "en": "Service quality revisit record"},
-    numbering_pattern="QR-018-{year}-{seq:04}",
-    title_field="customer",
-    fields=(
-        Field("customer", "string", N_("Customer"), required=True, max_length=120),
-        Field("contact", "string", N_("Contact person and telephone"), max_length=120,
-              confidential=True),
-        Field("complaint", "record", N_("Complaint"), ref_types=("complaint_sheet",)),
-        Field("service", "string", N_("Service revisited"), max_length=200),
-        Field("revisit_date", "date", N_("Revisit date"), required=True, not_future=True),
-        Field("method", "choice", N_("Method"), required=True, choices=REVISIT_METHODS),
-        Field("visitor", "string", N_("Revisited by"), max_length=80),
-        Field("feedback", "text", N_("Customer feedback"), required=True),
-        Field("satisfaction", "choice", N_("Satisfaction"), required=True, choices=SATISFACTION),
-    ),
-    workflow=Workflow(
-        initial="recorded",
-        states={"recorded": N_("Recorded"), "void": N_("Void")},
-        transitions=(
-            Transition("void", N_("Void"), ("recorded",), "void", (CONTROLLER,),
-                       comment_required=True),
+REVISIT_RECORD = registry.register(
+    RecordType(
+        name="revisit_record",
+        form_code="GAEPC/QR-018",
+        edition="A/0",
+        titles={
+            "zh_Hans": "服务质量回访记录",
+            "zh_Hant": "服務質量回訪記錄",
+            "en": "Service quality revisit record",
+        },
+        numbering_pattern="QR-018-{year}-{seq:04}",
+        title_field="customer",
+        fields=(
+            Field("customer", "string", N_("Customer"), required=True, max_length=120),
+            Field(
+                "contact",
+                "string",
+                N_("Contact person and telephone"),
+                max_length=120,
+                confidential=True,
+            ),
+            Field("complaint", "record", N_("Complaint"), ref_types=("complaint_sheet",)),
+            Field("service", "string", N_("Service revisited"), max_length=200),
+            Field("revisit_date", "date", N_("Revisit date"), required=True, not_future=True),
+            Field("method", "choice", N_("Method"), required=True, choices=REVISIT_METHODS),
+            Field("visitor", "string", N_("Revisited by"), max_length=80),
+            Field("feedback", "text", N_("Customer feedback"), required=True),
+            Field(
+                "satisfaction", "choice", N_("Satisfaction"), required=True, choices=SATISFACTION
+            ),
         ),
-        editable=("recorded",),
-        events={"void": "closed"},
-    ),
-    retention=RetentionRule(years=3, starts="created"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
-    rules=RevisitRules(),
-    layout=(("customer", "contact"), ("complaint", "service"), ("revisit_date", "method",
-                                                               "visitor"),
-            ("feedback",), ("satisfaction",)),
-    signature_lines=(SignatureLine(N_("Revisited by")),),
-    procedure="QP-08",
-))
+        workflow=Workflow(
+            initial="recorded",
+            states={"recorded": N_("Recorded"), "void": N_("Void")},
+            transitions=(
+                Transition(
+                    "void", N_("Void"), ("recorded",), "void", (CONTROLLER,), comment_required=True
+                ),
+            ),
+            editable=("recorded",),
+            events={"void": "closed"},
+        ),
+        retention=RetentionRule(years=3, starts="created"),
+        create_roles=(STAFF, CONTROLLER),
+        edit_roles=(STAFF, CONTROLLER),
+        rules=RevisitRules(),
+        layout=(
+            ("customer", "contact"),
+            ("complaint", "service"),
+            ("revisit_date", "method", "visitor"),
+            ("feedback",),
+            ("satisfaction",),
+        ),
+        signature_lines=(SignatureLine(N_("Revisited by")),),
+        procedure="QP-08",
+    )
+)

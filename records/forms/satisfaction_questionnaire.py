@@ -26,11 +26,15 @@ class QuestionnaireRules(Rules):
         verified = data.get("verified_complaints") or 0
         serious = data.get("serious_complaints") or 0
         if serious > verified:
-            raise InvalidData(N_("More serious complaints than verified ones."),
-                              field="serious_complaints")
+            raise InvalidData(
+                N_("More serious complaints than verified ones."), field="serious_complaints"
+            )
         result = score(data, verified, serious, load_settings(change.db, change.session))
-        if change.transition and change.transition.name == "file" and result.answered < len(
-                ITEM_FIELDS):
+        if (
+            change.transition
+            and change.transition.name == "file"
+            and result.answered < len(ITEM_FIELDS)
+        ):
             raise InvalidData(N_("Rate every item before filing the questionnaire."))
         data["base_score"] = f"{result.base:g}"
         data["score"] = f"{result.total:g}"
@@ -42,49 +46,77 @@ ITEMS = tuple(
     for name, (label, _weight) in zip(ITEM_FIELDS, DEFAULT_ITEMS, strict=True)
 )
 
-SATISFACTION_QUESTIONNAIRE = registry.register(RecordType(
-    name="satisfaction_questionnaire",
-    form_code="GAEPC/QR-019",
-    edition="A/0",
-    titles={"zh_Hans": "顾客满意度调查问卷", "zh_Hant": "顧客滿意度調查問卷",
-            "en": "Customer satisfaction questionnaire"},
-    numbering_pattern="QR-019-{year}-{seq:04}",
-    title_field="customer",
-    fields=(
-        Field("customer", "string", N_("Customer"), required=True, max_length=120),
-        Field("contact", "string", N_("Contact person and telephone"), max_length=120,
-              confidential=True),
-        Field("survey_year", "integer", N_("Survey year"), required=True, min_value=2000),
-        *ITEMS,
-        Field("verified_complaints", "integer", N_("Complaints verified as our responsibility"),
-              min_value=0),
-        Field("serious_complaints", "integer",
-              N_("Of which about product quality, delivery or service"), min_value=0),
-        Field("opinion", "text", N_("Customer's opinions and suggestions")),
-        Field("base_score", "string", N_("Score before deductions"), computed=True),
-        Field("score", "string", N_("Score"), computed=True),
-        Field("basically_satisfied", "choice", N_("Basically satisfied (70 or more)"),
-              choices=YES_NO, computed=True),
-    ),
-    workflow=Workflow(
-        initial="open",
-        states={"open": N_("Being filled in"), "filed": N_("Filed"), "void": N_("Void")},
-        transitions=(
-            Transition("file", N_("File"), ("open",), "filed", (STAFF, CONTROLLER)),
-            Transition("void", N_("Void"), ("open",), "void", (CONTROLLER,),
-                       comment_required=True),
+SATISFACTION_QUESTIONNAIRE = registry.register(
+    RecordType(
+        name="satisfaction_questionnaire",
+        form_code="GAEPC/QR-019",
+        edition="A/0",
+        titles={
+            "zh_Hans": "顾客满意度调查问卷",
+            "zh_Hant": "顧客滿意度調查問卷",
+            "en": "Customer satisfaction questionnaire",
+        },
+        numbering_pattern="QR-019-{year}-{seq:04}",
+        title_field="customer",
+        fields=(
+            Field("customer", "string", N_("Customer"), required=True, max_length=120),
+            Field(
+                "contact",
+                "string",
+                N_("Contact person and telephone"),
+                max_length=120,
+                confidential=True,
+            ),
+            Field("survey_year", "integer", N_("Survey year"), required=True, min_value=2000),
+            *ITEMS,
+            Field(
+                "verified_complaints",
+                "integer",
+                N_("Complaints verified as our responsibility"),
+                min_value=0,
+            ),
+            Field(
+                "serious_complaints",
+                "integer",
+                N_("Of which about product quality, delivery or service"),
+                min_value=0,
+            ),
+            Field("opinion", "text", N_("Customer's opinions and suggestions")),
+            Field("base_score", "string", N_("Score before deductions"), computed=True),
+            Field("score", "string", N_("Score"), computed=True),
+            Field(
+                "basically_satisfied",
+                "choice",
+                N_("Basically satisfied (70 or more)"),
+                choices=YES_NO,
+                computed=True,
+            ),
         ),
-        editable=("open",),
-        events={"filed": "closed", "void": "closed"},
-    ),
-    retention=RetentionRule(years=3, starts="created"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
-    rules=QuestionnaireRules(),
-    custom_labels=lambda: load_settings().item_labels(),
-    layout=(("customer", "contact", "survey_year"), *((name,) for name in ITEM_FIELDS),
-            ("verified_complaints", "serious_complaints"), ("opinion",),
-            ("base_score", "score", "basically_satisfied")),
-    signature_lines=(SignatureLine(N_("Customer's signature or stamp")),),
-    procedure="QP-08",
-))
+        workflow=Workflow(
+            initial="open",
+            states={"open": N_("Being filled in"), "filed": N_("Filed"), "void": N_("Void")},
+            transitions=(
+                Transition("file", N_("File"), ("open",), "filed", (STAFF, CONTROLLER)),
+                Transition(
+                    "void", N_("Void"), ("open",), "void", (CONTROLLER,), comment_required=True
+                ),
+            ),
+            editable=("open",),
+            events={"filed": "closed", "void": "closed"},
+        ),
+        retention=RetentionRule(years=3, starts="created"),
+        create_roles=(STAFF, CONTROLLER),
+        edit_roles=(STAFF, CONTROLLER),
+        rules=QuestionnaireRules(),
+        custom_labels=lambda: load_settings().item_labels(),
+        layout=(
+            ("customer", "contact", "survey_year"),
+            *((name,) for name in ITEM_FIELDS),
+            ("verified_complaints", "serious_complaints"),
+            ("opinion",),
+            ("base_score", "score", "basically_satisfied"),
+        ),
+        signature_lines=(SignatureLine(N_("Customer's signature or stamp")),),
+        procedure="QP-08",
+    )
+)

@@ -15,52 +15,90 @@ from records.types import (
 )
 from records.vocabularies import SATISFACTION
 
-SERVICE_SURVEY = registry.register(RecordType(
-    name="service_survey",
-    form_code="GAEPC/QR-017",
-    edition="A/0",
-    titles={"zh_Hans": "现场服务调查表", "zh_Hant": "現場服務調查表",
-            "en": "On-site service survey"},
-    numbering_pattern="QR-017-{year}-{seq:04}",
-    title_field="customer",
-    fields=(
-        Field("customer", "string", N_("Customer"), required=True, max_length=120),
-        Field("contact", "string", N_("Contact person and telephone"), max_length=120,
-              confidential=True),
-        Field("service_date", "date", N_("Service date"), required=True, not_future=True),
-        Field("service_content", "text", N_("Work done on site"), required=True),
-        Field("attitude", "choice", N_("Service attitude"), choices=SATISFACTION),
-        Field("timeliness", "choice", N_("Timeliness"), choices=SATISFACTION),
-        Field("quality", "choice", N_("Quality of the work"), choices=SATISFACTION),
-        Field("opinion", "text", N_("Customer's opinion")),
-        Field("customer_signed", "boolean", N_("Signed or stamped by the customer")),
-        Field("returned_on", "date", N_("Returned to the service office on"), not_future=True,
-              not_before="service_date"),
-    ),
-    workflow=Workflow(
-        initial="issued",
-        states={"issued": N_("With the customer"), "returned": N_("Returned"),
-                "void": N_("Void")},
-        transitions=(
-            Transition("return", N_("Returned signed"), ("issued",), "returned",
-                       (STAFF, CONTROLLER), fields=("returned_on", "customer_signed",
-                                                    "attitude", "timeliness", "quality",
-                                                    "opinion"),
-                       required_fields=("returned_on", "customer_signed")),
-            Transition("void", N_("Void"), ("issued",), "void", (CONTROLLER,),
-                       comment_required=True),
+SERVICE_SURVEY = registry.register(
+    RecordType(
+        name="service_survey",
+        form_code="GAEPC/QR-017",
+        edition="A/0",
+        titles={
+            "zh_Hans": "现场服务调查表",
+            "zh_Hant": "現場服務調查表",
+            "en": "On-site service survey",
+        },
+        numbering_pattern="QR-017-{year}-{seq:04}",
+        title_field="customer",
+        fields=(
+            Field("customer", "string", N_("Customer"), required=True, max_length=120),
+            Field(
+                "contact",
+                "string",
+                N_("Contact person and telephone"),
+                max_length=120,
+                confidential=True,
+            ),
+            Field("service_date", "date", N_("Service date"), required=True, not_future=True),
+            Field("service_content", "text", N_("Work done on site"), required=True),
+            Field("attitude", "choice", N_("Service attitude"), choices=SATISFACTION),
+            Field("timeliness", "choice", N_("Timeliness"), choices=SATISFACTION),
+            Field("quality", "choice", N_("Quality of the work"), choices=SATISFACTION),
+            Field("opinion", "text", N_("Customer's opinion")),
+            Field("customer_signed", "boolean", N_("Signed or stamped by the customer")),
+            Field(
+                "returned_on",
+                "date",
+                N_("Returned to the service office on"),
+                not_future=True,
+                not_before="service_date",
+            ),
         ),
-        editable=("issued",),
-        events={"returned": "closed", "void": "closed"},
-    ),
-    retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
-    deadlines=(Deadline("return", N_("Return due"), ("issued",), start="service_date",
-                        working_days=15),),
-    layout=(("customer", "contact"), ("service_date",), ("service_content",),
-            ("attitude", "timeliness", "quality"), ("opinion",),
-            ("customer_signed", "returned_on")),
-    signature_lines=(SignatureLine(N_("Customer's signature or stamp")),),
-    procedure="QP-08",
-))
+        workflow=Workflow(
+            initial="issued",
+            states={
+                "issued": N_("With the customer"),
+                "returned": N_("Returned"),
+                "void": N_("Void"),
+            },
+            transitions=(
+                Transition(
+                    "return",
+                    N_("Returned signed"),
+                    ("issued",),
+                    "returned",
+                    (STAFF, CONTROLLER),
+                    fields=(
+                        "returned_on",
+                        "customer_signed",
+                        "attitude",
+                        "timeliness",
+                        "quality",
+                        "opinion",
+                    ),
+                    required_fields=("returned_on", "customer_signed"),
+                ),
+                Transition(
+                    "void", N_("Void"), ("issued",), "void", (CONTROLLER,), comment_required=True
+                ),
+            ),
+            editable=("issued",),
+            events={"returned": "closed", "void": "closed"},
+        ),
+        retention=RetentionRule(years=3, starts="closed"),
+        create_roles=(STAFF, CONTROLLER),
+        edit_roles=(STAFF, CONTROLLER),
+        deadlines=(
+            Deadline(
+                "return", N_("Return due"), ("issued",), start="service_date", working_days=15
+            ),
+        ),
+        layout=(
+            ("customer", "contact"),
+            ("service_date",),
+            ("service_content",),
+            ("attitude", "timeliness", "quality"),
+            ("opinion",),
+            ("customer_signed", "returned_on"),
+        ),
+        signature_lines=(SignatureLine(N_("Customer's signature or stamp")),),
+        procedure="QP-08",
+    )
+)

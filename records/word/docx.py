@@ -36,8 +36,17 @@ TOKEN = re.compile(r"⟦(\w+)⟧")
 #: surrogate): dropped rather than writing a file Word refuses to open.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _TEXT_PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml|docProps/core\.xml")
-_KEEP_STYLES = {"Normal", "Header", "Footer", "TableGrid", "TableNormal",
-                "DefaultParagraphFont", "NoList", "HeaderChar", "FooterChar"}
+_KEEP_STYLES = {
+    "Normal",
+    "Header",
+    "Footer",
+    "TableGrid",
+    "TableNormal",
+    "DefaultParagraphFont",
+    "NoList",
+    "HeaderChar",
+    "FooterChar",
+}
 _DROP_PARTS = ("word/stylesWithEffects.xml", "docProps/thumbnail.jpeg", "customXml/")
 
 
@@ -88,8 +97,9 @@ class Skeleton:
                     self.parts.append((info.filename, text))
                 else:
                     self.parts.append((info.filename, data))
-        self.tokens = {m for _name, part in self.parts if isinstance(part, str)
-                       for m in TOKEN.findall(part)}
+        self.tokens = {
+            m for _name, part in self.parts if isinstance(part, str) for m in TOKEN.findall(part)
+        }
 
     def fill(self, values: Mapping[str, object], *, rows_xml: str | None = None) -> bytes:
         """The package with every token replaced by its value ("" if none);
@@ -116,8 +126,14 @@ class Skeleton:
 # --- building blocks (python-docx) ----------------------------------------------
 
 
-def set_run_fonts(run, fonts: Fonts, *, east_asia: str | None = None, size: float | None = None,
-                  bold: bool = False) -> None:
+def set_run_fonts(
+    run,
+    fonts: Fonts,
+    *,
+    east_asia: str | None = None,
+    size: float | None = None,
+    bold: bool = False,
+) -> None:
     """Latin and east Asian font on the run itself, not only on its style."""
     run.font.name = fonts.latin
     r_fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
@@ -142,8 +158,9 @@ def _style_fonts(style, fonts: Fonts, east_asia: str | None = None) -> None:
     lang.set(qn("w:eastAsia"), fonts.lang)
 
 
-def new_document(fonts: Fonts, *, landscape: bool = False, title: str = "",
-                 subject: str = "") -> WordDocument:
+def new_document(
+    fonts: Fonts, *, landscape: bool = False, title: str = "", subject: str = ""
+) -> WordDocument:
     """An A4 document whose styles name the east Asian font."""
     document = Document()
     section = document.sections[0]
@@ -190,10 +207,15 @@ def new_document(fonts: Fonts, *, landscape: bool = False, title: str = "",
 
 def add_field(paragraph, instruction: str, fonts: Fonts) -> None:
     """A real Word field (PAGE, NUMPAGES): begin, instruction, result, end."""
+
     def run(inner: str):
-        paragraph._p.append(parse_xml(
-            f'<w:r {nsdecls("w")}><w:rPr><w:rFonts w:ascii="{fonts.latin}" '
-            f'w:hAnsi="{fonts.latin}" w:eastAsia="{fonts.east_asia}"/></w:rPr>{inner}</w:r>'))
+        paragraph._p.append(
+            parse_xml(
+                f'<w:r {nsdecls("w")}><w:rPr><w:rFonts w:ascii="{fonts.latin}" '
+                f'w:hAnsi="{fonts.latin}" w:eastAsia="{fonts.east_asia}"/></w:rPr>{inner}</w:r>'
+            )
+        )
+
     run('<w:fldChar w:fldCharType="begin"/>')
     run(f'<w:instrText xml:space="preserve"> {instruction} </w:instrText>')
     run('<w:fldChar w:fldCharType="separate"/>')
@@ -209,8 +231,12 @@ def add_text(paragraph, text: str, fonts: Fonts, **kwargs):
 
 def _bottom_border(paragraph) -> None:
     p_pr = paragraph._p.get_or_add_pPr()
-    p_pr.append(parse_xml(f'<w:pBdr {nsdecls("w")}><w:bottom w:val="single" w:sz="6" '
-                          'w:space="1" w:color="000000"/></w:pBdr>'))
+    p_pr.append(
+        parse_xml(
+            f'<w:pBdr {nsdecls("w")}><w:bottom w:val="single" w:sz="6" '
+            'w:space="1" w:color="000000"/></w:pBdr>'
+        )
+    )
 
 
 def _right_tab(paragraph, section) -> None:
@@ -326,22 +352,41 @@ def cached_skeleton(key, build: Callable[[], bytes]) -> Skeleton:
     return found
 
 
-def row_xml(cells: Iterable[str], widths: Iterable[int], fonts: Fonts,
-            half_points: int = 18) -> str:
+def row_xml(
+    cells: Iterable[str], widths: Iterable[int], fonts: Fonts, half_points: int = 18
+) -> str:
     """One table row as XML: ``widths`` in twentieths of a point, text in
     ``half_points`` (9 pt: a ledger's size)."""
-    run_props = (f'<w:rPr><w:rFonts w:ascii="{fonts.latin}" w:hAnsi="{fonts.latin}" '
-                 f'w:eastAsia="{fonts.east_asia}"/><w:sz w:val="{half_points}"/>'
-                 f'<w:szCs w:val="{half_points}"/></w:rPr>')
+    run_props = (
+        f'<w:rPr><w:rFonts w:ascii="{fonts.latin}" w:hAnsi="{fonts.latin}" '
+        f'w:eastAsia="{fonts.east_asia}"/><w:sz w:val="{half_points}"/>'
+        f'<w:szCs w:val="{half_points}"/></w:rPr>'
+    )
     parts = ["<w:tr>"]
     for text, width in zip(cells, widths, strict=True):
-        parts.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr><w:p><w:r>'
-                     f'{run_props}<w:t xml:space="preserve">{escape_text(text)}</w:t></w:r>'
-                     "</w:p></w:tc>")
+        parts.append(
+            f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr><w:p><w:r>'
+            f'{run_props}<w:t xml:space="preserve">{escape_text(text)}</w:t></w:r>'
+            "</w:p></w:tc>"
+        )
     parts.append("</w:tr>")
     return "".join(parts)
 
 
-__all__ = ["Fonts", "PageFrame", "Skeleton", "add_field", "add_frame", "add_text",
-           "cached_skeleton", "escape_text", "new_document", "page_break", "row_xml", "save",
-           "set_run_fonts", "strip_invalid", "table_grid"]
+__all__ = [
+    "Fonts",
+    "PageFrame",
+    "Skeleton",
+    "add_field",
+    "add_frame",
+    "add_text",
+    "cached_skeleton",
+    "escape_text",
+    "new_document",
+    "page_break",
+    "row_xml",
+    "save",
+    "set_run_fonts",
+    "strip_invalid",
+    "table_grid",
+]

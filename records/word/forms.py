@@ -93,26 +93,34 @@ def _build_form(record_type: RecordType, sheet: FormSheet, texts: Texts) -> byte
     labels = dict(sheet.labels)
     title = record_type.title(sheet.locale)
     document = w.new_document(fonts, title=title, subject=f"{sheet.form_code} {sheet.edition}")
-    retention = texts("Retention: %(years)d years from %(event)s",
-                      years=sheet.retention_years,
-                      event=texts(RETENTION_EVENTS[record_type.retention.starts]))
+    retention = texts(
+        "Retention: %(years)d years from %(event)s",
+        years=sheet.retention_years,
+        event=texts(RETENTION_EVENTS[record_type.retention.starts]),
+    )
     form_label, number_label = texts("Form code:"), texts("Record no.:")
-    w.add_frame(document, w.PageFrame(
-        header_left=f"{form_label}{sheet.form_code}  {sheet.edition}",
-        header_right=f"{number_label}⟦number⟧⟦version_note⟧",
-        page_of=texts("Page %(page)s of %(pages)s"),
-        footer_left=f"{retention}⟦retention_until⟧",
-        footer_right="⟦controlled⟧  ⟦printed⟧",
-    ), fonts)
+    w.add_frame(
+        document,
+        w.PageFrame(
+            header_left=f"{form_label}{sheet.form_code}  {sheet.edition}",
+            header_right=f"{number_label}⟦number⟧⟦version_note⟧",
+            page_of=texts("Page %(page)s of %(pages)s"),
+            footer_left=f"{retention}⟦retention_until⟧",
+            footer_right="⟦controlled⟧  ⟦printed⟧",
+        ),
+        fonts,
+    )
     copies = record_type.copies or (None,)
     for index, copy in enumerate(copies):
         if index:
             w.page_break(document)
-        heading = document.paragraphs[0] if index == 0 and document.paragraphs else (
-            document.add_paragraph())
+        heading = (
+            document.paragraphs[0]
+            if index == 0 and document.paragraphs
+            else (document.add_paragraph())
+        )
         heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        w.add_text(heading, sheet.organisation, fonts, east_asia=fonts.heading_east_asia,
-                   size=12)
+        w.add_text(heading, sheet.organisation, fonts, east_asia=fonts.heading_east_asia, size=12)
         name = document.add_paragraph()
         name.alignment = WD_ALIGN_PARAGRAPH.CENTER
         name.paragraph_format.space_after = Pt(6)
@@ -124,19 +132,33 @@ def _build_form(record_type: RecordType, sheet: FormSheet, texts: Texts) -> byte
         if copy is not None:
             mark = document.add_paragraph()
             mark.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            w.add_text(mark, texts("%(name)s (copy %(n)d of %(total)d)", name=texts(copy.label),
-                                   n=index + 1, total=len(copies)), fonts, bold=True)
+            w.add_text(
+                mark,
+                texts(
+                    "%(name)s (copy %(n)d of %(total)d)",
+                    name=texts(copy.label),
+                    n=index + 1,
+                    total=len(copies),
+                ),
+                fonts,
+                bold=True,
+            )
         _form_table(document, record_type, labels, fonts, texts, blank=sheet.blank)
     return w.save(document)
 
 
-def _form_table(document, record_type: RecordType, labels: dict, fonts: w.Fonts,
-                texts: Texts, *, blank: bool) -> None:
+def _form_table(
+    document, record_type: RecordType, labels: dict, fonts: w.Fonts, texts: Texts, *, blank: bool
+) -> None:
     rows = record_type.printed_rows()
     signatures = record_type.printed_signatures
-    signature_rows = [signatures[i:i + 2] for i in range(0, len(signatures), 2)]
-    table = w.table_grid(document, len(rows) + len(signature_rows),
-                         (_LABEL, _VALUE, _LABEL, _VALUE, _LABEL, _VALUE), fonts)
+    signature_rows = [signatures[i : i + 2] for i in range(0, len(signatures), 2)]
+    table = w.table_grid(
+        document,
+        len(rows) + len(signature_rows),
+        (_LABEL, _VALUE, _LABEL, _VALUE, _LABEL, _VALUE),
+        fonts,
+    )
     spans = {1: ((0, 1, 5),), 2: ((0, 1, 2), (3, 4, 5)), 3: ((0, 1, 1), (2, 3, 3), (4, 5, 5))}
     for row, names in zip(table.rows, rows, strict=False):
         cells = row.cells
@@ -161,27 +183,51 @@ def _form_table(document, record_type: RecordType, labels: dict, fonts: w.Fonts,
             _cell_text(value, f"⟦s_{number}⟧", fonts)
 
 
-def skeleton_for(record_type: RecordType, texts: Texts, *, organisation: str, form_code: str,
-                 edition: str, retention_years: int, blank: bool = False) -> w.Skeleton:
+def skeleton_for(
+    record_type: RecordType,
+    texts: Texts,
+    *,
+    organisation: str,
+    form_code: str,
+    edition: str,
+    retention_years: int,
+    blank: bool = False,
+) -> w.Skeleton:
     labels = _labels(record_type, texts)
-    sheet = FormSheet(record_type.name, texts.locale, organisation, form_code, edition,
-                      retention_years, tuple(sorted(labels.items())), blank)
+    sheet = FormSheet(
+        record_type.name,
+        texts.locale,
+        organisation,
+        form_code,
+        edition,
+        retention_years,
+        tuple(sorted(labels.items())),
+        blank,
+    )
     return w.cached_skeleton(sheet, lambda: _build_form(record_type, sheet, texts))
 
 
 # --- values --------------------------------------------------------------------------
 
 
-def record_values(record_type: RecordType, doc: dict, texts: Texts, *,
-                  hidden: frozenset[str] = frozenset(), latest_version: int | None = None,
-                  controlled: bool = False, printed_by: str = "") -> dict[str, str]:
+def record_values(
+    record_type: RecordType,
+    doc: dict,
+    texts: Texts,
+    *,
+    hidden: frozenset[str] = frozenset(),
+    latest_version: int | None = None,
+    controlled: bool = False,
+    printed_by: str = "",
+) -> dict[str, str]:
     """What fills a record's form: its number, fields, signatures, notes."""
     data = doc.get("data") or {}
     values: dict[str, str] = {"number": doc["number"]}
     version = doc.get("version")
     if latest_version and version and version < latest_version:
-        values["version_note"] = texts(" (version %(n)d; the current version is %(latest)d)",
-                                       n=version, latest=latest_version)
+        values["version_note"] = texts(
+            " (version %(n)d; the current version is %(latest)d)", n=version, latest=latest_version
+        )
     elif version:
         values["version_note"] = texts(" (version %(n)d)", n=version)
     for spec in record_type.fields:
@@ -189,59 +235,86 @@ def record_values(record_type: RecordType, doc: dict, texts: Texts, *,
             values[f"f_{spec.name}"] = texts("(not shown to your role)")
         else:
             values[f"f_{spec.name}"] = texts.field_value(spec, data.get(spec.name))
-    signatures = [s for s in doc.get("signatures") or () if not version
-                  or s.get("version", 0) < version]
+    signatures = [
+        s for s in doc.get("signatures") or () if not version or s.get("version", 0) < version
+    ]
     for number, line in enumerate(record_type.printed_signatures):
-        found = [s for s in signatures if line.transition and s.get("transition") ==
-                 line.transition]
+        found = [
+            s for s in signatures if line.transition and s.get("transition") == line.transition
+        ]
         values[f"s_{number}"] = texts.signature(found[-1]) if found else ""
     if doc.get("retention_ends_on"):
-        values["retention_until"] = texts("; kept until %(date)s",
-                                          date=texts.date(retention_day(doc["retention_ends_on"])))
+        values["retention_until"] = texts(
+            "; kept until %(date)s", date=texts.date(retention_day(doc["retention_ends_on"]))
+        )
     if doc.get("state") in NOT_IN_FORCE:
-        values["state_mark"] = texts("%(state)s: for reference only", state=texts(
-            record_type.workflow.states.get(doc["state"], doc["state"])))
+        values["state_mark"] = texts(
+            "%(state)s: for reference only",
+            state=texts(record_type.workflow.states.get(doc["state"], doc["state"])),
+        )
     if controlled:
         values["controlled"] = texts("Controlled copy")
-    values["printed"] = texts("Printed %(at)s by %(name)s", at=texts.utc_datetime(utcnow()),
-                              name=printed_by) if printed_by else ""
+    values["printed"] = (
+        texts("Printed %(at)s by %(name)s", at=texts.utc_datetime(utcnow()), name=printed_by)
+        if printed_by
+        else ""
+    )
     values["meta_identifier"] = doc["number"]
     return values
 
 
 def blank_values(record_type: RecordType, settings: Effective, texts: Texts) -> dict[str, str]:
     values = {f"f_{spec.name}": texts.blank_value(spec) for spec in record_type.fields}
-    values.update({"number": "_" * 16,
-                   "meta_identifier": f"{settings.form_code} {settings.edition}",
-                   "printed": texts("Blank form, edition %(edition)s",
-                                    edition=settings.edition)})
+    values.update(
+        {
+            "number": "_" * 16,
+            "meta_identifier": f"{settings.form_code} {settings.edition}",
+            "printed": texts("Blank form, edition %(edition)s", edition=settings.edition),
+        }
+    )
     return values
 
 
-def render_record(record_type: RecordType, doc: dict, texts: Texts, *, organisation: str,
-                  **options) -> GeneratedFile:
+def render_record(
+    record_type: RecordType, doc: dict, texts: Texts, *, organisation: str, **options
+) -> GeneratedFile:
     """The built-in layout filled with ``doc`` (a record or a version of one)."""
     settings = effective(record_type, texts.db)
     skeleton = skeleton_for(
-        record_type, texts, organisation=organisation,
+        record_type,
+        texts,
+        organisation=organisation,
         form_code=doc.get("form_code") or settings.form_code,
         edition=doc.get("edition") or settings.edition,
-        retention_years=settings.retention_years)
+        retention_years=settings.retention_years,
+    )
     values = record_values(record_type, doc, texts, **options)
     values["meta_comments"] = texts("Made with the built-in layout")
     version = doc.get("version")
-    suffix = f"-v{version}" if options.get("latest_version") and version and (
-        version < options["latest_version"]) else ""
-    return GeneratedFile(f"{file_stem(doc['number'])}{suffix}.docx", skeleton.fill(values),
-                         made_with={"layout": BUILT_IN})
+    suffix = (
+        f"-v{version}"
+        if options.get("latest_version") and version and (version < options["latest_version"])
+        else ""
+    )
+    return GeneratedFile(
+        f"{file_stem(doc['number'])}{suffix}.docx",
+        skeleton.fill(values),
+        made_with={"layout": BUILT_IN},
+    )
 
 
 def render_blank(record_type: RecordType, texts: Texts, *, organisation: str) -> GeneratedFile:
     """The type's blank form in its current code and edition."""
     settings = effective(record_type, texts.db)
-    skeleton = skeleton_for(record_type, texts, organisation=organisation,
-                            form_code=settings.form_code, edition=settings.edition,
-                            retention_years=settings.retention_years, blank=True)
+    skeleton = skeleton_for(
+        record_type,
+        texts,
+        organisation=organisation,
+        form_code=settings.form_code,
+        edition=settings.edition,
+        retention_years=settings.retention_years,
+        blank=True,
+    )
     values = blank_values(record_type, settings, texts)
     values["meta_comments"] = texts("Made with the built-in layout")
     name = f"{file_stem(settings.form_code)}_{file_stem(settings.edition)}.docx"

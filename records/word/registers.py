@@ -87,8 +87,9 @@ def _local(value: str | None) -> datetime | date | None:
     return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
 
 
-def complaint_register(rows: list[dict], texts: Texts, start: date, end: date,
-                       filters: str = "") -> Register:
+def complaint_register(
+    rows: list[dict], texts: Texts, start: date, end: date, filters: str = ""
+) -> Register:
     record_type = registry["complaint_sheet"]
     subject, severity = record_type.field("subject"), record_type.field("severity")
     assert subject is not None and severity is not None  # the form declares both
@@ -96,18 +97,29 @@ def complaint_register(rows: list[dict], texts: Texts, start: date, end: date,
     table = []
     for row in rows:
         data = row.get("data") or {}
-        table.append([
-            row["number"], _local(data.get("received_at")), data.get("customer") or "",
-            row.get("title") or "", texts.field_value(subject, data.get("subject")),
-            texts.field_value(severity, data.get("severity")),
-            texts.department(row.get("department")), texts.user(row.get("handler")),
-            texts(record_type.workflow.states.get(row["state"], row["state"])),
-            _local(data.get("reply_date")),
-        ])
+        table.append(
+            [
+                row["number"],
+                _local(data.get("received_at")),
+                data.get("customer") or "",
+                row.get("title") or "",
+                texts.field_value(subject, data.get("subject")),
+                texts.field_value(severity, data.get("severity")),
+                texts.department(row.get("department")),
+                texts.user(row.get("handler")),
+                texts(record_type.workflow.states.get(row["state"], row["state"])),
+                _local(data.get("reply_date")),
+            ]
+        )
     period = texts("%(start)s to %(end)s", start=texts.date(start), end=texts.date(end))
     subtitle = texts("Received %(period)s: %(n)d complaints", period=period, n=len(rows))
-    return Register("complaint-register", texts("Complaint register"),
-                    f"{subtitle}{'; ' + filters if filters else ''}", COMPLAINT_COLUMNS, table)
+    return Register(
+        "complaint-register",
+        texts("Complaint register"),
+        f"{subtitle}{'; ' + filters if filters else ''}",
+        COMPLAINT_COLUMNS,
+        table,
+    )
 
 
 def overdue_list(items, texts: Texts, department_name: str = "") -> Register:
@@ -117,15 +129,21 @@ def overdue_list(items, texts: Texts, department_name: str = "") -> Register:
         record = item.record
         record_type = registry.get(record["type"])
         reminder = item.reminder or {}
-        table.append([
-            record["number"], record_type.title(texts.locale) if record_type else record["type"],
-            record.get("title") or "", texts.department(record.get("department")),
-            texts.user(record.get("handler")),
-            texts(record_type.workflow.states.get(record["state"], record["state"]))
-            if record_type else record["state"],
-            to_local(record["due_at"]) if record.get("due_at") else None,
-            reminder.get("number", ""), _local(item.promised),
-        ])
+        table.append(
+            [
+                record["number"],
+                record_type.title(texts.locale) if record_type else record["type"],
+                record.get("title") or "",
+                texts.department(record.get("department")),
+                texts.user(record.get("handler")),
+                texts(record_type.workflow.states.get(record["state"], record["state"]))
+                if record_type
+                else record["state"],
+                to_local(record["due_at"]) if record.get("due_at") else None,
+                reminder.get("number", ""),
+                _local(item.promised),
+            ]
+        )
     subtitle = texts("%(n)d overdue items", n=len(items))
     if department_name:
         subtitle = f"{department_name}: {subtitle}"
@@ -145,51 +163,72 @@ def _text(value, texts: Texts) -> str:
     return str(value)
 
 
-def _build_register(register: Register, texts: Texts, organisation: str,
-                    widths: tuple[float, ...]) -> bytes:
+def _build_register(
+    register: Register, texts: Texts, organisation: str, widths: tuple[float, ...]
+) -> bytes:
     fonts = FONTS[texts.locale]
     document = w.new_document(fonts, landscape=True, title=register.title)
-    w.add_frame(document, w.PageFrame(
-        header_left=f"{organisation}  {register.title}", header_right="⟦subtitle⟧",
-        page_of=texts("Page %(page)s of %(pages)s"), footer_left="⟦printed⟧"), fonts)
+    w.add_frame(
+        document,
+        w.PageFrame(
+            header_left=f"{organisation}  {register.title}",
+            header_right="⟦subtitle⟧",
+            page_of=texts("Page %(page)s of %(pages)s"),
+            footer_left="⟦printed⟧",
+        ),
+        fonts,
+    )
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    w.add_text(heading, register.title, fonts, east_asia=fonts.heading_east_asia, size=16,
-               bold=True)
+    w.add_text(
+        heading, register.title, fonts, east_asia=fonts.heading_east_asia, size=16, bold=True
+    )
     line = document.add_paragraph()
     line.alignment = WD_ALIGN_PARAGRAPH.CENTER
     line.paragraph_format.space_after = Pt(6)
     w.add_text(line, "⟦subtitle⟧", fonts)
     table = w.table_grid(document, 1, [Cm(x) for x in widths], fonts)
     header = table.rows[0]
-    header._tr.get_or_add_trPr().append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))
+    header._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
     for cell, column in zip(header.cells, register.columns, strict=True):
-        cell._tc.get_or_add_tcPr().append(parse_xml(
-            f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="D9D9D9"/>'))
+        cell._tc.get_or_add_tcPr().append(
+            parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="D9D9D9"/>')
+        )
         w.add_text(cell.paragraphs[0], texts(column.label), fonts, bold=True, size=9)
     return w.save(document)
 
 
-def register_docx(register: Register, texts: Texts, *, organisation: str,
-                  printed: str = "") -> GeneratedFile:
+def register_docx(
+    register: Register, texts: Texts, *, organisation: str, printed: str = ""
+) -> GeneratedFile:
     widths = tuple(c.width_cm for c in register.columns)
     key = ("register", register.name, texts.locale, organisation, widths)
-    skeleton = w.cached_skeleton(key, lambda: _build_register(register, texts, organisation,
-                                                              widths))
+    skeleton = w.cached_skeleton(
+        key, lambda: _build_register(register, texts, organisation, widths)
+    )
     twips = [int(width / 2.54 * 1440) for width in widths]
-    rows_xml = "".join(w.row_xml([_text(value, texts) for value in row], twips,
-                                 FONTS[texts.locale]) for row in register.rows)
-    content = skeleton.fill({"subtitle": register.subtitle, "printed": printed,
-                             "meta_comments": texts("Made with the built-in layout"),
-                             "meta_identifier": register.name}, rows_xml=rows_xml)
+    rows_xml = "".join(
+        w.row_xml([_text(value, texts) for value in row], twips, FONTS[texts.locale])
+        for row in register.rows
+    )
+    content = skeleton.fill(
+        {
+            "subtitle": register.subtitle,
+            "printed": printed,
+            "meta_comments": texts("Made with the built-in layout"),
+            "meta_identifier": register.name,
+        },
+        rows_xml=rows_xml,
+    )
     return GeneratedFile(f"{register.name}.docx", content, made_with={"layout": "built-in"})
 
 
 # --- Excel ---------------------------------------------------------------------------
 
 
-def register_xlsx(register: Register, texts: Texts, *, organisation: str,
-                  printed: str = "") -> GeneratedFile:
+def register_xlsx(
+    register: Register, texts: Texts, *, organisation: str, printed: str = ""
+) -> GeneratedFile:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(w.strip_invalid(register.title)[:31] or "Sheet1")
     for index, column in enumerate(register.columns, start=1):
@@ -225,8 +264,9 @@ def register_xlsx(register: Register, texts: Texts, *, organisation: str,
         sheet.append(cells)
     out = io.BytesIO()
     workbook.save(out)
-    return GeneratedFile(f"{register.name}.xlsx", out.getvalue(), XLSX_TYPE,
-                         made_with={"layout": "built-in"})
+    return GeneratedFile(
+        f"{register.name}.xlsx", out.getvalue(), XLSX_TYPE, made_with={"layout": "built-in"}
+    )
 
 
 # --- reports (records.reports) -------------------------------------------------------
@@ -236,36 +276,54 @@ def report_docx(report, texts: Texts, *, organisation: str, printed: str = "") -
     """A report's sections as tables in a landscape A4 document."""
     fonts = FONTS[texts.locale]
     document = w.new_document(fonts, landscape=True, title=report.title)
-    w.add_frame(document, w.PageFrame(
-        header_left=f"{organisation}  {report.title}", header_right=printed,
-        page_of=texts("Page %(page)s of %(pages)s")), fonts)
+    w.add_frame(
+        document,
+        w.PageFrame(
+            header_left=f"{organisation}  {report.title}",
+            header_right=printed,
+            page_of=texts("Page %(page)s of %(pages)s"),
+        ),
+        fonts,
+    )
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    w.add_text(heading, report.title, fonts, east_asia=fonts.heading_east_asia, size=16,
-               bold=True)
+    w.add_text(heading, report.title, fonts, east_asia=fonts.heading_east_asia, size=16, bold=True)
     period = document.add_paragraph()
     period.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    w.add_text(period, texts("%(start)s to %(end)s", start=texts.date(report.period.start),
-                             end=texts.date(report.period.end)), fonts)
+    w.add_text(
+        period,
+        texts(
+            "%(start)s to %(end)s",
+            start=texts.date(report.period.start),
+            end=texts.date(report.period.end),
+        ),
+        fonts,
+    )
     width = 26.1
     for section in report.sections:
         title = document.add_paragraph()
         title.paragraph_format.space_before = Pt(10)
         title.paragraph_format.space_after = Pt(4)
-        w.add_text(title, section.title, fonts, east_asia=fonts.heading_east_asia, size=12,
-                   bold=True)
+        w.add_text(
+            title, section.title, fonts, east_asia=fonts.heading_east_asia, size=12, bold=True
+        )
         first = min(6.0, width / len(section.columns) * 1.6)
         rest = (width - first) / max(len(section.columns) - 1, 1)
-        table = w.table_grid(document, len(section.rows) + 1,
-                             [Cm(first)] + [Cm(rest)] * (len(section.columns) - 1), fonts)
+        table = w.table_grid(
+            document,
+            len(section.rows) + 1,
+            [Cm(first)] + [Cm(rest)] * (len(section.columns) - 1),
+            fonts,
+        )
         for cell, label in zip(table.rows[0].cells, section.columns, strict=True):
             w.add_text(cell.paragraphs[0], label, fonts, bold=True, size=9)
         for row, values in zip(table.rows[1:], section.rows, strict=True):
             for cell, value in zip(row.cells, values, strict=True):
                 w.add_text(cell.paragraphs[0], cell_text(value, texts), fonts, size=9)
     content = w.save(document)
-    return GeneratedFile(f"report-{report.period.key}.docx", content,
-                         made_with={"layout": "built-in"})
+    return GeneratedFile(
+        f"report-{report.period.key}.docx", content, made_with={"layout": "built-in"}
+    )
 
 
 def report_xlsx(report, texts: Texts, *, organisation: str, printed: str = "") -> GeneratedFile:
@@ -291,8 +349,9 @@ def report_xlsx(report, texts: Texts, *, organisation: str, printed: str = "") -
             cells = []
             for value in values:
                 if isinstance(value, Cell):
-                    item = WriteOnlyCell(sheet, value=value.value if value.value is not None
-                                         else texts("no data"))
+                    item = WriteOnlyCell(
+                        sheet, value=value.value if value.value is not None else texts("no data")
+                    )
                     if value.kind == "rate" and value.value is not None:
                         item.number_format = "0.0%"
                     elif value.kind == "number" and value.value is not None:
@@ -304,5 +363,9 @@ def report_xlsx(report, texts: Texts, *, organisation: str, printed: str = "") -
             sheet.append(cells)
     out = io.BytesIO()
     workbook.save(out)
-    return GeneratedFile(f"report-{report.period.key}.xlsx", out.getvalue(), XLSX_TYPE,
-                         made_with={"layout": "built-in"})
+    return GeneratedFile(
+        f"report-{report.period.key}.xlsx",
+        out.getvalue(),
+        XLSX_TYPE,
+        made_with={"layout": "built-in"},
+    )

@@ -35,7 +35,13 @@ def sample_data(record_type: RecordType, text: str | None = None) -> dict:
 
 def sample_doc(record_type: RecordType, text: str | None = None, number: str = "") -> dict:
     """A record-shaped document of the type filled with sample values."""
-    return {"number": number or f"{record_type.short_code}-2026-0001", "type": record_type.name,
-            "version": 1, "state": record_type.workflow.initial,
-            "data": sample_data(record_type, text), "signatures": [],
-            "form_code": record_type.form_code, "edition": record_type.edition}
+    return {
+        "number": number or f"{record_type.short_code}-2026-0001",
+        "type": record_type.name,
+        "version": 1,
+        "state": record_type.workflow.initial,
+        "data": sample_data(record_type, text),
+        "signatures": [],
+        "form_code": record_type.form_code,
+        "edition": record_type.edition,
+    }

@@ -53,8 +53,10 @@ class Texts:
         if not code:
             return ""
         if self._departments is None:
-            self._departments = {d["code"]: d.get("name") or d["code"]
-                                 for d in self.db.departments.find({}, {"code": 1, "name": 1})}
+            self._departments = {
+                d["code"]: d.get("name") or d["code"]
+                for d in self.db.departments.find({}, {"code": 1, "name": 1})
+            }
         return self._departments.get(code, code)
 
     def user(self, username: str | None) -> str:
@@ -70,8 +72,9 @@ class Texts:
         wanted = [u for u in set(usernames) if u and u not in self._users]
         if not wanted:
             return
-        for found in self.db.users.find({"username": {"$in": wanted}},
-                                        {"username": 1, "full_name": 1}):
+        for found in self.db.users.find(
+            {"username": {"$in": wanted}}, {"username": 1, "full_name": 1}
+        ):
             self._users[found["username"]] = found.get("full_name") or found["username"]
         for name in wanted:
             self._users.setdefault(name, name)
@@ -92,8 +95,10 @@ class Texts:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         # The same date format as the date fields beside it, then the time.
-        return (f"{format_date(value.date(), 'medium', locale=self._babel_locale)} "
-                f"{format_time(value.time(), 'HH:mm', locale=self._babel_locale)}")
+        return (
+            f"{format_date(value.date(), 'medium', locale=self._babel_locale)} "
+            f"{format_time(value.time(), 'HH:mm', locale=self._babel_locale)}"
+        )
 
     def utc_datetime(self, value: datetime | None) -> str:
         """A stored UTC moment (signatures, deadlines) in local time."""
@@ -128,6 +133,9 @@ class Texts:
     def signature(self, signature: dict) -> str:
         """'Zhang San · Approved · 2026-11-23 14:05 (electronic signature)'."""
         meaning = SIGNATURE_MEANINGS.get(signature.get("meaning") or "", signature.get("meaning"))
-        return self(N_("%(name)s, %(meaning)s, %(at)s (electronic signature)"),
-                    name=signature.get("name") or signature.get("signer") or "",
-                    meaning=self(meaning or ""), at=self.utc_datetime(signature.get("at")))
+        return self(
+            N_("%(name)s, %(meaning)s, %(at)s (electronic signature)"),
+            name=signature.get("name") or signature.get("signer") or "",
+            meaning=self(meaning or ""),
+            at=self.utc_datetime(signature.get("at")),
+        )

@@ -31,18 +31,33 @@ def test_the_main_pages_have_no_accessibility_violations(axe_page, axe_source, a
     seed_from_package(years=[2025, 2026, 2027])
     Department(code="CS", name="客服中心").save()
     make_user("chen", roles=["controller"], department="CS", full_name="陈静")
-    record = create_record(actor_of("chen"), "complaint_sheet", {
-        "title": "检测报告数据有误", "received_at": local_now().replace(
-            second=0, microsecond=0).isoformat(), "channel": "hotline",
-        "customer": "华新水泥厂", "description": "报告第3页数据与原始记录不符"})
+    record = create_record(
+        actor_of("chen"),
+        "complaint_sheet",
+        {
+            "title": "检测报告数据有误",
+            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
+            "channel": "hotline",
+            "customer": "华新水泥厂",
+            "description": "报告第3页数据与原始记录不符",
+        },
+    )
     page.goto("/login")
     failures = {}
     if found := _violations(page, axe_source):
         failures["/login"] = found
     log_in(page, "chen")
-    pages = ["/", "/tasks", "/complaints/new", "/register", "/overdue", "/procedures",
-             "/reports", f"/admin/records_complaint_sheet/details/?id={record.pk}",
-             "/admin/records_complaint_sheet/"]
+    pages = [
+        "/",
+        "/tasks",
+        "/complaints/new",
+        "/register",
+        "/overdue",
+        "/procedures",
+        "/reports",
+        f"/admin/records_complaint_sheet/details/?id={record.pk}",
+        "/admin/records_complaint_sheet/",
+    ]
     for language in ("简体中文", "English"):
         page.get_by_role("button", name=language).click()
         for url in pages:

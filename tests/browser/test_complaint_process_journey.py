@@ -81,8 +81,11 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     # The service office dispatches it to the testing department's handler.
     log_in(page, "chen")
     _open_from_tasks(page, number)
-    _step(page, "dispatch", {"department": "TEST", "handler": "wang",
-                             "subject": "technical", "responsibility": "1"})
+    _step(
+        page,
+        "dispatch",
+        {"department": "TEST", "handler": "wang", "subject": "technical", "responsibility": "1"},
+    )
     _state(page, "已派单")
     expect(page.get_by_test_id("due").first).to_contain_text("处理方案截止")
     log_out(page)
@@ -111,8 +114,15 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     log_in(page, "wang")
     _open_from_tasks(page, number)
     today = local_now().date().isoformat()
-    _step(page, "reply", {"reply_method": "phone", "reply_date": today,
-                          "reply_content": "已核实并出具更正报告，电话告知周先生"})
+    _step(
+        page,
+        "reply",
+        {
+            "reply_method": "phone",
+            "reply_date": today,
+            "reply_content": "已核实并出具更正报告，电话告知周先生",
+        },
+    )
     _state(page, "已答复")
     log_out(page)
 
@@ -164,8 +174,7 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     log_out(page)
 
     stored = Record.objects.get(number=number)
-    assert [h["by"] for h in stored.history] == ["chen", "wang", "boss", "wang", "chen",
-                                                 "chen"]
+    assert [h["by"] for h in stored.history] == ["chen", "wang", "boss", "wang", "chen", "chen"]
     assert stored.signatures[0]["signer"] == "boss"
 
     # Staff of another department cannot open it, neither by URL nor by API.

@@ -31,10 +31,18 @@ def complaint(app, make_user):
     make_user("zhao", roles=["staff"], department="HEAT", full_name="赵磊")
     make_user("boss", roles=["approver"], full_name="黄建国", positions=["director"])
     received = local_now().replace(second=0, microsecond=0)
-    return create_record(actor_of("chen"), "complaint_sheet", {
-        "title": "检测报告数据有误", "received_at": received.isoformat(), "channel": "hotline",
-        "customer": "华新水泥厂", "contact": "周先生 13900001111",
-        "description": "报告第3页抗压强度与原始记录不符"})
+    return create_record(
+        actor_of("chen"),
+        "complaint_sheet",
+        {
+            "title": "检测报告数据有误",
+            "received_at": received.isoformat(),
+            "channel": "hotline",
+            "customer": "华新水泥厂",
+            "contact": "周先生 13900001111",
+            "description": "报告第3页抗压强度与原始记录不符",
+        },
+    )
 
 
 def _expect_people(select, usernames: list[str]) -> None:
@@ -127,8 +135,14 @@ def test_the_next_step_leads_and_a_refused_step_keeps_every_value(page, complain
 
 def test_no_page_title_ends_in_none(page, complaint):
     log_in(page, "chen")
-    for url in ("/", "/tasks", "/register", "/complaints/new", "/procedures",
-                "/admin/records_complaint_sheet/"):
+    for url in (
+        "/",
+        "/tasks",
+        "/register",
+        "/complaints/new",
+        "/procedures",
+        "/admin/records_complaint_sheet/",
+    ):
         page.goto(url)
         assert not page.title().endswith("None"), (url, page.title())
         assert "None" not in page.title(), (url, page.title())

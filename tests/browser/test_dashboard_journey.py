@@ -35,12 +35,28 @@ def _overdue_complaint():
     chen = actor_for(User.objects.get(username="chen"))
     earlier = (local_now() - timedelta(days=10)).replace(second=0, microsecond=0)
     with simulated(lambda: from_local(earlier)):
-        record = create_record(chen, "complaint_sheet", {
-            "title": "报告数据有误", "received_at": earlier.isoformat(), "channel": "hotline",
-            "customer": "华新水泥厂", "description": "第3页数据不符"})
-        transition_record(chen, record.number, "dispatch", changes={
-            "department": "TEST", "handler": "wang", "subject": "technical",
-            "responsibility": "1"})
+        record = create_record(
+            chen,
+            "complaint_sheet",
+            {
+                "title": "报告数据有误",
+                "received_at": earlier.isoformat(),
+                "channel": "hotline",
+                "customer": "华新水泥厂",
+                "description": "第3页数据不符",
+            },
+        )
+        transition_record(
+            chen,
+            record.number,
+            "dispatch",
+            changes={
+                "department": "TEST",
+                "handler": "wang",
+                "subject": "technical",
+                "responsibility": "1",
+            },
+        )
     return record.number
 
 

@@ -26,32 +26,74 @@ SECRET_CONTACT = "13911112222"
 def test_a_colleague_of_another_department_finds_nothing(app, page):
     received = (local_now() - timedelta(hours=3)).replace(second=0, microsecond=0)
     chen = actor_of("chen")
-    secret = create_record(chen, "complaint_sheet", {
-        "title": SECRET_TITLE, "received_at": received.isoformat(), "channel": "hotline",
-        "customer": "华新水泥厂", "contact": f"周先生 {SECRET_CONTACT}",
-        "description": "客户怀疑检测数据被改动"})
-    transition_record(chen, secret.number, "dispatch", changes={
-        "department": "TEST", "handler": "wang", "subject": "technical",
-        "responsibility": "1"})
-    own = create_record(chen, "complaint_sheet", {
-        "title": "暖气片漏水", "received_at": received.isoformat(), "channel": "hotline",
-        "customer": "阳光小区", "original": secret.number, "description": "三楼漏水"})
-    transition_record(chen, own.number, "dispatch", changes={
-        "department": "HEAT", "handler": "zhao", "subject": "technical",
-        "responsibility": "1"})
+    secret = create_record(
+        chen,
+        "complaint_sheet",
+        {
+            "title": SECRET_TITLE,
+            "received_at": received.isoformat(),
+            "channel": "hotline",
+            "customer": "华新水泥厂",
+            "contact": f"周先生 {SECRET_CONTACT}",
+            "description": "客户怀疑检测数据被改动",
+        },
+    )
+    transition_record(
+        chen,
+        secret.number,
+        "dispatch",
+        changes={
+            "department": "TEST",
+            "handler": "wang",
+            "subject": "technical",
+            "responsibility": "1",
+        },
+    )
+    own = create_record(
+        chen,
+        "complaint_sheet",
+        {
+            "title": "暖气片漏水",
+            "received_at": received.isoformat(),
+            "channel": "hotline",
+            "customer": "阳光小区",
+            "original": secret.number,
+            "description": "三楼漏水",
+        },
+    )
+    transition_record(
+        chen,
+        own.number,
+        "dispatch",
+        changes={
+            "department": "HEAT",
+            "handler": "zhao",
+            "subject": "technical",
+            "responsibility": "1",
+        },
+    )
     app.extensions["search_indexer"].drain()
 
     refused = []
-    page.on("console", lambda message: refused.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     log_in(page, "zhao")
     today = local_now().date()
-    for path in ("/", "/tasks", "/admin/records_complaint_sheet/",
-                 f"/register?start={today - timedelta(days=7)}&end={today}", "/overdue",
-                 f"/search?q={SECRET_TITLE}", "/search?q=华新水泥厂",
-                 f"/search?q={SECRET_CONTACT}",
-                 f"/reports/records?metric=complaints&kind=month&year={today.year}"
-                 f"&number={today.month}"):
+    for path in (
+        "/",
+        "/tasks",
+        "/admin/records_complaint_sheet/",
+        f"/register?start={today - timedelta(days=7)}&end={today}",
+        "/overdue",
+        f"/search?q={SECRET_TITLE}",
+        "/search?q=华新水泥厂",
+        f"/search?q={SECRET_CONTACT}",
+        f"/reports/records?metric=complaints&kind=month&year={today.year}&number={today.month}",
+    ):
         page.goto(path)
         body = page.locator("body")
         expect(body).not_to_contain_text(SECRET_TITLE)

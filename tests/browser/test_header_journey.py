@@ -41,5 +41,10 @@ def test_the_header_is_one_row_in_every_language(page, app, make_user, tmp_path)
                 assert height < 60, (code, width, url, height)
     # The portal and the back office share one header.
     for code in LANGUAGES:
-        assert abs(heights[(code, 1280, "/")] -
-                   heights[(code, 1280, "/admin/records_complaint_sheet/")]) < 2
+        assert (
+            abs(
+                heights[(code, 1280, "/")]
+                - heights[(code, 1280, "/admin/records_complaint_sheet/")]
+            )
+            < 2
+        )

@@ -38,14 +38,18 @@ def _search_from_header(page, words, timeout=10):
 
 
 def test_find_by_a_phrase_filter_save_and_rerun_while_others_see_nothing(
-        page, app, make_user, indexing):
+    page, app, make_user, indexing
+):
     cs = Department(code="CS", name="客服中心").save()
     qa = Department(code="QA", name="质检部").save()
     make_user("wang", roles=["staff"], department=cs, full_name="王芳")
     make_user("zhao", roles=["staff"], department=qa, full_name="赵强")
     with app.app_context():
-        record = create_record(actor("wang", "staff", department="CS"), "handover_log",
-                               {**HANDOVER, "events": "客户说空调外机半夜嗡嗡响，吵得睡不着。"})
+        record = create_record(
+            actor("wang", "staff", department="CS"),
+            "handover_log",
+            {**HANDOVER, "events": "客户说空调外机半夜嗡嗡响，吵得睡不着。"},
+        )
 
     log_in(page, "wang")
     _search_from_header(page, "外机 睡不着")

@@ -34,12 +34,12 @@ ADDRESS = "翠湖路八十八号"
 #: username -> (sees the complaint, sees its confidential fields, sees the
 #: heating department's complaint, reads the audit trail)
 READERS = {
-    "chen": (True, True, True, True),    # controller, the first receiver
+    "chen": (True, True, True, True),  # controller, the first receiver
     "wang": (True, True, False, False),  # testing staff, the handler
     "liu": (True, False, False, False),  # testing staff, no business with the customer
     "zhao": (False, False, True, False),  # heating staff
-    "boss": (True, True, True, True),    # approver
-    "audit": (True, True, True, True),   # auditor
+    "boss": (True, True, True, True),  # approver
+    "audit": (True, True, True, True),  # auditor
 }
 
 
@@ -47,27 +47,68 @@ READERS = {
 def world(app, org):
     received = (local_now() - timedelta(hours=2)).replace(second=0, microsecond=0)
     chen = actor_of("chen")
-    first = create_record(chen, "complaint_sheet", {
-        "title": TITLE, "received_at": received.isoformat(), "channel": "hotline",
-        "customer": "华新水泥厂", "contact": f"周先生 {OLD_CONTACT}", "address": ADDRESS,
-        "description": "报告第3页数据与原始记录不符"})
-    revise_record(chen, first.number, {"contact": f"周先生 {NEW_CONTACT}"}, base_version=1,
-                  reason="客户换了电话")
-    transition_record(chen, first.number, "dispatch", changes={
-        "department": "TEST", "handler": "wang", "subject": "technical",
-        "responsibility": "1"})
-    other = create_record(chen, "complaint_sheet", {
-        "title": OTHER_TITLE, "received_at": received.isoformat(), "channel": "hotline",
-        "customer": "阳光小区", "contact": "马女士 13700007777", "original": first.number,
-        "description": "三栋暖气不热"})
-    transition_record(chen, other.number, "dispatch", changes={
-        "department": "HEAT", "handler": "zhao", "subject": "technical",
-        "responsibility": "1"})
+    first = create_record(
+        chen,
+        "complaint_sheet",
+        {
+            "title": TITLE,
+            "received_at": received.isoformat(),
+            "channel": "hotline",
+            "customer": "华新水泥厂",
+            "contact": f"周先生 {OLD_CONTACT}",
+            "address": ADDRESS,
+            "description": "报告第3页数据与原始记录不符",
+        },
+    )
+    revise_record(
+        chen,
+        first.number,
+        {"contact": f"周先生 {NEW_CONTACT}"},
+        base_version=1,
+        reason="客户换了电话",
+    )
+    transition_record(
+        chen,
+        first.number,
+        "dispatch",
+        changes={
+            "department": "TEST",
+            "handler": "wang",
+            "subject": "technical",
+            "responsibility": "1",
+        },
+    )
+    other = create_record(
+        chen,
+        "complaint_sheet",
+        {
+            "title": OTHER_TITLE,
+            "received_at": received.isoformat(),
+            "channel": "hotline",
+            "customer": "阳光小区",
+            "contact": "马女士 13700007777",
+            "original": first.number,
+            "description": "三栋暖气不热",
+        },
+    )
+    transition_record(
+        chen,
+        other.number,
+        "dispatch",
+        changes={
+            "department": "HEAT",
+            "handler": "zhao",
+            "subject": "technical",
+            "responsibility": "1",
+        },
+    )
     app.extensions["search_indexer"].drain()
     from records.models import Record
 
-    return {"first": Record.objects.get(number=first.number),
-            "other": Record.objects.get(number=other.number)}
+    return {
+        "first": Record.objects.get(number=first.number),
+        "other": Record.objects.get(number=other.number),
+    }
 
 
 def _docx_text(content: bytes) -> str:
@@ -82,8 +123,13 @@ def _docx_text(content: bytes) -> str:
 
 def _xlsx_text(content: bytes) -> str:
     book = load_workbook(io.BytesIO(content), read_only=True)
-    return "\n".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True)
-                     for v in row if v is not None)
+    return "\n".join(
+        str(v)
+        for sheet in book
+        for row in sheet.iter_rows(values_only=True)
+        for v in row
+        if v is not None
+    )
 
 
 def _surfaces(record, other):
@@ -114,8 +160,12 @@ def _surfaces(record, other):
         "Word file": (f"/api/v1/records/{number}/docx", "docx", True, False),
         "register page": (f"/register?{period}", text, False, False),
         "register Excel": (f"/api/v1/registers/complaints.xlsx?{period}", "xlsx", False, False),
-        "report drill-down": (f"/reports/records?metric=complaints&kind=month&year="
-                              f"{today.year}&number={today.month}", text, False, False),
+        "report drill-down": (
+            f"/reports/records?metric=complaints&kind=month&year={today.year}&number={today.month}",
+            text,
+            False,
+            False,
+        ),
     }
 
 
@@ -142,29 +192,50 @@ def test_every_surface_shows_each_role_what_it_may_see(app, world, username):
     wrong = []
     checked = 0
     for name, (path, how, shows_secret, lists_links) in _surfaces(
-            world["first"], world["other"]).items():
+        world["first"], world["other"]
+    ).items():
         status, body = _read(client, path, how)
         checked += 1
         if OTHER_TITLE in body and not sees_other:
             wrong.append(f"{name}: another department's title")
         if lists_links and sees and sees_other and status == 200 and OTHER_TITLE not in body:
             wrong.append(f"{name}: the linked record is missing")
-        for secret in (NEW_CONTACT, ADDRESS) if name != "record page, version 1" else (
-                OLD_CONTACT, ADDRESS):
+        for secret in (
+            (NEW_CONTACT, ADDRESS) if name != "record page, version 1" else (OLD_CONTACT, ADDRESS)
+        ):
             if secret in body and not confidential:
                 wrong.append(f"{name}: confidential {secret}")
-            if shows_secret and confidential and secret not in body and "diff" not in name \
-                    and "version 1" not in name:
+            if (
+                shows_secret
+                and confidential
+                and secret not in body
+                and "diff" not in name
+                and "version 1" not in name
+            ):
                 wrong.append(f"{name}: {secret} missing")
         if OLD_CONTACT in body and not confidential:
             wrong.append(f"{name}: old confidential value")
-        if name in ("API versions", "API diff 1-2") and confidential and (
-                OLD_CONTACT not in body or NEW_CONTACT not in body):
+        if (
+            name in ("API versions", "API diff 1-2")
+            and confidential
+            and (OLD_CONTACT not in body or NEW_CONTACT not in body)
+        ):
             wrong.append(f"{name}: the change of contact is missing")
         if TITLE in body and not sees:
             wrong.append(f"{name}: the title of a record out of sight")
-        if name in ("record page", "API record", "back-office list", "search page",
-                    "register page", "register Excel") and sees and TITLE not in body:
+        if (
+            name
+            in (
+                "record page",
+                "API record",
+                "back-office list",
+                "search page",
+                "register page",
+                "register Excel",
+            )
+            and sees
+            and TITLE not in body
+        ):
             wrong.append(f"{name}: the record is missing")
     audit_status = client.get(f"/api/v1/records/{world['first'].number}/audit").status_code
     page = client.get(f"/admin/records_complaint_sheet/details/?id={world['first'].pk}")
@@ -180,9 +251,18 @@ def test_every_surface_shows_each_role_what_it_may_see(app, world, username):
 def test_the_creator_reads_the_confidential_field_of_each_version(app, org, make_user):
     """/versions/<n> used to hide a confidential field from its own creator."""
     received = (local_now() - timedelta(hours=1)).replace(second=0, microsecond=0)
-    record = create_record(actor_of("zhao"), "complaint_sheet", {
-        "title": "楼道灯坏", "received_at": received.isoformat(), "channel": "hotline",
-        "customer": "阳光小区", "contact": "马女士 13700007777", "description": "灯坏了"})
+    record = create_record(
+        actor_of("zhao"),
+        "complaint_sheet",
+        {
+            "title": "楼道灯坏",
+            "received_at": received.isoformat(),
+            "channel": "hotline",
+            "customer": "阳光小区",
+            "contact": "马女士 13700007777",
+            "description": "灯坏了",
+        },
+    )
     client = app.test_client()
     login(client, "zhao")
     answer = client.get(f"/api/v1/records/{record.number}/versions/1").get_json()

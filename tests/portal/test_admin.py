@@ -34,7 +34,8 @@ def test_non_admins_cannot_create_users_by_posting_directly(client, make_user):
     make_user("li", roles=["staff"])
     login(client, "li")
     response = post_form(
-        client, "/admin/users/new/",
+        client,
+        "/admin/users/new/",
         {"username": "intruder", "full_name": "X", "password": PASSWORD, "roles": "admin"},
         page="/admin/account/",
     )
@@ -45,15 +46,24 @@ def test_non_admins_cannot_create_users_by_posting_directly(client, make_user):
 def test_admin_creates_a_department_and_a_user_who_can_then_log_in(app, client, make_user):
     make_user("root", roles=["admin"])
     login(client, "root")
-    response = post_form(client, "/admin/departments/new/",
-                         {"code": "CS", "name": "客服中心", "active": "y"})
+    response = post_form(
+        client, "/admin/departments/new/", {"code": "CS", "name": "客服中心", "active": "y"}
+    )
     assert response.status_code == 302
     assert Department.objects.get(code="CS").name == "客服中心"
     response = post_form(
-        client, "/admin/users/new/",
-        {"username": "Zhang.Wei", "full_name": "张伟", "email": "zw@example.org",
-         "department": "CS", "roles": ["staff", "controller"], "locale": "",
-         "active": "y", "password": "a new secret 42"},
+        client,
+        "/admin/users/new/",
+        {
+            "username": "Zhang.Wei",
+            "full_name": "张伟",
+            "email": "zw@example.org",
+            "department": "CS",
+            "roles": ["staff", "controller"],
+            "locale": "",
+            "active": "y",
+            "password": "a new secret 42",
+        },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     created = User.objects.get(username="zhang.wei")
@@ -68,23 +78,44 @@ def test_admin_sees_a_clear_message_and_nothing_is_created_on_bad_input(client, 
     make_user("root", roles=["admin"])
     login(client, "root")
     duplicate = post_form(
-        client, "/admin/users/new/",
-        {"username": "root", "full_name": "Again", "department": "", "locale": "",
-         "roles": ["staff"], "password": "long enough 123"},
+        client,
+        "/admin/users/new/",
+        {
+            "username": "root",
+            "full_name": "Again",
+            "department": "",
+            "locale": "",
+            "roles": ["staff"],
+            "password": "long enough 123",
+        },
         follow_redirects=True,
     )
     assert "用户名 root 已被使用。" in duplicate.get_data(as_text=True)
     short = post_form(
-        client, "/admin/users/new/",
-        {"username": "newbie", "full_name": "New", "department": "", "locale": "",
-         "roles": ["staff"], "password": "short"},
+        client,
+        "/admin/users/new/",
+        {
+            "username": "newbie",
+            "full_name": "New",
+            "department": "",
+            "locale": "",
+            "roles": ["staff"],
+            "password": "short",
+        },
         follow_redirects=True,
     )
     assert "密码至少需要 10 个字符。" in short.get_data(as_text=True)
     bogus_role = post_form(
-        client, "/admin/users/new/",
-        {"username": "newbie", "full_name": "New", "department": "", "locale": "",
-         "roles": ["emperor"], "password": "long enough 123"},
+        client,
+        "/admin/users/new/",
+        {
+            "username": "newbie",
+            "full_name": "New",
+            "department": "",
+            "locale": "",
+            "roles": ["emperor"],
+            "password": "long enough 123",
+        },
     )
     assert bogus_role.status_code == 200  # the form again, with its error
     assert User.objects(username="newbie").first() is None
@@ -97,32 +128,56 @@ def test_there_is_no_delete_for_users_only_disable(client, make_user):
     login(client, "root")
     listing = client.get("/admin/users/").get_data(as_text=True)
     assert "/admin/users/delete/" not in listing
-    deleted = post_form(client, "/admin/users/delete/", {"id": str(victim.pk)},
-                        page="/admin/users/")
+    deleted = post_form(
+        client, "/admin/users/delete/", {"id": str(victim.pk)}, page="/admin/users/"
+    )
     assert deleted.status_code in (302, 404, 405)
     assert User.objects(username="li").first() is not None
-    post_form(client, "/admin/users/action/",
-              {"action": "disable", "rowid": [str(victim.pk)]}, page="/admin/users/")
+    post_form(
+        client,
+        "/admin/users/action/",
+        {"action": "disable", "rowid": [str(victim.pk)]},
+        page="/admin/users/",
+    )
     assert User.objects.get(username="li").active is False
 
 
 def test_a_user_changes_their_own_password(app, client, make_user):
     make_user("li", roles=["staff"])
     login(client, "li")
-    wrong = post_form(client, "/admin/account/", {
-        "current_password": "not it", "password": "brand new pass 7", "confirm": "brand new pass 7",
-    })
+    wrong = post_form(
+        client,
+        "/admin/account/",
+        {
+            "current_password": "not it",
+            "password": "brand new pass 7",
+            "confirm": "brand new pass 7",
+        },
+    )
     assert wrong.status_code == 400
     assert "当前密码不正确。" in wrong.get_data(as_text=True)
-    mismatch = post_form(client, "/admin/account/", {
-        "current_password": PASSWORD, "password": "brand new pass 7", "confirm": "other pass 77",
-    })
+    mismatch = post_form(
+        client,
+        "/admin/account/",
+        {
+            "current_password": PASSWORD,
+            "password": "brand new pass 7",
+            "confirm": "other pass 77",
+        },
+    )
     assert "两次输入的新密码不一致。" in mismatch.get_data(as_text=True)
     other_session = app.test_client()
     login(other_session, "li")
-    done = post_form(client, "/admin/account/", {
-        "current_password": PASSWORD, "password": "brand new pass 7", "confirm": "brand new pass 7",
-    }, follow_redirects=True)
+    done = post_form(
+        client,
+        "/admin/account/",
+        {
+            "current_password": PASSWORD,
+            "password": "brand new pass 7",
+            "confirm": "brand new pass 7",
+        },
+        follow_redirects=True,
+    )
     assert "密码已修改。" in done.get_data(as_text=True)
     assert client.get("/").status_code == 200  # this session goes on
     assert other_session.get("/").status_code == 302  # the other one ended

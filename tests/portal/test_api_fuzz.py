@@ -28,17 +28,24 @@ from records.store import database
 from tests.helpers import actor_of
 
 #: Audit actions that record a read or a refusal, written also when nothing changes.
-READ_ACTIONS = {"view", "download", "export", "delete_refused", "login", "logout",
-                "login_failed"}
+READ_ACTIONS = {"view", "download", "export", "delete_refused", "login", "logout", "login_failed"}
 
 
 @pytest.fixture
 def fuzzed(app, org):
     received = (local_now() - timedelta(hours=1)).replace(second=0, microsecond=0)
-    record = create_record(actor_of("chen"), "complaint_sheet", {
-        "title": "被测投诉", "received_at": received.isoformat(), "channel": "hotline",
-        "customer": "华新水泥厂", "contact": "周先生 13900001111",
-        "description": "报告数据有误"})
+    record = create_record(
+        actor_of("chen"),
+        "complaint_sheet",
+        {
+            "title": "被测投诉",
+            "received_at": received.isoformat(),
+            "channel": "hotline",
+            "customer": "华新水泥厂",
+            "contact": "周先生 13900001111",
+            "description": "报告数据有误",
+        },
+    )
     _token, clear = accounts.create_token(User.objects.get(username="chen"), "fuzz")
     return {"number": record.number, "headers": {"Authorization": f"Bearer {clear}"}}
 
@@ -50,7 +57,8 @@ def _snapshot() -> dict:
         "versions": db.record_versions.count_documents({}),
         "counters": sorted((c["_id"], c.get("seq")) for c in db.counters.find()),
         "audit": db.audit_log.count_documents({"action": {"$nin": sorted(READ_ACTIONS)}})
-        if "audit_log" in db.list_collection_names() else None,
+        if "audit_log" in db.list_collection_names()
+        else None,
     }
 
 
@@ -60,8 +68,13 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_status(app, fuzz
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=12, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=12,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def run(case):
             nonlocal tried
@@ -70,11 +83,14 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_status(app, fuzz
                 case.path_parameters["number"] = fuzzed["number"]
             response = case.call(headers=fuzzed["headers"])
             try:
-                case.validate_response(response, checks=[not_a_server_error,
-                                                         status_code_conformance])
+                case.validate_response(
+                    response, checks=[not_a_server_error, status_code_conformance]
+                )
             except Exception as error:  # noqa: BLE001 - collected and reported below
-                failures.append(f"{case.method} {case.formatted_path} "
-                                f"-> {response.status_code}: {str(error)[:200]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} "
+                    f"-> {response.status_code}: {str(error)[:200]}"
+                )
 
         run()
     print(f"schemathesis: {tried} requests")
@@ -84,25 +100,68 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_status(app, fuzz
 
 #: Values no field should take quietly.
 HOSTILE = st.one_of(
-    st.integers(min_value=2**63, max_value=2**80), st.integers(max_value=-(2**63) - 1),
+    st.integers(min_value=2**63, max_value=2**80),
+    st.integers(max_value=-(2**63) - 1),
     st.sampled_from([float("inf"), float("-inf"), 2.7, 1.5, -0.5]),
-    st.sampled_from(["\ud800", "a\udfffb", "x\x00y", "\x1b[31m", "0001-01-01", "9999-12-31",
-                     "1e999", "NaN", "Infinity", ""]),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(),
-                                                         max_size=2),
-    st.booleans(), st.none(), st.text(max_size=30),
+    st.sampled_from(
+        [
+            "\ud800",
+            "a\udfffb",
+            "x\x00y",
+            "\x1b[31m",
+            "0001-01-01",
+            "9999-12-31",
+            "1e999",
+            "NaN",
+            "Infinity",
+            "",
+        ]
+    ),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=30),
 )
-FIELDS = ["title", "received_at", "channel", "customer", "contact", "complainants",
-          "urgent", "lawsuit", "description", "original", "department", "handler",
-          "reply_date", "severity"]
-RAW_BODIES = st.sampled_from([
-    "[" * 5000 + "]" * 5000, '{"data": ' * 3000 + "1" + "}" * 3000,
-    '{"data": {"complainants": Infinity}}', '{"data": {"complainants": NaN}}',
-    '{"data": {"title": "\\ud800"}}', '{"data": {"complainants": 1' + "0" * 40 + "}}",
-    "not json", '"a string"', "[]", "{}", '{"data": null}', '{"data": []}',
-    '{"comment": ["a", "list"]}', '{"comment": {"an": "object"}}', '{"version": 1.5}',
-    '{"version": true}', '{"version": 1e300}', '{"numbers": "QR"}', '{"reason": 7}',
-])
+FIELDS = [
+    "title",
+    "received_at",
+    "channel",
+    "customer",
+    "contact",
+    "complainants",
+    "urgent",
+    "lawsuit",
+    "description",
+    "original",
+    "department",
+    "handler",
+    "reply_date",
+    "severity",
+]
+RAW_BODIES = st.sampled_from(
+    [
+        "[" * 5000 + "]" * 5000,
+        '{"data": ' * 3000 + "1" + "}" * 3000,
+        '{"data": {"complainants": Infinity}}',
+        '{"data": {"complainants": NaN}}',
+        '{"data": {"title": "\\ud800"}}',
+        '{"data": {"complainants": 1' + "0" * 40 + "}}",
+        "not json",
+        '"a string"',
+        "[]",
+        "{}",
+        '{"data": null}',
+        '{"data": []}',
+        '{"comment": ["a", "list"]}',
+        '{"comment": {"an": "object"}}',
+        '{"version": 1.5}',
+        '{"version": true}',
+        '{"version": 1e300}',
+        '{"numbers": "QR"}',
+        '{"reason": 7}',
+    ]
+)
 
 
 def _request(client, headers, number, kind, field, value, raw):
@@ -110,6 +169,7 @@ def _request(client, headers, number, kind, field, value, raw):
         body, kwargs = raw, {"content_type": "application/json"}
     else:
         body, kwargs = None, {}
+
     def js(payload):
         try:
             return json.dumps(payload)
@@ -118,28 +178,42 @@ def _request(client, headers, number, kind, field, value, raw):
 
     if kind == "create":
         data = body or js({"data": {field: value, "title": "x"}})
-        return client.post("/api/v1/records/complaint_sheet", data=data, headers=headers,
-                           content_type="application/json")
+        return client.post(
+            "/api/v1/records/complaint_sheet",
+            data=data,
+            headers=headers,
+            content_type="application/json",
+        )
     if kind == "patch":
         data = body or js({"data": {field: value}, "version": 1})
-        return client.patch(f"/api/v1/records/{number}", data=data, headers=headers,
-                            content_type="application/json")
+        return client.patch(
+            f"/api/v1/records/{number}", data=data, headers=headers, content_type="application/json"
+        )
     if kind == "transition":
         data = body or js({"comment": value, "data": {field: value}, "version": value})
-        return client.post(f"/api/v1/records/{number}/transitions/dispatch", data=data,
-                           headers=headers, content_type="application/json")
+        return client.post(
+            f"/api/v1/records/{number}/transitions/dispatch",
+            data=data,
+            headers=headers,
+            content_type="application/json",
+        )
     if kind == "delete":
         data = body or js({"reason": value})
-        return client.delete(f"/api/v1/records/{number}", data=data, headers=headers,
-                             content_type="application/json")
+        return client.delete(
+            f"/api/v1/records/{number}", data=data, headers=headers, content_type="application/json"
+        )
     if kind == "zip":
         data = body or js({"numbers": value})
-        return client.post("/api/v1/records/docx", data=data, headers=headers,
-                           content_type="application/json")
+        return client.post(
+            "/api/v1/records/docx", data=data, headers=headers, content_type="application/json"
+        )
     # What a browser sends: the value percent-encoded (a lone surrogate as its
     # ill-formed UTF-8 bytes).
-    text = quote(value if isinstance(value, str) else json.dumps(value, allow_nan=True),
-                 safe="", errors="surrogatepass")
+    text = quote(
+        value if isinstance(value, str) else json.dumps(value, allow_nan=True),
+        safe="",
+        errors="surrogatepass",
+    )
     queries = {
         "version": f"/api/v1/records/{number}/versions/{text}",
         "diff": f"/api/v1/records/{number}/diff?from={text}&to=1",
@@ -160,27 +234,67 @@ def _request(client, headers, number, kind, field, value, raw):
     return client.get(queries[kind], headers=headers, **kwargs)
 
 
-KINDS = ["create", "patch", "transition", "delete", "zip", "version", "diff", "as_of",
-         "search", "search_as_of", "register", "docx", "report", "page", "register_page",
-         "search_page", "overdue_page", "tasks_page", "records_of_year", "drill_down"]
+KINDS = [
+    "create",
+    "patch",
+    "transition",
+    "delete",
+    "zip",
+    "version",
+    "diff",
+    "as_of",
+    "search",
+    "search_as_of",
+    "register",
+    "docx",
+    "report",
+    "page",
+    "register_page",
+    "search_page",
+    "overdue_page",
+    "tasks_page",
+    "records_of_year",
+    "drill_down",
+]
 
 
 def test_hostile_values_get_a_clear_4xx_and_change_nothing(app, fuzzed):
     client = app.test_client()
     counts = {"tried": 0, "5xx": 0}
 
-    @settings(max_examples=400, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
-    @given(kind=st.sampled_from(KINDS), field=st.sampled_from(FIELDS), value=HOSTILE,
-           raw=st.one_of(st.none(), RAW_BODIES))
+    @settings(
+        max_examples=400,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        kind=st.sampled_from(KINDS),
+        field=st.sampled_from(FIELDS),
+        value=HOSTILE,
+        raw=st.one_of(st.none(), RAW_BODIES),
+    )
     def run(kind, field, value, raw):
         before = _snapshot()
-        response = _request(client, fuzzed["headers"], fuzzed["number"], kind, field, value,
-                            raw if kind in ("create", "patch", "transition", "delete", "zip")
-                            else None)
+        response = _request(
+            client,
+            fuzzed["headers"],
+            fuzzed["number"],
+            kind,
+            field,
+            value,
+            raw if kind in ("create", "patch", "transition", "delete", "zip") else None,
+        )
         counts["tried"] += 1
-        assert response.status_code < 500, (kind, field, value, raw, response.status_code,
-                                            response.get_data(as_text=True)[:300])
+        assert response.status_code < 500, (
+            kind,
+            field,
+            value,
+            raw,
+            response.status_code,
+            response.get_data(as_text=True)[:300],
+        )
         if response.status_code >= 400:
             assert _snapshot() == before, (kind, field, value, raw)
             if response.is_json:

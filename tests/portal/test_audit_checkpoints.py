@@ -23,7 +23,8 @@ def test_the_deadline_thread_writes_a_checkpoint_when_the_trail_grew(app):
         try:
             deadline = time.monotonic() + 20
             while (not path.exists() or not path.read_text().endswith("\n")) and (
-                    time.monotonic() < deadline):
+                time.monotonic() < deadline
+            ):
                 time.sleep(0.05)
         finally:
             thread.stop()

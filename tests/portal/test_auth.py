@@ -114,7 +114,8 @@ def test_session_cookie_is_httponly_and_samesite(client, make_user):
     make_user("wang")
     response = login(client, "wang")
     cookie = next(
-        value for name, value in response.headers.items()
+        value
+        for name, value in response.headers.items()
         if name == "Set-Cookie" and value.startswith("portal_session=")
     )
     assert "HttpOnly" in cookie

@@ -48,13 +48,19 @@ def restored(app_config):
 
 def _written(db) -> list[str]:
     """Collections holding documents, beyond the calendar every start seeds."""
-    return [n for n in db.list_collection_names()
-            if n not in SEEDED and db[n].estimated_document_count()]
+    return [
+        n
+        for n in db.list_collection_names()
+        if n not in SEEDED and db[n].estimated_document_count()
+    ]
 
 
 def _everything(db) -> dict:
-    return {name: sorted(db[name].find(), key=lambda d: str(d["_id"]))
-            for name in db.list_collection_names() if not name.startswith("system.")}
+    return {
+        name: sorted(db[name].find(), key=lambda d: str(d["_id"]))
+        for name in db.list_collection_names()
+        if not name.startswith("system.")
+    }
 
 
 @pytest.mark.slow
@@ -81,7 +87,8 @@ def test_the_demo_comes_back_whole_from_its_archive(app, tmp_path, portal_cli, r
 
 
 def test_a_damaged_or_foreign_archive_is_refused_and_nothing_is_written(
-        app, tmp_path, portal_cli, restored, make_user):
+    app, tmp_path, portal_cli, restored, make_user
+):
     make_user("wang")
     archive = tmp_path / "small.tar.gz"
     assert portal_cli("backup", str(archive)).exit_code == 0

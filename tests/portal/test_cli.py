@@ -33,8 +33,20 @@ def portal_cli(app, app_config, monkeypatch):
 
 
 def test_user_create_passwd_disable(app, portal_cli):
-    created = portal_cli("user", "create", "Chen", "--full-name", "陈静", "--role", "controller",
-                         "--role", "approver", "--password", "-", input="first pass 123\n")
+    created = portal_cli(
+        "user",
+        "create",
+        "Chen",
+        "--full-name",
+        "陈静",
+        "--role",
+        "controller",
+        "--role",
+        "approver",
+        "--password",
+        "-",
+        input="first pass 123\n",
+    )
     assert created.exit_code == 0, created.output
     user = User.objects.get(username="chen")
     assert user.full_name == "陈静" and user.roles == ["controller", "approver"]
@@ -119,8 +131,9 @@ def test_audit_checkpoints_outside_the_database_reveal_a_truncation(app, portal_
     # Entry 4 removed and the head rewound: the chain alone looks whole.
     database().audit.delete_one({"seq": 4})
     third = database().audit.find_one({"seq": 3})
-    database().audit_head.update_one({"_id": audit.HEAD_ID},
-                                     {"$set": {"seq": 3, "hash": third["hash"]}})
+    database().audit_head.update_one(
+        {"_id": audit.HEAD_ID}, {"$set": {"seq": 3, "hash": third["hash"]}}
+    )
     broken = portal_cli("audit", "verify")
     assert broken.exit_code == 1 and "BROKEN at entry 4" in broken.output
     assert "named in a checkpoint, were removed" in broken.output
@@ -138,16 +151,14 @@ def test_audit_verify_finds_a_record_edited_behind_its_versions(app, portal_cli)
     assert f"Record {number} BROKEN: its current content differs" in broken.output
 
 
-def test_records_delete_from_the_cli_is_refused_before_retention_ends(app, portal_cli,
-                                                                        make_user):
+def test_records_delete_from_the_cli_is_refused_before_retention_ends(app, portal_cli, make_user):
     from records.models import Record
     from records.operations import create_record
     from tests.records.conftest import HANDOVER, actor
 
     make_user("director", roles=["approver"])
     record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
-    refused = portal_cli("records", "delete", record.number, "--as", "director",
-                         "--reason", "清理")
+    refused = portal_cli("records", "delete", record.number, "--as", "director", "--reason", "清理")
     assert refused.exit_code == 1
     assert record.number in refused.output
     assert Record.objects(number=record.number).count() == 1
@@ -179,10 +190,15 @@ PORTAL = str(Path(sys.executable).with_name("portal"))
 
 def _portal(tmp_path, *args, uri: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update(PORTAL_DATA_DIR=str(tmp_path / "var"), PORTAL_MONGODB_URI=uri,
-               PORTAL_MONGODB_TIMEOUT_MS="500", PORTAL_PORT=str(free_port()))
-    return subprocess.run([PORTAL, *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    env.update(
+        PORTAL_DATA_DIR=str(tmp_path / "var"),
+        PORTAL_MONGODB_URI=uri,
+        PORTAL_MONGODB_TIMEOUT_MS="500",
+        PORTAL_PORT=str(free_port()),
+    )
+    return subprocess.run(
+        [PORTAL, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def _one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -212,9 +228,21 @@ class _Server:
     def __init__(self, storage: Path, *options: str):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [find_server_executable(), "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", str(storage), "--log-level", "WARNING", *options],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                find_server_executable(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--storage-path",
+                str(storage),
+                "--log-level",
+                "WARNING",
+                *options,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -249,8 +277,7 @@ def test_wrong_credentials_are_one_line_without_the_password(tmp_path):
     server.stop()
     server = _Server(storage, "--auth")
     try:
-        line = _one_error_line(_portal(tmp_path, "check",
-                                       uri=server.uri("portal:not%20it@")))
+        line = _one_error_line(_portal(tmp_path, "check", uri=server.uri("portal:not%20it@")))
         fine = _portal(tmp_path, "check", uri=server.uri("portal:the%20right%20one@"))
     finally:
         server.stop()

@@ -73,8 +73,7 @@ def test_search_settings_come_from_the_environment_and_are_checked(app_config, m
         create_app(config)
 
 
-def test_password_hashing_cost_is_a_setting_and_a_login_brings_old_hashes_to_it(
-        client, make_user):
+def test_password_hashing_cost_is_a_setting_and_a_login_brings_old_hashes_to_it(client, make_user):
     user = make_user("wang")
     # The tests' cheap setting (PORTAL_PASSWORD_HASH_* in tests/conftest.py).
     assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
@@ -88,15 +87,17 @@ def test_password_hashing_cost_is_a_setting_and_a_login_brings_old_hashes_to_it(
     assert login(client.application.test_client(), "wang").status_code == 302
 
 
-def test_with_the_background_indexer_a_save_is_found_without_anyone_indexing(
-        make_app, make_user):
+def test_with_the_background_indexer_a_save_is_found_without_anyone_indexing(make_app, make_user):
     """PORTAL_SEARCH_INDEXER=background, as `portal serve` runs: nobody drains."""
     app = make_app(SEARCH_INDEXER="background")
     cs = Department(code="CS", name="客服中心").save()
     make_user("wang", roles=["staff"], department=cs)
     with app.app_context():
-        saved = create_record(actor("wang", "staff", department="CS"), "handover_log",
-                              {**HANDOVER, "events": "客户投诉空调噪音。"})
+        saved = create_record(
+            actor("wang", "staff", department="CS"),
+            "handover_log",
+            {**HANDOVER, "events": "客户投诉空调噪音。"},
+        )
     client = app.test_client()
     login(client, "wang")
     deadline = time.monotonic() + 10

@@ -22,10 +22,17 @@ from tests.helpers import PASSWORD, actor_of, session_of
 def _closed_near_midnight():
     """A complaint whose retention ends at 02:00 Beijing time on 2 December
     2029, which is still 1 December in UTC."""
-    record = create_record(actor_of("chen"), "complaint_sheet", {
-        "title": "暖气不热", "received_at": local_now().replace(
-            second=0, microsecond=0).isoformat(), "channel": "hotline",
-        "customer": "阳光小区", "description": "三栋多户暖气不热"})
+    record = create_record(
+        actor_of("chen"),
+        "complaint_sheet",
+        {
+            "title": "暖气不热",
+            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
+            "channel": "hotline",
+            "customer": "阳光小区",
+            "description": "三栋多户暖气不热",
+        },
+    )
     Record.objects(pk=record.pk).update(set__retention_ends_on=datetime(2029, 12, 1, 18, 0))
     return Record.objects.get(pk=record.pk)
 
@@ -74,8 +81,7 @@ def test_a_yearly_report_asks_no_month_or_quarter(app, org):
     year = chen.get(f"/reports?kind=year&year={local_now().year}").get_data(as_text=True)
     group = re.search(r'<span class="period-number"[^>]*>', year).group(0)
     assert " hidden" in group
-    month = chen.get(f"/reports?kind=month&year={local_now().year}&number=1").get_data(
-        as_text=True)
+    month = chen.get(f"/reports?kind=month&year={local_now().year}&number=1").get_data(as_text=True)
     assert " hidden" not in re.search(r'<span class="period-number"[^>]*>', month).group(0)
 
 
@@ -86,26 +92,42 @@ def test_count_charts_have_whole_number_ticks():
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 
-def test_a_revisit_from_its_complaint_is_prefilled_and_saving_returns_to_the_complaint(
-        app, org):
+def test_a_revisit_from_its_complaint_is_prefilled_and_saving_returns_to_the_complaint(app, org):
     record = _closed_near_midnight()
-    Record.objects(pk=record.pk).update(set__state="resolved",
-                                        set__data__contact="周先生 13900001111")
+    Record.objects(pk=record.pk).update(
+        set__state="resolved", set__data__contact="周先生 13900001111"
+    )
     chen = session_of(app, "chen")
     page = chen.get(f"/admin/records_complaint_sheet/details/?id={record.pk}").get_data(
-        as_text=True)
+        as_text=True
+    )
     link = re.search(r'href="(/admin/records_revisit_record/new/\?[^"]+)"', page).group(1)
     link = link.replace("&amp;", "&")
     form = chen.get(link).get_data(as_text=True)
     assert 'value="周先生 13900001111"' in form  # the contact
     assert 'value="陈静"' in form  # the visitor is the one who revisits
     assert 'name="reason"' not in form  # a new record has no "reason for the change"
-    data = {"customer": "阳光小区", "contact": "周先生 13900001111", "complaint": record.number,
-            "service": "", "revisit_date": local_now().date().isoformat(), "method": "phone",
-            "visitor": "陈静", "feedback": "已修复", "satisfaction": "satisfied",
-            "base_version": ""}
-    saved = chen.post(link, data={**data, "csrf_token": re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)})
+    data = {
+        "customer": "阳光小区",
+        "contact": "周先生 13900001111",
+        "complaint": record.number,
+        "service": "",
+        "revisit_date": local_now().date().isoformat(),
+        "method": "phone",
+        "visitor": "陈静",
+        "feedback": "已修复",
+        "satisfaction": "satisfied",
+        "base_version": "",
+    }
+    saved = chen.post(
+        link,
+        data={
+            **data,
+            "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(
+                1
+            ),
+        },
+    )
     assert saved.status_code == 302, saved.get_data(as_text=True)[-1500:]
     assert saved.headers["Location"].endswith(f"/details/?id={record.pk}")
     landed = chen.get(saved.headers["Location"]).get_data(as_text=True)
@@ -113,16 +135,26 @@ def test_a_revisit_from_its_complaint_is_prefilled_and_saving_returns_to_the_com
     assert len(re.findall(r'class="alert alert-success', landed)) == 1
     revisit = Record.objects.get(type="revisit_record")
     assert revisit.number in landed and "成功" not in landed
-    assert re.search(rf'<a href="[^"]+/details/\?id={revisit.pk}" '
-                     rf'data-testid="created-record">{revisit.number}</a>', landed)
+    assert re.search(
+        rf'<a href="[^"]+/details/\?id={revisit.pk}" '
+        rf'data-testid="created-record">{revisit.number}</a>',
+        landed,
+    )
 
 
 def test_my_tasks_say_what_is_expected_and_come_in_pages_with_a_count(app, org):
     for n in range(55):
-        create_record(actor_of("chen"), "complaint_sheet", {
-            "title": f"投诉{n}", "received_at": local_now().replace(
-                second=0, microsecond=0).isoformat(), "channel": "hotline",
-            "customer": "华新水泥厂", "description": "内容"})
+        create_record(
+            actor_of("chen"),
+            "complaint_sheet",
+            {
+                "title": f"投诉{n}",
+                "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
+                "channel": "hotline",
+                "customer": "华新水泥厂",
+                "description": "内容",
+            },
+        )
     chen = session_of(app, "chen")
     first = chen.get("/tasks").get_data(as_text=True)
     assert first.count('data-testid="expected"') == 50
@@ -144,8 +176,7 @@ def test_the_edit_page_leaves_the_workflows_own_fields_to_their_steps(app, org):
     record = _closed_near_midnight()
     Record.objects(pk=record.pk).update(set__state="received", set__retention_ends_on=None)
     chen = session_of(app, "chen")
-    form = chen.get(f"/admin/records_complaint_sheet/edit/?id={record.pk}").get_data(
-        as_text=True)
+    form = chen.get(f"/admin/records_complaint_sheet/edit/?id={record.pk}").get_data(as_text=True)
     assert 'name="title"' in form and 'name="description"' in form
     for step_field in ("handler", "department", "reply_content", "plan", "result"):
         assert f'name="{step_field}"' not in form, step_field
@@ -154,7 +185,7 @@ def test_the_edit_page_leaves_the_workflows_own_fields_to_their_steps(app, org):
 def test_the_calendar_names_holidays_in_the_readers_language(app, org):
     accounts.create_user("root", "Root", PASSWORD, roles=["admin"])
     page = session_of(app, "root").get("/admin/calendar/?year=2026").get_data(as_text=True)
-    days = page[page.index('data-testid="calendar-days"'):]
+    days = page[page.index('data-testid="calendar-days"') :]
     assert "春节" in days and "国庆节" in days and "官方日历" in days
     assert "Spring Festival" not in days and "chinesecalendar" not in days
 
@@ -162,27 +193,64 @@ def test_the_calendar_names_holidays_in_the_readers_language(app, org):
 def test_no_page_prints_none_or_a_boolean(app, org):
     accounts.create_user("root", "Root", PASSWORD, roles=["admin"])
     root, chen = session_of(app, "root"), session_of(app, "chen")
-    pages = [(root, url) for url in ("/admin/users/", "/admin/departments/", "/admin/tokens/",
-                                     "/admin/users/new/", "/admin/calendar/")]
-    pages += [(chen, url) for url in ("/", "/tasks", "/register", "/overdue", "/reports",
-                                      "/admin/audit/", "/admin/records_complaint_sheet/")]
+    pages = [
+        (root, url)
+        for url in (
+            "/admin/users/",
+            "/admin/departments/",
+            "/admin/tokens/",
+            "/admin/users/new/",
+            "/admin/calendar/",
+        )
+    ]
+    pages += [
+        (chen, url)
+        for url in (
+            "/",
+            "/tasks",
+            "/register",
+            "/overdue",
+            "/reports",
+            "/admin/audit/",
+            "/admin/records_complaint_sheet/",
+        )
+    ]
     for session, url in pages:
-        html = re.sub(r"<(script|style)\b.*?</\1>", "", session.get(url).get_data(as_text=True),
-                      flags=re.S)
+        html = re.sub(
+            r"<(script|style)\b.*?</\1>", "", session.get(url).get_data(as_text=True), flags=re.S
+        )
         assert not re.search(r"\b(None|False|True)\b", html), url
 
 
 def test_the_register_covers_90_days_newest_first_in_pages_sorted_by_its_headings(app, org):
     for days_ago in (0, 40, 80, 100):
-        create_record(actor_of("chen"), "complaint_sheet", {
-            "title": f"{days_ago} 天前", "received_at": (local_now() - timedelta(days=days_ago))
-            .replace(second=0, microsecond=0).isoformat(), "channel": "hotline",
-            "customer": "华新水泥厂", "description": "内容"})
+        create_record(
+            actor_of("chen"),
+            "complaint_sheet",
+            {
+                "title": f"{days_ago} 天前",
+                "received_at": (local_now() - timedelta(days=days_ago))
+                .replace(second=0, microsecond=0)
+                .isoformat(),
+                "channel": "hotline",
+                "customer": "华新水泥厂",
+                "description": "内容",
+            },
+        )
     for n in range(50):
-        create_record(actor_of("chen"), "complaint_sheet", {
-            "title": f"今天{n}", "received_at": (local_now() - timedelta(hours=1)).replace(
-                second=0, microsecond=0).isoformat(), "channel": "hotline",
-            "customer": "华新水泥厂", "description": "内容"})
+        create_record(
+            actor_of("chen"),
+            "complaint_sheet",
+            {
+                "title": f"今天{n}",
+                "received_at": (local_now() - timedelta(hours=1))
+                .replace(second=0, microsecond=0)
+                .isoformat(),
+                "channel": "hotline",
+                "customer": "华新水泥厂",
+                "description": "内容",
+            },
+        )
     chen = session_of(app, "chen")
     page = chen.get("/register").get_data(as_text=True)
     assert "53 条投诉" in page and "第 1–50 条，共 53 条" in page  # not the 100-day-old one
@@ -198,35 +266,56 @@ def test_the_register_covers_90_days_newest_first_in_pages_sorted_by_its_heading
 
 
 def test_the_back_office_audit_trail_reads_in_names_and_words(app, org):
-    record = create_record(actor_of("chen"), "complaint_sheet", {
-        "title": "暖气不热", "received_at": local_now().replace(
-            second=0, microsecond=0).isoformat(), "channel": "hotline",
-        "customer": "阳光小区", "description": "三栋多户暖气不热"})
-    transition_record(actor_of("chen"), record.number, "dispatch", changes={
-        "department": "TEST", "handler": "wang", "subject": "service_quality",
-        "responsibility": "1"})
+    record = create_record(
+        actor_of("chen"),
+        "complaint_sheet",
+        {
+            "title": "暖气不热",
+            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
+            "channel": "hotline",
+            "customer": "阳光小区",
+            "description": "三栋多户暖气不热",
+        },
+    )
+    transition_record(
+        actor_of("chen"),
+        record.number,
+        "dispatch",
+        changes={
+            "department": "TEST",
+            "handler": "wang",
+            "subject": "service_quality",
+            "responsibility": "1",
+        },
+    )
     page = session_of(app, "audit").get("/admin/audit/").get_data(as_text=True)
     start = page.index("model-list")
-    table = page[start:page.index("</table>", start)]
+    table = page[start : page.index("</table>", start)]
     assert "陈静" in table and "派单" in table and "服务质量" in table and "王芳" in table
     assert "记录创建" in table  # not 创建时间, the record table's "creation time"
     for raw in ("service_quality", '"transition"', "{", "dispatched"):
         assert raw not in table, raw
 
 
-def test_a_refused_hotline_form_or_back_office_form_names_each_field_and_keeps_the_input(
-        app, org):
+def test_a_refused_hotline_form_or_back_office_form_names_each_field_and_keeps_the_input(app, org):
     chen = session_of(app, "chen")
     page = chen.get("/complaints/new").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    typed = {"received_at": local_now().strftime("%Y-%m-%dT%H:%M"), "channel": "hotline",
-             "customer": "阳光小区", "contact": "李女士 13800000000", "title": "",
-             "description": "三栋多户暖气不热", "complainants": "2", "csrf_token": token}
+    typed = {
+        "received_at": local_now().strftime("%Y-%m-%dT%H:%M"),
+        "channel": "hotline",
+        "customer": "阳光小区",
+        "contact": "李女士 13800000000",
+        "title": "",
+        "description": "三栋多户暖气不热",
+        "complainants": "2",
+        "csrf_token": token,
+    }
     refused = chen.post("/complaints/new", data=typed)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    summary = html[html.index('data-testid="form-errors"'):]
-    summary = summary[:summary.index("</div>")]
+    summary = html[html.index('data-testid="form-errors"') :]
+    summary = summary[: summary.index("</div>")]
     assert "摘要" in summary and 'href="#title"' in summary
     assert "李女士 13800000000" in html and "三栋多户暖气不热" in html
     assert Record.objects(type="complaint_sheet").count() == 0
@@ -245,25 +334,39 @@ def test_a_rates_chart_of_one_period_says_its_values():
 
 
 def test_a_customers_rejection_says_which_new_sheet_was_opened_and_links_it(app, org):
-    record = create_record(actor_of("chen"), "complaint_sheet", {
-        "title": "暖气不热", "received_at": local_now().replace(
-            second=0, microsecond=0).isoformat(), "channel": "hotline",
-        "customer": "阳光小区", "description": "三栋多户暖气不热"})
+    record = create_record(
+        actor_of("chen"),
+        "complaint_sheet",
+        {
+            "title": "暖气不热",
+            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
+            "channel": "hotline",
+            "customer": "阳光小区",
+            "description": "三栋多户暖气不热",
+        },
+    )
     Record.objects(pk=record.pk).update(set__state="replied")
     chen = session_of(app, "chen")
     url = f"/admin/records_complaint_sheet/details/?id={record.pk}"
     page = chen.get(url).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     step = {"csrf_token": token, "transition": "reject", "base_version": "1", "password": ""}
-    refused = chen.post(f"/admin/records_complaint_sheet/transition/?id={record.pk}",
-                        data={**step, "comment": ""})
+    refused = chen.post(
+        f"/admin/records_complaint_sheet/transition/?id={record.pk}", data={**step, "comment": ""}
+    )
     assert refused.status_code == 400
     assert "意见" in refused.get_data(as_text=True).split('data-testid="step-errors"')[1][:400]
-    done = chen.post(f"/admin/records_complaint_sheet/transition/?id={record.pk}",
-                     data={**step, "comment": "客户不接受维修结果"}, follow_redirects=True)
+    done = chen.post(
+        f"/admin/records_complaint_sheet/transition/?id={record.pk}",
+        data={**step, "comment": "客户不接受维修结果"},
+        follow_redirects=True,
+    )
     html = done.get_data(as_text=True)
     opened = Record.objects.get(pk=record.pk).data["reopened_as"]
     new = Record.objects.get(number=opened)
-    assert re.search(rf'<a href="[^"]+details/\?id={new.pk}" data-testid="opened-sheet">'
-                     rf'{opened}</a>', html)
+    assert re.search(
+        rf'<a href="[^"]+details/\?id={new.pk}" data-testid="opened-sheet">'
+        rf"{opened}</a>",
+        html,
+    )
     assert "已执行“" in html and "新投诉单" in html

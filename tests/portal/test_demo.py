@@ -36,28 +36,41 @@ def test_demo_shows_every_form_in_its_states_with_the_right_people(app):
     db = database()
 
     # Every form has records, and every form with a workflow shows several states.
-    states = {t.name: {d["state"] for d in db.records.find({"type": t.name}, {"state": 1})}
-              for t in registry}
+    states = {
+        t.name: {d["state"] for d in db.records.find({"type": t.name}, {"state": 1})}
+        for t in registry
+    }
     assert all(summary["records"][name] for name in states), summary["records"]
     assert summary["total"] == db.records.count_documents({}) > 80
     for record_type in registry:
         if len(record_type.workflow.states) > 2:
             assert len(states[record_type.name]) >= 2, (record_type.name, states)
     assert {"received", "dispatched", "plan_submitted", "closed", "reopened", "void"} <= (
-        states["complaint_sheet"])
+        states["complaint_sheet"]
+    )
     assert len(states["complaint_sheet"]) >= 7
     assert {"effective", "superseded", "review", "draft"} <= states["procedure_document"]
 
     complaints = list(db.records.find({"type": "complaint_sheet"}))
     # The director signed the plan of a major complaint, with the version's hash.
-    major = [c for c in complaints if c["data"]["severity"] == "major" and any(
-        s["signer"] == DIRECTOR and s["transition"] == "approve_plan" for s in c["signatures"])]
+    major = [
+        c
+        for c in complaints
+        if c["data"]["severity"] == "major"
+        and any(
+            s["signer"] == DIRECTOR and s["transition"] == "approve_plan" for s in c["signatures"]
+        )
+    ]
     assert major and major[0]["signatures"][0]["version_hash"]
     # Closed important, hot and major complaints were revisited (major ones in person).
     for complaint in complaints:
         if complaint["state"] == "closed" and complaint["data"]["severity"] in REVISIT_ALL:
-            methods = {r["data"]["method"] for r in db.records.find(
-                {"type": "revisit_record", "data.complaint": complaint["number"]})}
+            methods = {
+                r["data"]["method"]
+                for r in db.records.find(
+                    {"type": "revisit_record", "data.complaint": complaint["number"]}
+                )
+            }
             assert methods, complaint["number"]
             if complaint["data"]["severity"] == "major":
                 assert "visit" in methods
@@ -71,10 +84,13 @@ def test_demo_shows_every_form_in_its_states_with_the_right_people(app):
     # A corrective action was not effective the first time, then verified.
     capa = db.records.find_one({"type": "capa_report", "state": "verified", "data.round": 2})
     assert capa and [h["transition"] for h in capa["history"]] == [
-        "complete", "not_effective", "complete", "verify"]
+        "complete",
+        "not_effective",
+        "complete",
+        "verify",
+    ]
     # Questionnaires are filed with all 14 items rated, and scored.
-    for questionnaire in db.records.find({"type": "satisfaction_questionnaire",
-                                          "state": "filed"}):
+    for questionnaire in db.records.find({"type": "satisfaction_questionnaire", "state": "filed"}):
         assert all(questionnaire["data"][name] for name in ITEM_FIELDS)
         assert float(questionnaire["data"]["score"]) >= 0
 
@@ -83,8 +99,12 @@ def test_demo_shows_every_form_in_its_states_with_the_right_people(app):
     controller = actor_for(User.objects.get(username="wangfang"))
     items = overdue(controller)
     assert {i.record["type"] for i in items} >= {
-        "complaint_sheet", "capa_report", "inquiry_sheet", "customer_service_sheet",
-        "service_survey"}
+        "complaint_sheet",
+        "capa_report",
+        "inquiry_sheet",
+        "customer_service_sheet",
+        "service_survey",
+    }
     assert any(i.reminder for i in items) and any(i.promised for i in items)
     assert summary["escalated"] >= 1  # stalled complaints raised by time
     # Staff of the heating company have work waiting for them.
@@ -115,7 +135,12 @@ def test_demo_shows_every_form_in_its_states_with_the_right_people(app):
 
     # Every demo user, of every role, logs in with the one password.
     assert {role for spec in USERS for role in spec.roles} == {
-        "admin", "controller", "staff", "approver", "auditor"}
+        "admin",
+        "controller",
+        "staff",
+        "approver",
+        "auditor",
+    }
     for spec in USERS:
         assert login(app.test_client(), spec.username).status_code == 302, spec.username
 
@@ -135,8 +160,7 @@ def portal_cli(app, app_config, monkeypatch):
     return run
 
 
-def test_cli_demo_prints_and_files_the_password_and_loads_only_once(
-        app, app_config, portal_cli):
+def test_cli_demo_prints_and_files_the_password_and_loads_only_once(app, app_config, portal_cli):
     loaded = portal_cli("demo", "--if-empty", "--complaints", str(SMALL))
     assert loaded.exit_code == 0, loaded.output
     password = re.search(r"Their password:\s+(\S+)\s", loaded.output).group(1)
@@ -157,8 +181,7 @@ def test_cli_demo_prints_and_files_the_password_and_loads_only_once(
     assert path.read_text().strip() == password
 
 
-def test_cli_demo_if_empty_leaves_a_portal_with_users_alone(app, app_config, portal_cli,
-                                                            make_user):
+def test_cli_demo_if_empty_leaves_a_portal_with_users_alone(app, app_config, portal_cli, make_user):
     make_user("admin", roles=["admin"])
     result = portal_cli("demo", "--if-empty")
     assert result.exit_code == 0 and result.output == ""

@@ -103,9 +103,12 @@ time.sleep(3600)
 
 
 def test_a_killed_owner_leaves_no_server_behind_and_the_next_start_works(tmp_path):
-    owner = subprocess.Popen([sys.executable, "-c", OWNER, str(tmp_path)],
-                             stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": os.getcwd()})
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     pid, uri = owner.stdout.readline().split()
     owner.stdout.close()
     with pymongo.MongoClient(uri) as client:
@@ -128,9 +131,22 @@ def _orphan(tmp_path) -> tuple[subprocess.Popen, int]:
     data = tmp_path / "data"
     data.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(
-        [find_server_executable(), "--host", "127.0.0.1", "--port", str(port),
-         "--storage-path", str(data), "--sync-on-commit", "--log-level", "WARNING"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            find_server_executable(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            str(data),
+            "--sync-on-commit",
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
     deadline = time.monotonic() + 60
     while True:
@@ -141,7 +157,8 @@ def _orphan(tmp_path) -> tuple[subprocess.Popen, int]:
         except pymongo.errors.PyMongoError:
             assert time.monotonic() < deadline
     (tmp_path / "portal-db.json").write_text(
-        json.dumps({"pid": server.pid, "host": "127.0.0.1", "port": port}))
+        json.dumps({"pid": server.pid, "host": "127.0.0.1", "port": port})
+    )
     return server, port
 
 
@@ -179,7 +196,8 @@ def test_a_process_id_reused_by_another_program_is_left_alone(tmp_path):
     stranger = subprocess.Popen(["sleep", "60"])
     try:
         (tmp_path / "portal-db.json").write_text(
-            json.dumps({"pid": stranger.pid, "host": "127.0.0.1", "port": 1}))
+            json.dumps({"pid": stranger.pid, "host": "127.0.0.1", "port": 1})
+        )
         with EmbeddedDatabase(tmp_path, attach=False) as server:
             assert server.running and not server.notices
         assert stranger.poll() is None
@@ -190,8 +208,7 @@ def test_a_process_id_reused_by_another_program_is_left_alone(tmp_path):
 
 def test_a_supervised_server_that_dies_is_restarted_on_its_port(tmp_path):
     given_up = []
-    server = EmbeddedDatabase(tmp_path, attach=False, supervise=True,
-                              on_give_up=given_up.append)
+    server = EmbeddedDatabase(tmp_path, attach=False, supervise=True, on_give_up=given_up.append)
     server.max_restarts = 1
     with server, pymongo.MongoClient(server.uri, serverSelectionTimeoutMS=1000) as client:
         client.portal.notes.insert_one({"text": "before the crash"})
@@ -219,8 +236,12 @@ def test_a_supervised_server_that_dies_is_restarted_on_its_port(tmp_path):
 def test_a_supervised_server_that_hangs_is_ended_and_restarted(tmp_path):
     server = EmbeddedDatabase(tmp_path, attach=False, supervise=True)
     server.hang_limit, server.check_every = 2, 0.3
-    with server, pymongo.MongoClient(server.uri, serverSelectionTimeoutMS=1000,
-                                     socketTimeoutMS=1000) as client:
+    with (
+        server,
+        pymongo.MongoClient(
+            server.uri, serverSelectionTimeoutMS=1000, socketTimeoutMS=1000
+        ) as client,
+    ):
         client.portal.notes.insert_one({"text": "before"})
         hung = server.server_pid
         os.kill(hung, signal.SIGSTOP)  # alive, holding its port, answering nothing

@@ -96,8 +96,11 @@ def test_a_background_worker_that_died_answers_503(app, client):
     app.extensions["deadline_thread"] = dead
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json["workers"] == {"ok": False, "deadlines": "stopped",
-                                        "search_indexer": "not started"}
+    assert response.json["workers"] == {
+        "ok": False,
+        "deadlines": "stopped",
+        "search_indexer": "not started",
+    }
 
 
 def test_administrators_see_the_same_report_translated(app, client, make_user):
@@ -122,7 +125,8 @@ def test_administrators_see_the_same_report_translated(app, client, make_user):
 
 
 def test_a_database_that_is_away_answers_503_at_once_in_the_users_language(
-        app_config, tmp_path, make_user):
+    app_config, tmp_path, make_user
+):
     server = EmbeddedDatabase(tmp_path / "own-db", attach=False)
     server.start()
     try:
@@ -130,6 +134,7 @@ def test_a_database_that_is_away_answers_503_at_once_in_the_users_language(
         client = app.test_client()
         with app.app_context():
             from portal.accounts import create_token, create_user
+
             user = create_user("li", "Li", "correct horse battery", roles=["staff"])
             _token, bearer = create_token(user, "test")
         assert login(client, "li").status_code == 302
@@ -144,8 +149,9 @@ def test_a_database_that_is_away_answers_503_at_once_in_the_users_language(
         assert response.json["database"]["ok"] is False
 
         started = time.monotonic()
-        api = app.test_client().get("/api/v1/me", headers={
-            "Authorization": f"Bearer {bearer}", "Accept-Language": "en"})
+        api = app.test_client().get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {bearer}", "Accept-Language": "en"}
+        )
         assert time.monotonic() - started < 2
         assert api.status_code == 503
         assert api.json["error"] == "database_unavailable"

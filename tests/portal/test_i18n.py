@@ -26,11 +26,19 @@ def _catalog(locale: str, domain: str):
 
 def _source_messages() -> set[str]:
     method_map = [
-        ("portal/**.py", "python"), ("records/**.py", "python"),
-        ("search_index/**.py", "python"), ("templates/**.html", "jinja2"),
+        ("portal/**.py", "python"),
+        ("records/**.py", "python"),
+        ("search_index/**.py", "python"),
+        ("templates/**.html", "jinja2"),
     ]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None,
-                "lazy_gettext": None}
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "_l": None,
+        "N_": None,
+        "lazy_gettext": None,
+    }
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(PROJECT_ROOT), method_map, keywords=keywords
@@ -43,20 +51,30 @@ def _source_messages() -> set[str]:
 def test_every_portal_string_is_translated(locale):
     catalog = _catalog(locale, "messages")
     translated = {
-        (m.id if isinstance(m.id, str) else m.id[0]): m.string for m in catalog
+        (m.id if isinstance(m.id, str) else m.id[0]): m.string
+        for m in catalog
         if m.id and not m.fuzzy and (m.string if isinstance(m.string, str) else all(m.string))
     }
     missing = sorted(_source_messages() - set(translated))
     assert not missing, f"{locale} lacks: {missing}"
 
 
-@pytest.mark.parametrize(("locale", "domain"), [
-    ("zh_Hans", "admin"), ("zh_Hant", "admin"), ("zh_Hans", "wtforms"), ("zh_Hant", "wtforms"),
-])
+@pytest.mark.parametrize(
+    ("locale", "domain"),
+    [
+        ("zh_Hans", "admin"),
+        ("zh_Hant", "admin"),
+        ("zh_Hans", "wtforms"),
+        ("zh_Hant", "wtforms"),
+    ],
+)
 def test_back_office_and_form_catalogs_are_complete(locale, domain):
     catalog = _catalog(locale, domain)
-    empty = [m.id for m in catalog if m.id and (m.fuzzy or not (
-        m.string if isinstance(m.string, str) else all(m.string)))]
+    empty = [
+        m.id
+        for m in catalog
+        if m.id and (m.fuzzy or not (m.string if isinstance(m.string, str) else all(m.string)))
+    ]
     assert not empty
 
 
@@ -99,8 +117,15 @@ def test_dates_follow_the_language_and_the_portal_time_zone(client, make_user):
 
 
 PAGES = [
-    "/", "/admin/", "/admin/users/", "/admin/users/new/", "/admin/departments/",
-    "/admin/departments/new/", "/admin/tokens/", "/admin/account/", "/no-such-page",
+    "/",
+    "/admin/",
+    "/admin/users/",
+    "/admin/users/new/",
+    "/admin/departments/",
+    "/admin/departments/new/",
+    "/admin/tokens/",
+    "/admin/account/",
+    "/no-such-page",
 ]
 
 
@@ -146,4 +171,7 @@ def test_pages_show_no_untranslated_simplified_chinese(client, make_user, locale
 
 def test_catalog_directories_are_the_three_languages():
     assert sorted(p.name for p in Path(TRANSLATIONS).iterdir() if p.is_dir()) == [
-        "en", "zh_Hans", "zh_Hant"]
+        "en",
+        "zh_Hans",
+        "zh_Hant",
+    ]

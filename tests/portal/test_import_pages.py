@@ -37,9 +37,11 @@ GOOD = [
 
 def _upload(client, content, name="台账.xlsx"):
     token = csrf_token(client, "/import")
-    response = client.post("/import", data={"csrf_token": token,
-                                            "file": (io.BytesIO(content), name)},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/import",
+        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
     return response
 
 
@@ -50,10 +52,19 @@ def _mapping_page(client, content):
 
 
 def _post(client, url, action, page):
-    fields = dict(re.findall(r'<select[^>]*name="(col_\d+)"[^>]*>.*?'
-                             r'<option value="([^"]*)" selected', page, re.S))
-    return client.post(url, data={"csrf_token": csrf_token(client, url), "action": action,
-                                  **fields}, follow_redirects=True)
+    fields = dict(
+        re.findall(
+            r'<select[^>]*name="(col_\d+)"[^>]*>.*?'
+            r'<option value="([^"]*)" selected',
+            page,
+            re.S,
+        )
+    )
+    return client.post(
+        url,
+        data={"csrf_token": csrf_token(client, url), "action": action, **fields},
+        follow_redirects=True,
+    )
 
 
 def test_a_ledger_is_mapped_dry_run_and_imported_with_its_origin_audited(app, org):
@@ -82,19 +93,25 @@ def test_a_ledger_is_mapped_dry_run_and_imported_with_its_origin_audited(app, or
 
 
 def test_one_bad_row_imports_nothing_and_says_which_row_and_why(app, org):
-    rows = [*GOOD,
-            [datetime(2099, 1, 1, 8, 0), "热线/电话", "未来客户", "时间错", "受理时间在将来", ""],
-            [datetime(2025, 5, 1, 8, 0), "飞鸽传书", "某客户", "渠道错", "渠道不存在", ""],
-            [datetime(2025, 5, 2, 8, 0), "传真", "", "缺顾客", "没有顾客", ""]]
+    rows = [
+        *GOOD,
+        [datetime(2099, 1, 1, 8, 0), "热线/电话", "未来客户", "时间错", "受理时间在将来", ""],
+        [datetime(2025, 5, 1, 8, 0), "飞鸽传书", "某客户", "渠道错", "渠道不存在", ""],
+        [datetime(2025, 5, 2, 8, 0), "传真", "", "缺顾客", "没有顾客", ""],
+    ]
     controller = session_of(app, "chen")
     url = _mapping_page(controller, _ledger(rows))
     page = controller.get(url).get_data(as_text=True)
     result = _post(controller, url, "import", page).get_data(as_text=True)
     assert "3 行有问题，未导入任何数据" in result
-    problems = re.findall(r'<tr data-row="(\d+)"><td>\d+</td><td>([^<]*)</td><td>([^<]*)</td>',
-                          result)
-    assert problems == [("6", "受理时间", "日期在将来。"), ("7", "渠道", "不是可选的选项。"),
-                        ("8", "顾客", "此项为必填项。")]
+    problems = re.findall(
+        r'<tr data-row="(\d+)"><td>\d+</td><td>([^<]*)</td><td>([^<]*)</td>', result
+    )
+    assert problems == [
+        ("6", "受理时间", "日期在将来。"),
+        ("7", "渠道", "不是可选的选项。"),
+        ("8", "顾客", "此项为必填项。"),
+    ]
     assert Record.objects(type="complaint_sheet").count() == 0
     assert AuditEntry.objects(action="create").count() == 0
     # Numbers were not used up by the abandoned rows.

@@ -37,12 +37,19 @@ TECH = person("tech", "approver", department="MGMT", positions=("technical_manag
 SECRET_CONTACT = "张先生 13912345678"
 SECRET_ADDRESS = "华源小区7号楼1201室"
 COMPLAINT = {
-    "title": "三号楼暖气不热", "channel": "hotline", "customer": "华源小区业主委员会",
-    "contact": SECRET_CONTACT, "address": SECRET_ADDRESS,
+    "title": "三号楼暖气不热",
+    "channel": "hotline",
+    "customer": "华源小区业主委员会",
+    "contact": SECRET_CONTACT,
+    "address": SECRET_ADDRESS,
     "description": "三号楼暖气连续三天不热。",
 }
-DISPATCH = {"department": "HEAT", "handler": "li", "subject": "service_quality",
-            "responsibility": "1"}
+DISPATCH = {
+    "department": "HEAT",
+    "handler": "li",
+    "subject": "service_quality",
+    "responsibility": "1",
+}
 
 
 class Inbox:
@@ -99,23 +106,42 @@ def smtp():
 
 @pytest.fixture
 def org(app, make_user):
-    departments = {code: Department(code=code, name=code).save()
-                   for code in ("CS", "HEAT", "MGMT")}
-    for who, locale in ((CHEN, "en"), (ZHOU, "en"), (LI, "zh_Hant"), (ZHAO, "zh_Hans"),
-                        (DIRECTOR, None),
-                        (TECH, "en")):
-        User(username=who.username, full_name=who.full_name, roles=list(who.roles),
-             department=departments[who.department], positions=list(who.positions),
-             email=f"{who.username}@example.org", locale=locale,
-             password_hash="not used").save()
+    departments = {code: Department(code=code, name=code).save() for code in ("CS", "HEAT", "MGMT")}
+    for who, locale in (
+        (CHEN, "en"),
+        (ZHOU, "en"),
+        (LI, "zh_Hant"),
+        (ZHAO, "zh_Hans"),
+        (DIRECTOR, None),
+        (TECH, "en"),
+    ):
+        User(
+            username=who.username,
+            full_name=who.full_name,
+            roles=list(who.roles),
+            department=departments[who.department],
+            positions=list(who.positions),
+            email=f"{who.username}@example.org",
+            locale=locale,
+            password_hash="not used",
+        ).save()
     # A second controller, without an address: never written to.
-    User(username="nomail", full_name="No Mail", roles=["controller"],
-         department=departments["CS"], password_hash="not used").save()
+    User(
+        username="nomail",
+        full_name="No Mail",
+        roles=["controller"],
+        department=departments["CS"],
+        password_hash="not used",
+    ).save()
 
 
 def configure(app, controller, **more):
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port,
-                      BASE_URL="https://portal.example.org", **more)
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=controller.port,
+        BASE_URL="https://portal.example.org",
+        **more,
+    )
 
 
 def text(message) -> tuple[str, str]:
@@ -132,8 +158,7 @@ def received(hours_ago: float = 1) -> str:
 
 
 def complaint(**extra):
-    return create_record(CHEN, "complaint_sheet", {**COMPLAINT, "received_at": received(),
-                                                   **extra})
+    return create_record(CHEN, "complaint_sheet", {**COMPLAINT, "received_at": received(), **extra})
 
 
 def full_process(**facts):
@@ -142,15 +167,21 @@ def full_process(**facts):
     transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
     transition_record(LI, sheet.number, "submit_plan", changes={"plan": "更换循环泵"})
     transition_record(DIRECTOR, sheet.number, "approve_plan", password=SIGN)
-    transition_record(LI, sheet.number, "reply", changes={
-        "reply_method": "phone", "reply_date": local_now().date().isoformat(),
-        "reply_content": "已更换循环泵"})
+    transition_record(
+        LI,
+        sheet.number,
+        "reply",
+        changes={
+            "reply_method": "phone",
+            "reply_date": local_now().date().isoformat(),
+            "reply_content": "已更换循环泵",
+        },
+    )
     rejected = transition_record(CHEN, sheet.number, "reject", comment="仍然不热")
     return sheet, rejected.data["reopened_as"]
 
 
-def test_the_right_people_in_their_language_with_a_link_and_nothing_confidential(
-        app, org, smtp):
+def test_the_right_people_in_their_language_with_a_link_and_nothing_confidential(app, org, smtp):
     controller, inbox = smtp
     configure(app, controller)
     sheet, reopened = full_process(lawsuit=True)  # major: the director approves
@@ -203,8 +234,7 @@ def test_other_complaints_wait_for_the_director_or_the_technical_manager(app, or
 def test_a_rolled_back_change_queues_nothing(app, org):
     sheet = complaint()
     with pytest.raises(Exception):  # noqa: B017  (the handler works elsewhere)
-        transition_record(CHEN, sheet.number, "dispatch",
-                          changes={**DISPATCH, "department": "CS"})
+        transition_record(CHEN, sheet.number, "dispatch", changes={**DISPATCH, "department": "CS"})
     assert database()[COLLECTION].count_documents({}) == 0
 
 
@@ -229,7 +259,10 @@ def test_an_smtp_outage_then_recovery_sends_each_message_exactly_once(app, org, 
     again = send_due(app)
     assert (first.sent, again.sent) == (3, 0)
     assert sorted(to(m) for m in inbox.messages) == [
-        "director@example.org", "li@example.org", "tech@example.org"]
+        "director@example.org",
+        "li@example.org",
+        "tech@example.org",
+    ]
     assert database()[COLLECTION].count_documents({"status": "sent"}) == 3
 
 
@@ -273,8 +306,9 @@ def test_deadline_notices_once_each_and_reminders_to_the_department(app, org, sm
     # Time passes beyond the due time (moved into the past, as the reminder
     # checks the real clock); the controller reminds: the record's handler and
     # its department's people are told.
-    database().records.update_one({"number": sheet.number},
-                                  {"$set": {"due_at": utcnow() - timedelta(hours=1)}})
+    database().records.update_one(
+        {"number": sheet.number}, {"$set": {"due_at": utcnow() - timedelta(hours=1)}}
+    )
     reminder = worklists.issue_reminder(CHEN, sheet.number, "请尽快提交处理方案")
     send_due(app)
     reminders = [m for m in inbox.messages if reminder["number"] in text(m)[0]]
@@ -302,15 +336,28 @@ def test_my_account_turns_kinds_off_and_on(app, make_user, client):
     login(client, "wu")
     page = client.get("/admin/account/").get_data(as_text=True)
     assert "派发给我" in page
-    response = post_form(client, "/admin/account/notices/",
-                         {"kinds": ["dispatched", "approval", "reminder", "rejected"]},
-                         page="/admin/account/", follow_redirects=True)
+    response = post_form(
+        client,
+        "/admin/account/notices/",
+        {"kinds": ["dispatched", "approval", "reminder", "rejected"]},
+        page="/admin/account/",
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert sorted(User.objects.get(username="wu").mail_off) == ["due_soon", "overdue"]
-    post_form(client, "/admin/account/notices/", {"kinds": ["due_soon", "nonsense"]},
-              page="/admin/account/")
+    post_form(
+        client,
+        "/admin/account/notices/",
+        {"kinds": ["due_soon", "nonsense"]},
+        page="/admin/account/",
+    )
     assert sorted(User.objects.get(username="wu").mail_off) == [
-        "approval", "dispatched", "overdue", "rejected", "reminder"]
+        "approval",
+        "dispatched",
+        "overdue",
+        "rejected",
+        "reminder",
+    ]
 
 
 def test_without_smtp_administrators_read_the_messages_on_a_page(app, org, make_user):
@@ -332,8 +379,12 @@ def test_without_smtp_administrators_read_the_messages_on_a_page(app, org, make_
 
 @pytest.mark.parametrize("locale", [None, "fr", "not a language"])
 def test_render_falls_back_to_the_default_language(app, locale):
-    entry = {"kind": "approval", "locale": locale, "record_id": "x",
-             "params": {"number": "QR-015-2026-0001", "type": "complaint_sheet"}}
+    entry = {
+        "kind": "approval",
+        "locale": locale,
+        "record_id": "x",
+        "params": {"number": "QR-015-2026-0001", "type": "complaint_sheet"},
+    }
     with app.app_context():
         subject, body = render(entry, "http://127.0.0.1:5000")
     assert subject == "顾客投诉处理单 QR-015-2026-0001 等待您审批"
@@ -345,10 +396,13 @@ def test_portal_mail_send_sends_once_from_the_shell(app, app_config, org, smtp, 
     controller, inbox = smtp
     sheet = complaint()
     transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
-    for key, value in (("MONGODB_URI", app_config["MONGODB_URI"]),
-                       ("MONGODB_DB", app_config["MONGODB_DB"]),
-                       ("DATA_DIR", app_config["DATA_DIR"]), ("SMTP_HOST", "127.0.0.1"),
-                       ("SMTP_PORT", str(controller.port))):
+    for key, value in (
+        ("MONGODB_URI", app_config["MONGODB_URI"]),
+        ("MONGODB_DB", app_config["MONGODB_DB"]),
+        ("DATA_DIR", app_config["DATA_DIR"]),
+        ("SMTP_HOST", "127.0.0.1"),
+        ("SMTP_PORT", str(controller.port)),
+    ):
         monkeypatch.setenv(f"PORTAL_{key}", value)
     runner = CliRunner()
     first = runner.invoke(main, ["mail", "send"], catch_exceptions=False)
@@ -367,8 +421,14 @@ def test_the_app_factory_starts_no_mail_worker_and_serve_s_worker_sends(make_app
     assert not any(t.name == "mail" for t in threading.enumerate())
     with built.app_context():
         departments = {code: Department(code=code, name=code).save() for code in ("CS", "HEAT")}
-        User(username="li", full_name="Li", roles=["staff"], department=departments["HEAT"],
-             email="li@example.org", password_hash="not used").save()
+        User(
+            username="li",
+            full_name="Li",
+            roles=["staff"],
+            department=departments["HEAT"],
+            email="li@example.org",
+            password_hash="not used",
+        ).save()
         sheet = complaint()
         transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
     thread = start_mail_thread(built)
@@ -382,8 +442,9 @@ def test_the_app_factory_starts_no_mail_worker_and_serve_s_worker_sends(make_app
     assert [to(m) for m in inbox.messages] == ["li@example.org"]
 
 
-def test_an_address_the_server_refuses_is_kept_undeliverable_and_the_rest_go(app, org, smtp,
-                                                                            make_user):
+def test_an_address_the_server_refuses_is_kept_undeliverable_and_the_rest_go(
+    app, org, smtp, make_user
+):
     controller, inbox = smtp
     configure(app, controller)
     User.objects(username="li").update(set__email="gone@example.org")
@@ -396,8 +457,7 @@ def test_an_address_the_server_refuses_is_kept_undeliverable_and_the_rest_go(app
     again = send_due(app)
 
     assert (first.sent, first.failed, again.sent, again.failed) == (2, 1, 0, 0)
-    assert sorted(to(m) for m in inbox.messages) == ["director@example.org",
-                                                     "tech@example.org"]
+    assert sorted(to(m) for m in inbox.messages) == ["director@example.org", "tech@example.org"]
     make_user("root", roles=["admin"])
     admin = app.test_client()
     login(admin, "root")
@@ -405,8 +465,7 @@ def test_an_address_the_server_refuses_is_kept_undeliverable_and_the_rest_go(app
     assert "邮件服务器拒收" in page and "No such mailbox" in page
 
 
-def test_a_message_claimed_by_a_worker_that_died_is_sent_once_its_claim_expires(app, org,
-                                                                               smtp):
+def test_a_message_claimed_by_a_worker_that_died_is_sent_once_its_claim_expires(app, org, smtp):
     controller, inbox = smtp
     configure(app, controller)
     sheet = complaint()

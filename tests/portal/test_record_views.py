@@ -28,8 +28,15 @@ def people(app, make_user):
 
 
 def _new_form(client):
-    return {**HANDOVER, "taken_over_by": "", "serious_events": "", "open_items": "",
-            "reason": "", "base_version": "", "csrf_token": csrf_token(client, LIST + "new/")}
+    return {
+        **HANDOVER,
+        "taken_over_by": "",
+        "serious_events": "",
+        "open_items": "",
+        "reason": "",
+        "base_version": "",
+        "csrf_token": csrf_token(client, LIST + "new/"),
+    }
 
 
 def test_staff_creates_a_record_from_the_form_and_sees_its_number(client, people):
@@ -37,8 +44,9 @@ def test_staff_creates_a_record_from_the_form_and_sees_its_number(client, people
     response = client.post(LIST + "new/", data=_new_form(client), follow_redirects=True)
     record = Record.objects.get()
     assert record.number.startswith("QR-021-") and record.department == "CS"
-    assert f"记录 {record.number} 已创建" in response.get_data(as_text=True) or \
-        record.number in response.get_data(as_text=True)
+    assert f"记录 {record.number} 已创建" in response.get_data(
+        as_text=True
+    ) or record.number in response.get_data(as_text=True)
     listing = client.get(LIST).get_data(as_text=True)
     assert record.number in listing and "GAEPC/QR-021" in listing
     assert "/delete/" not in listing  # no delete button
@@ -47,12 +55,21 @@ def test_staff_creates_a_record_from_the_form_and_sees_its_number(client, people
 def test_a_number_already_taken_shows_a_clear_message_not_a_500(client, people):
     from records.store import database
 
-    taken = create_record(actor("wang", "staff"), "revisit_record", {
-        "customer": "华源小区", "revisit_date": "2026-03-04", "method": "phone",
-        "feedback": "满意", "satisfaction": "satisfied"}).number
+    taken = create_record(
+        actor("wang", "staff"),
+        "revisit_record",
+        {
+            "customer": "华源小区",
+            "revisit_date": "2026-03-04",
+            "method": "phone",
+            "feedback": "满意",
+            "satisfaction": "satisfied",
+        },
+    ).number
     # Settings kept from before patterns were checked.
-    database().type_settings.insert_one({"_id": "handover_log",
-                                         "numbering_pattern": "QR-018-{year}-{seq:04}"})
+    database().type_settings.insert_one(
+        {"_id": "handover_log", "numbering_pattern": "QR-018-{year}-{seq:04}"}
+    )
     login(client, "wang")
     response = client.post(LIST + "new/", data=_new_form(client))
     assert response.status_code < 500
@@ -106,19 +123,34 @@ def test_stale_edit_is_refused_and_keeps_what_was_typed(app, people):
     login(li, "li")
     edit = f"{LIST}edit/?id={record.pk}"
     wang_page = wang.get(edit).get_data(as_text=True)
-    assert 'name="base_version" type="hidden" value="1"' in wang_page or \
-        re.search(r'name="base_version"[^>]*value="1"', wang_page)
+    assert 'name="base_version" type="hidden" value="1"' in wang_page or re.search(
+        r'name="base_version"[^>]*value="1"', wang_page
+    )
     # Li takes the edit over from Wang and saves first.
     li_edit = f"{edit}&takeover=1"
     assert li.get(li_edit).status_code == 200
-    li_form = {**HANDOVER, "events": "李雷改过", "taken_over_by": "", "serious_events": "",
-               "open_items": "", "reason": "", "base_version": "1",
-               "csrf_token": csrf_token(li, edit)}
+    li_form = {
+        **HANDOVER,
+        "events": "李雷改过",
+        "taken_over_by": "",
+        "serious_events": "",
+        "open_items": "",
+        "reason": "",
+        "base_version": "1",
+        "csrf_token": csrf_token(li, edit),
+    }
     assert li.post(edit, data=li_form).status_code == 302
     typed = "王芳写了很长的一段交接说明"
-    form = {**HANDOVER, "events": typed, "taken_over_by": "", "serious_events": "",
-            "open_items": "", "reason": "", "base_version": "1",
-            "csrf_token": csrf_token(wang, edit)}
+    form = {
+        **HANDOVER,
+        "events": typed,
+        "taken_over_by": "",
+        "serious_events": "",
+        "open_items": "",
+        "reason": "",
+        "base_version": "1",
+        "csrf_token": csrf_token(wang, edit),
+    }
     response = wang.post(edit, data=form)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -146,8 +178,13 @@ def test_deleting_from_the_back_office_is_refused_and_audited(client, people, ma
     make_user("director", roles=["approver"], full_name="主任")
     record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
     login(client, "director")
-    response = post_form(client, f"{LIST}delete/?id={record.pk}", {"reason": "清理"},
-                         page=f"{LIST}details/?id={record.pk}", follow_redirects=True)
+    response = post_form(
+        client,
+        f"{LIST}delete/?id={record.pk}",
+        {"reason": "清理"},
+        page=f"{LIST}details/?id={record.pk}",
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert Record.objects(pk=record.pk).count() == 1
     assert AuditEntry.objects(action="delete_refused", number=record.number).count() == 1
@@ -156,15 +193,31 @@ def test_deleting_from_the_back_office_is_refused_and_audited(client, people, ma
 def test_controllers_change_a_forms_edition_and_numbering(client, people):
     login(client, "chen")
     page = "/admin/form_settings/"
-    response = post_form(client, page, {"type": "handover_log", "edition": "B/1",
-                                        "numbering_pattern": "JJB-{year}-{seq:03}",
-                                        "retention_years": "5", "reason": "换版"})
+    response = post_form(
+        client,
+        page,
+        {
+            "type": "handover_log",
+            "edition": "B/1",
+            "numbering_pattern": "JJB-{year}-{seq:03}",
+            "retention_years": "5",
+            "reason": "换版",
+        },
+    )
     assert response.status_code == 302
     record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
     assert record.number.startswith("JJB-") and record.edition == "B/1"
-    bad = post_form(client, page, {"type": "handover_log", "edition": "B/2",
-                                   "numbering_pattern": "JJB-{seq}", "retention_years": "5",
-                                   "reason": "x"})
+    bad = post_form(
+        client,
+        page,
+        {
+            "type": "handover_log",
+            "edition": "B/2",
+            "numbering_pattern": "JJB-{seq}",
+            "retention_years": "5",
+            "reason": "x",
+        },
+    )
     assert bad.status_code == 400
     login(staff := client.application.test_client(), "wang")
     assert staff.get(page).status_code == 403
@@ -173,9 +226,17 @@ def test_controllers_change_a_forms_edition_and_numbering(client, people):
 def test_a_pattern_equal_to_another_forms_is_refused_with_a_clear_message(client, people):
     login(client, "chen")
     page = "/admin/form_settings/"
-    refused = post_form(client, page, {"type": "handover_log", "edition": "A/0",
-                                       "numbering_pattern": "QR-018-{year}-{seq:04}",
-                                       "retention_years": "3", "reason": "改编号"})
+    refused = post_form(
+        client,
+        page,
+        {
+            "type": "handover_log",
+            "edition": "A/0",
+            "numbering_pattern": "QR-018-{year}-{seq:04}",
+            "retention_years": "3",
+            "reason": "改编号",
+        },
+    )
     assert refused.status_code == 400
     text = refused.get_data(as_text=True)
     assert "此编号规则与表单 GAEPC/QR-018 的编号（QR-018-{year}-{seq:04}）相同" in text

@@ -13,8 +13,11 @@ from records.models import AuditEntry, Record
 from records.store import database
 
 HANDOVER = {
-    "title": "夜班交接", "shift_date": "2026-11-20", "shift": "night",
-    "handed_over_by": "王芳", "events": "3号楼供暖管道漏水，已关阀。",
+    "title": "夜班交接",
+    "shift_date": "2026-11-20",
+    "shift": "night",
+    "handed_over_by": "王芳",
+    "events": "3号楼供暖管道漏水，已关阀。",
 }
 
 
@@ -57,41 +60,52 @@ def test_create_read_patch_with_versions_and_conflict(api):
     assert wang.get(f"/api/v1/records/{number}").json["data"]["events"] == HANDOVER["events"]
 
     li = api("li")
-    first = li.patch(f"/api/v1/records/{number}", json={"data": {"events": "已修复"}},
-                     headers={"If-Match": '"1"'})
+    first = li.patch(
+        f"/api/v1/records/{number}",
+        json={"data": {"events": "已修复"}},
+        headers={"If-Match": '"1"'},
+    )
     assert first.status_code == 200 and first.json["version"] == 2
-    stale = wang.patch(f"/api/v1/records/{number}",
-                       json={"data": {"open_items": "明早复查"}, "version": 1})
+    stale = wang.patch(
+        f"/api/v1/records/{number}", json={"data": {"open_items": "明早复查"}, "version": 1}
+    )
     assert stale.status_code == 409
     assert stale.json["current_version"] == 2
     assert stale.json["changes"] == [
-        {"field": "events", "old": HANDOVER["events"], "new": "已修复"}]
+        {"field": "events", "old": HANDOVER["events"], "new": "已修复"}
+    ]
     assert "Li" in stale.json["message"]
     no_base = wang.patch(f"/api/v1/records/{number}", json={"data": {"open_items": "x"}})
     assert no_base.status_code == 428
 
     versions = wang.get(f"/api/v1/records/{number}/versions").json
     assert [v["version"] for v in versions] == [2, 1]
-    assert wang.get(f"/api/v1/records/{number}/versions/1").json["data"]["events"] == \
-        HANDOVER["events"]
+    assert (
+        wang.get(f"/api/v1/records/{number}/versions/1").json["data"]["events"]
+        == HANDOVER["events"]
+    )
     diff = wang.get(f"/api/v1/records/{number}/diff?from=1&to=2").json
     assert diff["changes"][0]["new"] == "已修复"
 
 
 def test_bad_input_is_a_json_error_in_the_users_language(api):
     wang = api("wang", locale="en")
-    missing = wang.post("/api/v1/records/handover_log",
-                        json={"data": {**HANDOVER, "events": ""}})
+    missing = wang.post("/api/v1/records/handover_log", json={"data": {**HANDOVER, "events": ""}})
     assert missing.status_code == 400
-    assert missing.json == {"error": "invalid", "field": "events",
-                            "message": "This field is required."}
+    assert missing.json == {
+        "error": "invalid",
+        "field": "events",
+        "message": "This field is required.",
+    }
     chinese = api("li")  # default language
-    bad = chinese.post("/api/v1/records/handover_log",
-                       json={"data": {**HANDOVER, "shift_date": "yesterday"}})
+    bad = chinese.post(
+        "/api/v1/records/handover_log", json={"data": {**HANDOVER, "shift_date": "yesterday"}}
+    )
     assert bad.status_code == 400 and bad.json["field"] == "shift_date"
     assert bad.json["message"] == "无效的值。"
-    garbage = chinese.post("/api/v1/records/handover_log", data="{not json",
-                           content_type="application/json")
+    garbage = chinese.post(
+        "/api/v1/records/handover_log", data="{not json", content_type="application/json"
+    )
     assert garbage.status_code == 400 and "message" in garbage.json
     assert chinese.get("/api/v1/records/NOPE-1").status_code == 404
     assert chinese.post("/api/v1/records/no_such_type", json={"data": {}}).status_code == 404
@@ -100,16 +114,21 @@ def test_bad_input_is_a_json_error_in_the_users_language(api):
 
 def test_transitions_sign_and_audit(api):
     wang = api("wang")
-    number = wang.post("/api/v1/records/handover_log",
-                       json={"data": {**HANDOVER, "taken_over_by": "李雷"}}).json["number"]
-    assert wang.post(f"/api/v1/records/{number}/transitions/hand_over",
-                     json={"comment": "交班"}).json["state"] == "handed_over"
+    number = wang.post(
+        "/api/v1/records/handover_log", json={"data": {**HANDOVER, "taken_over_by": "李雷"}}
+    ).json["number"]
+    assert (
+        wang.post(f"/api/v1/records/{number}/transitions/hand_over", json={"comment": "交班"}).json[
+            "state"
+        ]
+        == "handed_over"
+    )
     li = api("li")
-    refused = li.post(f"/api/v1/records/{number}/transitions/accept",
-                      json={"password": "wrong"})
+    refused = li.post(f"/api/v1/records/{number}/transitions/accept", json={"password": "wrong"})
     assert refused.status_code == 403
-    signed = li.post(f"/api/v1/records/{number}/transitions/accept",
-                     json={"password": "correct horse battery"})
+    signed = li.post(
+        f"/api/v1/records/{number}/transitions/accept", json={"password": "correct horse battery"}
+    )
     assert signed.status_code == 200
     assert signed.json["signatures"][0]["name"] == "Li"
     assert signed.json["signatures"][0]["meaning"] == "reviewed"
@@ -123,15 +142,15 @@ def test_transitions_sign_and_audit(api):
 
 def test_delete_is_refused_until_retention_ends_then_leaves_a_certificate(api):
     wang = api("wang")
-    number = wang.post("/api/v1/records/handover_log",
-                       json={"data": {**HANDOVER, "taken_over_by": "李雷"}}).json["number"]
+    number = wang.post(
+        "/api/v1/records/handover_log", json={"data": {**HANDOVER, "taken_over_by": "李雷"}}
+    ).json["number"]
     director = api("director", roles=("approver",))
     refused = director.delete(f"/api/v1/records/{number}", json={"reason": "清理"})
     assert refused.status_code == 409
     assert refused.json["error"] == "conflict"
     assert refused.json["message"] == f"{number} 不能处置：其保存期限尚未开始起算。"
-    assert wang.delete(f"/api/v1/records/{number}", json={"reason": "x"}).status_code in (
-        403, 409)
+    assert wang.delete(f"/api/v1/records/{number}", json={"reason": "x"}).status_code in (403, 409)
     past = Record.objects.get(number=number).created_at - timedelta(days=4 * 366)
     database().records.update_one({"number": number}, {"$set": {"retention_ends_on": past}})
     not_approver = wang.delete(f"/api/v1/records/{number}", json={"reason": "x"})
@@ -151,8 +170,9 @@ def test_session_clients_need_csrf_but_token_clients_do_not(app, api, make_user)
     refused = browser.post("/api/v1/records/handover_log", json={"data": HANDOVER})
     assert refused.status_code == 400
     assert Record.objects.count() == 0
-    assert api("wang").post("/api/v1/records/handover_log",
-                            json={"data": HANDOVER}).status_code == 201
+    assert (
+        api("wang").post("/api/v1/records/handover_log", json={"data": HANDOVER}).status_code == 201
+    )
 
 
 def _sample(parameter: dict) -> str:
@@ -168,15 +188,19 @@ def test_openapi_document_lists_every_path(app, client):
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
     assert document["servers"] == [{"url": "/api/v1"}]
-    served = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
-              if rule.rule.startswith("/api/v1/")
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    served = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     urls = app.url_map.bind("localhost")
     documented = set()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            values = {p["name"]: _sample(p) for p in operation.get("parameters", ())
-                      if p["in"] == "path"}
+            values = {
+                p["name"]: _sample(p) for p in operation.get("parameters", ()) if p["in"] == "path"
+            }
             url = "/api/v1" + path.format(**values)
             try:
                 endpoint, _arguments = urls.match(url, method=method.upper())
@@ -210,10 +234,20 @@ def test_creating_with_a_number_already_taken_answers_409_not_500(api):
     taken = wang.post("/api/v1/records/handover_log", json={"data": HANDOVER}).json["number"]
     # Settings kept from before patterns were checked: the revisit record
     # numbers like the handover log.
-    database().type_settings.insert_one({"_id": "revisit_record",
-                                         "numbering_pattern": "QR-021-{year}-{seq:04}"})
-    response = wang.post("/api/v1/records/revisit_record", json={"data": {
-        "customer": "华源小区", "revisit_date": "2026-03-04", "method": "phone",
-        "feedback": "满意", "satisfaction": "satisfied"}})
+    database().type_settings.insert_one(
+        {"_id": "revisit_record", "numbering_pattern": "QR-021-{year}-{seq:04}"}
+    )
+    response = wang.post(
+        "/api/v1/records/revisit_record",
+        json={
+            "data": {
+                "customer": "华源小区",
+                "revisit_date": "2026-03-04",
+                "method": "phone",
+                "feedback": "满意",
+                "satisfaction": "satisfied",
+            }
+        },
+    )
     assert response.status_code == 409
     assert response.json["message"].startswith(f"编号 {taken} 已被另一条记录占用")

@@ -19,15 +19,31 @@ from tests.helpers import actor_of, csrf_token, session_of
 
 def _complaint(title="检测报告数据有误", hours_ago=2):
     received = (local_now() - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)
-    return create_record(actor_of("chen"), "complaint_sheet", {
-        "title": title, "received_at": received.isoformat(), "channel": "hotline",
-        "customer": "华新水泥厂", "description": "报告数据有误"})
+    return create_record(
+        actor_of("chen"),
+        "complaint_sheet",
+        {
+            "title": title,
+            "received_at": received.isoformat(),
+            "channel": "hotline",
+            "customer": "华新水泥厂",
+            "description": "报告数据有误",
+        },
+    )
 
 
 def _dispatch(number, department="TEST", handler="wang"):
-    return transition_record(actor_of("chen"), number, "dispatch", changes={
-        "department": department, "handler": handler, "subject": "technical",
-        "responsibility": "1"})
+    return transition_record(
+        actor_of("chen"),
+        number,
+        "dispatch",
+        changes={
+            "department": department,
+            "handler": handler,
+            "subject": "technical",
+            "responsibility": "1",
+        },
+    )
 
 
 def _month_args():
@@ -42,14 +58,14 @@ def test_the_controllers_dashboard_shows_figures_against_targets_with_a_chart(ap
     page = session_of(app, "chen").get("/").get_data(as_text=True)
     assert 'data-testid="dashboard"' in page and 'data-testid="figure-overdue"' in page
     assert 'data-testid="figure-open">2<' in page
-    rates = page[page.index('data-testid="month-rates"'):]
-    rates = rates[:rates.index("</table>")]
+    rates = page[page.index('data-testid="month-rates"') :]
+    rates = rates[: rates.index("</table>")]
     # One dispatched, none come to its end yet and nothing late: the
     # complaint rates say so instead of 0.0% below target.
     assert rates.count("尚无到期") == 3 and "100.0%" in rates
     assert not re.search(r"(?<![0-9])0\.0%", rates) and "未达标" not in rates
     assert "无数据" in rates  # no repairs, no questionnaires this month
-    chart = page[page.index('data-testid="dashboard-chart"'):]
+    chart = page[page.index('data-testid="dashboard-chart"') :]
     assert "<svg" in chart[:400] and "及时率" in chart
 
 
@@ -59,8 +75,8 @@ def test_staff_see_their_departments_figures_and_no_charts_of_others(app, org):
     assert "本部门逾期事项" in page and 'data-testid="month-rates"' not in page
     report = session_of(app, "wang").get(f"/reports?{_month_args()}&department=HEAT")
     text = report.get_data(as_text=True)
-    section = text[text.index('data-testid="section-complaints"'):]
-    section = section[:section.index("</table>")]
+    section = text[text.index('data-testid="section-complaints"') :]
+    section = section[: section.index("</table>")]
     assert "检测部" in section and "供热分公司" not in section
 
 
@@ -73,8 +89,8 @@ def test_the_monthly_report_drills_into_its_records_and_downloads(app, org):
     _dispatch(numbers[1], department="HEAT", handler="zhao")
     controller = session_of(app, "chen")
     page = controller.get(f"/reports?{_month_args()}").get_data(as_text=True)
-    section = page[page.index('data-testid="section-complaints"'):]
-    section = section[:section.index("</table>")]
+    section = page[page.index('data-testid="section-complaints"') :]
+    section = section[: section.index("</table>")]
     assert "检测部" in section and "供热分公司" in section and "全部部门" in section
     assert "<svg" in page
     # The total row: 3 received, 2 dispatched; open the "dispatched" figure.
@@ -91,8 +107,9 @@ def test_the_monthly_report_drills_into_its_records_and_downloads(app, org):
     total = [c.text for c in document.tables[0].rows[-1].cells]
     # Two dispatched, none finished: the Word file says so rather than 0.0%.
     assert total[:3] == ["全部部门", "3", "2"] and total[4] == "尚无办结"
-    workbook = load_workbook(io.BytesIO(controller.get(
-        f"/reports/export.xlsx?{_month_args()}").data))
+    workbook = load_workbook(
+        io.BytesIO(controller.get(f"/reports/export.xlsx?{_month_args()}").data)
+    )
     sheet = workbook.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[-1][:3] == ("全部部门", 3, 2) and rows[-1][4] == 0
@@ -113,15 +130,23 @@ def test_the_controller_files_the_satisfaction_analysis_of_a_quarter(app, org):
     quarter = (today.month - 1) // 3 + 1
     controller = session_of(app, "chen")
     token = csrf_token(controller, f"/reports?kind=quarter&year={today.year}&number={quarter}")
-    response = controller.post("/reports/file-analysis", data={
-        "kind": "quarter", "year": today.year, "number": quarter, "csrf_token": token},
-        follow_redirects=True)
+    response = controller.post(
+        "/reports/file-analysis",
+        data={"kind": "quarter", "year": today.year, "number": quarter, "csrf_token": token},
+        follow_redirects=True,
+    )
     assert "已生成草稿" in response.get_data(as_text=True)
     record = Record.objects.get(type="satisfaction_analysis")
     assert record.state == "draft" and record.data["questionnaires"] == 0
     assert record.data["satisfied_rate"] == "无数据"
     staff = session_of(app, "wang")
-    refused = staff.post("/reports/file-analysis", data={
-        "kind": "quarter", "year": today.year, "number": quarter,
-        "csrf_token": csrf_token(staff, "/reports")})
+    refused = staff.post(
+        "/reports/file-analysis",
+        data={
+            "kind": "quarter",
+            "year": today.year,
+            "number": quarter,
+            "csrf_token": csrf_token(staff, "/reports"),
+        },
+    )
     assert refused.status_code == 403

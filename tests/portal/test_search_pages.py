@@ -20,10 +20,16 @@ def org(app, make_user):
         make_user("wang", roles=["staff"], department=cs)
         make_user("zhao", roles=["staff"], department=qa)
         make_user("audit", roles=["auditor"])
-        mine = create_record(actor("wang", "staff", department="CS"), "handover_log",
-                             {**HANDOVER, "events": "客户<张先生>投诉空调噪音，要求上门。"})
-        theirs = create_record(actor("zhao", "staff", department="QA"), "handover_log",
-                               {**HANDOVER, "events": "质检部记录：客户投诉电梯噪音。"})
+        mine = create_record(
+            actor("wang", "staff", department="CS"),
+            "handover_log",
+            {**HANDOVER, "events": "客户<张先生>投诉空调噪音，要求上门。"},
+        )
+        theirs = create_record(
+            actor("zhao", "staff", department="QA"),
+            "handover_log",
+            {**HANDOVER, "events": "质检部记录：客户投诉电梯噪音。"},
+        )
         app.extensions["search_indexer"].drain()
     return {"mine": mine.number, "theirs": theirs.number}
 
@@ -51,8 +57,12 @@ def test_the_header_of_every_page_has_the_search_box(client, org):
 
 def test_history_and_as_of_are_offered_to_auditors_only(client, app, org):
     with app.app_context():
-        revise_record(actor("wang", "staff", department="CS"), org["mine"],
-                      {"events": "已处理完毕"}, base_version=1)
+        revise_record(
+            actor("wang", "staff", department="CS"),
+            org["mine"],
+            {"events": "已处理完毕"},
+            base_version=1,
+        )
         app.extensions["search_indexer"].drain()
     login(client, "wang")
     page = client.get("/search?q=噪音").get_data(as_text=True)
@@ -96,9 +106,12 @@ def test_the_api_answers_the_same_search_with_the_same_scoping(client, org):
 
 def test_a_saved_search_is_named_rerun_and_deleted_by_its_owner(client, app, org):
     login(client, "wang")
-    response = post_form(client, "/search/saved",
-                         {"name": "空调噪音", "q": "噪音", "type": "handover_log"},
-                         page="/search?q=噪音")
+    response = post_form(
+        client,
+        "/search/saved",
+        {"name": "空调噪音", "q": "噪音", "type": "handover_log"},
+        page="/search?q=噪音",
+    )
     assert response.status_code == 302
     saved = SavedSearch.objects.get(owner="wang")
     assert saved.params == {"q": ["噪音"], "type": ["handover_log"]}
@@ -113,8 +126,10 @@ def test_a_saved_search_is_named_rerun_and_deleted_by_its_owner(client, app, org
     login(other, "zhao")
     assert other.get(f"/search/saved/{saved.id}").status_code == 404
     token = csrf_token(other, "/search")
-    assert other.post(f"/search/saved/{saved.id}/delete",
-                      data={"csrf_token": token}).status_code == 404
+    assert (
+        other.post(f"/search/saved/{saved.id}/delete", data={"csrf_token": token}).status_code
+        == 404
+    )
     assert SavedSearch.objects.count() == 1
     post_form(client, f"/search/saved/{saved.id}/delete", {}, page="/search")
     assert SavedSearch.objects.count() == 0
@@ -135,11 +150,13 @@ def test_a_disposal_certificate_among_the_hits_links_to_its_certificate(client, 
 
     with app.app_context():
         wang = actor("wang", "staff", department="CS")
-        record = create_record(wang, "handover_log", {
-            **HANDOVER, "events": "锅炉房噪音排查记录", "taken_over_by": "李雷"})
+        record = create_record(
+            wang,
+            "handover_log",
+            {**HANDOVER, "events": "锅炉房噪音排查记录", "taken_over_by": "李雷"},
+        )
         old = _closed_record(wang, 4, record)
-        dispose_record(actor("director", "approver", department="MGMT"), old.number,
-                       "保存期满销毁")
+        dispose_record(actor("director", "approver", department="MGMT"), old.number, "保存期满销毁")
         app.extensions["search_indexer"].drain()
     login(client, "audit")
     page = client.get("/search?q=销毁")
@@ -162,8 +179,12 @@ def test_every_kind_of_hit_links_to_a_page_that_opens(client, app, org):
     """Whatever a search finds (current records, past versions), its link
     answers 200: no hit can break the results page with a dead endpoint."""
     with app.app_context():
-        revise_record(actor("wang", "staff", department="CS"), org["mine"],
-                      {"events": "空调噪音已处理"}, base_version=1)
+        revise_record(
+            actor("wang", "staff", department="CS"),
+            org["mine"],
+            {"events": "空调噪音已处理"},
+            base_version=1,
+        )
         app.extensions["search_indexer"].drain()
     login(client, "audit")
     for query in ("/api/v1/search?q=噪音", "/api/v1/search?q=噪音&history=1"):

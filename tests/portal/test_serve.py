@@ -35,7 +35,10 @@ class RunningPortal:
         self.base = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [PORTAL, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [PORTAL, "serve"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -114,8 +117,7 @@ def test_first_start_prints_a_working_admin_password_and_a_restart_keeps_it(tmp_
 
 
 def _get(url: str, timeout: float = 5, headers: dict | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, headers={"Accept": "application/json",
-                                                   **(headers or {})})
+    request = urllib.request.Request(url, headers={"Accept": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -163,8 +165,10 @@ def test_with_a_mongodb_uri_too_one_serve_per_data_folder(tmp_path, database):
         assert second.process.wait(60) == 1
         second._reader.join(5)
         second.process.stdout.close()
-        assert (f"Error: Another portal (pid {first.process.pid}) already serves the data "
-                f"folder {data_dir}") in second.output
+        assert (
+            f"Error: Another portal (pid {first.process.pid}) already serves the data "
+            f"folder {data_dir}"
+        ) in second.output
         assert _get(first.base + "/healthz")[0] == 200
     finally:
         assert first.stop() == 0, first.output
@@ -184,8 +188,9 @@ def test_a_killed_database_answers_503_at_once_and_is_back_within_30_s(tmp_path)
         while True:
             started = time.monotonic()
             # An API call that reads the database: a token is looked up.
-            api_status, api_body = _get(portal.base + "/api/v1/me",
-                                        headers={"Authorization": "Bearer prt_unknown"})
+            api_status, api_body = _get(
+                portal.base + "/api/v1/me", headers={"Authorization": "Bearer prt_unknown"}
+            )
             answers.append((api_status, time.monotonic() - started))
             assert api_status in (401, 503), api_body
             if api_status == 503:

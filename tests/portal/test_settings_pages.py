@@ -36,11 +36,18 @@ def test_an_admin_enters_a_year_the_official_calendar_does_not_know(client, peop
     login(client, "root")
     page = client.get("/admin/calendar/?year=2027").get_data(as_text=True)
     assert "2027" in page and "按周一至周五计算" in page
-    post_form(client, "/admin/calendar/", {"year": "2027", "day": "2027-01-01",
-                                            "working": "0", "name": "元旦"},
-              page="/admin/calendar/?year=2027")
-    post_form(client, "/admin/calendar/", {"year": "2027", "action": "cover"},
-              page="/admin/calendar/?year=2027")
+    post_form(
+        client,
+        "/admin/calendar/",
+        {"year": "2027", "day": "2027-01-01", "working": "0", "name": "元旦"},
+        page="/admin/calendar/?year=2027",
+    )
+    post_form(
+        client,
+        "/admin/calendar/",
+        {"year": "2027", "action": "cover"},
+        page="/admin/calendar/?year=2027",
+    )
     calendar = WorkingCalendar.load()
     assert not calendar.is_working(date(2027, 1, 1)) and 2027 in calendar.covered
     # 2026-12-31 (Thu) + 1 working day skips the new holiday to Mon 4 January.
@@ -57,23 +64,31 @@ def test_only_admins_keep_the_calendar(client, people):
 def test_a_controller_changes_the_scoring_and_words_an_item(client, people, app):
     login(client, "chen")
     weights = [10, 8, 8, 8, 7, 8, 7, 6, 6, 6, 7, 5, 7, 7]
-    bad = post_form(client, "/admin/scoring/", _scoring_form([*weights[:-1], 20]),
-                    follow_redirects=True)
+    bad = post_form(
+        client, "/admin/scoring/", _scoring_form([*weights[:-1], 20]), follow_redirects=True
+    )
     assert "权重合计为 113，而不是 100" in bad.get_data(as_text=True)
     assert load_settings().weights[-1] == 7
-    post_form(client, "/admin/scoring/", _scoring_form(
-        [18, 0, *weights[2:]], label_0="计量检定报告的准确性"), follow_redirects=True)
+    post_form(
+        client,
+        "/admin/scoring/",
+        _scoring_form([18, 0, *weights[2:]], label_0="计量检定报告的准确性"),
+        follow_redirects=True,
+    )
     settings = load_settings()
     assert settings.weights[:2] == (18, 0) and settings.labels[0] == "计量检定报告的准确性"
     wang = actor_for(User.objects.get(username="wang"))
-    record = create_record(wang, "satisfaction_questionnaire", {
-        "customer": "华新水泥厂", "survey_year": 2026, "item_01": "very_satisfied"})
+    record = create_record(
+        wang,
+        "satisfaction_questionnaire",
+        {"customer": "华新水泥厂", "survey_year": 2026, "item_01": "very_satisfied"},
+    )
     assert record.data["base_score"] == "18"
-    page = client.get(f"/admin/records_satisfaction_questionnaire/details/?id={record.pk}"
-                      ).get_data(as_text=True)
+    page = client.get(
+        f"/admin/records_satisfaction_questionnaire/details/?id={record.pk}"
+    ).get_data(as_text=True)
     assert "计量检定报告的准确性" in page
-    new_form = client.get("/admin/records_satisfaction_questionnaire/new/").get_data(
-        as_text=True)
+    new_form = client.get("/admin/records_satisfaction_questionnaire/new/").get_data(as_text=True)
     assert "计量检定报告的准确性" in new_form
     assert AuditEntry.objects(action="scoring_change").count() == 1
 
@@ -85,8 +100,13 @@ def test_staff_cannot_change_the_scoring(client, people):
 
 def test_loading_the_official_years_is_audited(client, people):
     login(client, "root")
-    response = post_form(client, "/admin/calendar/", {"year": "2025", "action": "seed"},
-                         page="/admin/calendar/", follow_redirects=True)
+    response = post_form(
+        client,
+        "/admin/calendar/",
+        {"year": "2025", "action": "seed"},
+        page="/admin/calendar/",
+        follow_redirects=True,
+    )
     assert "2025" in response.get_data(as_text=True)
     assert 2026 in WorkingCalendar.load().covered
     entry = AuditEntry.objects.get(action="calendar_change")

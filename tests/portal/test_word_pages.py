@@ -25,20 +25,34 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 def _complaint(**extra):
     received = (local_now() - timedelta(hours=2)).replace(second=0, microsecond=0)
-    data = {"title": "检测报告数据有误", "received_at": received.isoformat(),
-            "channel": "hotline", "customer": "华新水泥厂 <总部> & 分厂",
-            "contact": "周先生 13900001111", "description": "报告第3页数据\n与原始记录不符",
-            **extra}
+    data = {
+        "title": "检测报告数据有误",
+        "received_at": received.isoformat(),
+        "channel": "hotline",
+        "customer": "华新水泥厂 <总部> & 分厂",
+        "contact": "周先生 13900001111",
+        "description": "报告第3页数据\n与原始记录不符",
+        **extra,
+    }
     return create_record(actor_of("chen"), "complaint_sheet", data)
 
 
 def _approved_complaint():
     record = _complaint()
-    transition_record(actor_of("chen"), record.number, "dispatch", changes={
-        "department": "TEST", "handler": "wang", "subject": "technical",
-        "responsibility": "1"})
-    transition_record(actor_of("wang"), record.number, "submit_plan",
-                      changes={"plan": "重新出具报告"})
+    transition_record(
+        actor_of("chen"),
+        record.number,
+        "dispatch",
+        changes={
+            "department": "TEST",
+            "handler": "wang",
+            "subject": "technical",
+            "responsibility": "1",
+        },
+    )
+    transition_record(
+        actor_of("wang"), record.number, "submit_plan", changes={"plan": "重新出具报告"}
+    )
     return transition_record(actor_of("boss"), record.number, "approve_plan", password=PASSWORD)
 
 
@@ -65,7 +79,7 @@ def test_a_record_downloads_from_its_page_with_number_signature_and_audit(app, o
     record = _approved_complaint()
     handler = session_of(app, "wang")
     page = handler.get(f"/admin/records_complaint_sheet/details/?id={record.pk}")
-    assert f'/records/{record.number}/docx' in page.get_data(as_text=True)
+    assert f"/records/{record.number}/docx" in page.get_data(as_text=True)
     response = handler.get(f"/records/{record.number}/docx")
     document = _docx(response)
     assert f"{record.number}.docx" in response.headers["Content-Disposition"]
@@ -84,11 +98,24 @@ def test_a_record_downloads_from_its_page_with_number_signature_and_audit(app, o
 
 def test_the_api_gives_a_past_version_and_hides_contacts_from_the_department(app, org):
     record = _complaint()
-    transition_record(actor_of("chen"), record.number, "dispatch", changes={
-        "department": "TEST", "handler": "wang", "subject": "technical",
-        "responsibility": "1"})
-    revise_record(actor_of("chen"), record.number, {"customer": "改名后的客户"},
-                  base_version=2, reason="客户更名")
+    transition_record(
+        actor_of("chen"),
+        record.number,
+        "dispatch",
+        changes={
+            "department": "TEST",
+            "handler": "wang",
+            "subject": "technical",
+            "responsibility": "1",
+        },
+    )
+    revise_record(
+        actor_of("chen"),
+        record.number,
+        {"customer": "改名后的客户"},
+        base_version=2,
+        reason="客户更名",
+    )
     controller = session_of(app, "chen")
     first = _docx(controller.get(f"/api/v1/records/{record.number}/docx?version=1"))
     assert "华新水泥厂 <总部> & 分厂" in _cells(first)
@@ -127,8 +154,9 @@ def test_a_batch_of_records_comes_as_one_zip_each_download_audited(app, org):
     numbers = [_complaint(title=f"投诉{n}").number for n in range(3)]
     controller = session_of(app, "chen")
     token = csrf_token(controller, "/admin/records_complaint_sheet/")
-    response = controller.post("/api/v1/records/docx", json={"numbers": numbers},
-                               headers={"X-CSRFToken": token})
+    response = controller.post(
+        "/api/v1/records/docx", json={"numbers": numbers}, headers={"X-CSRFToken": token}
+    )
     assert response.status_code == 200 and response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.data)) as package:
         names = sorted(package.namelist())
@@ -139,18 +167,24 @@ def test_a_batch_of_records_comes_as_one_zip_each_download_audited(app, org):
     assert sorted(e.number for e in _downloads()) == sorted(numbers)
     # From the back-office list: the "Download as Word (zip)" action.
     ids = [str(Record.objects.get(number=n).pk) for n in numbers[:2]]
-    listing = controller.post("/admin/records_complaint_sheet/action/", data={
-        "action": "docx", "rowid": ids, "csrf_token": token})
+    listing = controller.post(
+        "/admin/records_complaint_sheet/action/",
+        data={"action": "docx", "rowid": ids, "csrf_token": token},
+    )
     assert listing.status_code == 200 and listing.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(listing.data)) as package:
         assert sorted(package.namelist()) == sorted(f"{n}.docx" for n in numbers[:2])
     # A number the user may not see spoils nothing: nothing is handed out.
     hidden = session_of(app, "zhao")
-    refused = hidden.post("/api/v1/records/docx", json={"numbers": numbers},
-                          headers={"X-CSRFToken": csrf_token(hidden, "/tasks")})
+    refused = hidden.post(
+        "/api/v1/records/docx",
+        json={"numbers": numbers},
+        headers={"X-CSRFToken": csrf_token(hidden, "/tasks")},
+    )
     assert refused.status_code == 404
-    empty = controller.post("/api/v1/records/docx", json={"numbers": []},
-                            headers={"X-CSRFToken": token})
+    empty = controller.post(
+        "/api/v1/records/docx", json={"numbers": []}, headers={"X-CSRFToken": token}
+    )
     assert empty.status_code == 400 and "至少选择一条" in empty.get_json()["message"]
 
 
@@ -158,12 +192,18 @@ def test_the_forms_library_offers_only_the_current_edition(app, org):
     staff = session_of(app, "wang")
     page = staff.get("/forms").get_data(as_text=True)
     assert "服务质量回访记录" in page and "GAEPC/QR-018" in page
-    update_type_settings(actor_of("chen"), "revisit_record", edition="B/1",
-                         numbering_pattern="QR-018-{year}-{seq:04}", retention_years=3,
-                         reason="改版", form_code="GAEPC/QR-018")
+    update_type_settings(
+        actor_of("chen"),
+        "revisit_record",
+        edition="B/1",
+        numbering_pattern="QR-018-{year}-{seq:04}",
+        retention_years=3,
+        reason="改版",
+        form_code="GAEPC/QR-018",
+    )
     page = staff.get("/forms").get_data(as_text=True)
-    row = page[page.index('data-type="revisit_record"'):]
-    row = row[:row.index("</tr>")]
+    row = page[page.index('data-type="revisit_record"') :]
+    row = row[: row.index("</tr>")]
     assert "B/1" in row and "A/0" not in row
     document = _docx(staff.get("/api/v1/forms/revisit_record/blank.docx"))
     header = _header(document)
@@ -188,10 +228,13 @@ def test_the_complaint_register_and_overdue_list_download_as_word_and_excel(app,
     table = document.tables[0]
     assert len(table.rows) == 3 and table.rows[0].cells[0].text == "编号"
     assert {table.rows[1].cells[3].text, table.rows[2].cells[3].text} == {
-        "检测报告数据有误", "另一条"}
+        "检测报告数据有误",
+        "另一条",
+    }
     assert "共 2 条投诉" in "\n".join(p.text for p in document.paragraphs)
-    workbook = load_workbook(io.BytesIO(controller.get(
-        f"/api/v1/registers/complaints.xlsx?{query}&state=approved").data))
+    workbook = load_workbook(
+        io.BytesIO(controller.get(f"/api/v1/registers/complaints.xlsx?{query}&state=approved").data)
+    )
     rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[2][0] == "编号" and len(rows) == 4 and rows[3][3] == "检测报告数据有误"
     assert "状态: 方案已批准" in rows[1][0] or "状态：方案已批准" in rows[1][0]
@@ -216,10 +259,18 @@ def _template(text_in_header: str, body: str) -> bytes:
 
 def _upload(client, edition, content, reason="统一版式", filename="模板.docx"):
     token = csrf_token(client, "/admin/word-templates/?type=complaint_sheet")
-    return client.post("/admin/word-templates/", data={
-        "type": "complaint_sheet", "edition": edition, "reason": reason, "csrf_token": token,
-        "file": (io.BytesIO(content), filename)}, content_type="multipart/form-data",
-        follow_redirects=True)
+    return client.post(
+        "/admin/word-templates/",
+        data={
+            "type": "complaint_sheet",
+            "edition": edition,
+            "reason": reason,
+            "csrf_token": token,
+            "file": (io.BytesIO(content), filename),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def test_a_controllers_template_is_checked_versioned_and_named_in_each_file(app, org):
@@ -234,8 +285,10 @@ def test_a_controllers_template_is_checked_versioned_and_named_in_each_file(app,
     assert "这不是 Word" in not_word.get_data(as_text=True)
     assert templates.in_use("complaint_sheet") is None
 
-    good = _template("{{ form_code }} {{ edition }} No. {{ number }}",
-                     "客户：{{ customer }} 情况：{{ description }} {{ labels.customer }}")
+    good = _template(
+        "{{ form_code }} {{ edition }} No. {{ number }}",
+        "客户：{{ customer }} 情况：{{ description }} {{ labels.customer }}",
+    )
     ok = _upload(controller, "T/1", good)
     assert "模板版次 T/1 自即日起启用" in ok.get_data(as_text=True)
     record = _complaint()
@@ -260,8 +313,15 @@ def test_a_controllers_template_is_checked_versioned_and_named_in_each_file(app,
     staff = session_of(app, "wang")
     assert staff.get("/admin/word-templates/").status_code in (302, 403)
     token = csrf_token(controller, "/admin/word-templates/?type=complaint_sheet")
-    controller.post("/admin/word-templates/", data={
-        "type": "complaint_sheet", "action": "withdraw", "reason": "恢复", "csrf_token": token})
+    controller.post(
+        "/admin/word-templates/",
+        data={
+            "type": "complaint_sheet",
+            "action": "withdraw",
+            "reason": "恢复",
+            "csrf_token": token,
+        },
+    )
     assert templates.in_use("complaint_sheet") is None
     document = _docx(controller.get(f"/api/v1/records/{record.number}/docx"))
     assert "GAEPC/QR-015  A/0" in _header(document)
@@ -274,8 +334,9 @@ def test_the_starting_template_passes_its_own_checks(app, org):
     from records.types import registry
 
     with app.app_context():
-        checked = templates.check_template(registry.get("capa_report"), response.data,
-                                           Texts("zh_Hans"))
+        checked = templates.check_template(
+            registry.get("capa_report"), response.data, Texts("zh_Hans")
+        )
     assert "number" in checked.placeholders and "root_cause" in checked.placeholders
 
 

@@ -15,16 +15,30 @@ from tests.helpers import actor_of, csrf_token, login, post_form, session_of
 
 def _complaint(days_ago=0, **extra):
     received = (local_now() - timedelta(days=days_ago)).replace(second=0, microsecond=0)
-    data = {"title": "检测报告数据有误", "received_at": received.isoformat(),
-            "channel": "hotline", "customer": "华新水泥厂", "contact": "周先生 13900001111",
-            "description": "报告第3页数据与原始记录不符", **extra}
+    data = {
+        "title": "检测报告数据有误",
+        "received_at": received.isoformat(),
+        "channel": "hotline",
+        "customer": "华新水泥厂",
+        "contact": "周先生 13900001111",
+        "description": "报告第3页数据与原始记录不符",
+        **extra,
+    }
     return create_record(actor_of("chen"), "complaint_sheet", data)
 
 
 def _dispatch(number):
-    return transition_record(actor_of("chen"), number, "dispatch", changes={
-        "department": "TEST", "handler": "wang", "subject": "technical",
-        "responsibility": "1"})
+    return transition_record(
+        actor_of("chen"),
+        number,
+        "dispatch",
+        changes={
+            "department": "TEST",
+            "handler": "wang",
+            "subject": "technical",
+            "responsibility": "1",
+        },
+    )
 
 
 def test_the_hotline_form_records_a_complaint_with_its_suggested_severity(client, org):
@@ -32,11 +46,23 @@ def test_the_hotline_form_records_a_complaint_with_its_suggested_severity(client
     page = client.get("/complaints/new").get_data(as_text=True)
     assert "新投诉" in page
     assert re.search(r'<option selected value="hotline">', page)
-    response = post_form(client, "/complaints/new", {
-        "received_at": local_now().strftime("%Y-%m-%dT%H:%M"), "channel": "hotline",
-        "customer": "阳光小区业主委员会", "contact": "李女士 13800000000", "address": "",
-        "title": "暖气不热", "description": "三栋多户暖气不热", "customer_request": "",
-        "complainants": "12", "urgent": "y"}, follow_redirects=True)
+    response = post_form(
+        client,
+        "/complaints/new",
+        {
+            "received_at": local_now().strftime("%Y-%m-%dT%H:%M"),
+            "channel": "hotline",
+            "customer": "阳光小区业主委员会",
+            "contact": "李女士 13800000000",
+            "address": "",
+            "title": "暖气不热",
+            "description": "三栋多户暖气不热",
+            "customer_request": "",
+            "complainants": "12",
+            "urgent": "y",
+        },
+        follow_redirects=True,
+    )
     text = response.get_data(as_text=True)
     record = Record.objects.get(type="complaint_sheet")
     assert response.status_code == 200
@@ -48,9 +74,19 @@ def test_the_hotline_form_records_a_complaint_with_its_suggested_severity(client
 def test_bad_input_on_the_hotline_form_is_refused_in_chinese_and_nothing_is_saved(client, org):
     login(client, "zhao")
     future = (local_now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    response = post_form(client, "/complaints/new", {
-        "received_at": future, "channel": "hotline", "customer": "某公司",
-        "title": "测试", "description": "内容", "complainants": "-3"}, page="/complaints/new")
+    response = post_form(
+        client,
+        "/complaints/new",
+        {
+            "received_at": future,
+            "channel": "hotline",
+            "customer": "某公司",
+            "title": "测试",
+            "description": "内容",
+            "complainants": "-3",
+        },
+        page="/complaints/new",
+    )
     assert response.status_code == 400
     assert Record.objects(type="complaint_sheet").count() == 0
     text = response.get_data(as_text=True)
@@ -64,16 +100,28 @@ def test_dispatch_on_the_record_page_takes_the_step_fields_and_checks_the_handle
     page = client.get(url).get_data(as_text=True)
     assert 'data-testid="transition-dispatch"' in page and 'name="handler"' in page
     token = csrf_token(client, url)
-    base = {"csrf_token": token, "transition": "dispatch", "base_version": "1",
-            "comment": "", "password": "", "subject": "technical", "responsibility": "1",
-            "severity": "", "severity_reason": ""}
-    wrong = client.post(f"/admin/records_complaint_sheet/transition/?id={record.pk}",
-                        data={**base, "department": "TEST", "handler": "zhao"},
-                        follow_redirects=True)
+    base = {
+        "csrf_token": token,
+        "transition": "dispatch",
+        "base_version": "1",
+        "comment": "",
+        "password": "",
+        "subject": "technical",
+        "responsibility": "1",
+        "severity": "",
+        "severity_reason": "",
+    }
+    wrong = client.post(
+        f"/admin/records_complaint_sheet/transition/?id={record.pk}",
+        data={**base, "department": "TEST", "handler": "zhao"},
+        follow_redirects=True,
+    )
     assert "处理人不在处理部门" in wrong.get_data(as_text=True)
     assert Record.objects.get(pk=record.pk).state == "received"
-    client.post(f"/admin/records_complaint_sheet/transition/?id={record.pk}",
-                data={**base, "department": "TEST", "handler": "wang"})
+    client.post(
+        f"/admin/records_complaint_sheet/transition/?id={record.pk}",
+        data={**base, "department": "TEST", "handler": "wang"},
+    )
     stored = Record.objects.get(pk=record.pk)
     assert stored.state == "dispatched" and stored.department == "TEST"
     assert stored.handler == "wang" and stored.due_kind == "plan" and stored.due_at
@@ -101,8 +149,7 @@ def test_staff_of_another_department_cannot_open_the_complaint(client, org):
     record = _complaint()
     _dispatch(record.number)
     login(client, "zhao")
-    assert client.get(f"/admin/records_complaint_sheet/details/?id={record.pk}"
-                      ).status_code == 404
+    assert client.get(f"/admin/records_complaint_sheet/details/?id={record.pk}").status_code == 404
     assert client.get(f"/api/v1/records/{record.number}").status_code == 404
     assert record.number not in client.get("/register").get_data(as_text=True)
 
@@ -113,15 +160,18 @@ def test_the_register_lists_the_period_with_filters_and_sorting(client, org):
     _dispatch(second.number)
     login(client, "audit")
     today = local_now().date()
-    page = client.get(f"/register?start={today - timedelta(days=3)}&end={today}"
-                      ).get_data(as_text=True)
+    page = client.get(f"/register?start={today - timedelta(days=3)}&end={today}").get_data(
+        as_text=True
+    )
     assert page.index(second.number) < page.index(first.number)  # newest first
     assert "2 条投诉" in page
-    page = client.get(f"/register?start={today - timedelta(days=3)}&end={today}&sort=received"
-                      "&desc=0").get_data(as_text=True)
+    page = client.get(
+        f"/register?start={today - timedelta(days=3)}&end={today}&sort=received&desc=0"
+    ).get_data(as_text=True)
     assert page.index(first.number) < page.index(second.number)
-    page = client.get(f"/register?start={today - timedelta(days=3)}&end={today}&severity=hot"
-                      ).get_data(as_text=True)
+    page = client.get(
+        f"/register?start={today - timedelta(days=3)}&end={today}&severity=hot"
+    ).get_data(as_text=True)
     assert first.number in page and second.number not in page
     bad = client.get("/register?start=2026-13-01")
     assert bad.status_code == 200 and "不是有效日期" in bad.get_data(as_text=True)
@@ -141,20 +191,26 @@ def test_the_controller_issues_a_reminder_from_the_overdue_list(app, org):
     client = session_of(app, "chen")
     page = client.get("/overdue").get_data(as_text=True)
     assert record.number in page and 'data-testid="remind"' in page
-    response = post_form(client, "/overdue/remind", {"number": record.number},
-                         page="/overdue", follow_redirects=True)
+    response = post_form(
+        client, "/overdue/remind", {"number": record.number}, page="/overdue", follow_redirects=True
+    )
     reminder = Record.objects.get(type="overdue_reminder")
     assert reminder.data["item"] == record.number and reminder.department == "TEST"
     text = response.get_data(as_text=True)
     assert f"催办单 {reminder.number}" in text
-    again = post_form(client, "/overdue/remind", {"number": record.number}, page="/overdue",
-                      follow_redirects=True)
+    again = post_form(
+        client, "/overdue/remind", {"number": record.number}, page="/overdue", follow_redirects=True
+    )
     assert "仍在等待答复" in again.get_data(as_text=True)
     assert Record.objects(type="overdue_reminder").count() == 1
     # The department answers with the reason and a new date.
     tomorrow = (local_now() + timedelta(days=1)).date().isoformat()
-    transition_record(actor_of("wang"), reminder.number, "answer",
-                      changes={"delay_reason": "等待原始记录复核", "new_date": tomorrow})
+    transition_record(
+        actor_of("wang"),
+        reminder.number,
+        "answer",
+        changes={"delay_reason": "等待原始记录复核", "new_date": tomorrow},
+    )
     assert f"新日期 {tomorrow}" in client.get("/overdue").get_data(as_text=True)
 
 
@@ -180,5 +236,3 @@ def test_pages_need_a_login(client, org):
         assert client.get(path).status_code in (302, 401)
     login(client, "audit")
     assert client.get("/complaints/new").status_code == 403
-
-

@@ -10,9 +10,14 @@ PASSWORD = "correct horse battery"
 
 
 def person(username, *roles, department, positions=()):
-    return Actor(username=username, full_name=username.title(), roles=tuple(roles),
-                 department=department, positions=tuple(positions),
-                 verify_password=lambda given: given == SIGN)
+    return Actor(
+        username=username,
+        full_name=username.title(),
+        roles=tuple(roles),
+        department=department,
+        positions=tuple(positions),
+        verify_password=lambda given: given == SIGN,
+    )
 
 
 CHEN = person("chen", "controller", department="CS")

@@ -38,8 +38,7 @@ def _rewind_head_to(seq):
     db = database()
     db.audit.delete_many({"seq": {"$gt": seq}})
     kept = db.audit.find_one({"seq": seq})
-    db.audit_head.update_one({"_id": audit.HEAD_ID},
-                             {"$set": {"seq": seq, "hash": kept["hash"]}})
+    db.audit_head.update_one({"_id": audit.HEAD_ID}, {"$set": {"seq": seq, "hash": kept["hash"]}})
 
 
 def test_every_entry_and_version_is_authenticated_with_the_key(staff):
@@ -82,19 +81,29 @@ def test_a_forged_entry_with_a_recomputed_hash_and_head_is_found(staff):
     _records(staff, 2)
     db = database()
     head = db.audit_head.find_one({"_id": audit.HEAD_ID})
-    forged = {"seq": head["seq"] + 1, "at": audit.utcnow(), "actor": "director",
-              "action": "dispose", "record_type": "handover_log", "number": "QR-021-2026-0001",
-              "version": None, "details": {"reason": "保存期满"}, "prev_hash": head["hash"]}
+    forged = {
+        "seq": head["seq"] + 1,
+        "at": audit.utcnow(),
+        "actor": "director",
+        "action": "dispose",
+        "record_type": "handover_log",
+        "number": "QR-021-2026-0001",
+        "version": None,
+        "details": {"reason": "保存期满"},
+        "prev_hash": head["hash"],
+    }
     forged["hash"] = audit.entry_hash(forged)
     db.audit.insert_one(forged)
-    db.audit_head.update_one({"_id": audit.HEAD_ID},
-                             {"$set": {"seq": forged["seq"], "hash": forged["hash"]}})
+    db.audit_head.update_one(
+        {"_id": audit.HEAD_ID}, {"$set": {"seq": forged["seq"], "hash": forged["hash"]}}
+    )
     result = audit.verify(db)
     assert not result.ok and result.broken_at == 3
     assert "audit key" in result.reason
     # Nor does a MAC made with a guessed key pass.
-    db.audit.update_one({"seq": 3}, {"$set": {"mac": audit.seal("entry", forged["hash"],
-                                                                b"guess")}})
+    db.audit.update_one(
+        {"seq": 3}, {"$set": {"mac": audit.seal("entry", forged["hash"], b"guess")}}
+    )
     assert audit.verify(db).broken_at == 3
 
 
@@ -108,8 +117,7 @@ def test_removing_the_macs_after_a_checkpoint_is_found(staff, checkpoints):
     third = db.audit.find_one({"seq": 3})
     third["actor"] = "mallory"
     third.pop("mac", None)
-    db.audit.update_one({"seq": 3}, {"$set": {"actor": "mallory",
-                                              "hash": audit.entry_hash(third)}})
+    db.audit.update_one({"seq": 3}, {"$set": {"actor": "mallory", "hash": audit.entry_hash(third)}})
     db.audit_head.update_one({"_id": audit.HEAD_ID}, {"$set": {"hash": audit.entry_hash(third)}})
     result = audit.verify(db, checkpoints=checkpoints)
     assert not result.ok and result.broken_at == 1
@@ -130,14 +138,16 @@ def test_an_edited_stored_version_is_found_even_with_its_hash_recomputed(staff):
     revise_record(staff, number, {"events": "已修好"}, base_version=1)
     assert verify_records(database()).ok
     db = database()
-    db.record_versions.update_one({"number": number, "version": 1},
-                                  {"$set": {"data.events": "从未漏水"}})
+    db.record_versions.update_one(
+        {"number": number, "version": 1}, {"$set": {"data.events": "从未漏水"}}
+    )
     check = verify_records(db)
     assert not check.ok and check.number == number
     assert "version 1 was changed" in check.reason
     version = db.record_versions.find_one({"number": number, "version": 1})
-    db.record_versions.update_one({"_id": version["_id"]},
-                                  {"$set": {"hash": version_hash(version)}})
+    db.record_versions.update_one(
+        {"_id": version["_id"]}, {"$set": {"hash": version_hash(version)}}
+    )
     check = verify_records(db)
     assert not check.ok and "version 1 was not written with the audit key" in check.reason
     db.record_versions.update_one({"_id": version["_id"]}, {"$unset": {"mac": ""}})
@@ -171,8 +181,7 @@ def test_edited_current_data_or_a_missing_version_is_found(staff):
     assert "gone without a disposal certificate" in check.reason
 
 
-def test_entries_and_versions_from_before_the_key_still_verify(staff, checkpoints,
-                                                               restore_key):
+def test_entries_and_versions_from_before_the_key_still_verify(staff, checkpoints, restore_key):
     key = audit.current_key()
     audit.use_key(None)
     old = _records(staff, 2)

@@ -49,15 +49,18 @@ def test_audit_chain_detects_a_removed_entry(staff):
 
 
 def _closed_record(staff, years_ago: int, record=None):
-    record = record or create_record(
-        staff, "handover_log", {**HANDOVER, "taken_over_by": "李雷"})
+    record = record or create_record(staff, "handover_log", {**HANDOVER, "taken_over_by": "李雷"})
     transition_record(staff, record.number, "hand_over")
     done = transition_record(staff, record.number, "accept", password="sign here 123")
     past = done.retention_starts_at - timedelta(days=366 * years_ago)
     database().records.update_one(
         {"number": record.number},
-        {"$set": {"retention_starts_at": past,
-                  "retention_ends_on": past.replace(year=past.year + 3)}},
+        {
+            "$set": {
+                "retention_starts_at": past,
+                "retention_ends_on": past.replace(year=past.year + 3),
+            }
+        },
     )
     return Record.objects.get(number=record.number)
 
@@ -111,8 +114,9 @@ def test_attachments_are_checked_hashed_versioned_and_downloaded(staff):
     with pytest.raises(InvalidData, match="PDF, PNG"):
         attach_file(staff, record.number, "scan.pdf", b"MZ\x90 not a pdf", base_version=1)
     with pytest.raises(InvalidData, match="larger"):
-        attach_file(staff, record.number, "scan.pdf", PDF + b"x" * 2048, base_version=1,
-                    max_bytes=1024)
+        attach_file(
+            staff, record.number, "scan.pdf", PDF + b"x" * 2048, base_version=1, max_bytes=1024
+        )
     updated = attach_file(staff, record.number, "签字扫描件.pdf", PDF, base_version=1)
     item = updated.attachments[0]
     assert updated.version == 2 and item["size"] == len(PDF) and len(item["sha256"]) == 64
@@ -139,67 +143,120 @@ def test_edit_locks_show_the_holder_expire_and_takeover_is_recorded(staff):
 
 def test_type_settings_change_numbering_and_edition_and_are_audited(staff, controller):
     with pytest.raises(PermissionDenied):
-        update_type_settings(staff, "handover_log", edition="B/0",
-                             numbering_pattern="{code}/{year}/{seq:05}", retention_years=5,
-                             reason="新版")
+        update_type_settings(
+            staff,
+            "handover_log",
+            edition="B/0",
+            numbering_pattern="{code}/{year}/{seq:05}",
+            retention_years=5,
+            reason="新版",
+        )
     with pytest.raises(InvalidData):
-        update_type_settings(controller, "handover_log", edition="B/0",
-                             numbering_pattern="{code}-{seq}", retention_years=5, reason="x")
-    settings = update_type_settings(controller, "handover_log", edition="B/0",
-                                    numbering_pattern="HL-{year}-{seq:05}",
-                                    retention_years=5, reason="换版")
+        update_type_settings(
+            controller,
+            "handover_log",
+            edition="B/0",
+            numbering_pattern="{code}-{seq}",
+            retention_years=5,
+            reason="x",
+        )
+    settings = update_type_settings(
+        controller,
+        "handover_log",
+        edition="B/0",
+        numbering_pattern="HL-{year}-{seq:05}",
+        retention_years=5,
+        reason="换版",
+    )
     assert settings.revision == 1
     record = create_record(staff, "handover_log", HANDOVER)
     assert record.number.startswith("HL-") and record.number.endswith("-00001")
     assert record.edition == "B/0"
     entry = AuditEntry.objects.get(action="type_settings")
     assert {c["field"] for c in entry.details["changes"]} == {
-        "edition", "numbering_pattern", "retention_years"}
+        "edition",
+        "numbering_pattern",
+        "retention_years",
+    }
 
 
 def test_the_organisation_sets_its_own_form_code(staff, controller):
     with pytest.raises(InvalidData):
-        update_type_settings(controller, "handover_log", form_code="GAEPC QR 21!",
-                             edition="A/0", numbering_pattern="{code}-{year}-{seq:04}",
-                             retention_years=3, reason="本单位编号")
-    update_type_settings(controller, "handover_log", form_code="XYZ/QR-121", edition="A/1",
-                         numbering_pattern="{code}-{year}-{seq:04}", retention_years=3,
-                         reason="本单位编号")
+        update_type_settings(
+            controller,
+            "handover_log",
+            form_code="GAEPC QR 21!",
+            edition="A/0",
+            numbering_pattern="{code}-{year}-{seq:04}",
+            retention_years=3,
+            reason="本单位编号",
+        )
+    update_type_settings(
+        controller,
+        "handover_log",
+        form_code="XYZ/QR-121",
+        edition="A/1",
+        numbering_pattern="{code}-{year}-{seq:04}",
+        retention_years=3,
+        reason="本单位编号",
+    )
     record = create_record(staff, "handover_log", HANDOVER)
     assert record.form_code == "XYZ/QR-121" and record.edition == "A/1"
     assert re.fullmatch(r"QR-121-\d{4}-0001", record.number)
     entry = AuditEntry.objects.get(action="type_settings")
     assert {"field": "form_code", "old": "GAEPC/QR-021", "new": "XYZ/QR-121"} in (
-        entry.details["changes"])
+        entry.details["changes"]
+    )
 
 
 def test_a_numbering_pattern_that_gives_another_forms_numbers_is_refused(controller):
     # The revisit record numbers QR-018-2026-0001, QR-018-2026-0002, ...
-    for pattern, form_code in (("QR-018-{year}-{seq:04}", None),
-                               ("QR-018-{year}-{seq}", None),  # equal from 1000 on
-                               ("{code}-{year}-{seq:04}", "XYZ/QR-018")):
+    for pattern, form_code in (
+        ("QR-018-{year}-{seq:04}", None),
+        ("QR-018-{year}-{seq}", None),  # equal from 1000 on
+        ("{code}-{year}-{seq:04}", "XYZ/QR-018"),
+    ):
         with pytest.raises(InvalidData, match="GAEPC/QR-018") as refused:
-            update_type_settings(controller, "handover_log", edition="A/0",
-                                 numbering_pattern=pattern, form_code=form_code,
-                                 retention_years=3, reason="改编号")
+            update_type_settings(
+                controller,
+                "handover_log",
+                edition="A/0",
+                numbering_pattern=pattern,
+                form_code=form_code,
+                retention_years=3,
+                reason="改编号",
+            )
         assert refused.value.field == "numbering_pattern"
     assert database().type_settings.count_documents({}) == 0
-    update_type_settings(controller, "handover_log", edition="A/0",
-                         numbering_pattern="QR-018-{year}-JJ{seq:04}", retention_years=3,
-                         reason="改编号")
+    update_type_settings(
+        controller,
+        "handover_log",
+        edition="A/0",
+        numbering_pattern="QR-018-{year}-JJ{seq:04}",
+        retention_years=3,
+        reason="改编号",
+    )
 
 
-def test_creating_a_record_whose_number_is_taken_is_refused_and_writes_nothing(
-        staff, controller):
+def test_creating_a_record_whose_number_is_taken_is_refused_and_writes_nothing(staff, controller):
     from records.errors import NumberTaken
 
-    revisit = create_record(controller, "revisit_record", {
-        "customer": "华源小区", "revisit_date": "2026-03-04", "method": "phone",
-        "feedback": "满意", "satisfaction": "satisfied"})
+    revisit = create_record(
+        controller,
+        "revisit_record",
+        {
+            "customer": "华源小区",
+            "revisit_date": "2026-03-04",
+            "method": "phone",
+            "feedback": "满意",
+            "satisfaction": "satisfied",
+        },
+    )
     # Settings saved before patterns were checked: the handover log numbers
     # like the revisit record.
-    database().type_settings.insert_one({"_id": "handover_log",
-                                         "numbering_pattern": "QR-018-{year}-{seq:04}"})
+    database().type_settings.insert_one(
+        {"_id": "handover_log", "numbering_pattern": "QR-018-{year}-{seq:04}"}
+    )
     entries = database().audit.count_documents({})
     with pytest.raises(NumberTaken, match=revisit.number):
         create_record(staff, "handover_log", HANDOVER)

@@ -33,10 +33,10 @@ from records.operations import create_record, record_type_of, transition_record
 from records.store import database
 
 ADMIN = Actor("root", "Root", roles=("admin",), verify_password=lambda p: True)
-CONTROLLER = Actor("chen", "Chen", roles=("controller",), department="CS",
-                   verify_password=lambda p: True)
-STAFF = Actor("wang", "Wang", roles=("staff",), department="CS",
-              verify_password=lambda p: True)
+CONTROLLER = Actor(
+    "chen", "Chen", roles=("controller",), department="CS", verify_password=lambda p: True
+)
+STAFF = Actor("wang", "Wang", roles=("staff",), department="CS", verify_password=lambda p: True)
 
 COMPLAINT = record_type_of("complaint_sheet")
 SURVEY = record_type_of("service_survey")
@@ -85,8 +85,15 @@ def test_seeding_stores_the_exceptions_of_the_year_and_marks_it_covered(db):
 
 def test_the_calendar_knows_holidays_and_make_up_days(cal2025):
     assert cal2025.covered == {2025}
-    for day in (date(2025, 10, 1), date(2025, 10, 3), date(2025, 10, 6), date(2025, 10, 8),
-                date(2025, 10, 4), date(2025, 10, 12), date(2025, 9, 27)):
+    for day in (
+        date(2025, 10, 1),
+        date(2025, 10, 3),
+        date(2025, 10, 6),
+        date(2025, 10, 8),
+        date(2025, 10, 4),
+        date(2025, 10, 12),
+        date(2025, 9, 27),
+    ):
         assert not cal2025.is_working(day), day
     for day in (date(2025, 9, 28), date(2025, 10, 11), date(2025, 9, 30), date(2025, 10, 9)):
         assert cal2025.is_working(day), day
@@ -110,19 +117,22 @@ def test_the_make_up_sunday_before_national_day_counts(cal2025):
     assert cal2025.add_working_days(date(2025, 9, 26), 3) == (date(2025, 9, 30), ())
 
 
-@pytest.mark.parametrize(("start", "days", "expected"), [
-    # Oct 9, 10, 11 (Sat, make-up), 13, 14.
-    (date(2025, 9, 30), 5, date(2025, 10, 14)),
-    # Oct 9, 10, 11, 13-17, 20-24, 27, 28.
-    (date(2025, 9, 30), 15, date(2025, 10, 28)),
-    # Spring Festival 2025: Sun 26 Jan and Sat 8 Feb work, 28 Jan - 4 Feb off.
-    (date(2025, 1, 24), 15, date(2025, 2, 20)),
-    (date(2025, 1, 24), 2, date(2025, 1, 27)),
-    (date(2025, 1, 27), 1, date(2025, 2, 5)),
-    # An ordinary week: Mon 15 Sep + 5 = Mon 22 Sep.
-    (date(2025, 9, 15), 5, date(2025, 9, 22)),
-    (date(2025, 9, 15), 0, date(2025, 9, 15)),
-])
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        # Oct 9, 10, 11 (Sat, make-up), 13, 14.
+        (date(2025, 9, 30), 5, date(2025, 10, 14)),
+        # Oct 9, 10, 11, 13-17, 20-24, 27, 28.
+        (date(2025, 9, 30), 15, date(2025, 10, 28)),
+        # Spring Festival 2025: Sun 26 Jan and Sat 8 Feb work, 28 Jan - 4 Feb off.
+        (date(2025, 1, 24), 15, date(2025, 2, 20)),
+        (date(2025, 1, 24), 2, date(2025, 1, 27)),
+        (date(2025, 1, 27), 1, date(2025, 2, 5)),
+        # An ordinary week: Mon 15 Sep + 5 = Mon 22 Sep.
+        (date(2025, 9, 15), 5, date(2025, 9, 22)),
+        (date(2025, 9, 15), 0, date(2025, 9, 15)),
+    ],
+)
 def test_working_days_examples(cal2025, start, days, expected):
     assert cal2025.add_working_days(start, days) == (expected, ())
 
@@ -133,7 +143,8 @@ def test_the_examples_agree_with_the_package(cal2025):
     for start in (date(2025, 1, 20), date(2025, 4, 30), date(2025, 9, 26), date(2025, 9, 30)):
         for days in (1, 3, 5, 15):
             assert cal2025.add_working_days(start, days)[0] == chinese_calendar.find_workday(
-                days, start), (start, days)
+                days, start
+            ), (start, days)
 
 
 def test_without_the_year_in_the_database_it_counts_monday_to_friday(db):
@@ -210,8 +221,7 @@ def test_only_an_administrator_edits_the_calendar(db, cal2025):
             set_day(who, date(2025, 10, 10), False, "停电")
     assert db[DAYS].find_one({"_id": "2025-10-10"}) is None
     assert AuditEntry.objects(action="calendar_change").count() == 0
-    assert WorkingCalendar.load(db).add_working_days(date(2025, 9, 30), 3)[0] == date(
-        2025, 10, 11)
+    assert WorkingCalendar.load(db).add_working_days(date(2025, 9, 30), 3)[0] == date(2025, 10, 11)
 
 
 def test_set_day_refuses_what_is_not_a_date(db):
@@ -249,31 +259,44 @@ def test_end_of_local_day_and_add_months():
 
 def test_complaint_plan_is_due_three_working_days_after_dispatch(cal2025):
     # Dispatched on Tue 30 Sep 2025, 10:00 in Shanghai (02:00 UTC).
-    doc = {"state": "dispatched", "data": {},
-           "history": [{"to": "dispatched", "at": datetime(2025, 9, 30, 2, 0)}]}
+    doc = {
+        "state": "dispatched",
+        "data": {},
+        "history": [{"to": "dispatched", "at": datetime(2025, 9, 30, 2, 0)}],
+    }
     assert due_for(COMPLAINT, doc, cal2025) == Due(end_of(date(2025, 10, 11)), "plan", ())
 
 
 def test_the_dispatch_day_is_the_local_day(cal2025):
     # 17:00 UTC on Thu 25 Sep is 01:00 on Fri 26 Sep in Shanghai:
     # Sun 28 (1), Mon 29 (2), Tue 30 (3) -- not Mon 29 as from Thursday.
-    doc = {"state": "dispatched", "data": {},
-           "history": [{"to": "dispatched", "at": datetime(2025, 9, 25, 17, 0)}]}
+    doc = {
+        "state": "dispatched",
+        "data": {},
+        "history": [{"to": "dispatched", "at": datetime(2025, 9, 25, 17, 0)}],
+    }
     assert due_for(COMPLAINT, doc, cal2025).at == datetime(2025, 9, 30, 15, 59, 59)
 
 
 def test_dispatching_again_restarts_the_clock(cal2025):
-    doc = {"state": "dispatched", "data": {}, "history": [
-        {"to": "dispatched", "at": datetime(2025, 9, 15, 2, 0)},
-        {"to": "dispatched", "at": datetime(2025, 9, 30, 2, 0)},
-    ]}
+    doc = {
+        "state": "dispatched",
+        "data": {},
+        "history": [
+            {"to": "dispatched", "at": datetime(2025, 9, 15, 2, 0)},
+            {"to": "dispatched", "at": datetime(2025, 9, 30, 2, 0)},
+        ],
+    }
     assert due_for(COMPLAINT, doc, cal2025).at == end_of(date(2025, 10, 11))
 
 
 def test_a_complaint_has_no_plan_deadline_outside_dispatched(cal2025):
     for state in ("received", "plan_submitted", "closed"):
-        doc = {"state": state, "data": {},
-               "history": [{"to": state, "at": datetime(2025, 9, 30, 2, 0)}]}
+        doc = {
+            "state": state,
+            "data": {},
+            "history": [{"to": state, "at": datetime(2025, 9, 30, 2, 0)}],
+        }
         assert due_for(COMPLAINT, doc, cal2025) is None
 
 
@@ -288,8 +311,11 @@ def test_a_deadline_in_an_uncovered_year_says_so(cal2025):
     doc = {"state": "issued", "data": {"service_date": "2027-03-01"}}
     due = due_for(SURVEY, doc, cal2025)
     assert due == Due(end_of(date(2027, 3, 22)), "return", (2027,))
-    assert due.as_fields() == {"due_at": end_of(date(2027, 3, 22)), "due_kind": "return",
-                               "due_uncovered": [2027]}
+    assert due.as_fields() == {
+        "due_at": end_of(date(2027, 3, 22)),
+        "due_kind": "return",
+        "due_uncovered": [2027],
+    }
 
 
 def test_inquiry_is_due_in_24_hours_or_4_if_urgent(cal2025):
@@ -312,8 +338,10 @@ def test_service_sheet_is_due_fifteen_calendar_days_after_the_service(cal2025):
 
 
 def test_capa_verification_is_due_five_working_days_after_completion(cal2025):
-    doc = {"state": "completed",
-           "data": {"completed_date": "2025-09-30", "planned_date": "2025-09-20"}}
+    doc = {
+        "state": "completed",
+        "data": {"completed_date": "2025-09-30", "planned_date": "2025-09-20"},
+    }
     assert due_for(CAPA, doc, cal2025) == Due(end_of(date(2025, 10, 14)), "verification", ())
     # While open, the planned date is the deadline.
     doc = {"state": "open", "data": {"planned_date": "2025-10-20"}}
@@ -332,47 +360,101 @@ def departments(app):
 
 def test_stored_records_keep_their_deadline_in_utc(cal2025, departments, make_user):
     make_user("li", roles=["staff"], department="HEAT")
-    survey = create_record(STAFF, "service_survey", {
-        "customer": "华源小区", "service_date": "2025-09-30", "service_content": "更换阀门"})
+    survey = create_record(
+        STAFF,
+        "service_survey",
+        {"customer": "华源小区", "service_date": "2025-09-30", "service_content": "更换阀门"},
+    )
     assert (survey.due_at, survey.due_kind, survey.due_uncovered) == (
-        datetime(2025, 10, 28, 15, 59, 59), "return", [])
-    sheet = create_record(STAFF, "customer_service_sheet", {
-        "customer": "华源小区", "service_date": "2025-09-30", "service_kind": "repair",
-        "description": "暖气不热"})
+        datetime(2025, 10, 28, 15, 59, 59),
+        "return",
+        [],
+    )
+    sheet = create_record(
+        STAFF,
+        "customer_service_sheet",
+        {
+            "customer": "华源小区",
+            "service_date": "2025-09-30",
+            "service_kind": "repair",
+            "description": "暖气不热",
+        },
+    )
     assert sheet.due_at == datetime(2025, 10, 15, 15, 59, 59) and sheet.due_kind == "return"
-    inquiry = create_record(STAFF, "inquiry_sheet", {
-        "title": "检定周期", "received_at": "2025-10-01T09:30:00", "channel": "hotline",
-        "customer": "华源小区", "request": "水表多久检定一次？", "urgent": True})
+    inquiry = create_record(
+        STAFF,
+        "inquiry_sheet",
+        {
+            "title": "检定周期",
+            "received_at": "2025-10-01T09:30:00",
+            "channel": "hotline",
+            "customer": "华源小区",
+            "request": "水表多久检定一次？",
+            "urgent": True,
+        },
+    )
     assert inquiry.due_at == datetime(2025, 10, 1, 5, 30) and inquiry.due_kind == "answer"
     # The report is made on 29 September and completed on the 30th (a
     # completion cannot be dated before its report).
     made = from_local(datetime(2025, 9, 29, 9, 0))
     with simulated(lambda: made):
-        capa = create_record(CONTROLLER, "capa_report", {
-            "title": "阀门漏水", "problem": "阀门漏水", "actions": "更换", "department": "HEAT",
-            "responsible": "li", "planned_date": "2025-10-20"})
+        capa = create_record(
+            CONTROLLER,
+            "capa_report",
+            {
+                "title": "阀门漏水",
+                "problem": "阀门漏水",
+                "actions": "更换",
+                "department": "HEAT",
+                "responsible": "li",
+                "planned_date": "2025-10-20",
+            },
+        )
     assert capa.due_at == datetime(2025, 10, 20, 15, 59, 59) and capa.due_kind == "completion"
-    capa = transition_record(CONTROLLER, capa.number, "complete",
-                             changes={"completed_date": "2025-09-30"})
+    capa = transition_record(
+        CONTROLLER, capa.number, "complete", changes={"completed_date": "2025-09-30"}
+    )
     assert capa.due_at == datetime(2025, 10, 14, 15, 59, 59)
     assert capa.due_kind == "verification" and capa.due_uncovered == []
     # Returned: nothing is due any more.
-    survey = transition_record(STAFF, survey.number, "return", changes={
-        "returned_on": "2025-10-10", "customer_signed": True})
+    survey = transition_record(
+        STAFF,
+        survey.number,
+        "return",
+        changes={"returned_on": "2025-10-10", "customer_signed": True},
+    )
     assert survey.due_at is None and survey.due_kind is None
 
 
-def test_a_dispatched_complaint_is_due_three_working_days_after_dispatch(db, departments,
-                                                                          make_user):
+def test_a_dispatched_complaint_is_due_three_working_days_after_dispatch(
+    db, departments, make_user
+):
     seed_from_package(db)
     make_user("li", roles=["staff"], department="HEAT")
-    complaint = create_record(CONTROLLER, "complaint_sheet", {
-        "title": "暖气不热", "received_at": "2025-10-01T09:30:00", "channel": "hotline",
-        "customer": "华源小区", "description": "三号楼暖气不热"}, reason=None)
+    complaint = create_record(
+        CONTROLLER,
+        "complaint_sheet",
+        {
+            "title": "暖气不热",
+            "received_at": "2025-10-01T09:30:00",
+            "channel": "hotline",
+            "customer": "华源小区",
+            "description": "三号楼暖气不热",
+        },
+        reason=None,
+    )
     assert complaint.due_at is None
-    complaint = transition_record(CONTROLLER, complaint.number, "dispatch", changes={
-        "department": "HEAT", "handler": "li", "subject": "service_quality",
-        "responsibility": "1"})
+    complaint = transition_record(
+        CONTROLLER,
+        complaint.number,
+        "dispatch",
+        changes={
+            "department": "HEAT",
+            "handler": "li",
+            "subject": "service_quality",
+            "responsibility": "1",
+        },
+    )
     dispatched_on = to_local(complaint.history[-1]["at"]).date()
     calendar = WorkingCalendar.load(db)
     day, uncovered = calendar.add_working_days(dispatched_on, 3)

@@ -62,17 +62,25 @@ def today() -> date:
 
 
 COMPLAINT = {
-    "title": "三号楼暖气不热", "channel": "hotline", "customer": "华源小区业主委员会",
-    "contact": "张先生 13800000000", "description": "三号楼暖气连续三天不热。",
+    "title": "三号楼暖气不热",
+    "channel": "hotline",
+    "customer": "华源小区业主委员会",
+    "contact": "张先生 13800000000",
+    "description": "三号楼暖气连续三天不热。",
     "customer_request": "尽快维修",
 }
-DISPATCH = {"department": "HEAT", "handler": "li", "subject": "service_quality",
-            "responsibility": "1"}
+DISPATCH = {
+    "department": "HEAT",
+    "handler": "li",
+    "subject": "service_quality",
+    "responsibility": "1",
+}
 
 
 def complaint(actor=CHEN, **extra):
-    return create_record(actor, "complaint_sheet",
-                         {**COMPLAINT, "received_at": received(), **extra})
+    return create_record(
+        actor, "complaint_sheet", {**COMPLAINT, "received_at": received(), **extra}
+    )
 
 
 def dispatch(number, **extra):
@@ -88,9 +96,17 @@ def approve(number, approver=DIRECTOR):
 
 
 def reply(number, **extra):
-    return transition_record(LI, number, "reply", changes={
-        "reply_method": "phone", "reply_date": today().isoformat(),
-        "reply_content": "管道已修复，暖气恢复。", **extra})
+    return transition_record(
+        LI,
+        number,
+        "reply",
+        changes={
+            "reply_method": "phone",
+            "reply_date": today().isoformat(),
+            "reply_content": "管道已修复，暖气恢复。",
+            **extra,
+        },
+    )
 
 
 def replied(**facts):
@@ -102,10 +118,19 @@ def replied(**facts):
 
 
 def revisit(number, method="phone", actor=CHEN):
-    return create_record(actor, "revisit_record", {
-        "customer": COMPLAINT["customer"], "complaint": number,
-        "revisit_date": today().isoformat(), "method": method, "visitor": "陈",
-        "feedback": "满意", "satisfaction": "satisfied"})
+    return create_record(
+        actor,
+        "revisit_record",
+        {
+            "customer": COMPLAINT["customer"],
+            "complaint": number,
+            "revisit_date": today().isoformat(),
+            "method": method,
+            "visitor": "陈",
+            "feedback": "满意",
+            "satisfaction": "satisfied",
+        },
+    )
 
 
 def close(number):
@@ -123,8 +148,12 @@ def closed(method=None, **facts):
 def counts():
     """What a refused change must leave as it was."""
     db = database()
-    return (Record.objects.count(), RecordVersion.objects.count(), AuditEntry.objects.count(),
-            sorted((c["_id"], c["seq"]) for c in db.counters.find()))
+    return (
+        Record.objects.count(),
+        RecordVersion.objects.count(),
+        AuditEntry.objects.count(),
+        sorted((c["_id"], c["seq"]) for c in db.counters.find()),
+    )
 
 
 def version_of(number) -> int:
@@ -134,22 +163,25 @@ def version_of(number) -> int:
 # --- severity from the facts -------------------------------------------------
 
 
-@pytest.mark.parametrize(("facts", "severity"), [
-    ({}, "general"),
-    ({"complainants": 1}, "general"),
-    ({"complainants": 2}, "general"),
-    ({"complainants": 3}, "hot"),
-    ({"complainants": 9}, "hot"),
-    ({"complainants": 10}, "major"),
-    ({"complainants": 25}, "major"),
-    ({"lawsuit": True}, "major"),
-    ({"media": True}, "major"),
-    ({"major_impact": True}, "major"),
-    ({"exposure_risk": True}, "hot"),
-    ({"outside_help": True}, "hot"),
-    ({"urgent": True}, "general"),
-    ({"exposure_risk": True, "lawsuit": True}, "major"),
-])
+@pytest.mark.parametrize(
+    ("facts", "severity"),
+    [
+        ({}, "general"),
+        ({"complainants": 1}, "general"),
+        ({"complainants": 2}, "general"),
+        ({"complainants": 3}, "hot"),
+        ({"complainants": 9}, "hot"),
+        ({"complainants": 10}, "major"),
+        ({"complainants": 25}, "major"),
+        ({"lawsuit": True}, "major"),
+        ({"media": True}, "major"),
+        ({"major_impact": True}, "major"),
+        ({"exposure_risk": True}, "hot"),
+        ({"outside_help": True}, "hot"),
+        ({"urgent": True}, "general"),
+        ({"exposure_risk": True, "lawsuit": True}, "major"),
+    ],
+)
 def test_each_fact_suggests_its_severity(facts, severity):
     record = complaint(**facts)
     assert record.data["suggested_severity"] == severity
@@ -168,9 +200,16 @@ def test_a_repeat_complaint_is_hot():
 
 def test_three_similar_complaints_from_different_customers_within_a_month_are_important():
     old = complaint(customer="甲", subject="fees")
-    database().records.update_one({"number": old.number}, {"$set": {
-        "data.received_at": (local_now() - timedelta(days=40)).replace(
-            microsecond=0).isoformat()}})
+    database().records.update_one(
+        {"number": old.number},
+        {
+            "$set": {
+                "data.received_at": (local_now() - timedelta(days=40))
+                .replace(microsecond=0)
+                .isoformat()
+            }
+        },
+    )
     first = complaint(customer="乙", subject="fees", received_at=received(3))
     assert first.data["severity"] == "general"
     # The same customer again does not count, nor another subject.
@@ -206,15 +245,20 @@ def test_time_thresholds_in_an_ordinary_fortnight(cal2025):
         # Unresolved one month after receipt.
         (datetime(2025, 10, 15, 2, 0), "major"),
     ]
-    assert time_severity(start, datetime(2025, 9, 18, 15, 59, 59), cal2025) == (
-        "general", None)
+    assert time_severity(start, datetime(2025, 9, 18, 15, 59, 59), cal2025) == ("general", None)
     assert time_severity(start, datetime(2025, 9, 18, 16, 0), cal2025) == (
-        "important", datetime(2025, 9, 18, 15, 59, 59))
+        "important",
+        datetime(2025, 9, 18, 15, 59, 59),
+    )
     assert time_severity(start, datetime(2025, 9, 22, 2, 0), cal2025)[0] == "important"
     assert time_severity(start, datetime(2025, 9, 22, 2, 0, 1), cal2025) == (
-        "hot", datetime(2025, 9, 22, 2, 0))
+        "hot",
+        datetime(2025, 9, 22, 2, 0),
+    )
     assert time_severity(start, datetime(2025, 10, 15, 2, 0, 1), cal2025) == (
-        "major", datetime(2025, 10, 15, 2, 0))
+        "major",
+        datetime(2025, 10, 15, 2, 0),
+    )
 
 
 def test_time_thresholds_across_national_day(cal2025):
@@ -247,16 +291,16 @@ def test_escalate_raises_an_old_unresolved_complaint_to_major_by_system():
     dispatch(record.number)
     assert version_of(record.number) == 2
     # The complaint was received 40 days ago and is still unresolved.
-    database().records.update_one({"number": record.number}, {"$set": {
-        "data.received_at": received(24 * 40)}})
+    database().records.update_one(
+        {"number": record.number}, {"$set": {"data.received_at": received(24 * 40)}}
+    )
     assert escalate() == [(record.number, "major")]
     now = Record.objects.get(number=record.number)
     assert now.version == 3 and now.data["severity"] == "major" and now.state == "dispatched"
     version = RecordVersion.objects.get(number=record.number, version=3)
     assert version.changed_by == "system" and version.operation == "escalate"
     assert {"field": "severity", "old": "general", "new": "major"} in version.changes
-    assert AuditEntry.objects(number=record.number, action="escalate",
-                              actor="system").count() == 1
+    assert AuditEntry.objects(number=record.number, action="escalate", actor="system").count() == 1
     # Nothing more to raise.
     assert escalate() == []
     assert version_of(record.number) == 3
@@ -272,8 +316,9 @@ def test_escalate_week_by_week_and_not_after_resolution():
     assert escalate(start + timedelta(days=8)) == []
     assert escalate(start + timedelta(days=32)) == [(record.number, "major")]
     assert Record.objects.get(number=resolved.number).data["severity"] == "general"
-    assert [v.operation for v in RecordVersion.objects(number=record.number)
-            .order_by("version")] == ["create", "escalate", "escalate"]
+    assert [
+        v.operation for v in RecordVersion.objects(number=record.number).order_by("version")
+    ] == ["create", "escalate", "escalate"]
 
 
 def test_lowering_the_severity_needs_a_reason_and_nothing_is_written_without_one():
@@ -284,8 +329,12 @@ def test_lowering_the_severity_needs_a_reason_and_nothing_is_written_without_one
         revise_record(CHEN, record.number, {"severity": "general"}, base_version=1)
     assert error.value.field == "severity_reason"
     assert counts() == before and version_of(record.number) == 1
-    lowered = revise_record(CHEN, record.number, {
-        "severity": "general", "severity_reason": "三户为同一家庭，实为一户投诉"}, base_version=1)
+    lowered = revise_record(
+        CHEN,
+        record.number,
+        {"severity": "general", "severity_reason": "三户为同一家庭，实为一户投诉"},
+        base_version=1,
+    )
     assert lowered.version == 2 and lowered.data["severity"] == "general"
     assert lowered.data["suggested_severity"] == "hot"
     assert lowered.flags["lowered_to"] == "general"
@@ -293,8 +342,7 @@ def test_lowering_the_severity_needs_a_reason_and_nothing_is_written_without_one
     assert lowered.flags["lowered_by"] == "chen"
     assert isinstance(lowered.flags["lowered_at"], datetime)
     # A later change keeps the lowered severity.
-    later = revise_record(CHEN, record.number, {"title": "三号楼暖气不热（一户）"},
-                          base_version=2)
+    later = revise_record(CHEN, record.number, {"title": "三号楼暖气不热（一户）"}, base_version=2)
     assert later.data["severity"] == "general"
     # Raising needs no reason.
     raised = revise_record(CHEN, record.number, {"severity": "major"}, base_version=3)
@@ -321,8 +369,12 @@ def test_a_severity_below_the_facts_at_creation_needs_a_reason():
 def test_a_lowered_severity_is_raised_again_only_by_a_later_threshold():
     record = complaint(received_at=received(24 * 10))
     assert record.data["severity"] == "hot"
-    revise_record(CHEN, record.number, {"severity": "general",
-                                        "severity_reason": "客户已撤回部分诉求"}, base_version=1)
+    revise_record(
+        CHEN,
+        record.number,
+        {"severity": "general", "severity_reason": "客户已撤回部分诉求"},
+        base_version=1,
+    )
     # The one-week mark passed before the lowering: no raise.
     assert escalate() == []
     # The one-month mark passes after it.
@@ -395,14 +447,16 @@ def test_the_full_process_of_a_major_complaint():
     signature = record.signatures[0]
     assert signature["signer"] == "director" and signature["meaning"] == "approved"
     assert signature["version"] == 3
-    assert signature["version_hash"] == RecordVersion.objects.get(number=number,
-                                                                  version=3).hash
+    assert signature["version_hash"] == RecordVersion.objects.get(number=number, version=3).hash
 
     # The reply: not before the receipt, not in the future, with content.
     received_day = date.fromisoformat(record.data["received_at"][:10])
     before = counts()
-    for bad in ((received_day - timedelta(days=1)).isoformat(),
-                (today() + timedelta(days=1)).isoformat(), "2026-02-30"):
+    for bad in (
+        (received_day - timedelta(days=1)).isoformat(),
+        (today() + timedelta(days=1)).isoformat(),
+        "2026-02-30",
+    ):
         with pytest.raises(InvalidData) as error:
             reply(number, reply_date=bad)
         assert error.value.field == "reply_date"
@@ -435,7 +489,13 @@ def test_the_full_process_of_a_major_complaint():
     assert record.state == "closed" and record.data["result"] == "已解决"
     assert record.retention_ends_on.year == record.updated_at.year + 3
     assert [h["to"] for h in record.history] == [
-        "dispatched", "plan_submitted", "approved", "replied", "resolved", "closed"]
+        "dispatched",
+        "plan_submitted",
+        "approved",
+        "replied",
+        "resolved",
+        "closed",
+    ]
     assert RecordVersion.objects(number=number).count() == record.version == 7
 
 
@@ -513,12 +573,18 @@ def test_closure_needs_a_verified_corrective_action_where_one_is_needed():
     capa = worklists.open_capa(CHEN, number, today() + timedelta(days=10))
     assert capa["data"]["source"] == number and capa["data"]["responsible"] == "li"
     assert capa["department"] == "HEAT"
-    transition_record(LI, capa["number"], "complete",
-                      changes={"completed_date": today().isoformat()})
+    transition_record(
+        LI, capa["number"], "complete", changes={"completed_date": today().isoformat()}
+    )
     with pytest.raises(InvalidData):
         close(number)
-    transition_record(DIRECTOR, capa["number"], "verify", password=SIGN,
-                      changes={"verification": "复查一个月，无同类投诉"})
+    transition_record(
+        DIRECTOR,
+        capa["number"],
+        "verify",
+        password=SIGN,
+        changes={"verification": "复查一个月，无同类投诉"},
+    )
     assert close(number).state == "closed"
 
 
@@ -533,48 +599,59 @@ def test_the_corrective_action_is_repeated_until_verified_effective():
         transition_record(LI, number, "complete")
     assert error.value.field == "completed_date"
     with pytest.raises(InvalidData) as error:
-        transition_record(LI, number, "complete", changes={
-            "completed_date": (today() + timedelta(days=1)).isoformat()})
+        transition_record(
+            LI,
+            number,
+            "complete",
+            changes={"completed_date": (today() + timedelta(days=1)).isoformat()},
+        )
     assert error.value.field == "completed_date"
     with pytest.raises(NotFound):
-        transition_record(SUN, number, "complete",
-                          changes={"completed_date": today().isoformat()})
+        transition_record(SUN, number, "complete", changes={"completed_date": today().isoformat()})
     assert counts() == before
 
-    done = transition_record(LI, number, "complete",
-                             changes={"completed_date": today().isoformat()})
+    done = transition_record(
+        LI, number, "complete", changes={"completed_date": today().isoformat()}
+    )
     assert done.state == "completed" and done.due_kind == "verification"
-    assert done.due_at == end_of_local_day(WorkingCalendar.load().add_working_days(
-        today(), 5)[0])
+    assert done.due_at == end_of_local_day(WorkingCalendar.load().add_working_days(today(), 5)[0])
     with pytest.raises(PermissionDenied):
-        transition_record(LI, number, "not_effective", comment="x",
-                          changes={"verification": "x"})
+        transition_record(LI, number, "not_effective", comment="x", changes={"verification": "x"})
     with pytest.raises(InvalidData) as error:
-        transition_record(DIRECTOR, number, "not_effective",
-                          changes={"verification": "仍有漏水"})
+        transition_record(DIRECTOR, number, "not_effective", changes={"verification": "仍有漏水"})
     assert error.value.field == "comment"
     with pytest.raises(InvalidData) as error:
         transition_record(DIRECTOR, number, "not_effective", comment="无效")
     assert error.value.field == "verification"
 
-    again = transition_record(DIRECTOR, number, "not_effective", comment="无效",
-                              changes={"verification": "仍有漏水",
-                                       "planned_date": (today() + timedelta(days=12)).isoformat()})
+    again = transition_record(
+        DIRECTOR,
+        number,
+        "not_effective",
+        comment="无效",
+        changes={
+            "verification": "仍有漏水",
+            "planned_date": (today() + timedelta(days=12)).isoformat(),
+        },
+    )
     assert again.state == "open" and again.data["round"] == 2
     assert again.data["completed_date"] is None and again.due_kind == "completion"
-    done = transition_record(LI, number, "complete", changes={
-        "completed_date": today().isoformat(), "actions": "更换整段管道"})
+    done = transition_record(
+        LI,
+        number,
+        "complete",
+        changes={"completed_date": today().isoformat(), "actions": "更换整段管道"},
+    )
     assert done.data["round"] == 2 and done.data["actions"] == "更换整段管道"
     with pytest.raises(PermissionDenied):
-        transition_record(LI, number, "verify", password=SIGN,
-                          changes={"verification": "有效"})
-    verified = transition_record(DIRECTOR, number, "verify", password=SIGN,
-                                 changes={"verification": "复查有效"})
+        transition_record(LI, number, "verify", password=SIGN, changes={"verification": "有效"})
+    verified = transition_record(
+        DIRECTOR, number, "verify", password=SIGN, changes={"verification": "复查有效"}
+    )
     assert verified.state == "verified" and verified.data["round"] == 2
     assert verified.signatures[-1]["meaning"] == "verified"
     assert verified.due_at is None
-    assert [h["to"] for h in verified.history] == ["completed", "open", "completed",
-                                                   "verified"]
+    assert [h["to"] for h in verified.history] == ["completed", "open", "completed", "verified"]
 
 
 def _at(local: str):
@@ -595,14 +672,23 @@ def test_a_capa_completion_dated_before_the_report_or_its_round_is_refused():
         assert error.value.field == "completed_date"
         transition_record(LI, number, "complete", changes={"completed_date": "2026-03-10"})
     with _at("2026-03-16T09:00"):
-        transition_record(DIRECTOR, number, "not_effective", comment="无效", changes={
-            "verification": "仍有漏水", "planned_date": "2026-03-27"})
+        transition_record(
+            DIRECTOR,
+            number,
+            "not_effective",
+            comment="无效",
+            changes={"verification": "仍有漏水", "planned_date": "2026-03-27"},
+        )
     with _at("2026-03-18T09:00"):
         # Round 2 began on 16 March: the 11th was round 1's work.
         with pytest.raises(InvalidData, match="2026-03-16"):
             transition_record(LI, number, "complete", changes={"completed_date": "2026-03-11"})
-        assert transition_record(LI, number, "complete", changes={
-            "completed_date": "2026-03-17"}).state == "completed"
+        assert (
+            transition_record(
+                LI, number, "complete", changes={"completed_date": "2026-03-17"}
+            ).state
+            == "completed"
+        )
 
 
 def test_a_repeated_capa_round_gets_a_planned_date_of_its_own_and_is_not_late():
@@ -617,13 +703,24 @@ def test_a_repeated_capa_round_gets_a_planned_date_of_its_own_and_is_not_late():
         # a date already past) would make round 2 late from its first day.
         for planned in (None, "2026-03-13", "2026-03-15"):
             with pytest.raises(InvalidData) as error:
-                transition_record(DIRECTOR, number, "not_effective", comment="无效",
-                                  changes={"verification": "仍有漏水",
-                                           **({"planned_date": planned} if planned else {})})
+                transition_record(
+                    DIRECTOR,
+                    number,
+                    "not_effective",
+                    comment="无效",
+                    changes={
+                        "verification": "仍有漏水",
+                        **({"planned_date": planned} if planned else {}),
+                    },
+                )
             assert error.value.field == "planned_date"
-        again = transition_record(DIRECTOR, number, "not_effective", comment="无效",
-                                  changes={"verification": "仍有漏水",
-                                           "planned_date": "2026-03-27"})
+        again = transition_record(
+            DIRECTOR,
+            number,
+            "not_effective",
+            comment="无效",
+            changes={"verification": "仍有漏水", "planned_date": "2026-03-27"},
+        )
     assert again.data["planned_date"] == "2026-03-27" and again.due_kind == "completion"
     assert to_local(again.due_at).date() == date(2026, 3, 27)
     # Completed on 25 March, before the new round's planned date: in time.
@@ -645,17 +742,28 @@ def test_revisit_quotas_on_a_known_set():
     period = (today() - timedelta(days=1), today() + timedelta(days=1))
     quotas = {q.severity: q for q in worklists.revisit_quotas(CHEN, *period)}
     assert list(quotas) == ["general", "important", "hot", "major"]
-    assert (quotas["general"].closed, quotas["general"].revisited,
-            quotas["general"].in_person) == (5, 3, 1)
+    assert (quotas["general"].closed, quotas["general"].revisited, quotas["general"].in_person) == (
+        5,
+        3,
+        1,
+    )
     assert quotas["general"].target == 0.6 and quotas["general"].rate == 0.6
     assert quotas["general"].met is True
     for severity in ("important", "hot", "major"):
         quota = quotas[severity]
         assert (quota.closed, quota.revisited, quota.target, quota.rate, quota.met) == (
-            1, 1, 1.0, 1.0, True), severity
+            1,
+            1,
+            1.0,
+            1.0,
+            True,
+        ), severity
     assert quotas["major"].in_person == 1 and quotas["hot"].in_person == 0
     assert {important.data["severity"], hot.data["severity"], major.data["severity"]} == {
-        "important", "hot", "major"}
+        "important",
+        "hot",
+        "major",
+    }
 
     # Voiding revisits: general drops to 2 of 5 (40%), major has none in person.
     def void_revisits_of(number):
@@ -673,8 +781,7 @@ def test_revisit_quotas_on_a_known_set():
     empty = worklists.revisit_quotas(CHEN, date(2020, 1, 1), date(2020, 12, 31))
     assert all(q.closed == 0 and q.rate is None and q.met is None for q in empty)
     # Per department: all were handled by HEAT.
-    assert sum(q.closed for q in worklists.revisit_quotas(
-        CHEN, *period, department="CS")) == 0
+    assert sum(q.closed for q in worklists.revisit_quotas(CHEN, *period, department="CS")) == 0
     # Staff of another department see none of them.
     assert sum(q.closed for q in worklists.revisit_quotas(QIAN, *period)) == 0
 
@@ -688,8 +795,9 @@ def test_the_complaint_register_lists_the_period_in_order():
     assert [r["number"] for r in rows] == [first.number, second.number, third.number]
     rows = worklists.complaint_register(CHEN, *period, sort="severity", descending=True)
     assert [r["number"] for r in rows] == [first.number, third.number, second.number]
-    assert [r["number"] for r in worklists.complaint_register(
-        CHEN, *period, severity="hot")] == [third.number]
+    assert [r["number"] for r in worklists.complaint_register(CHEN, *period, severity="hot")] == [
+        third.number
+    ]
     with pytest.raises(InvalidData):
         worklists.complaint_register(CHEN, period[1], period[0])
 
@@ -697,28 +805,43 @@ def test_the_complaint_register_lists_the_period_in_order():
 # --- satisfaction scoring -------------------------------------------------------------
 
 # Weights 10 8 8 8 7 8 7 6 6 6 7 5 7 7 (sum 100).
-LEVELS = ("very_satisfied", "satisfied", "fairly_satisfied", "neutral",
-          "somewhat_dissatisfied", "dissatisfied", "very_dissatisfied", "very_satisfied",
-          "satisfied", "satisfied", "very_satisfied", "satisfied", "fairly_satisfied",
-          "neutral")
+LEVELS = (
+    "very_satisfied",
+    "satisfied",
+    "fairly_satisfied",
+    "neutral",
+    "somewhat_dissatisfied",
+    "dissatisfied",
+    "very_dissatisfied",
+    "very_satisfied",
+    "satisfied",
+    "satisfied",
+    "very_satisfied",
+    "satisfied",
+    "fairly_satisfied",
+    "neutral",
+)
 # 10x1 + 8x.9 + 8x.8 + 8x.7 + 7x.5 + 8x.3 + 7x0 + 6x1 + 6x.9 + 6x.9 + 7x1 + 5x.9
 #  + 7x.8 + 7x.7 = 10 + 7.2 + 6.4 + 5.6 + 3.5 + 2.4 + 0 + 6 + 5.4 + 5.4 + 7 + 4.5
 #  + 5.6 + 4.9 = 73.9
 ANSWERS = dict(zip(ITEM_FIELDS, LEVELS, strict=True))
 
 
-@pytest.mark.parametrize(("answers", "verified", "serious", "total", "satisfied"), [
-    (ANSWERS, 0, 0, 73.9, True),
-    (ANSWERS, 1, 0, 68.9, False),     # 73.9 - 5
-    (ANSWERS, 1, 1, 63.9, False),     # 73.9 - 10
-    (ANSWERS, 2, 1, 58.9, False),     # 73.9 - 5 - 10
-    (dict.fromkeys(ITEM_FIELDS, "neutral"), 0, 0, 70.0, True),  # exactly 70
-    (dict.fromkeys(ITEM_FIELDS, "very_satisfied"), 3, 3, 70.0, True),  # 100 - 30
-    (dict.fromkeys(ITEM_FIELDS, "very_satisfied"), 4, 3, 65.0, False),  # 100 - 5 - 30
-    (dict.fromkeys(ITEM_FIELDS, "satisfied"), 0, 0, 90.0, True),
-    (dict.fromkeys(ITEM_FIELDS, "dissatisfied"), 0, 0, 30.0, False),
-    (dict.fromkeys(ITEM_FIELDS, "dissatisfied"), 4, 4, 0.0, False),  # never below 0
-])
+@pytest.mark.parametrize(
+    ("answers", "verified", "serious", "total", "satisfied"),
+    [
+        (ANSWERS, 0, 0, 73.9, True),
+        (ANSWERS, 1, 0, 68.9, False),  # 73.9 - 5
+        (ANSWERS, 1, 1, 63.9, False),  # 73.9 - 10
+        (ANSWERS, 2, 1, 58.9, False),  # 73.9 - 5 - 10
+        (dict.fromkeys(ITEM_FIELDS, "neutral"), 0, 0, 70.0, True),  # exactly 70
+        (dict.fromkeys(ITEM_FIELDS, "very_satisfied"), 3, 3, 70.0, True),  # 100 - 30
+        (dict.fromkeys(ITEM_FIELDS, "very_satisfied"), 4, 3, 65.0, False),  # 100 - 5 - 30
+        (dict.fromkeys(ITEM_FIELDS, "satisfied"), 0, 0, 90.0, True),
+        (dict.fromkeys(ITEM_FIELDS, "dissatisfied"), 0, 0, 30.0, False),
+        (dict.fromkeys(ITEM_FIELDS, "dissatisfied"), 4, 4, 0.0, False),  # never below 0
+    ],
+)
 def test_score_by_hand(answers, verified, serious, total, satisfied):
     result = score(answers, verified, serious, ScoringSettings())
     assert result.total == total and result.basically_satisfied is satisfied
@@ -728,34 +851,42 @@ def test_score_by_hand(answers, verified, serious, total, satisfied):
 def test_score_parts():
     result = score(ANSWERS, 2, 1, ScoringSettings())
     assert (result.base, result.deductions, result.total) == (73.9, 15, 58.9)
-    partial = score({"item_01": "very_satisfied", "item_03": "neutral"}, 0, 0,
-                    ScoringSettings())
+    partial = score({"item_01": "very_satisfied", "item_03": "neutral"}, 0, 0, ScoringSettings())
     assert partial.base == 15.6 and partial.answered == 2  # 10 + 8x0.7
     assert DEFAULT_COEFFICIENTS["neutral"] == 0.7
 
 
 def test_a_questionnaire_record_is_scored():
-    record = create_record(WANG, "satisfaction_questionnaire", {
-        "customer": "华源小区", "survey_year": 2026, **ANSWERS})
-    assert (record.data["base_score"], record.data["score"],
-            record.data["basically_satisfied"]) == ("73.9", "73.9", "yes")
+    record = create_record(
+        WANG, "satisfaction_questionnaire", {"customer": "华源小区", "survey_year": 2026, **ANSWERS}
+    )
+    assert (
+        record.data["base_score"],
+        record.data["score"],
+        record.data["basically_satisfied"],
+    ) == ("73.9", "73.9", "yes")
     record = revise_record(WANG, record.number, {"verified_complaints": 1}, base_version=1)
     assert (record.data["score"], record.data["basically_satisfied"]) == ("68.9", "no")
-    record = revise_record(WANG, record.number, {"verified_complaints": 2,
-                                                 "serious_complaints": 1}, base_version=2)
+    record = revise_record(
+        WANG, record.number, {"verified_complaints": 2, "serious_complaints": 1}, base_version=2
+    )
     assert record.data["base_score"] == "73.9" and record.data["score"] == "58.9"
     filed = transition_record(WANG, record.number, "file")
     assert filed.state == "filed" and filed.data["score"] == "58.9"
 
-    neutral = create_record(WANG, "satisfaction_questionnaire", {
-        "customer": "华源小区", "survey_year": 2026, **dict.fromkeys(ITEM_FIELDS, "neutral")})
+    neutral = create_record(
+        WANG,
+        "satisfaction_questionnaire",
+        {"customer": "华源小区", "survey_year": 2026, **dict.fromkeys(ITEM_FIELDS, "neutral")},
+    )
     assert (neutral.data["score"], neutral.data["basically_satisfied"]) == ("70", "yes")
 
 
 def test_a_questionnaire_is_filed_only_when_every_item_is_rated():
     answers = {k: v for k, v in ANSWERS.items() if k != "item_14"}
-    record = create_record(WANG, "satisfaction_questionnaire", {
-        "customer": "华源小区", "survey_year": 2026, **answers})
+    record = create_record(
+        WANG, "satisfaction_questionnaire", {"customer": "华源小区", "survey_year": 2026, **answers}
+    )
     assert record.data["base_score"] == "69"  # 73.9 - 4.9
     before = counts()
     with pytest.raises(InvalidData):
@@ -772,54 +903,128 @@ def test_scoring_settings_are_the_controllers_and_audited():
     with pytest.raises(InvalidData):
         save_settings(CHEN, ScoringSettings(weights=(10,) * 13))
     with pytest.raises(InvalidData):
-        save_settings(CHEN, ScoringSettings(coefficients={**DEFAULT_COEFFICIENTS,
-                                                          "neutral": 1.5}))
+        save_settings(CHEN, ScoringSettings(coefficients={**DEFAULT_COEFFICIENTS, "neutral": 1.5}))
     assert load_settings() == ScoringSettings()
     save_settings(CHEN, ScoringSettings(threshold=60, deduction=2))
     assert AuditEntry.objects(action="scoring_change", actor="chen").count() == 1
-    record = create_record(WANG, "satisfaction_questionnaire", {
-        "customer": "华源小区", "survey_year": 2026, "verified_complaints": 3, **ANSWERS})
+    record = create_record(
+        WANG,
+        "satisfaction_questionnaire",
+        {"customer": "华源小区", "survey_year": 2026, "verified_complaints": 3, **ANSWERS},
+    )
     assert (record.data["score"], record.data["basically_satisfied"]) == ("67.9", "yes")
 
 
 # --- bad input ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("type_name", "data", "field"), [
-    ("complaint_sheet", {**COMPLAINT, "received_at": "2025-09-30T10:00", "complainants": 0},
-     "complainants"),
-    ("complaint_sheet", {**COMPLAINT, "received_at": "2025-09-30T10:00", "complainants": -2},
-     "complainants"),
-    ("complaint_sheet", {**COMPLAINT, "received_at": "2025-09-30T10:00",
-                         "complainants": "many"}, "complainants"),
-    ("complaint_sheet", {**COMPLAINT}, "received_at"),
-    ("complaint_sheet", {**COMPLAINT, "received_at": "2025-09-30T10:00", "customer": " "},
-     "customer"),
-    ("complaint_sheet", {**COMPLAINT, "received_at": "2025-09-30T10:00",
-                         "channel": "pigeon"}, "channel"),
-    ("complaint_sheet", {**COMPLAINT, "received_at": "2025-09-30T10:00",
-                         "department": "NOPE"}, "department"),
-    ("complaint_sheet", {**COMPLAINT, "received_at": "2025-09-30T10:00",
-                         "handler": "nobody"}, "handler"),
-    ("satisfaction_questionnaire", {"customer": "甲", "survey_year": 2026,
-                                    "verified_complaints": -1}, "verified_complaints"),
-    ("satisfaction_questionnaire", {"customer": "甲", "survey_year": 2026,
-                                    "serious_complaints": -1}, "serious_complaints"),
-    ("satisfaction_questionnaire", {"customer": "甲", "survey_year": 2026,
-                                    "verified_complaints": 1, "serious_complaints": 2},
-     "serious_complaints"),
-    ("satisfaction_questionnaire", {"customer": "甲", "survey_year": 2026,
-                                    "score": "100"}, "score"),
-    ("satisfaction_questionnaire", {"customer": "甲", "survey_year": 1999}, "survey_year"),
-    ("satisfaction_questionnaire", {"customer": "甲", "survey_year": 2026,
-                                    "item_01": "ecstatic"}, "item_01"),
-    ("capa_report", {"title": "t", "problem": "p", "actions": "a", "department": "NOPE",
-                     "planned_date": "2026-01-01"}, "department"),
-    ("capa_report", {"title": "t", "problem": "p", "actions": "a", "department": "HEAT",
-                     "responsible": "nobody", "planned_date": "2026-01-01"}, "responsible"),
-    ("capa_report", {"title": "t", "problem": "p", "actions": "a", "department": "HEAT",
-                     "source": "QR-999-2026-0001", "planned_date": "2026-01-01"}, "source"),
-])
+@pytest.mark.parametrize(
+    ("type_name", "data", "field"),
+    [
+        (
+            "complaint_sheet",
+            {**COMPLAINT, "received_at": "2025-09-30T10:00", "complainants": 0},
+            "complainants",
+        ),
+        (
+            "complaint_sheet",
+            {**COMPLAINT, "received_at": "2025-09-30T10:00", "complainants": -2},
+            "complainants",
+        ),
+        (
+            "complaint_sheet",
+            {**COMPLAINT, "received_at": "2025-09-30T10:00", "complainants": "many"},
+            "complainants",
+        ),
+        ("complaint_sheet", {**COMPLAINT}, "received_at"),
+        (
+            "complaint_sheet",
+            {**COMPLAINT, "received_at": "2025-09-30T10:00", "customer": " "},
+            "customer",
+        ),
+        (
+            "complaint_sheet",
+            {**COMPLAINT, "received_at": "2025-09-30T10:00", "channel": "pigeon"},
+            "channel",
+        ),
+        (
+            "complaint_sheet",
+            {**COMPLAINT, "received_at": "2025-09-30T10:00", "department": "NOPE"},
+            "department",
+        ),
+        (
+            "complaint_sheet",
+            {**COMPLAINT, "received_at": "2025-09-30T10:00", "handler": "nobody"},
+            "handler",
+        ),
+        (
+            "satisfaction_questionnaire",
+            {"customer": "甲", "survey_year": 2026, "verified_complaints": -1},
+            "verified_complaints",
+        ),
+        (
+            "satisfaction_questionnaire",
+            {"customer": "甲", "survey_year": 2026, "serious_complaints": -1},
+            "serious_complaints",
+        ),
+        (
+            "satisfaction_questionnaire",
+            {
+                "customer": "甲",
+                "survey_year": 2026,
+                "verified_complaints": 1,
+                "serious_complaints": 2,
+            },
+            "serious_complaints",
+        ),
+        (
+            "satisfaction_questionnaire",
+            {"customer": "甲", "survey_year": 2026, "score": "100"},
+            "score",
+        ),
+        ("satisfaction_questionnaire", {"customer": "甲", "survey_year": 1999}, "survey_year"),
+        (
+            "satisfaction_questionnaire",
+            {"customer": "甲", "survey_year": 2026, "item_01": "ecstatic"},
+            "item_01",
+        ),
+        (
+            "capa_report",
+            {
+                "title": "t",
+                "problem": "p",
+                "actions": "a",
+                "department": "NOPE",
+                "planned_date": "2026-01-01",
+            },
+            "department",
+        ),
+        (
+            "capa_report",
+            {
+                "title": "t",
+                "problem": "p",
+                "actions": "a",
+                "department": "HEAT",
+                "responsible": "nobody",
+                "planned_date": "2026-01-01",
+            },
+            "responsible",
+        ),
+        (
+            "capa_report",
+            {
+                "title": "t",
+                "problem": "p",
+                "actions": "a",
+                "department": "HEAT",
+                "source": "QR-999-2026-0001",
+                "planned_date": "2026-01-01",
+            },
+            "source",
+        ),
+    ],
+)
 def test_bad_input_is_refused_and_nothing_is_written(type_name, data, field):
     before = counts()
     with pytest.raises(InvalidData) as error:
@@ -833,18 +1038,44 @@ def test_dates_in_the_future_are_refused_and_nothing_is_written():
     in_an_hour = (local_now() + timedelta(hours=1)).replace(microsecond=0).isoformat()
     cases = [
         ("complaint_sheet", {**COMPLAINT, "received_at": in_an_hour}, "received_at"),
-        ("complaint_sheet", {**COMPLAINT, "received_at": f"{tomorrow}T08:00"},
-         "received_at"),
-        ("service_survey", {"customer": "甲", "service_date": tomorrow.isoformat(),
-                            "service_content": "x"}, "service_date"),
-        ("customer_service_sheet", {"customer": "甲", "service_date": tomorrow.isoformat(),
-                                    "service_kind": "repair", "description": "x"},
-         "service_date"),
-        ("revisit_record", {"customer": "甲", "revisit_date": tomorrow.isoformat(),
-                            "method": "phone", "feedback": "x", "satisfaction": "satisfied"},
-         "revisit_date"),
-        ("inquiry_sheet", {"title": "x", "received_at": in_an_hour, "channel": "email",
-                           "customer": "甲", "request": "x"}, "received_at"),
+        ("complaint_sheet", {**COMPLAINT, "received_at": f"{tomorrow}T08:00"}, "received_at"),
+        (
+            "service_survey",
+            {"customer": "甲", "service_date": tomorrow.isoformat(), "service_content": "x"},
+            "service_date",
+        ),
+        (
+            "customer_service_sheet",
+            {
+                "customer": "甲",
+                "service_date": tomorrow.isoformat(),
+                "service_kind": "repair",
+                "description": "x",
+            },
+            "service_date",
+        ),
+        (
+            "revisit_record",
+            {
+                "customer": "甲",
+                "revisit_date": tomorrow.isoformat(),
+                "method": "phone",
+                "feedback": "x",
+                "satisfaction": "satisfied",
+            },
+            "revisit_date",
+        ),
+        (
+            "inquiry_sheet",
+            {
+                "title": "x",
+                "received_at": in_an_hour,
+                "channel": "email",
+                "customer": "甲",
+                "request": "x",
+            },
+            "received_at",
+        ),
     ]
     before = counts()
     for type_name, data, field in cases:
@@ -853,8 +1084,11 @@ def test_dates_in_the_future_are_refused_and_nothing_is_written():
         assert error.value.field == field, type_name
     assert counts() == before
     # Today is not the future.
-    assert create_record(CHEN, "service_survey", {
-        "customer": "甲", "service_date": today().isoformat(), "service_content": "x"})
+    assert create_record(
+        CHEN,
+        "service_survey",
+        {"customer": "甲", "service_date": today().isoformat(), "service_content": "x"},
+    )
 
 
 def test_a_receipt_time_with_a_utc_offset_is_kept_as_local_time():
@@ -876,8 +1110,12 @@ def test_missing_fields_per_transition_are_refused_and_nothing_is_written():
     before = counts()
     for missing in ("department", "handler", "subject", "responsibility"):
         with pytest.raises(InvalidData) as error:
-            transition_record(CHEN, number, "dispatch",
-                              changes={k: v for k, v in DISPATCH.items() if k != missing})
+            transition_record(
+                CHEN,
+                number,
+                "dispatch",
+                changes={k: v for k, v in DISPATCH.items() if k != missing},
+            )
         assert error.value.field == missing
     with pytest.raises(InvalidData):
         transition_record(CHEN, number, "submit_plan", changes={"plan": "x"})  # wrong state
@@ -898,8 +1136,7 @@ def test_missing_fields_per_transition_are_refused_and_nothing_is_written():
     approve(number)
     before = counts()
     for missing in ("reply_method", "reply_date", "reply_content"):
-        values = {"reply_method": "phone", "reply_date": today().isoformat(),
-                  "reply_content": "x"}
+        values = {"reply_method": "phone", "reply_date": today().isoformat(), "reply_content": "x"}
         values.pop(missing)
         with pytest.raises(InvalidData) as error:
             transition_record(LI, number, "reply", changes=values)
@@ -913,8 +1150,13 @@ def test_missing_fields_per_transition_are_refused_and_nothing_is_written():
 def test_redispatch_to_another_department_restarts_the_plan_clock():
     record = complaint()
     dispatch(record.number)
-    again = transition_record(CHEN, record.number, "redispatch", comment="属质检部职责",
-                              changes={"department": "QA", "handler": "sun"})
+    again = transition_record(
+        CHEN,
+        record.number,
+        "redispatch",
+        comment="属质检部职责",
+        changes={"department": "QA", "handler": "sun"},
+    )
     assert again.department == "QA" and again.handler == "sun"
     assert again.people == ["chen", "sun"] and again.due_kind == "plan"
     with pytest.raises(NotFound):
@@ -942,10 +1184,14 @@ def test_staff_of_another_department_cannot_see_a_complaint():
     complaint_type = record_type_of("complaint_sheet")
     data = get_record(ZHAO, number).data
     assert "contact" not in visible_data(ZHAO, complaint_type, data, record.created_by)
-    assert visible_data(LI, complaint_type, data, record.created_by)["contact"] == (
-        COMPLAINT["contact"])
-    assert visible_data(SUN, complaint_type, data, record.created_by)["contact"] == (
-        COMPLAINT["contact"])
+    assert (
+        visible_data(LI, complaint_type, data, record.created_by)["contact"]
+        == (COMPLAINT["contact"])
+    )
+    assert (
+        visible_data(SUN, complaint_type, data, record.created_by)["contact"]
+        == (COMPLAINT["contact"])
+    )
     # Their task lists agree.
     assert number in [t["number"] for t in worklists.my_tasks(LI)]
     assert number in [t["number"] for t in worklists.my_tasks(ZHAO)]
@@ -953,17 +1199,28 @@ def test_staff_of_another_department_cannot_see_a_complaint():
 
 
 def test_a_handler_from_another_department_sees_the_record():
-    inquiry = create_record(CHEN, "inquiry_sheet", {
-        "title": "检定周期", "received_at": received(), "channel": "hotline",
-        "customer": "华源小区", "contact": "张先生", "request": "水表多久检定一次？",
-        "department": "CS", "handler": "li"})
+    inquiry = create_record(
+        CHEN,
+        "inquiry_sheet",
+        {
+            "title": "检定周期",
+            "received_at": received(),
+            "channel": "hotline",
+            "customer": "华源小区",
+            "contact": "张先生",
+            "request": "水表多久检定一次？",
+            "department": "CS",
+            "handler": "li",
+        },
+    )
     assert inquiry.department == "CS" and inquiry.people == ["chen", "li"]
     assert get_record(LI, inquiry.number).number == inquiry.number
     assert get_record(WANG, inquiry.number).number == inquiry.number
     with pytest.raises(NotFound):
         get_record(ZHAO, inquiry.number)
-    answered = transition_record(LI, inquiry.number, "answer", changes={
-        "answer": "五年一次", "answered_at": received(0.1)})
+    answered = transition_record(
+        LI, inquiry.number, "answer", changes={"answer": "五年一次", "answered_at": received(0.1)}
+    )
     assert answered.state == "answered" and answered.due_at is None
 
 
@@ -972,12 +1229,22 @@ def test_a_handler_from_another_department_sees_the_record():
 
 def test_overdue_list_reminder_and_answer():
     old_day = (today() - timedelta(days=40)).isoformat()
-    survey = create_record(CHEN, "service_survey", {
-        "customer": "华源小区", "service_date": old_day, "service_content": "更换阀门"},
-        department="HEAT")
-    fresh = create_record(CHEN, "service_survey", {
-        "customer": "华源小区", "service_date": today().isoformat(),
-        "service_content": "更换阀门"}, department="HEAT")
+    survey = create_record(
+        CHEN,
+        "service_survey",
+        {"customer": "华源小区", "service_date": old_day, "service_content": "更换阀门"},
+        department="HEAT",
+    )
+    fresh = create_record(
+        CHEN,
+        "service_survey",
+        {
+            "customer": "华源小区",
+            "service_date": today().isoformat(),
+            "service_content": "更换阀门",
+        },
+        department="HEAT",
+    )
     assert survey.due_at < utcnow() < fresh.due_at
     items = worklists.overdue(CHEN)
     assert [i.record["number"] for i in items] == [survey.number]
@@ -997,8 +1264,7 @@ def test_overdue_list_reminder_and_answer():
     assert reminder["state"] == "issued" and reminder["department"] == "HEAT"
     assert reminder["data"]["item"] == survey.number
     # As people read it: local wall-clock time, the end of the due day.
-    assert reminder["data"]["due"] == to_local(survey.due_at).isoformat(sep=" ",
-                                                                        timespec="minutes")
+    assert reminder["data"]["due"] == to_local(survey.due_at).isoformat(sep=" ", timespec="minutes")
     assert reminder["data"]["due"].endswith("23:59")
     assert reminder["refs"] == [survey.number]
     with pytest.raises(InvalidData):
@@ -1011,20 +1277,33 @@ def test_overdue_list_reminder_and_answer():
     number = reminder["number"]
     before = counts()
     with pytest.raises(InvalidData) as error:
-        transition_record(ZHAO, number, "answer", changes={
-            "delay_reason": "客户出差", "new_date": (today() - timedelta(days=1)).isoformat()})
+        transition_record(
+            ZHAO,
+            number,
+            "answer",
+            changes={
+                "delay_reason": "客户出差",
+                "new_date": (today() - timedelta(days=1)).isoformat(),
+            },
+        )
     assert error.value.field == "new_date"
     with pytest.raises(InvalidData) as error:
-        transition_record(ZHAO, number, "answer", changes={
-            "new_date": (today() + timedelta(days=3)).isoformat()})
+        transition_record(
+            ZHAO, number, "answer", changes={"new_date": (today() + timedelta(days=3)).isoformat()}
+        )
     assert error.value.field == "delay_reason"
     with pytest.raises(NotFound):
-        transition_record(WANG, number, "answer", changes={
-            "delay_reason": "x", "new_date": (today() + timedelta(days=3)).isoformat()})
+        transition_record(
+            WANG,
+            number,
+            "answer",
+            changes={"delay_reason": "x", "new_date": (today() + timedelta(days=3)).isoformat()},
+        )
     assert counts() == before
     promised = (today() + timedelta(days=3)).isoformat()
-    answered = transition_record(ZHAO, number, "answer", changes={
-        "delay_reason": "客户出差，下周返回", "new_date": promised})
+    answered = transition_record(
+        ZHAO, number, "answer", changes={"delay_reason": "客户出差，下周返回", "new_date": promised}
+    )
     assert answered.state == "answered" and answered.data["new_date"] == promised
     item = worklists.overdue(CHEN)[0]
     assert item.promised == promised
@@ -1034,8 +1313,12 @@ def test_overdue_list_reminder_and_answer():
     assert second["number"] != number
 
     # Returned: off the list.
-    transition_record(ZHAO, survey.number, "return", changes={
-        "returned_on": today().isoformat(), "customer_signed": True})
+    transition_record(
+        ZHAO,
+        survey.number,
+        "return",
+        changes={"returned_on": today().isoformat(), "customer_signed": True},
+    )
     assert worklists.overdue(CHEN) == []
 
 
@@ -1043,7 +1326,8 @@ def test_an_edit_cannot_hand_the_complaint_to_someone_outside_its_department():
     sheet = dispatch(complaint().number)
     before = counts()
     with pytest.raises(InvalidData) as refused:
-        revise_record(CHEN, sheet.number, {"department": "QA", "handler": "zhao"},
-                      base_version=sheet.version)
+        revise_record(
+            CHEN, sheet.number, {"department": "QA", "handler": "zhao"}, base_version=sheet.version
+        )
     assert refused.value.field == "handler"
     assert counts() == before

@@ -26,23 +26,37 @@ def at(text: str):
 
 def new_complaint(received_at: str, **extra):
     with at(received_at):
-        return create_record(CHEN, "complaint_sheet",
-                             {**COMPLAINT, "received_at": received_at, **extra})
+        return create_record(
+            CHEN, "complaint_sheet", {**COMPLAINT, "received_at": received_at, **extra}
+        )
 
 
 def dispatch(number, department="HEAT", handler="li", when=None, severity="general"):
     with at(when or "2026-04-01T09:00"):
-        return transition_record(CHEN, number, "dispatch", changes={
-            "department": department, "handler": handler, "subject": "service_quality",
-            "responsibility": "1", "severity": severity})
+        return transition_record(
+            CHEN,
+            number,
+            "dispatch",
+            changes={
+                "department": department,
+                "handler": handler,
+                "subject": "service_quality",
+                "responsibility": "1",
+                "severity": severity,
+            },
+        )
 
 
 def to_replied(number, handler=LI, when="2026-04-02T09:00"):
     with at(when):
         transition_record(handler, number, "submit_plan", changes={"plan": "派维修队"})
         transition_record(DIRECTOR, number, "approve_plan", password=SIGN)
-        return transition_record(handler, number, "reply", changes={
-            "reply_method": "phone", "reply_date": when[:10], "reply_content": "已修复"})
+        return transition_record(
+            handler,
+            number,
+            "reply",
+            changes={"reply_method": "phone", "reply_date": when[:10], "reply_content": "已修复"},
+        )
 
 
 @pytest.fixture
@@ -60,10 +74,19 @@ def march(complaint_org):
     to_replied(a, when="2026-03-03T09:00")
     with at("2026-03-04T09:00"):
         transition_record(CHEN, a, "accept")
-        create_record(CHEN, "revisit_record", {
-            "customer": "华源小区业主委员会", "complaint": a, "revisit_date": "2026-03-04",
-            "method": "phone", "visitor": "陈", "feedback": "满意",
-            "satisfaction": "satisfied"})
+        create_record(
+            CHEN,
+            "revisit_record",
+            {
+                "customer": "华源小区业主委员会",
+                "complaint": a,
+                "revisit_date": "2026-03-04",
+                "method": "phone",
+                "visitor": "陈",
+                "feedback": "满意",
+                "satisfaction": "satisfied",
+            },
+        )
         transition_record(CHEN, a, "close", changes={"result": "已解决"})
     b = new_complaint("2026-03-31T23:30").number
     dispatch(b, department="QA", handler="sun", when="2026-04-01T08:30")
@@ -90,7 +113,7 @@ def test_the_complaint_rates_of_march_worked_by_hand(march):
     # Finished: A (closed) and C (answered, rejected); only A in time.
     assert everyone["finished"] == 2 and everyone["timely"] == 1
     assert everyone.timeliness == pytest.approx(1 / 3)
-    assert everyone.closure == pytest.approx(1 / 3)       # A closed
+    assert everyone.closure == pytest.approx(1 / 3)  # A closed
     assert everyone.satisfaction == pytest.approx(1 / 3)  # A accepted; C rejected
     assert heat.timeliness == pytest.approx(1 / 2) and heat.closure == pytest.approx(1 / 2)
     assert qa["dispatched"] == 1 and qa.timeliness == 0 and qa.closure == 0
@@ -121,33 +144,51 @@ def test_the_counts_follow_every_change(march):
     assert measures.figures(["2026-03"])[""].timeliness == pytest.approx(2 / 3)
     # E's receipt time is corrected into February: it moves there.
     record = database().records.find_one({"number": march["E"]})
-    revise_record(CHEN, march["E"], {"received_at": "2026-02-27T08:00"},
-                  base_version=record["version"], reason="登记时间有误")
+    revise_record(
+        CHEN,
+        march["E"],
+        {"received_at": "2026-02-27T08:00"},
+        base_version=record["version"],
+        reason="登记时间有误",
+    )
     assert measures.figures(["2026-03"])[""]["complaints"] == 4
     assert measures.figures(["2026-02"])[""]["complaints"] == 1
     # What is kept is what a recount from the records gives.
     kept = {row["_id"]: row["counts"] for row in database().measure_counts.find()}
     measures.rebuild()
     recounted = {row["_id"]: row["counts"] for row in database().measure_counts.find()}
-    assert {k: {n: v for n, v in c.items() if v} for k, c in kept.items()
-            if any(c.values())} == recounted
+    assert {
+        k: {n: v for n, v in c.items() if v} for k, c in kept.items() if any(c.values())
+    } == recounted
 
 
 def _service(service_date, kind="repair", returned=None):
     with at(f"{service_date}T09:00"):
-        record = create_record(CHEN, "customer_service_sheet", {
-            "customer": "华源小区", "service_date": service_date, "service_kind": kind,
-            "description": "暖气漏水", "technician": "王师傅"})
+        record = create_record(
+            CHEN,
+            "customer_service_sheet",
+            {
+                "customer": "华源小区",
+                "service_date": service_date,
+                "service_kind": kind,
+                "description": "暖气漏水",
+                "technician": "王师傅",
+            },
+        )
     if returned:
         with at(f"{returned}T09:00"):
-            transition_record(CHEN, record.number, "return", changes={
-                "customer_signed": True, "returned_on": returned, "work_done": "更换阀门"})
+            transition_record(
+                CHEN,
+                record.number,
+                "return",
+                changes={"customer_signed": True, "returned_on": returned, "work_done": "更换阀门"},
+            )
 
 
 def test_repair_timeliness_counts_repairs_returned_within_fifteen_days(complaint_org):
-    _service("2026-03-05", returned="2026-03-18")   # 13 days: in time
-    _service("2026-03-01", returned="2026-03-20")   # 19 days: late
-    _service("2026-03-06")                          # not returned
+    _service("2026-03-05", returned="2026-03-18")  # 13 days: in time
+    _service("2026-03-01", returned="2026-03-20")  # 19 days: late
+    _service("2026-03-06")  # not returned
     _service("2026-03-07", kind="maintenance", returned="2026-03-08")  # not a repair
     march = measures.figures(["2026-03"])[""]
     assert march["repairs"] == 3 and march["repairs_timely"] == 1
@@ -156,9 +197,17 @@ def test_repair_timeliness_counts_repairs_returned_within_fifteen_days(complaint
 
 def _questionnaire(level, created="2026-05-10T09:00", filed="2026-05-10T10:00"):
     with at(created):
-        record = create_record(CHEN, "satisfaction_questionnaire", {
-            "customer": "客户", "survey_year": 2026, "verified_complaints": 0,
-            "serious_complaints": 0, **dict.fromkeys(ITEM_FIELDS, level)})
+        record = create_record(
+            CHEN,
+            "satisfaction_questionnaire",
+            {
+                "customer": "客户",
+                "survey_year": 2026,
+                "verified_complaints": 0,
+                "serious_complaints": 0,
+                **dict.fromkeys(ITEM_FIELDS, level),
+            },
+        )
     if filed:
         with at(filed):
             transition_record(CHEN, record.number, "file")
@@ -166,8 +215,10 @@ def _questionnaire(level, created="2026-05-10T09:00", filed="2026-05-10T10:00"):
 
 
 def test_customer_satisfaction_rate_mean_and_spread_of_the_scores(complaint_org):
-    scores = [float(_questionnaire(level).data["score"])
-              for level in ("satisfied", "neutral", "dissatisfied")]
+    scores = [
+        float(_questionnaire(level).data["score"])
+        for level in ("satisfied", "neutral", "dissatisfied")
+    ]
     # Satisfied = 90, neutral = 70 (basically satisfied at 70), dissatisfied = 30.
     assert scores == [90.0, 70.0, 30.0]
     # Still being filled in: neither sampled nor scored (it would add a
@@ -179,9 +230,8 @@ def test_customer_satisfaction_rate_mean_and_spread_of_the_scores(complaint_org)
     assert may.mean_score == pytest.approx(190 / 3)
     mean = 190 / 3
     spread = ((90 - mean) ** 2 + (70 - mean) ** 2 + (30 - mean) ** 2) / 3
-    assert may.score_spread == pytest.approx(spread ** 0.5)
+    assert may.score_spread == pytest.approx(spread**0.5)
     assert may.by_prefix("score_band") == {"9": 1, "7": 1, "3": 1}
-
 
 
 def test_a_questionnaire_counts_in_the_local_month_it_was_filed(complaint_org):
@@ -210,10 +260,19 @@ def _closed_major(received_at: str):
     to_replied(number, when=f"{day}T15:00")
     with at(f"{day}T16:00"):
         transition_record(CHEN, number, "accept")
-        revisit = create_record(CHEN, "revisit_record", {
-            "customer": "华源小区业主委员会", "complaint": number, "revisit_date": day,
-            "method": "visit", "visitor": "陈", "feedback": "满意",
-            "satisfaction": "satisfied"})
+        revisit = create_record(
+            CHEN,
+            "revisit_record",
+            {
+                "customer": "华源小区业主委员会",
+                "complaint": number,
+                "revisit_date": day,
+                "method": "visit",
+                "visitor": "陈",
+                "feedback": "满意",
+                "satisfaction": "satisfied",
+            },
+        )
         transition_record(CHEN, number, "close", changes={"result": "已解决"})
     return number, revisit.number
 
@@ -226,8 +285,7 @@ def test_the_revisit_rate_of_major_complaints_counts_visits_in_person_only(compl
     _, corrected = _closed_major("2026-06-03T09:00")
     # After closure the second revisit is corrected: it was a phone call.
     with at("2026-06-04T09:00"):
-        revise_record(CHEN, corrected, {"method": "phone"}, base_version=1,
-                      reason="实为电话回访")
+        revise_record(CHEN, corrected, {"method": "phone"}, base_version=1, reason="实为电话回访")
     june = measures.figures(["2026-06"])[""]
     # Two major complaints closed, both revisited, one of them in person:
     # the rate is 1 of 2 (counting any revisit would give 2 of 2).
@@ -239,7 +297,10 @@ def test_the_revisit_rate_of_major_complaints_counts_visits_in_person_only(compl
     major = next(row for row in rows if row[0] == "Major")
     assert [cell.value for cell in major[1:]] == [2, 2, 1, pytest.approx(0.5), 1.0]
     # The register's quota row says the same.
-    quota = next(q for q in worklists.revisit_quotas(CHEN, date(2026, 6, 1), date(2026, 6, 30))
-                 if q.severity == "major")
+    quota = next(
+        q
+        for q in worklists.revisit_quotas(CHEN, date(2026, 6, 1), date(2026, 6, 30))
+        if q.severity == "major"
+    )
     assert (quota.closed, quota.revisited, quota.in_person) == (2, 2, 1)
     assert quota.rate == pytest.approx(0.5) and quota.met is False

@@ -55,8 +55,9 @@ def test_bad_input_is_refused_and_nothing_is_written(staff):
 
 def test_fifty_concurrent_creations_get_fifty_consecutive_numbers(staff):
     with ThreadPoolExecutor(max_workers=25) as pool:
-        records = list(pool.map(lambda _: create_record(staff, "handover_log", HANDOVER),
-                                range(50)))
+        records = list(
+            pool.map(lambda _: create_record(staff, "handover_log", HANDOVER), range(50))
+        )
     seqs = sorted(int(re.search(r"(\d{4})$", r.number).group(1)) for r in records)
     assert seqs == list(range(1, 51))
     assert Record.objects.count() == 50
@@ -65,8 +66,13 @@ def test_fifty_concurrent_creations_get_fifty_consecutive_numbers(staff):
 
 def test_revise_writes_a_new_version_with_what_changed_and_why(staff):
     record = create_record(staff, "handover_log", HANDOVER)
-    revised = revise_record(staff, record.number, {"open_items": "等待维修队回访"},
-                            base_version=1, reason="补充遗留事项")
+    revised = revise_record(
+        staff,
+        record.number,
+        {"open_items": "等待维修队回访"},
+        base_version=1,
+        reason="补充遗留事项",
+    )
     assert revised.version == 2
     v2 = RecordVersion.objects.get(number=record.number, version=2)
     assert v2.changes == [{"field": "open_items", "old": None, "new": "等待维修队回访"}]
@@ -84,7 +90,8 @@ def test_saving_over_a_newer_version_is_refused_showing_what_changed(staff, cont
         revise_record(staff, record.number, {"open_items": "mine"}, base_version=1)
     assert stale.value.current == 2
     assert stale.value.changes == [
-        {"field": "events", "old": HANDOVER["events"], "new": "管道已修复"}]
+        {"field": "events", "old": HANDOVER["events"], "new": "管道已修复"}
+    ]
     assert "Chen" in str(stale.value)
     assert Record.objects.get(number=record.number).data.get("open_items") is None
 
@@ -95,7 +102,8 @@ def test_history_diff_as_of_and_revert(staff):
     revise_record(staff, record.number, {"events": "第三稿"}, base_version=2)
     assert [v.version for v in history.versions(staff, record.number)] == [3, 2, 1]
     assert history.diff(staff, record.number, 1, 3) == [
-        {"field": "events", "old": HANDOVER["events"], "new": "第三稿"}]
+        {"field": "events", "old": HANDOVER["events"], "new": "第三稿"}
+    ]
     v2 = RecordVersion.objects.get(number=record.number, version=2)
     assert history.as_of(staff, record.number, v2.changed_at).version == 2
     reverted = revert_record(staff, record.number, 1, base_version=3, reason="恢复原文")
@@ -128,8 +136,7 @@ def test_signature_needs_the_password_and_records_name_meaning_and_hash(staff):
     signed = transition_record(receiver, record.number, "accept", password="sign here 123")
     signature = signed.signatures[0]
     assert signature["name"] == "Li" and signature["meaning"] == "reviewed"
-    signed_version = RecordVersion.objects.get(number=record.number,
-                                               version=signature["version"])
+    signed_version = RecordVersion.objects.get(number=record.number, version=signature["version"])
     assert signature["version_hash"] == signed_version.hash
     assert signed.retention_ends_on.year == signed.updated_at.year + 3
 
@@ -174,8 +181,11 @@ def test_numbers_take_the_local_year_across_new_year(staff):
 
     assert from_local(datetime(2026, 1, 1, 0, 30)) == datetime(2025, 12, 31, 16, 30)
     old = [create_at("2025-12-31T23:00").number, create_at("2025-12-31T23:59").number]
-    new = [create_at("2026-01-01T00:30").number, create_at("2026-01-01T07:59").number,
-           create_at("2026-01-01T08:30").number]
+    new = [
+        create_at("2026-01-01T00:30").number,
+        create_at("2026-01-01T07:59").number,
+        create_at("2026-01-01T08:30").number,
+    ]
     assert old == ["QR-021-2025-0001", "QR-021-2025-0002"]
     assert new == ["QR-021-2026-0001", "QR-021-2026-0002", "QR-021-2026-0003"]
     assert Record.objects.get(number=new[0]).year == 2026

@@ -28,8 +28,8 @@ from records.word.samples import sample_doc
 from records.word.texts import Texts
 
 ORG = "广东省某电力检测中心"
-HOSTILE = 'A<B & C>D "引号" \'单引号\' 😀 ]]> \x07控制符\n第二行'
-PRINTED_HOSTILE = 'A<B & C>D "引号" \'单引号\' 😀 ]]> 控制符\n第二行'
+HOSTILE = "A<B & C>D \"引号\" '单引号' 😀 ]]> \x07控制符\n第二行"
+PRINTED_HOSTILE = "A<B & C>D \"引号\" '单引号' 😀 ]]> 控制符\n第二行"
 ALL_TYPES = sorted(t.name for t in registry)
 
 
@@ -57,10 +57,8 @@ def east_asian_fonts(document) -> set[str | None]:
             for cell in row.cells:
                 for paragraph in cell.paragraphs:
                     for run in paragraph.runs:
-                        r_fonts = run._element.rPr.rFonts if run._element.rPr is not None \
-                            else None
-                        fonts.add(r_fonts.get(qn("w:eastAsia")) if r_fonts is not None
-                                  else None)
+                        r_fonts = run._element.rPr.rFonts if run._element.rPr is not None else None
+                        fonts.add(r_fonts.get(qn("w:eastAsia")) if r_fonts is not None else None)
     return fonts
 
 
@@ -91,7 +89,8 @@ def test_every_form_carries_its_code_edition_number_fields_and_font(app, type_na
     texts = Texts("zh_Hans")
     for spec in record_type.fields:
         label = (record_type.custom_labels() if record_type.custom_labels else {}).get(
-            spec.name) or texts(spec.label)
+            spec.name
+        ) or texts(spec.label)
         assert label in cells, f"{spec.name} has no label"
         value = doc["data"][spec.name]
         if spec.kind in ("string", "text"):
@@ -109,12 +108,20 @@ def test_a_signed_record_prints_the_electronic_signature_on_its_line(app):
     record_type = registry.get("complaint_sheet")
     doc = sample_doc(record_type, "暖气不热", number="QR-015-2026-0007")
     doc["version"] = 5
-    doc["signatures"] = [{"signer": "boss", "name": "张主任", "meaning": "approved",
-                          "at": datetime(2026, 3, 2, 6, 30), "transition": "approve_plan",
-                          "version": 3}]
+    doc["signatures"] = [
+        {
+            "signer": "boss",
+            "name": "张主任",
+            "meaning": "approved",
+            "at": datetime(2026, 3, 2, 6, 30),
+            "transition": "approve_plan",
+            "version": 3,
+        }
+    ]
     with app.app_context():
-        document = reopen(render_record(record_type, doc, Texts("zh_Hans"),
-                                        organisation=ORG).content)
+        document = reopen(
+            render_record(record_type, doc, Texts("zh_Hans"), organisation=ORG).content
+        )
     cells = cell_texts(document)
     row = next(i for i, text in enumerate(cells) if text == "方案批准人")
     assert cells[row + 1] == "张主任，已批准，2026年3月2日 14:30（电子签名）"
@@ -127,11 +134,17 @@ def test_a_past_version_says_so_and_leaves_out_later_signatures(app):
     record_type = registry.get("complaint_sheet")
     doc = sample_doc(record_type, "暖气不热", number="QR-015-2026-0007")
     doc["version"] = 2
-    doc["signatures"] = [{"name": "张主任", "meaning": "approved", "transition": "approve_plan",
-                          "at": datetime(2026, 3, 2, 6, 30), "version": 3}]
+    doc["signatures"] = [
+        {
+            "name": "张主任",
+            "meaning": "approved",
+            "transition": "approve_plan",
+            "at": datetime(2026, 3, 2, 6, 30),
+            "version": 3,
+        }
+    ]
     with app.app_context():
-        made = render_record(record_type, doc, Texts("zh_Hans"), organisation=ORG,
-                             latest_version=6)
+        made = render_record(record_type, doc, Texts("zh_Hans"), organisation=ORG, latest_version=6)
     document = reopen(made.content)
     assert "第2版；现行版本为第6版" in header_text(document)
     assert made.filename == "QR-015-2026-0007-v2.docx"
@@ -142,11 +155,15 @@ def test_the_customer_service_sheet_comes_in_three_marked_copies(app):
     record_type = registry.get("customer_service_sheet")
     doc = sample_doc(record_type, "更换阀门", number="QR-024-2026-0003")
     with app.app_context():
-        document = reopen(render_record(record_type, doc, Texts("zh_Hans"),
-                                        organisation=ORG).content)
+        document = reopen(
+            render_record(record_type, doc, Texts("zh_Hans"), organisation=ORG).content
+        )
     marks = [p.text for p in document.paragraphs if "联" in p.text]
-    assert marks == ["客户联（第1联，共3联）", "分公司联（第2联，共3联）",
-                     "总公司联（第3联，共3联）"]
+    assert marks == [
+        "客户联（第1联，共3联）",
+        "分公司联（第2联，共3联）",
+        "总公司联（第3联，共3联）",
+    ]
     assert len(document.tables) == 3
     assert document.element.xml.count('w:type="page"') == 2
 
@@ -156,8 +173,9 @@ def test_labels_follow_the_language_and_traditional_chinese_uses_its_own_font(ap
     doc = sample_doc(record_type, "回訪", number="QR-018-2026-0001")
     with app.app_context():
         english = reopen(render_record(record_type, doc, Texts("en"), organisation=ORG).content)
-        traditional = reopen(render_record(record_type, doc, Texts("zh_Hant"),
-                                           organisation=ORG).content)
+        traditional = reopen(
+            render_record(record_type, doc, Texts("zh_Hant"), organisation=ORG).content
+        )
     assert "Revisit method" in cell_texts(english) or "Method" in " ".join(cell_texts(english))
     assert "Page" in english.sections[0].footer.paragraphs[0].text
     assert style_east_asia(traditional) == "新細明體"
@@ -166,8 +184,13 @@ def test_labels_follow_the_language_and_traditional_chinese_uses_its_own_font(ap
 
 def test_empty_and_very_long_values_give_a_valid_file(app):
     record_type = registry.get("complaint_sheet")
-    empty = {"number": "QR-015-2026-0009", "type": "complaint_sheet", "version": 1,
-             "data": {}, "signatures": []}
+    empty = {
+        "number": "QR-015-2026-0009",
+        "type": "complaint_sheet",
+        "version": 1,
+        "data": {},
+        "signatures": [],
+    }
     long_text = "长" * 20000
     full = sample_doc(record_type, long_text, number="QR-015-2026-0010")
     with app.app_context():
@@ -194,28 +217,39 @@ def test_a_blank_form_has_the_current_edition_and_boxes_to_tick(app):
 
 
 def test_a_value_cannot_inject_word_markup():
-    skeleton_values = {"f_x": '</w:t></w:r><w:r><w:t>injected'}
+    skeleton_values = {"f_x": "</w:t></w:r><w:r><w:t>injected"}
     assert "&lt;/w:t&gt;" in w.escape_text(skeleton_values["f_x"])
     assert w.escape_text("a\x00b\x1fc") == "abc"
     assert w.escape_text("一\n二") == '一</w:t><w:br/><w:t xml:space="preserve">二'
 
 
 def _register(rows: int) -> Register:
-    table = [[f"QR-015-2026-{n:04d}", datetime(2026, 3, 1, 9, 30), "客户<甲>&乙", "=1+1",
-              "技术", "一般", "检测部", "王芳", "已关闭", None] for n in range(rows)]
-    return Register("complaint-register", "客户投诉一览表", "2026年3月", COMPLAINT_COLUMNS,
-                    table)
+    table = [
+        [
+            f"QR-015-2026-{n:04d}",
+            datetime(2026, 3, 1, 9, 30),
+            "客户<甲>&乙",
+            "=1+1",
+            "技术",
+            "一般",
+            "检测部",
+            "王芳",
+            "已关闭",
+            None,
+        ]
+        for n in range(rows)
+    ]
+    return Register("complaint-register", "客户投诉一览表", "2026年3月", COMPLAINT_COLUMNS, table)
 
 
 def test_a_register_repeats_its_header_row_and_keeps_every_row(app):
     with app.app_context():
-        made = register_docx(_register(250), Texts("zh_Hans"), organisation=ORG,
-                             printed="打印")
+        made = register_docx(_register(250), Texts("zh_Hans"), organisation=ORG, printed="打印")
     document = reopen(made.content)
     table = document.tables[0]
     assert len(table.rows) == 251
     assert table.rows[0].cells[0].text == "编号"
-    assert 'w:tblHeader' in table.rows[0]._tr.xml
+    assert "w:tblHeader" in table.rows[0]._tr.xml
     assert table.rows[250].cells[0].text == "QR-015-2026-0249"
     assert table.rows[1].cells[2].text == "客户<甲>&乙"
     section = document.sections[0]
@@ -238,15 +272,26 @@ def test_a_register_in_excel_keeps_dates_as_dates_and_formulas_as_text(app):
 
 
 def test_the_complaint_register_rows_read_as_on_the_page(app):
-    rows = [{"number": "QR-015-2026-0001", "title": "数据有误", "state": "closed",
-             "department": None, "handler": None,
-             "data": {"received_at": "2026-03-01T09:30:00", "customer": "华新",
-                      "subject": "technical", "severity": "hot", "reply_date": "2026-03-03"}}]
+    rows = [
+        {
+            "number": "QR-015-2026-0001",
+            "title": "数据有误",
+            "state": "closed",
+            "department": None,
+            "handler": None,
+            "data": {
+                "received_at": "2026-03-01T09:30:00",
+                "customer": "华新",
+                "subject": "technical",
+                "severity": "hot",
+                "reply_date": "2026-03-03",
+            },
+        }
+    ]
     from datetime import date
 
     with app.app_context():
-        register = complaint_register(rows, Texts("zh_Hans"), date(2026, 3, 1),
-                                      date(2026, 3, 31))
+        register = complaint_register(rows, Texts("zh_Hans"), date(2026, 3, 1), date(2026, 3, 31))
     assert register.rows[0][4] == "技术（检测报告、证书）"
     assert register.rows[0][5] == "热点" and register.rows[0][8] == "已关闭"
     assert "1" in register.subtitle

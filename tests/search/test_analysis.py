@@ -59,8 +59,11 @@ def test_the_index_writer_gets_the_same_terms_as_the_analyzer():
 
     from search_index.analysis import index_positions
 
-    for text in ["记录编号QR-018-2026-0007的客户投诉处理程序，质量管理程序文件",
-                 "中华人民共和国国务院 管理程序管理程序 售后服务", "Customer complaints 質量記錄"]:
+    for text in [
+        "记录编号QR-018-2026-0007的客户投诉处理程序，质量管理程序文件",
+        "中华人民共和国国务院 管理程序管理程序 售后服务",
+        "Customer complaints 質量記錄",
+    ]:
         expected = defaultdict(set)
         for term, pos, *_ in terms(text, index=True):
             expected[term].add(pos)

@@ -25,17 +25,29 @@ EVENTS = "客户反映空调外机噪音很大，夜间影响休息。"
 def _cli(data_dir, *args, input=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env["PORTAL_DATA_DIR"] = str(data_dir)
-    return subprocess.run([PORTAL, *args], env=env, input=input, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [PORTAL, *args], env=env, input=input, capture_output=True, text=True, timeout=120
+    )
 
 
 def _save(base, token, n):
-    body = json.dumps({"data": {"title": f"第{n}条", "shift_date": "2026-11-20",
-                                "shift": "night", "handed_over_by": "王芳",
-                                "events": f"{EVENTS} 编号{n}"}}).encode()
+    body = json.dumps(
+        {
+            "data": {
+                "title": f"第{n}条",
+                "shift_date": "2026-11-20",
+                "shift": "night",
+                "handed_over_by": "王芳",
+                "events": f"{EVENTS} 编号{n}",
+            }
+        }
+    ).encode()
     request = urllib.request.Request(
-        base + "/api/v1/records/handover_log", data=body, method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        base + "/api/v1/records/handover_log",
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status
 
@@ -47,8 +59,19 @@ def test_kill_during_a_burst_of_saves_then_restart_and_check(tmp_path):
     saved = []
     try:
         portal.wait_until_serving()
-        made = _cli(data_dir, "user", "create", "wang", "--full-name", "王芳",
-                    "--role", "staff", "--password", "-", input="burst pass 1234\n")
+        made = _cli(
+            data_dir,
+            "user",
+            "create",
+            "wang",
+            "--full-name",
+            "王芳",
+            "--role",
+            "staff",
+            "--password",
+            "-",
+            input="burst pass 1234\n",
+        )
         assert made.returncode == 0, made.stdout + made.stderr
         issued = _cli(data_dir, "token", "create", "wang", "--name", "burst")
         assert issued.returncode == 0, issued.stderr

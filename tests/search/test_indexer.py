@@ -43,8 +43,11 @@ def test_a_crash_before_moving_on_replays_harmlessly(staff, store, indexer):
     assert indexer.drain() == 1
     assert keys(store, staff, "噪音") == [record.number]
     assert store.live().doc_counts() == {"current": 1, "history": 1}
-    assert indexer.check() == {"current": {"missing": [], "extra": [], "stale": []},
-                               "history": {"missing": [], "extra": []}, "pending": 0}
+    assert indexer.check() == {
+        "current": {"missing": [], "extra": [], "stale": []},
+        "history": {"missing": [], "extra": []},
+        "pending": 0,
+    }
 
 
 def test_check_names_the_differences(staff, indexer):
@@ -135,7 +138,8 @@ def test_snippets_mark_the_words_and_escape_the_rest():
     # Found by its characters where the segmenter cut 他们/和/服务员.
     assert snippet("他们和服务员吵架", {"和服"}) == "他们<mark>和服</mark>务员吵架"
     assert snippet("The customer complained twice", {"complain"}) == (
-        "The customer <mark>complained</mark> twice")
+        "The customer <mark>complained</mark> twice"
+    )
 
 
 def test_cached_columns_follow_the_segments_of_the_index(staff, store, indexer, engine):
@@ -149,8 +153,9 @@ def test_cached_columns_follow_the_segments_of_the_index(staff, store, indexer, 
         keys(store, staff, "漏水")
     generation = store.live()
     with generation.searcher("current") as searcher:
-        segments = {sub.reader().segment().segment_id()
-                    for sub, _offset in searcher.leaf_searchers()}
+        segments = {
+            sub.reader().segment().segment_id() for sub, _offset in searcher.leaf_searchers()
+        }
     cached = {segment for segment, _field in COLUMNS._cache}
     assert segments <= cached
     generation.indexes["current"].optimize()  # merged into one new segment
@@ -179,7 +184,8 @@ def test_frequent_small_commits_keep_the_segment_count_bounded(staff, store, ind
 
 
 def test_every_index_folder_sees_every_change_and_the_outbox_waits_for_the_slowest(
-        staff, store, indexer, engine, tmp_path):
+    staff, store, indexer, engine, tmp_path
+):
     from search_index import IndexStore
 
     other_store = IndexStore(tmp_path / "second-node", engine=engine)
@@ -230,7 +236,8 @@ def test_switching_engines_rebuilds_the_index_from_the_database(staff, store, in
 
 
 def test_processes_sharing_one_index_folder_share_one_writer_and_see_its_commits(
-        staff, store, indexer, engine):
+    staff, store, indexer, engine
+):
     from search_index import IndexBusy, IndexStore
 
     indexer.step()

@@ -27,16 +27,25 @@ class Node:
 
     def __init__(self, data_dir, port, uri):
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-        self.env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port),
-                        PORTAL_MONGODB_URI=uri, PORTAL_MONGODB_DB=DB_NAME,
-                        PYTHONUNBUFFERED="1")
+        self.env.update(
+            PORTAL_DATA_DIR=str(data_dir),
+            PORTAL_PORT=str(port),
+            PORTAL_MONGODB_URI=uri,
+            PORTAL_MONGODB_DB=DB_NAME,
+            PYTHONUNBUFFERED="1",
+        )
         self.base = f"http://127.0.0.1:{port}"
         self.start()
 
     def start(self):
         self.lines: list[str] = []
-        self.process = subprocess.Popen([PORTAL, "serve"], env=self.env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [PORTAL, "serve"],
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -58,8 +67,9 @@ class Node:
         raise AssertionError("portal did not start:\n" + "".join(self.lines))
 
     def cli(self, *args, input=None):
-        return subprocess.run([PORTAL, *args], env=self.env, input=input, text=True,
-                              capture_output=True, timeout=120)
+        return subprocess.run(
+            [PORTAL, *args], env=self.env, input=input, text=True, capture_output=True, timeout=120
+        )
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
@@ -75,19 +85,31 @@ class Node:
         self.process.stdout.close()
 
     def save(self, token, words):
-        body = json.dumps({"data": {"title": "节点", "shift_date": "2026-11-20",
-                                    "shift": "night", "handed_over_by": "王芳",
-                                    "events": f"客户反映{words}。"}}).encode()
+        body = json.dumps(
+            {
+                "data": {
+                    "title": "节点",
+                    "shift_date": "2026-11-20",
+                    "shift": "night",
+                    "handed_over_by": "王芳",
+                    "events": f"客户反映{words}。",
+                }
+            }
+        ).encode()
         request = urllib.request.Request(
-            self.base + "/api/v1/records/handover_log", data=body, method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            self.base + "/api/v1/records/handover_log",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
     def found(self, token, words) -> int:
         request = urllib.request.Request(
             self.base + "/api/v1/search?" + urllib.parse.urlencode({"q": words}),
-            headers={"Authorization": f"Bearer {token}"})
+            headers={"Authorization": f"Bearer {token}"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())["total"]
 
@@ -109,8 +131,18 @@ def test_two_portals_with_their_own_indexes_find_what_either_saved(database, tmp
     try:
         for node in nodes:
             node.wait_until_serving()
-        made = nodes[0].cli("user", "create", "wang", "--full-name", "王芳", "--role", "staff",
-                            "--password", "-", input="node pass 1234\n")
+        made = nodes[0].cli(
+            "user",
+            "create",
+            "wang",
+            "--full-name",
+            "王芳",
+            "--role",
+            "staff",
+            "--password",
+            "-",
+            input="node pass 1234\n",
+        )
         assert made.returncode == 0, made.stdout + made.stderr
         issued = nodes[0].cli("token", "create", "wang", "--name", "nodes")
         assert issued.returncode == 0, issued.stderr
@@ -137,8 +169,10 @@ def test_two_portals_with_their_own_indexes_find_what_either_saved(database, tmp
                         return
                 n += 1
 
-        threads = [threading.Thread(target=burst, args=(node, prefix))
-                   for node, prefix in ((nodes[0], "甲"), (nodes[1], "乙"))]
+        threads = [
+            threading.Thread(target=burst, args=(node, prefix))
+            for node, prefix in ((nodes[0], "甲"), (nodes[1], "乙"))
+        ]
         for thread in threads:
             thread.start()
         _within(60, lambda: len(saved) >= 20)

@@ -57,8 +57,9 @@ def test_and_or_not_and_field_filters(staff_cs, controller_actor, find):
     noise = log(staff_cs, "空调噪音")
     both = log(staff_cs, "供暖管道漏水，空调噪音")
     procedure = create_record(controller_actor, "procedure_document", PROCEDURE)
-    assert sorted(find(staff_cs, "漏水 OR 噪音")) == sorted([pipe.number, noise.number,
-                                                           both.number])
+    assert sorted(find(staff_cs, "漏水 OR 噪音")) == sorted(
+        [pipe.number, noise.number, both.number]
+    )
     assert find(staff_cs, "漏水 NOT 噪音") == [pipe.number]
     assert find(staff_cs, "漏水 AND 噪音") == [both.number]
     assert find(controller_actor, "记录", types=("procedure_document",)) == [procedure.number]
@@ -79,14 +80,15 @@ def test_edits_reverts_and_history_are_reflected(staff_cs, auditor, find, store)
     assert find(staff_cs, "噪音") == []
     assert find(staff_cs, "漏水") == [record.number]
     assert find(auditor, "噪音", history=True) == [f"{record.number}@1"]
-    assert find(auditor, "噪音", as_of=before + timedelta(milliseconds=1)) == [
-        f"{record.number}@1"]
+    assert find(auditor, "噪音", as_of=before + timedelta(milliseconds=1)) == [f"{record.number}@1"]
     assert find(auditor, "漏水", as_of=before + timedelta(milliseconds=1)) == []
     revert_record(staff_cs, record.number, 1, base_version=2, reason="改错了")
     assert find(staff_cs, "噪音") == [record.number]
     assert find(staff_cs, "漏水") == []
-    assert sorted(find(auditor, "噪音", history=True)) == [f"{record.number}@1",
-                                                          f"{record.number}@3"]
+    assert sorted(find(auditor, "噪音", history=True)) == [
+        f"{record.number}@1",
+        f"{record.number}@3",
+    ]
     # The second version was in force from its save until the revert.
     second = database().record_versions.find_one({"number": record.number, "version": 2})
     assert find(auditor, "漏水", as_of=second["changed_at"]) == [f"{record.number}@2"]
@@ -110,7 +112,8 @@ def test_a_disposed_record_is_found_only_as_its_certificate(staff_cs, find, audi
 
 
 def test_staff_never_see_another_departments_records_counts_or_words(
-        staff_cs, staff_qa, store, indexer):
+    staff_cs, staff_qa, store, indexer
+):
     mine = log(staff_cs, "客户投诉空调噪音")
     log(staff_qa, "客户投诉空调噪音，质检部内部")
     log(staff_qa, "客户投诉电梯故障")
@@ -135,9 +138,13 @@ def test_staff_who_moved_department_still_find_what_they_created(staff_cs, find)
 
 
 def test_confidential_fields_are_searched_only_by_roles_that_see_them(
-        contact_type, staff_cs, controller_actor, find):
-    record = create_record(staff_cs, contact_type.name,
-                           {"title": "来电", "details": "咨询保修", "phone": "13912345678"})
+    contact_type, staff_cs, controller_actor, find
+):
+    record = create_record(
+        staff_cs,
+        contact_type.name,
+        {"title": "来电", "details": "咨询保修", "phone": "13912345678"},
+    )
     assert find(controller_actor, "13912345678") == [record.number]
     assert find(staff_cs, "13912345678") == []
     assert find(staff_cs, "保修") == [record.number]
@@ -173,11 +180,31 @@ def test_date_range_days_are_local_days(staff_cs, find):
     assert find(staff_cs, "漏水", date_from=feb_28, date_to=feb_28) == []
 
 
-@pytest.mark.parametrize("hostile", [
-    '"unbalanced', "((((", ")))", "漏水 AND", "OR OR OR", "*:*", "*", "漏*水*", "?",
-    "nosuchfield:漏水", "people:wang", "private:139", "key:x", "[a TO z]", "漏水^99999",
-    "NOT", "\x00", "🙂", "'", "a" * 400,
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '"unbalanced',
+        "((((",
+        ")))",
+        "漏水 AND",
+        "OR OR OR",
+        "*:*",
+        "*",
+        "漏*水*",
+        "?",
+        "nosuchfield:漏水",
+        "people:wang",
+        "private:139",
+        "key:x",
+        "[a TO z]",
+        "漏水^99999",
+        "NOT",
+        "\x00",
+        "🙂",
+        "'",
+        "a" * 400,
+    ],
+)
 def test_hostile_queries_give_a_sensible_result_or_a_clear_message(staff_cs, find, hostile):
     log(staff_cs, "漏水")
     try:
@@ -247,7 +274,8 @@ def test_a_record_number_puts_that_record_first(staff_cs, find):
 
 
 def test_complaints_are_found_by_their_type_and_choices_by_their_labels(
-        complaint_org, auditor, find):
+    complaint_org, auditor, find
+):
     from tests.records.people import CHEN
     from tests.records.test_complaints import COMPLAINT, received
 
@@ -265,5 +293,6 @@ def test_filters_never_change_the_ranking(staff_cs, staff_qa, auditor, store, in
     seen_by_auditor = search(store, auditor, Search(text="漏水")).hits
     assert len(seen_by_auditor) == 4
     assert [(hit.key, hit.score) for hit in seen_by_staff] == [
-        (hit.key, hit.score) for hit in seen_by_auditor if hit.key in mine]
+        (hit.key, hit.score) for hit in seen_by_auditor if hit.key in mine
+    ]
     assert len({hit.score for hit in seen_by_staff}) == 3
