@@ -32,6 +32,7 @@ from portal.security import permission_required
 from records.i18n import N_
 from records.models import DisposalCertificate, Record, RecordVersion
 from records.types import YEAR_MAX, YEAR_MIN, registry
+from records.vocabularies import SEVERITIES
 from search_index import (
     CERTIFICATE_TYPE,
     QueryError,
@@ -153,7 +154,8 @@ def state_label(type_name: str, state: str) -> str:
     return gettext(label) if label else state
 
 
-SEVERITY_LABELS = {"general": N_("General"), "important": N_("Important"), "major": N_("Major")}
+#: Severity labels from the one vocabulary (a table of its own here missed "hot").
+SEVERITY_LABELS = {choice.value: choice.label for choice in SEVERITIES}
 
 
 def facet_label(facet: str, value: str, departments: dict[str, str]) -> str:

@@ -192,3 +192,18 @@ def test_every_kind_of_hit_links_to_a_page_that_opens(client, app, org):
         assert hits
         for hit in hits:
             assert client.get(hit["url"]).status_code == 200, hit["url"]
+
+
+def test_every_severity_facet_reads_as_a_word_in_each_language(app):
+    from portal.pages.search import facet_label
+    from records.vocabularies import SEVERITIES
+
+    expected = {"zh_Hans": "热点", "zh_Hant": "熱點", "en": "Hot"}
+    for locale, hot in expected.items():
+        with app.test_request_context(f"/search?lang={locale}"):
+            from flask_babel import force_locale
+
+            with force_locale(locale):
+                labels = {c.value: facet_label("severity", c.value, {}) for c in SEVERITIES}
+        assert labels["hot"] == hot, (locale, labels)
+        assert all(label != value for value, label in labels.items()), labels
