@@ -34,7 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.pages import reports as reports_views
     from portal.pages import word as word_views
     from portal.workers import deadlines
-    from search_index import Indexer, IndexerThread, IndexStore
+    from search_index import Indexer, IndexStore
 
     set_local_zone(app.config["BABEL_DEFAULT_TIMEZONE"])
     audit.use_key(app.config["AUDIT_KEY"])
@@ -48,12 +48,6 @@ def create_app(config: dict | None = None) -> Flask:
     store.live()
     app.extensions["search_index"] = store
     app.extensions["search_indexer"] = Indexer(store)
-    if app.config["SEARCH_INDEXER"] == "background":
-        # Applies the outbox while the portal runs; "manual" leaves it to the
-        # caller (tests) and `portal reindex`.
-        thread = IndexerThread(app.extensions["search_indexer"])
-        app.extensions["search_indexer_thread"] = thread
-        thread.start()
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)

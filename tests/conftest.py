@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from portal import accounts, create_app
 from portal import database as portal_db
 from portal.database.embedded import EmbeddedDatabase
+from portal.workers import stop_workers
 from records import audit
 from search_index import Indexer, IndexStore
 from tests.helpers import PASSWORD
@@ -159,10 +160,7 @@ def make_app(shared_app, app_config):
 
     yield make
     for built in made:
-        for name in ("search_indexer_thread", "deadline_thread"):
-            thread = built.extensions.get(name)
-            if thread is not None:
-                thread.stop()
+        stop_workers(built)
 
 
 @pytest.fixture

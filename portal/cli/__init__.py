@@ -17,6 +17,7 @@ import click
 
 from portal import create_app
 from portal.database.embedded import EmbeddedDatabaseError
+from portal.workers import start_workers, stop_workers
 from records.roles import ROLES
 
 
@@ -39,10 +40,7 @@ def portal_app(indexer: str | None = "manual", **overrides):
         with app.app_context():
             yield app
     finally:
-        for name in ("search_indexer_thread", "deadline_thread", "mail_thread"):
-            thread = app.extensions.get(name)
-            if thread is not None:
-                thread.stop()
+        stop_workers(app)
         stop_embedded(app)
 
 
@@ -62,7 +60,14 @@ def main():
 @click.option("--host", help="Address to listen on (PORTAL_HOST, default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (PORTAL_PORT, default 5000).")
 @click.option("--threads", type=int, help="Worker threads (PORTAL_THREADS, default 8).")
-def serve(host, port, threads):
+@click.option(
+    "--workers/--no-workers",
+    default=True,
+    show_default=True,
+    help="Also run the background work (indexer, deadlines, e-mail); "
+    "--no-workers when `portal worker` runs it.",
+)
+def serve(host, port, threads, workers):
     """Serve the portal with waitress, on the embedded database unless
     PORTAL_MONGODB_URI is set. Ctrl-C stops the portal and the database."""
     from waitress import serve as waitress_serve
@@ -88,9 +93,8 @@ def serve(host, port, threads):
             embedded.on_give_up = give_up
         _announce_initial_admin(app)
         _count_measures_once()
-        from portal.workers.mail import start_mail_thread
-
-        start_mail_thread(app)
+        if workers:
+            start_workers(app)
         host = host or app.config["HOST"]
         port = port or app.config["PORT"]
         click.echo(f"Portal: http://{host}:{port}/  (Ctrl-C stops it)")
@@ -132,6 +136,28 @@ def _serving_lock(data_dir: Path):
         yield
     finally:
         os.close(fd)
+
+
+@main.command()
+def worker():
+    """Run only the background work (search indexer, deadline checks, e-mail)
+    for a deployment whose web processes run `portal serve --no-workers` or
+    gunicorn; Ctrl-C or SIGTERM stops it."""
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGHUP, _stop_on_sigterm)
+    with portal_app(indexer=None) as app:
+        names = start_workers(app)
+        click.echo(
+            "Background work: "
+            + (", ".join(names) or "nothing is configured")
+            + "  (Ctrl-C stops it)"
+        )
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        click.echo("Stopping the background work…")
 
 
 def _count_measures_once() -> None:

@@ -47,8 +47,9 @@ class DeadlineThread(threading.Thread):
 
 
 def init_app(app) -> None:
-    """Seed the calendar with the years the package knows; start the thread
-    outside tests (tests call the rules with the moments they need)."""
+    """Seed the calendar with the years the package knows (outside tests,
+    which enter the years they need). The checks run in a thread
+    :func:`start_deadline_thread` starts, never here."""
     if app.testing:
         return
     try:
@@ -58,8 +59,14 @@ def init_app(app) -> None:
     else:
         if added:
             log.info("working calendar: added %s", ", ".join(map(str, added)))
+
+
+def start_deadline_thread(app) -> DeadlineThread | None:
+    """Start the deadline checks (by `portal serve` and `portal worker`)."""
     minutes = app.config["DEADLINE_CHECK_MINUTES"]
-    if minutes:
-        thread = DeadlineThread(app, minutes)
-        app.extensions["deadline_thread"] = thread
-        thread.start()
+    if not minutes or app.testing:
+        return None
+    thread = DeadlineThread(app, minutes)
+    app.extensions["deadline_thread"] = thread
+    thread.start()
+    return thread

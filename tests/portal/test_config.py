@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 
 from portal import create_app
 from portal.models import Department, User
+from portal.workers import start_workers
 from records.operations import create_record
 from tests.helpers import PASSWORD, login
 from tests.records.conftest import HANDOVER, actor
@@ -90,6 +91,8 @@ def test_password_hashing_cost_is_a_setting_and_a_login_brings_old_hashes_to_it(
 def test_with_the_background_indexer_a_save_is_found_without_anyone_indexing(make_app, make_user):
     """PORTAL_SEARCH_INDEXER=background, as `portal serve` runs: nobody drains."""
     app = make_app(SEARCH_INDEXER="background")
+    assert "search_indexer_thread" not in app.extensions  # the factory starts nothing
+    assert start_workers(app) == ["search_indexer_thread"]
     cs = Department(code="CS", name="客服中心").save()
     make_user("wang", roles=["staff"], department=cs)
     with app.app_context():

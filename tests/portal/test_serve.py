@@ -28,14 +28,16 @@ PORTAL = str(Path(sys.executable).with_name("portal"))
 
 
 class RunningPortal:
-    def __init__(self, data_dir: Path, port: int, **settings: str):
+    def __init__(
+        self, data_dir: Path, port: int, *args: str, command: str = "serve", **settings: str
+    ):
         env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
         env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PYTHONUNBUFFERED="1")
         env.update({f"PORTAL_{name}": value for name, value in settings.items()})
         self.base = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [PORTAL, "serve"],
+            [PORTAL, command, *args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -279,3 +281,72 @@ def _runfile_pid_or_zero(data_dir: Path) -> int:
         return _runfile(data_dir)["pid"]
     except (OSError, ValueError):
         return 0
+
+
+def test_serve_without_workers_and_a_worker_beside_it_share_the_work(tmp_path):
+    """The factory starts no background work: `portal serve --no-workers`
+    only serves, and `portal worker` on the same data folder indexes what
+    it saves."""
+    data = tmp_path / "data"
+    web = RunningPortal(data, free_port(), "--no-workers", DEMO="0")
+    worker = None
+    try:
+        web.wait_until_serving()
+        with urllib.request.urlopen(web.base + "/healthz", timeout=5) as response:
+            workers = json.load(response)["workers"]
+        assert workers["search_indexer"] == "not started", workers
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+        env.update(PORTAL_DATA_DIR=str(data))
+        run = {"env": env, "capture_output": True, "text": True, "timeout": 120}
+        made = subprocess.run(
+            [
+                PORTAL,
+                "user",
+                "create",
+                "li",
+                "--full-name",
+                "李明",
+                "--role",
+                "controller",
+                "--password",
+                "-",
+            ],
+            input="a long password 1\n",
+            **run,
+        )
+        assert made.returncode == 0, made.stdout + made.stderr
+        token = subprocess.run([PORTAL, "token", "create", "li", "--name", "t"], **run)
+        clear = token.stdout.strip().splitlines()[0]
+        auth = {"Authorization": f"Bearer {clear}", "Content-Type": "application/json"}
+        body = json.dumps(
+            {
+                "data": {
+                    "title": "夜班",
+                    "shift_date": "2026-11-30",
+                    "shift": "night",
+                    "handed_over_by": "李明",
+                    "events": "锅炉房巡检正常",
+                }
+            }
+        ).encode()
+        request = urllib.request.Request(
+            web.base + "/api/v1/records/handover_log", data=body, headers=auth, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            number = json.load(response)["number"]
+        worker = RunningPortal(data, free_port(), command="worker")
+        search = urllib.request.Request(
+            web.base + "/api/v1/search?q=" + urllib.parse.quote("锅炉房"), headers=auth
+        )
+        deadline = time.monotonic() + 60
+        found = []
+        while not found and time.monotonic() < deadline:
+            with urllib.request.urlopen(search, timeout=10) as response:
+                found = [hit["number"] for hit in json.load(response)["results"]]
+            time.sleep(0.5)
+        assert found == [number], worker.output
+        assert "Background work: search_indexer_thread" in worker.output
+    finally:
+        if worker is not None:
+            assert worker.stop() == 0, worker.output
+        assert web.stop() == 0, web.output
