@@ -92,7 +92,7 @@ def test_with_the_background_indexer_a_save_is_found_without_anyone_indexing(mak
     """PORTAL_SEARCH_INDEXER=background, as `portal serve` runs: nobody drains."""
     app = make_app(SEARCH_INDEXER="background")
     assert "search_indexer_thread" not in app.extensions  # the factory starts nothing
-    assert start_workers(app) == ["search_indexer_thread"]
+    assert "search_indexer_thread" in start_workers(app)
     cs = Department(code="CS", name="客服中心").save()
     make_user("wang", roles=["staff"], department=cs)
     with app.app_context():
