@@ -261,13 +261,13 @@ def version_number(value, refusal: str = N_("Say which version the change is bas
     """``value`` as a version: a whole number from 1 (an int or its digits),
     never a float, a boolean or a number beyond any record's history."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidData(refusal)
+        raise InvalidData(refusal, field="version")
     try:
         number = int(value)
     except ValueError:
-        raise InvalidData(refusal) from None
+        raise InvalidData(refusal, field="version") from None
     if not 1 <= number <= MAX_VERSION:
-        raise InvalidData(refusal)
+        raise InvalidData(refusal, field="version")
     return number
 
 

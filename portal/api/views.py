@@ -206,17 +206,12 @@ def get_one(number):
     return _answer(get_record(_actor(), number, audit_view=True))
 
 
-def _base_version(body: dict) -> int | None:
-    """The version a change starts from: ``version`` in the body or If-Match."""
+def _base_version(body: dict):
+    """The version a change starts from, as sent (``version`` in the body or
+    If-Match); None if neither. The operation checks it is a version."""
     header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
     value = body.get("version", header or None)
-    if value in (None, ""):
-        return None
-    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**9:
-        raise InputError(_("The version must be a whole number from 1."), field="version")
-    return value
+    return None if value in (None, "") else value
 
 
 @bp.route("/records/<number>", methods=["PATCH"])
