@@ -15,6 +15,7 @@ from records.clock import from_local, utcnow
 from records.deadlines import deadline_label
 from records.i18n import N_
 from records.models import Record
+from records.operations import SYSTEM
 from records.types import RecordType, registry
 
 
@@ -37,7 +38,15 @@ class Names:
             return ""
         if username not in self._users:
             found = User.objects(username=username).only("full_name").first()
-            self._users[username] = found.full_name if found else username
+            # Changes the procedures make by themselves (escalation) are by
+            # `system`, no person: named in the reader's language.
+            self._users[username] = (
+                found.full_name
+                if found
+                else _("System")
+                if username == SYSTEM.username
+                else username
+            )
         return self._users[username]
 
 
@@ -77,7 +86,7 @@ def field_text(record_type: RecordType, name: str, value, names: Names) -> Marku
     if spec.kind == "choice":
         return next((_(c.label) for c in spec.choices if c.value == value), value)
     if spec.kind == "department":
-        return f"{value} {names.department(value)}"
+        return names.department(value)
     if spec.kind == "user":
         return names.user(value)
     if spec.kind == "record":
