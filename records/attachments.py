@@ -15,19 +15,14 @@ from bson import ObjectId
 from records import audit
 from records.access import Actor, can_edit, can_view
 from records.clock import utcnow
+from records.commit import commit_change
 from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
+from records.locks import check_lock
 from records.models import Record
-from records.operations import (
-    base_version_of,
-    check_lock,
-    load_doc,
-    record_type_of,
-    record_written,
-    stale_version,
-    write_version,
-)
-from records.store import database, unit_of_work
+from records.store import database, load_doc, unit_of_work
+from records.types import record_type_of
+from records.versions import base_version_of, stale_version
 
 BUCKET = "attachments"
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -130,30 +125,17 @@ def attach_file(
             "updated_by": actor.username,
             "updated_at": now,
         }
-        result = db.records.update_one(
-            {"_id": doc["_id"], "version": current["version"]},
-            {"$set": {k: new[k] for k in ("attachments", "version", "updated_by", "updated_at")}},
-            session=session,
-        )
-        if result.matched_count != 1:
-            raise stale_version(db, session, doc["_id"], base_version, actor)
-        change = [{"field": "attachments", "old": None, "new": filename}]
-        write_version(
-            db, session, new, operation="attach", actor=actor, reason=None, changes=change
-        )
-        audit.append(
+        return commit_change(
             db,
             session,
-            actor=actor.username,
-            action="attach",
-            record_type=doc["type"],
-            number=number,
-            version=new["version"],
+            new,
+            actor=actor,
+            operation="attach",
+            base=base_version,
+            fields=("attachments", "version", "updated_by", "updated_at"),
+            changes=[{"field": "attachments", "old": None, "new": filename}],
             details={"filename": filename, "sha256": digest, "size": len(content)},
-            at=now,
         )
-        record_written(db, session, new)
-        return new
 
     try:
         return Record._from_son(unit_of_work(work))

@@ -1,40 +1,33 @@
 """The records operations: creating, revising, reverting and stepping a record
-through its workflow, and its edit locks.
+through its workflow.
 
-Each operation checks permission and workflow, then writes the record, its
-new immutable version, its audit entry and a search outbox entry as one
-transaction. Every operation takes the actor explicitly. The other writes to
+Each operation checks permission and workflow, then hands the new version to
+:func:`records.commit.commit_change`, which writes the record, its immutable
+version (:mod:`records.versions`), its audit entry and a search outbox entry
+(:mod:`records.outbox`) as one transaction. Edit locks are in
+:mod:`records.locks`. Every operation takes the actor explicitly. The other writes to
 a record go the same way from their own modules: attachments
 (``records.attachments``), holds and disposal (``records.retention``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime, timedelta
-
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
-from records import audit, measures, notifications
-from records.access import Actor, can_create, can_edit, can_view, hidden_fields, may_file_in
+from records import audit
+from records.access import Actor, can_create, can_edit, can_view, may_file_in
 from records.calendar import WorkingCalendar
 from records.clock import add_years, local_now, utcnow
+from records.commit import commit_change, record_written
 from records.deadlines import due_for
-from records.errors import (
-    InvalidData,
-    Locked,
-    NotFound,
-    NumberTaken,
-    PermissionDenied,
-    StaleVersion,
-)
+from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
+from records.locks import LOCK_MINUTES, acquire_lock, check_lock, current_lock, release_lock
 from records.models import Record
+from records.outbox import queue_for_index
 from records.settings import effective
-from records.store import database, unit_of_work
+from records.store import database, load_doc, unit_of_work
 from records.types import (
     FieldValueError,
     RecordType,
@@ -42,10 +35,52 @@ from records.types import (
     check_dates,
     check_required,
     clean_data,
-    registry,
+    record_type_of,
+)
+from records.versions import (
+    MAX_VERSION,
+    base_version_of,
+    changes_between,
+    stale_version,
+    version_hash,
+    version_number,
+    write_version,
 )
 
-LOCK_MINUTES = 15
+#: Imported from here by other modules and by the other engineers' code:
+#: the operations' public names, wherever they are defined.
+__all__ = [
+    "DERIVED",
+    "LOCK_MINUTES",
+    "MAX_VERSION",
+    "SYSTEM",
+    "Change",
+    "acquire_lock",
+    "available_transitions",
+    "base_version_of",
+    "changes_between",
+    "check_lock",
+    "create_in",
+    "create_record",
+    "current_lock",
+    "derived_fields",
+    "get_record",
+    "load_doc",
+    "queue_for_index",
+    "record_type_of",
+    "record_written",
+    "release_lock",
+    "revert_record",
+    "revise_record",
+    "rule_change",
+    "stale_version",
+    "text_or_none",
+    "transition_in",
+    "transition_record",
+    "version_hash",
+    "version_number",
+    "write_version",
+]
 
 #: Top-level fields kept from the data and the type's rules (see derived_fields).
 DERIVED = (
@@ -63,22 +98,6 @@ DERIVED = (
 # --- helpers ----------------------------------------------------------------
 
 
-def record_type_of(name: str) -> RecordType:
-    record_type = registry.get(name)
-    if record_type is None:
-        raise NotFound(N_("There is no record type %(name)s."), name=name)
-    return record_type
-
-
-def load_doc(number: str, db=None, session=None) -> dict:
-    """The stored record ``number`` as a dict, or :class:`NotFound`."""
-    db = db if db is not None else database()
-    doc = db.records.find_one({"number": number}, session=session)
-    if doc is None:
-        raise NotFound(N_("There is no record %(number)s."), number=number)
-    return doc
-
-
 def _as_record(doc: dict) -> Record:
     return Record._from_son(doc)
 
@@ -93,29 +112,6 @@ def get_record(actor: Actor, number: str, *, audit_view: bool = False) -> Record
             actor.username, "view", record_type=record.type, number=number, version=record.version
         )
     return record
-
-
-def version_hash(doc: dict) -> str:
-    """SHA-256 over what a version says: number, version, state, fields, files."""
-    content = {
-        "number": doc["number"],
-        "version": doc["version"],
-        "state": doc["state"],
-        "data": doc.get("data", {}),
-        "attachments": [a.get("sha256") for a in doc.get("attachments", [])],
-    }
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def changes_between(old: dict, new: dict) -> list[dict]:
-    """Field by field, what differs between two data dicts."""
-    names = list(dict.fromkeys([*old, *new]))
-    return [
-        {"field": name, "old": old.get(name), "new": new.get(name)}
-        for name in names
-        if old.get(name) != new.get(name)
-    ]
 
 
 def _validated(record_type: RecordType, data: dict, *, partial: bool) -> dict:
@@ -253,29 +249,6 @@ def _check_department(actor: Actor, doc: dict, old: dict | None = None) -> None:
         raise PermissionDenied(N_("Staff create records for their own department only."))
 
 
-#: The largest version number anyone may name (anything above is no version).
-MAX_VERSION = 10**9
-
-
-def version_number(value, refusal: str = N_("Say which version the change is based on.")) -> int:
-    """``value`` as a version: a whole number from 1 (an int or its digits),
-    never a float, a boolean or a number beyond any record's history."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidData(refusal, field="version")
-    try:
-        number = int(value)
-    except ValueError:
-        raise InvalidData(refusal, field="version") from None
-    if not 1 <= number <= MAX_VERSION:
-        raise InvalidData(refusal, field="version")
-    return number
-
-
-def base_version_of(value) -> int:
-    """The version a change is based on (see :func:`version_number`)."""
-    return version_number(value)
-
-
 def text_or_none(value, field: str) -> str | None:
     """A comment or a reason: text or nothing, never a list or an object."""
     if value is None or isinstance(value, str):
@@ -285,106 +258,6 @@ def text_or_none(value, field: str) -> str | None:
 
 def _title(record_type: RecordType, data: dict) -> str:
     return str(data.get(record_type.title_field) or "")[:200]
-
-
-def write_version(db, session, doc: dict, *, operation, actor: Actor, reason, changes) -> str:
-    digest = version_hash(doc)
-    version = {
-        "record_id": doc["_id"],
-        "number": doc["number"],
-        "type": doc["type"],
-        "version": doc["version"],
-        "state": doc["state"],
-        "title": doc.get("title"),
-        "data": doc.get("data", {}),
-        "department": doc.get("department"),
-        "attachments": doc.get("attachments", []),
-        "operation": operation,
-        "changed_by": actor.username,
-        "changed_by_name": actor.full_name,
-        "changed_at": doc["updated_at"],
-        "reason": reason,
-        "changes": changes,
-        "hash": digest,
-    }
-    # Authenticated outside the database, so an edited version cannot be
-    # given a recomputed hash unseen (records.integrity checks it).
-    mac = audit.seal("version", digest)
-    if mac is not None:
-        version["mac"] = mac
-    db.record_versions.insert_one(version, session=session)
-    return digest
-
-
-def record_written(db, session, doc: dict, op: str = "upsert") -> None:
-    """Everything kept from a record, after each write in the same
-    transaction: the search outbox entry, the measures' counts and the
-    e-mail notices the change calls for."""
-    queue_for_index(db, session, doc, op)
-    measures.keep(db, session, doc, deleted=op == "delete")
-    notifications.queue_for_change(db, session, doc, op)
-
-
-def queue_for_index(db, session, doc: dict, op: str = "upsert") -> None:
-    """An outbox entry for the search index, in the caller's transaction.
-
-    Entries are numbered by one counter, taken inside the transaction: two
-    saves at once conflict on it and one retries, so the numbers follow the
-    order of the commits and each index can keep its place as one number."""
-    counter = db.counters.find_one_and_update(
-        {"_id": "search_outbox"},
-        {"$inc": {"seq": 1}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-        session=session,
-    )
-    db.search_outbox.insert_one(
-        {
-            "seq": counter["seq"],
-            "record_id": doc["_id"],
-            "number": doc["number"],
-            "version": doc.get("version"),
-            "op": op,
-            "at": utcnow(),
-        },
-        session=session,
-    )
-
-
-def check_lock(doc: dict, actor: Actor, now: datetime) -> None:
-    lock = doc.get("lock") or {}
-    if lock.get("by") and lock["by"] != actor.username and lock.get("expires_at", now) > now:
-        raise Locked(
-            N_("%(name)s is editing this record until %(until)s."),
-            name=lock.get("name") or lock["by"],
-            until=lock["expires_at"],
-        )
-
-
-def stale_version(db, session, doc_id, base: int, actor: Actor) -> StaleVersion:
-    """The refusal of a save over a newer version, with what changed since
-    ``base`` as far as ``actor`` may read it."""
-    current = db.records.find_one({"_id": doc_id}, session=session)
-    hidden = hidden_fields(actor, record_type_of(current["type"]), current)
-    base_version = db.record_versions.find_one(
-        {"record_id": doc_id, "version": base}, session=session
-    ) or {"data": {}}
-    latest = (
-        db.record_versions.find_one(
-            {"record_id": doc_id, "version": current["version"]}, session=session
-        )
-        or {}
-    )
-    return StaleVersion(
-        base=base,
-        current=current["version"],
-        changes=[
-            c
-            for c in changes_between(base_version.get("data", {}), current.get("data", {}))
-            if c["field"] not in hidden
-        ],
-        changed_by=latest.get("changed_by_name") or current.get("updated_by") or "?",
-    )
 
 
 # --- create -------------------------------------------------------------------
@@ -489,30 +362,18 @@ def create_in(
     if record_type.retention.starts == "created":
         doc["retention_starts_at"] = now
         doc["retention_ends_on"] = add_years(now, settings.retention_years)
-    # Patterns are checked to differ when saved, but a number may still be
-    # taken (settings from before that check, an imported number): refuse
-    # clearly, and the transaction takes the counter back.
-    if db.records.find_one({"number": number}, {"_id": 1}, session=session) is not None:
-        raise NumberTaken(number)
-    try:
-        db.records.insert_one(doc, session=session)
-    except DuplicateKeyError:
-        raise NumberTaken(number) from None
     changes = [c for c in changes_between({}, cleaned) if c["new"] is not None]
-    write_version(db, session, doc, operation="create", actor=actor, reason=reason, changes=changes)
-    audit.append(
+    return commit_change(
         db,
         session,
-        actor=actor.username,
-        action="create",
-        record_type=type_name,
-        number=number,
-        version=1,
+        doc,
+        actor=actor,
+        operation="create",
+        base=None,
+        reason=reason,
+        changes=changes,
         details={"changes": changes, "reason": reason},
-        at=now,
     )
-    record_written(db, session, doc)
-    return doc
 
 
 # --- revise -------------------------------------------------------------------
@@ -581,35 +442,18 @@ def revise_record(
         new.update(derived_fields(change, new))
         if not by_rule:
             _check_department(actor, new, current)
-        result = db.records.update_one(
-            {"_id": doc["_id"], "version": base_version},
-            {
-                "$set": {
-                    k: new[k]
-                    for k in ("data", "title", "version", "updated_by", "updated_at", *DERIVED)
-                    if k in new
-                }
-            },
-            session=session,
-        )
-        if result.matched_count != 1:
-            raise stale_version(db, session, doc["_id"], base_version, actor)
-        write_version(
-            db, session, new, operation=operation, actor=actor, reason=reason, changes=diff
-        )
-        audit.append(
+        return commit_change(
             db,
             session,
-            actor=actor.username,
-            action=operation,
-            record_type=new["type"],
-            number=number,
-            version=new["version"],
+            new,
+            actor=actor,
+            operation=operation,
+            base=base_version,
+            fields=("data", "title", "version", "updated_by", "updated_at", *DERIVED),
+            reason=reason,
+            changes=diff,
             details={"changes": diff, "reason": reason},
-            at=now,
         )
-        record_written(db, session, new)
-        return new
 
     return _as_record(unit_of_work(work))
 
@@ -806,46 +650,22 @@ def transition_in(
     update.update(derived_fields(change, new))
     new.update(update)
     _check_department(actor, new, current)
-    result = db.records.update_one(
-        {"_id": current["_id"], "version": base},
-        {"$set": update, "$push": push},
-        session=session,
-    )
-    if result.matched_count != 1:
-        raise stale_version(db, session, current["_id"], base, actor)
-    write_version(
+    commit_change(
         db,
         session,
         new,
-        operation="transition",
         actor=actor,
+        operation="transition",
+        base=base,
+        fields=update,
+        push=push,
         reason=comment,
         changes=[{"field": "state", "old": current["state"], "new": transition.target}, *diff],
-    )
-    audit.append(
-        db,
-        session,
-        actor=actor.username,
-        action="transition",
-        record_type=new["type"],
-        number=number,
-        version=new["version"],
         details={**entry, "changes": diff},
-        at=now,
+        also_audited=(
+            [{"action": "signature", "version": base, "details": signature}] if signature else ()
+        ),
     )
-    if signature:
-        audit.append(
-            db,
-            session,
-            actor=actor.username,
-            action="signature",
-            record_type=new["type"],
-            number=number,
-            version=base,
-            details=signature,
-            at=now,
-        )
-    record_written(db, session, new)
     return db.records.find_one({"_id": current["_id"]}, session=session)
 
 
@@ -857,58 +677,3 @@ def available_transitions(actor: Actor, record: Record):
     """The workflow steps ``actor`` may take on ``record`` now."""
     record_type = record_type_of(record.type)
     return [t for t in record_type.workflow.available(record.state) if actor.has_role(*t.roles)]
-
-
-# --- edit locks ---------------------------------------------------------------
-
-
-def acquire_lock(
-    actor: Actor, number: str, *, takeover: bool = False, minutes: int = LOCK_MINUTES
-) -> dict:
-    """Lock a record for editing (Plone-style); a takeover is audited."""
-    doc = load_doc(number)
-    record = _as_record(doc)
-    if not can_edit(actor, record_type_of(doc["type"]), record):
-        raise PermissionDenied(N_("This record cannot be changed in its present state."))
-    now = utcnow()
-    lock = doc.get("lock") or {}
-    held = lock.get("by") and lock["by"] != actor.username and lock.get("expires_at", now) > now
-    if held and not takeover:
-        check_lock(doc, actor, now)
-    new_lock = {
-        "by": actor.username,
-        "name": actor.full_name,
-        "since": now,
-        "expires_at": now + timedelta(minutes=minutes),
-    }
-
-    def work(db, session):
-        db.records.update_one({"_id": doc["_id"]}, {"$set": {"lock": new_lock}}, session=session)
-        if held:
-            audit.append(
-                db,
-                session,
-                actor=actor.username,
-                action="lock_takeover",
-                record_type=doc["type"],
-                number=number,
-                version=doc["version"],
-                details={"from": lock.get("by"), "lock_expires_at": lock["expires_at"]},
-            )
-        return new_lock
-
-    return unit_of_work(work)
-
-
-def release_lock(actor: Actor, number: str) -> None:
-    database().records.update_one(
-        {"number": number, "lock.by": actor.username}, {"$set": {"lock": {}}}
-    )
-
-
-def current_lock(record: Record, now: datetime | None = None) -> dict | None:
-    """The lock on ``record`` if one is in force."""
-    lock = record.lock or {}
-    if lock.get("by") and lock.get("expires_at") and lock["expires_at"] > (now or utcnow()):
-        return lock
-    return None

@@ -16,12 +16,12 @@ from bson import ObjectId
 from records import audit
 from records.access import Actor, can_view
 from records.clock import to_local, utcnow
+from records.commit import record_written
 from records.errors import InvalidData, NotFound, PermissionDenied, RetentionError
 from records.i18n import N_
 from records.models import DisposalCertificate, Record
-from records.operations import load_doc, record_written
 from records.permissions import DISPOSE, HOLD
-from records.store import database, unit_of_work
+from records.store import database, load_doc, unit_of_work
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,9 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from records.errors import NotFound
+from records.i18n import N_
+
 T = TypeVar("T")
 
 # Seconds within which a transaction that lost a write conflict is tried again.
@@ -36,6 +39,15 @@ _ONE_AT_A_TIME = threading.RLock()
 def database() -> Database:
     """The database mongoengine is connected to."""
     return mongoengine.get_db()
+
+
+def load_doc(number: str, db=None, session=None) -> dict:
+    """The stored record ``number`` as a dict, or :class:`NotFound`."""
+    db = db if db is not None else database()
+    doc = db.records.find_one({"number": number}, session=session)
+    if doc is None:
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    return doc
 
 
 def unit_of_work(work: Callable[[Database, ClientSession], T]) -> T:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from records.clock import to_local
+from records.errors import NotFound
 from records.i18n import N_
 from records.roles import CONTROLLER
 
@@ -563,3 +564,11 @@ class Registry:
 
 
 registry = Registry()
+
+
+def record_type_of(name: str) -> RecordType:
+    """The declared type called ``name``, or :class:`NotFound`."""
+    record_type = registry.get(name)
+    if record_type is None:
+        raise NotFound(N_("There is no record type %(name)s."), name=name)
+    return record_type

@@ -10,7 +10,7 @@ import pytest
 
 from records import audit
 from records.attachments import attach_file, read_attachment
-from records.errors import InvalidData, Locked, PermissionDenied, RetentionError
+from records.errors import InvalidData, Locked, PermissionDenied, RetentionError, StaleVersion
 from records.integrity import verify_records
 from records.models import AuditEntry, DisposalCertificate, Record, RecordVersion
 from records.operations import acquire_lock, create_record, revise_record, transition_record
@@ -125,6 +125,19 @@ def test_attachments_are_checked_hashed_versioned_and_downloaded(staff):
     assert content == PDF and described["filename"] == "签字扫描件.pdf"
     assert AuditEntry.objects(action="download", number=record.number).count() == 1
     assert gridfs.GridFSBucket(database(), bucket_name="attachments").find().to_list()
+
+
+def test_a_scan_attached_over_a_newer_version_is_refused_and_not_kept(staff):
+    record = create_record(staff, "handover_log", HANDOVER)
+    revise_record(staff, record.number, {"title": "交接（改）"}, base_version=1)
+    with pytest.raises(StaleVersion) as refused:
+        attach_file(staff, record.number, "scan.pdf", PDF, base_version=1)
+    assert refused.value.current == 2
+    assert Record.objects.get(number=record.number).attachments == []
+    assert RecordVersion.objects(number=record.number).count() == 2
+    assert not AuditEntry.objects(action="attach", number=record.number)
+    # The file stored before the transaction is taken away again.
+    assert not gridfs.GridFSBucket(database(), bucket_name="attachments").find().to_list()
 
 
 def test_edit_locks_show_the_holder_expire_and_takeover_is_recorded(staff):
