@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from records.calendar import WorkingCalendar, add_months, end_of_local_day
-from records.clock import from_local, local_now, utcnow
+from records.clock import from_local, local_now
 from records.errors import InvalidData, PermissionDenied
 from records.i18n import N_
 from records.roles import DIRECTOR, TECHNICAL_MANAGER
-from records.types import Rules
+from records.types import NewRecord, Rules
 from records.vocabularies import SEVERITIES, SEVERITY_RANK
 
 TYPE = "complaint_sheet"
@@ -128,7 +128,7 @@ def suggested_severity(change) -> str:
 class ComplaintRules(Rules):
     """The rules of the complaint sheet, checked on every change."""
 
-    def prepare(self, change) -> None:
+    def prepare(self, change) -> list[NewRecord]:
         data = change.data
         if change.old is None and not data.get("first_receiver"):
             data["first_receiver"] = change.actor.full_name
@@ -148,7 +148,8 @@ class ComplaintRules(Rules):
         elif transition == "close":
             _check_closure(change)
         elif transition == "reject":
-            _reopen(change)
+            return [_reopened(change)]
+        return []
 
     @staticmethod
     def _check_severity(change, suggested: str) -> None:
@@ -244,10 +245,8 @@ def _check_closure(change) -> None:
             raise InvalidData(N_("The corrective action is not yet verified effective."))
 
 
-def _reopen(change) -> None:
+def _reopened(change) -> NewRecord:
     """The customer rejects the result: a new sheet, linked to this one."""
-    from records.operations import create_in
-
     old = change.old
     data = change.data
     copied = {
@@ -272,30 +271,23 @@ def _reopen(change) -> None:
         description=f"{text}\n\n{data.get('description') or ''}".strip(),
         original=old["number"],
     )
-    new = create_in(
-        change.db,
-        change.session,
-        change.actor,
-        TYPE,
-        copied,
+    return NewRecord(
+        type=TYPE,
+        data=copied,
         department=old.get("department"),
         reason=f"{old['number']}: {text}"[:500],
+        link_field="reopened_as",
     )
-    data["reopened_as"] = new["number"]
 
 
-def escalate(now: datetime | None = None) -> list[tuple[str, str]]:
-    """Raise the severity of unresolved complaints as time passes.
+def due_escalations(db, now: datetime) -> list[tuple[str, str]]:
+    """The unresolved complaints time has raised: (number, new severity) pairs.
 
     A severity lowered with a reason is raised again only by a threshold that
-    passes after the lowering. Answers (number, new severity) pairs."""
-    from records.operations import rule_change
-    from records.store import database
-
-    db = database()
-    now = now or utcnow()
+    passes after the lowering. Nothing is written here: see
+    :func:`records.escalation.escalate`."""
     calendar = WorkingCalendar.load(db)
-    raised = []
+    due = []
     for doc in db.records.find(
         {"type": TYPE, "state": {"$in": list(UNRESOLVED)}}, {"number": 1, "data": 1, "flags": 1}
     ):
@@ -309,11 +301,5 @@ def escalate(now: datetime | None = None) -> list[tuple[str, str]]:
         lowered_at = (doc.get("flags") or {}).get("lowered_at")
         if lowered_at and since <= lowered_at:
             continue
-        rule_change(
-            doc["number"],
-            {"severity": level},
-            operation="escalate",
-            reason=N_("Unresolved past its time limit: severity raised."),
-        )
-        raised.append((doc["number"], level))
-    return raised
+        due.append((doc["number"], level))
+    return due

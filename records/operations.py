@@ -30,6 +30,7 @@ from records.settings import effective
 from records.store import database, load_doc, unit_of_work
 from records.types import (
     FieldValueError,
+    NewRecord,
     RecordType,
     Transition,
     check_dates,
@@ -204,7 +205,23 @@ def _prepare(change: Change) -> None:
     except FieldValueError as error:
         raise InvalidData(error.message, field=error.field, **error.params) from None
     if change.record_type.rules is not None:
-        change.record_type.rules.prepare(change)
+        for follow_up in change.record_type.rules.prepare(change) or ():
+            _carry_out(change, follow_up)
+
+
+def _carry_out(change: Change, follow_up: NewRecord) -> None:
+    """A follow-up a rule asked for, in the change's transaction."""
+    created = create_in(
+        change.db,
+        change.session,
+        change.actor,
+        follow_up.type,
+        follow_up.data,
+        department=follow_up.department,
+        reason=follow_up.reason,
+    )
+    if follow_up.link_field:
+        change.data[follow_up.link_field] = created["number"]
 
 
 def derived_fields(change: Change, doc: dict) -> dict:

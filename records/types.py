@@ -166,15 +166,32 @@ class SignatureLine:
     transition: str | None = None
 
 
+@dataclass(frozen=True)
+class NewRecord:
+    """A record a rule asks for with a change (the sheet a rejection reopens).
+
+    The operation creates it in the change's transaction, by the same actor,
+    and keeps its number in ``link_field`` of the change's data."""
+
+    type: str
+    data: dict
+    department: str | None = None
+    reason: str | None = None
+    link_field: str | None = None
+
+
 class Rules:
     """What a type checks and fills in beyond its fields' own rules.
 
     ``prepare`` sees every change (create, revise, transition) inside its
-    transaction; it may fill computed fields of ``change.data`` and raises
-    :class:`records.errors.InvalidData` to refuse the change.
+    transaction; it may fill computed fields of ``change.data``, raises
+    :class:`records.errors.InvalidData` to refuse the change, and answers
+    the follow-ups (:class:`NewRecord`, or None) the operation carries out
+    with it:
+    rules ask, they never call an operation themselves.
     """
 
-    def prepare(self, change) -> None:  # pragma: no cover - the default does nothing
+    def prepare(self, change) -> list[NewRecord] | None:  # pragma: no cover - does nothing
         return None
 
 

@@ -295,7 +295,7 @@ def escalate():
     """Raise the severity of unresolved complaints whose time has passed (what
     `portal serve` does every PORTAL_DEADLINE_CHECK_MINUTES); for cron."""
     from records.calendar import seed_from_package
-    from records.complaints import escalate as escalate_complaints
+    from records.escalation import escalate as escalate_complaints
 
     with portal_app():
         seed_from_package()

@@ -42,7 +42,8 @@ from portal.models import Department, User
 from records import clock
 from records.access import Actor
 from records.calendar import WorkingCalendar, seed_from_package
-from records.complaints import REVISIT_ALL, escalate, higher, time_severity
+from records.complaints import REVISIT_ALL, higher, time_severity
+from records.escalation import escalate
 from records.operations import create_record, revise_record, transition_record
 from records.store import database
 from records.types import registry

@@ -9,14 +9,14 @@ import threading
 
 from records import audit
 from records.calendar import seed_from_package
-from records.complaints import escalate
+from records.escalation import escalate
 from records.store import database
 
 log = logging.getLogger(__name__)
 
 
 class DeadlineThread(threading.Thread):
-    """Runs :func:`records.complaints.escalate` every ``minutes``, then
+    """Runs :func:`records.escalation.escalate` every ``minutes``, then
     writes an audit checkpoint if the trail grew (so a truncation of the
     trail is found by `portal audit verify`)."""
 

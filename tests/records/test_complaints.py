@@ -14,8 +14,9 @@ from records import worklists
 from records.access import visible_data
 from records.calendar import WorkingCalendar, end_of_local_day, seed_from_package
 from records.clock import local_now, to_local, utcnow
-from records.complaints import escalate, fact_severity, time_severity, time_thresholds
+from records.complaints import fact_severity, time_severity, time_thresholds
 from records.errors import InvalidData, NotFound, PermissionDenied
+from records.escalation import escalate
 from records.models import AuditEntry, Record, RecordVersion
 from records.operations import (
     create_record,
