@@ -95,9 +95,11 @@ class Field:
         return tuple(choice.value for choice in self.choices)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Transition:
-    """A workflow transition: from some states to one, by some roles."""
+    """A workflow transition: from some states to one, by some roles.
+
+    Keyword-only: a declaration names what each value is."""
 
     name: str
     label: str
@@ -115,6 +117,19 @@ class Transition:
     #: Whether a record waiting for this step is on the actor's task list
     #: (False for corrections: voiding, dispatching again).
     task: bool = True
+
+
+def void_step(*sources: str, roles: tuple[str, ...] = (CONTROLLER,)) -> Transition:
+    """The step every form has: voiding a record from ``sources``, by a
+    controller unless said otherwise, always with a comment saying why."""
+    return Transition(
+        name="void",
+        label=N_("Void"),
+        sources=sources,
+        target="void",
+        roles=roles,
+        comment_required=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 from records.vocabularies import SERVICE_SHEET_COPIES
 
@@ -61,17 +62,15 @@ CUSTOMER_SERVICE_SHEET = registry.register(
             states={"issued": N_("Issued"), "returned": N_("Returned"), "void": N_("Void")},
             transitions=(
                 Transition(
-                    "return",
-                    N_("Returned signed"),
-                    ("issued",),
-                    "returned",
-                    (STAFF, CONTROLLER),
+                    name="return",
+                    label=N_("Returned signed"),
+                    sources=("issued",),
+                    target="returned",
+                    roles=(STAFF, CONTROLLER),
                     fields=("work_done", "customer_signed", "returned_on"),
                     required_fields=("customer_signed", "returned_on"),
                 ),
-                Transition(
-                    "void", N_("Void"), ("issued",), "void", (CONTROLLER,), comment_required=True
-                ),
+                void_step("issued"),
             ),
             editable=("issued",),
             events={"returned": "closed", "void": "closed"},

@@ -11,6 +11,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 
 HANDOVER_LOG = registry.register(
@@ -56,24 +57,22 @@ HANDOVER_LOG = registry.register(
             },
             transitions=(
                 Transition(
-                    "hand_over",
-                    N_("Hand over"),
-                    ("open",),
-                    "handed_over",
-                    (STAFF, CONTROLLER),
+                    name="hand_over",
+                    label=N_("Hand over"),
+                    sources=("open",),
+                    target="handed_over",
+                    roles=(STAFF, CONTROLLER),
                     required_fields=("taken_over_by",),
                 ),
                 Transition(
-                    "accept",
-                    N_("Accept the handover"),
-                    ("handed_over",),
-                    "accepted",
-                    (STAFF, CONTROLLER),
+                    name="accept",
+                    label=N_("Accept the handover"),
+                    sources=("handed_over",),
+                    target="accepted",
+                    roles=(STAFF, CONTROLLER),
                     signature="reviewed",
                 ),
-                Transition(
-                    "void", N_("Void"), ("open",), "void", (CONTROLLER,), comment_required=True
-                ),
+                void_step("open"),
             ),
             editable=("open",),
             events={"accepted": "closed", "void": "closed"},

@@ -12,6 +12,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 from records.vocabularies import CHANNELS
 
@@ -62,17 +63,15 @@ INQUIRY_SHEET = registry.register(
             states={"open": N_("Open"), "answered": N_("Answered"), "void": N_("Void")},
             transitions=(
                 Transition(
-                    "answer",
-                    N_("Answer"),
-                    ("open",),
-                    "answered",
-                    (STAFF, CONTROLLER),
+                    name="answer",
+                    label=N_("Answer"),
+                    sources=("open",),
+                    target="answered",
+                    roles=(STAFF, CONTROLLER),
                     fields=("answer", "answered_at"),
                     required_fields=("answer", "answered_at"),
                 ),
-                Transition(
-                    "void", N_("Void"), ("open",), "void", (CONTROLLER,), comment_required=True
-                ),
+                void_step("open"),
             ),
             editable=("open",),
             events={"answered": "closed", "void": "closed"},

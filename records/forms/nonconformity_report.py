@@ -11,6 +11,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 
 NONCONFORMITY_REPORT = registry.register(
@@ -48,27 +49,25 @@ NONCONFORMITY_REPORT = registry.register(
             },
             transitions=(
                 Transition(
-                    "disposition",
-                    N_("Record the disposition"),
-                    ("open",),
-                    "dispositioned",
-                    (STAFF, CONTROLLER),
+                    name="disposition",
+                    label=N_("Record the disposition"),
+                    sources=("open",),
+                    target="dispositioned",
+                    roles=(STAFF, CONTROLLER),
                     fields=("disposition", "cause", "capa_required"),
                     required_fields=("disposition",),
                 ),
                 Transition(
-                    "close",
-                    N_("Verify and close"),
-                    ("dispositioned",),
-                    "closed",
-                    (APPROVER,),
+                    name="close",
+                    label=N_("Verify and close"),
+                    sources=("dispositioned",),
+                    target="closed",
+                    roles=(APPROVER,),
                     fields=("verification",),
                     required_fields=("verification",),
                     signature="verified",
                 ),
-                Transition(
-                    "void", N_("Void"), ("open",), "void", (CONTROLLER,), comment_required=True
-                ),
+                void_step("open"),
             ),
             editable=("open",),
             events={"closed": "closed", "void": "closed"},

@@ -14,6 +14,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 
 
@@ -51,17 +52,15 @@ OVERDUE_REMINDER = registry.register(
             states={"issued": N_("Issued"), "answered": N_("Answered"), "void": N_("Void")},
             transitions=(
                 Transition(
-                    "answer",
-                    N_("Answer with a reason and a new date"),
-                    ("issued",),
-                    "answered",
-                    (STAFF, CONTROLLER),
+                    name="answer",
+                    label=N_("Answer with a reason and a new date"),
+                    sources=("issued",),
+                    target="answered",
+                    roles=(STAFF, CONTROLLER),
                     fields=("delay_reason", "new_date"),
                     required_fields=("delay_reason", "new_date"),
                 ),
-                Transition(
-                    "void", N_("Void"), ("issued",), "void", (CONTROLLER,), comment_required=True
-                ),
+                void_step("issued"),
             ),
             editable=(),
             events={"answered": "closed", "void": "closed"},

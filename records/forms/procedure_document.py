@@ -10,6 +10,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 
 PROCEDURE_DOCUMENT = registry.register(
@@ -52,36 +53,38 @@ PROCEDURE_DOCUMENT = registry.register(
             },
             transitions=(
                 Transition(
-                    "submit", N_("Submit for approval"), ("draft",), "review", (CONTROLLER,)
+                    name="submit",
+                    label=N_("Submit for approval"),
+                    sources=("draft",),
+                    target="review",
+                    roles=(CONTROLLER,),
                 ),
                 Transition(
-                    "approve",
-                    N_("Approve"),
-                    ("review",),
-                    "effective",
-                    (APPROVER,),
+                    name="approve",
+                    label=N_("Approve"),
+                    sources=("review",),
+                    target="effective",
+                    roles=(APPROVER,),
                     required_fields=("effective_date",),
                     signature="approved",
                 ),
                 Transition(
-                    "return",
-                    N_("Return for rework"),
-                    ("review",),
-                    "draft",
-                    (APPROVER,),
+                    name="return",
+                    label=N_("Return for rework"),
+                    sources=("review",),
+                    target="draft",
+                    roles=(APPROVER,),
                     comment_required=True,
                 ),
                 Transition(
-                    "supersede",
-                    N_("Supersede"),
-                    ("effective",),
-                    "superseded",
-                    (CONTROLLER,),
+                    name="supersede",
+                    label=N_("Supersede"),
+                    sources=("effective",),
+                    target="superseded",
+                    roles=(CONTROLLER,),
                     comment_required=True,
                 ),
-                Transition(
-                    "void", N_("Void"), ("draft",), "void", (CONTROLLER,), comment_required=True
-                ),
+                void_step("draft"),
             ),
             editable=("draft",),
             events={"effective": "effective", "superseded": "superseded", "void": "closed"},

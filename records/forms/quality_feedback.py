@@ -11,6 +11,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 
 QUALITY_FEEDBACK = registry.register(
@@ -48,26 +49,24 @@ QUALITY_FEEDBACK = registry.register(
             },
             transitions=(
                 Transition(
-                    "forward",
-                    N_("Pass to after-sales service"),
-                    ("reported",),
-                    "forwarded",
-                    (CONTROLLER,),
+                    name="forward",
+                    label=N_("Pass to after-sales service"),
+                    sources=("reported",),
+                    target="forwarded",
+                    roles=(CONTROLLER,),
                     fields=("department", "handler"),
                     required_fields=("department",),
                 ),
                 Transition(
-                    "handle",
-                    N_("Record the action"),
-                    ("forwarded",),
-                    "handled",
-                    (STAFF, CONTROLLER),
+                    name="handle",
+                    label=N_("Record the action"),
+                    sources=("forwarded",),
+                    target="handled",
+                    roles=(STAFF, CONTROLLER),
                     fields=("action",),
                     required_fields=("action",),
                 ),
-                Transition(
-                    "void", N_("Void"), ("reported",), "void", (CONTROLLER,), comment_required=True
-                ),
+                void_step("reported"),
             ),
             editable=("reported", "forwarded"),
             events={"handled": "closed", "void": "closed"},

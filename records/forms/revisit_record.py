@@ -10,9 +10,9 @@ from records.types import (
     RetentionRule,
     Rules,
     SignatureLine,
-    Transition,
     Workflow,
     registry,
+    void_step,
 )
 from records.vocabularies import REVISIT_METHODS, SATISFACTION
 
@@ -67,11 +67,7 @@ REVISIT_RECORD = registry.register(
         workflow=Workflow(
             initial="recorded",
             states={"recorded": N_("Recorded"), "void": N_("Void")},
-            transitions=(
-                Transition(
-                    "void", N_("Void"), ("recorded",), "void", (CONTROLLER,), comment_required=True
-                ),
-            ),
+            transitions=(void_step("recorded"),),
             editable=("recorded",),
             events={"void": "closed"},
         ),

@@ -11,6 +11,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 
 SATISFACTION_ANALYSIS = registry.register(
@@ -40,16 +41,14 @@ SATISFACTION_ANALYSIS = registry.register(
             states={"draft": N_("Draft"), "approved": N_("Approved"), "void": N_("Void")},
             transitions=(
                 Transition(
-                    "approve",
-                    N_("Approve"),
-                    ("draft",),
-                    "approved",
-                    (APPROVER,),
+                    name="approve",
+                    label=N_("Approve"),
+                    sources=("draft",),
+                    target="approved",
+                    roles=(APPROVER,),
                     signature="approved",
                 ),
-                Transition(
-                    "void", N_("Void"), ("draft",), "void", (CONTROLLER,), comment_required=True
-                ),
+                void_step("draft"),
             ),
             editable=("draft",),
             events={"approved": "closed", "void": "closed"},

@@ -14,6 +14,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 from records.vocabularies import LEVELS, YES_NO
 
@@ -96,10 +97,14 @@ SATISFACTION_QUESTIONNAIRE = registry.register(
             initial="open",
             states={"open": N_("Being filled in"), "filed": N_("Filed"), "void": N_("Void")},
             transitions=(
-                Transition("file", N_("File"), ("open",), "filed", (STAFF, CONTROLLER)),
                 Transition(
-                    "void", N_("Void"), ("open",), "void", (CONTROLLER,), comment_required=True
+                    name="file",
+                    label=N_("File"),
+                    sources=("open",),
+                    target="filed",
+                    roles=(STAFF, CONTROLLER),
                 ),
+                void_step("open"),
             ),
             editable=("open",),
             events={"filed": "closed", "void": "closed"},

@@ -12,6 +12,7 @@ from records.types import (
     Transition,
     Workflow,
     registry,
+    void_step,
 )
 from records.vocabularies import SATISFACTION
 
@@ -60,11 +61,11 @@ SERVICE_SURVEY = registry.register(
             },
             transitions=(
                 Transition(
-                    "return",
-                    N_("Returned signed"),
-                    ("issued",),
-                    "returned",
-                    (STAFF, CONTROLLER),
+                    name="return",
+                    label=N_("Returned signed"),
+                    sources=("issued",),
+                    target="returned",
+                    roles=(STAFF, CONTROLLER),
                     fields=(
                         "returned_on",
                         "customer_signed",
@@ -75,9 +76,7 @@ SERVICE_SURVEY = registry.register(
                     ),
                     required_fields=("returned_on", "customer_signed"),
                 ),
-                Transition(
-                    "void", N_("Void"), ("issued",), "void", (CONTROLLER,), comment_required=True
-                ),
+                void_step("issued"),
             ),
             editable=("issued",),
             events={"returned": "closed", "void": "closed"},

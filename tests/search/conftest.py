@@ -64,7 +64,11 @@ CONTACT = RecordType(
     workflow=Workflow(
         initial="open",
         states={"open": N_("Open"), "closed": N_("Closed")},
-        transitions=(Transition("close", N_("Close"), ("open",), "closed", (STAFF,)),),
+        transitions=(
+            Transition(
+                name="close", label=N_("Close"), sources=("open",), target="closed", roles=(STAFF,)
+            ),
+        ),
         editable=("open",),
         events={"closed": "closed"},
     ),
