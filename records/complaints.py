@@ -12,12 +12,10 @@ from records.clock import from_local, local_now
 from records.errors import InvalidData, PermissionDenied
 from records.i18n import N_
 from records.roles import DIRECTOR, TECHNICAL_MANAGER
-from records.types import NewRecord, Rules
+from records.types import NewRecord, Rules, registry
 from records.vocabularies import SEVERITIES, SEVERITY_RANK
 
 TYPE = "complaint_sheet"
-#: States in which a complaint is not yet resolved: time raises its severity.
-UNRESOLVED = ("received", "dispatched", "plan_submitted", "approved", "replied")
 #: Severities every closed complaint of which is revisited (major in person).
 REVISIT_ALL = ("important", "hot", "major")
 SIMILAR_DAYS = 30
@@ -117,7 +115,7 @@ def suggested_severity(change) -> str:
     # calendar to know that time has not raised it yet.
     if (
         received
-        and change.state in UNRESOLVED
+        and change.state in change.record_type.workflow.group("unresolved")
         and (local_now(change.now) - received > timedelta(days=3))
     ):
         by_time, _since = time_severity(received, change.now, change.calendar)
@@ -287,9 +285,10 @@ def due_escalations(db, now: datetime) -> list[tuple[str, str]]:
     passes after the lowering. Nothing is written here: see
     :func:`records.escalation.escalate`."""
     calendar = WorkingCalendar.load(db)
+    unresolved = list(registry[TYPE].workflow.group("unresolved"))
     due = []
     for doc in db.records.find(
-        {"type": TYPE, "state": {"$in": list(UNRESOLVED)}}, {"number": 1, "data": 1, "flags": 1}
+        {"type": TYPE, "state": {"$in": unresolved}}, {"number": 1, "data": 1, "flags": 1}
     ):
         data = doc.get("data") or {}
         if not data.get("received_at"):

@@ -38,11 +38,10 @@ from pymongo import UpdateOne
 
 from records.clock import to_local
 from records.store import database
+from records.types import registry
 
 COLLECTION = "measure_counts"
 
-FINISHED = ("replied", "resolved", "closed", "reopened")
-SATISFIED = ("resolved", "closed")
 REPAIR_DAYS = 15
 #: Targets in the procedures: 100% for the complaint rates, 99% customer
 #: satisfaction, revisits by severity in records.worklists.
@@ -89,15 +88,16 @@ def _complaint(doc: dict, db, session, revisits=None):
     data = doc.get("data") or {}
     state = doc["state"]
     severity = data.get("severity") or data.get("suggested_severity") or "general"
-    finished = state in FINISHED
+    workflow = registry["complaint_sheet"].workflow
+    finished = state in workflow.group("finished")
     counts = {
         "complaints": 1,
         "dispatched": int(state not in ("received",)),
         "finished": int(finished),
         "timely": int(finished and not (doc.get("flags") or {}).get("late")),
         "closed": int(state == "closed"),
-        "satisfied": int(state in SATISFIED),
-        "open": int(state not in ("closed", "reopened")),
+        "satisfied": int(state in workflow.group("satisfied")),
+        "open": int(state not in workflow.group("ended")),
         f"severity:{severity}": 1,
         f"subject:{data.get('subject') or 'none'}": 1,
         f"responsibility:{data.get('responsibility') or 'none'}": 1,

@@ -132,6 +132,18 @@ def void_step(*sources: str, roles: tuple[str, ...] = (CONTROLLER,)) -> Transiti
     )
 
 
+#: Named groups of states the procedures speak of, each declared by the
+#: workflows it concerns (a complaint "answered" is replied, resolved or closed).
+STATE_GROUPS = (
+    "answered",  # the customer has had the answer
+    "unresolved",  # still being handled: time raises a complaint's severity
+    "finished",  # handled, whatever the customer said (counted as finished)
+    "satisfied",  # the customer accepted the result
+    "ended",  # handling ended: closed, or reopened on a new sheet
+    "not_in_force",  # a printed record is for reference only
+)
+
+
 @dataclass(frozen=True)
 class Workflow:
     initial: str
@@ -141,6 +153,25 @@ class Workflow:
     editable: tuple[str, ...]
     #: State -> retention event that entering it starts ("closed", ...).
     events: dict[str, str] = field(default_factory=dict)
+    #: Group name (one of STATE_GROUPS) -> its states. A void record is
+    #: never in force: "not_in_force" is the void state unless declared.
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name, states in self.groups.items():
+            if name not in STATE_GROUPS:
+                raise TypeDeclarationError(f"unknown state group {name!r}")
+            unknown = [s for s in states if s not in self.states]
+            if unknown:
+                raise TypeDeclarationError(f"state group {name}: states {unknown}")
+
+    def group(self, name: str) -> tuple[str, ...]:
+        """The states of group ``name`` (none if this workflow has not the group)."""
+        if name not in STATE_GROUPS:
+            raise KeyError(name)
+        if name == "not_in_force" and name not in self.groups:
+            return ("void",) if "void" in self.states else ()
+        return self.groups.get(name, ())
 
     def transition(self, name: str) -> Transition | None:
         return next((t for t in self.transitions if t.name == name), None)

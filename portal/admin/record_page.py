@@ -194,7 +194,9 @@ class RecordPage:
         actor = self.actor
         links = []
         data = record.data or {}
-        if record.type == "complaint_sheet" and record.state in ("replied", "resolved", "closed"):
+        if record.type == "complaint_sheet" and record.state in self.record_type.workflow.group(
+            "answered"
+        ):
             revisit = registry.get("revisit_record")
             if can_create(actor, revisit):
                 # What the revisit repeats from the complaint is filled in: the

@@ -214,6 +214,13 @@ COMPLAINT_SHEET = registry.register(
             ),
             editable=("received", "dispatched"),
             events={"closed": "closed", "reopened": "closed", "void": "closed"},
+            groups={
+                "answered": ("replied", "resolved", "closed"),
+                "unresolved": ("received", "dispatched", "plan_submitted", "approved", "replied"),
+                "finished": ("replied", "resolved", "closed", "reopened"),
+                "satisfied": ("resolved", "closed"),
+                "ended": ("closed", "reopened"),
+            },
         ),
         retention=RetentionRule(years=3, starts="closed"),
         create_roles=(STAFF, CONTROLLER),

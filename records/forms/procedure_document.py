@@ -88,6 +88,7 @@ PROCEDURE_DOCUMENT = registry.register(
             ),
             editable=("draft",),
             events={"effective": "effective", "superseded": "superseded", "void": "closed"},
+            groups={"not_in_force": ("superseded", "void")},
         ),
         retention=RetentionRule(years=3, starts="superseded"),
         create_roles=(CONTROLLER,),

@@ -27,7 +27,8 @@ class RevisitRules(Rules):
         complaint = change.db.records.find_one(
             {"number": number}, {"state": 1}, session=change.session
         )
-        if complaint and complaint["state"] not in ("replied", "resolved", "closed"):
+        answered = registry["complaint_sheet"].workflow.group("answered")
+        if complaint and complaint["state"] not in answered:
             raise InvalidData(
                 N_("A complaint is revisited after the customer was answered."), field="complaint"
             )

@@ -36,9 +36,6 @@ FONTS = {
     "en": w.Fonts("宋体", "Times New Roman", "黑体", "zh-CN"),
 }
 
-#: States in which a printed record is no longer in force (marked as such).
-NOT_IN_FORCE = ("superseded", "void", "withdrawn")
-
 _LABEL = Cm(2.6)
 _VALUE = Cm(3.2)
 _SHADE = '<w:shd {} w:val="clear" w:color="auto" w:fill="F2F2F2"/>'
@@ -247,7 +244,8 @@ def record_values(
         values["retention_until"] = texts(
             "; kept until %(date)s", date=texts.date(retention_day(doc["retention_ends_on"]))
         )
-    if doc.get("state") in NOT_IN_FORCE:
+    # A record no longer in force is printed marked as such.
+    if doc.get("state") in record_type.workflow.group("not_in_force"):
         values["state_mark"] = texts(
             "%(state)s: for reference only",
             state=texts(record_type.workflow.states.get(doc["state"], doc["state"])),
