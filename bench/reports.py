@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bson import ObjectId  # noqa: E402
 
-import records.forms  # noqa: E402, F401
 from bench.save import report as print_figures  # noqa: E402
 from bench.save import timed  # noqa: E402
 from portal.accounts import create_user  # noqa: E402
@@ -38,9 +37,12 @@ from records import measures, reports  # noqa: E402
 from records.access import Actor  # noqa: E402
 from records.calendar import seed_from_package  # noqa: E402
 from records.clock import local_now  # noqa: E402
+from records.forms import register_all  # noqa: E402
 from records.operations import create_record, transition_record  # noqa: E402
 from records.store import database  # noqa: E402
 from records.word.texts import Texts  # noqa: E402
+
+register_all()
 
 STATES = [
     "received",

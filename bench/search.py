@@ -30,11 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import records.forms  # noqa: E402,F401 - registers the record types
 from records.access import Actor  # noqa: E402
+from records.forms import register_all  # noqa: E402
 from search_index import Indexer, IndexerThread, IndexStore, Search, search  # noqa: E402
 from search_index.indexer import history_documents  # noqa: E402
 from search_index.schema import document  # noqa: E402
+
+register_all()
 
 DEPARTMENTS = ["客服部", "工程部", "质检部", "物业一部", "物业二部", "销售部", "技术部", "办公室"]
 SEVERITIES = ["general", "important", "major"]

@@ -25,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from docx import Document  # noqa: E402
 
-import records.forms  # noqa: E402, F401
 from portal.database import connect, ensure_indexes  # noqa: E402
 from portal.database.embedded import EmbeddedDatabase  # noqa: E402
 from portal.models import Department  # noqa: E402
 from records.access import Actor  # noqa: E402
 from records.calendar import seed_from_package  # noqa: E402
 from records.clock import local_now  # noqa: E402
+from records.forms import register_all  # noqa: E402
 from records.store import database  # noqa: E402
 from records.types import registry  # noqa: E402
 from records.word import output  # noqa: E402
@@ -39,6 +39,8 @@ from records.word.forms import render_record  # noqa: E402
 from records.word.registers import complaint_register, register_docx, register_xlsx  # noqa: E402
 from records.word.samples import sample_doc  # noqa: E402
 from records.word.texts import Texts  # noqa: E402
+
+register_all()
 
 ORG = "广东某检测中心"
 

@@ -9,6 +9,7 @@ from flask import Flask
 from portal.config import PROJECT_ROOT, load_config
 from records import audit
 from records.clock import set_local_zone
+from records.forms import register_all
 from records.roles import ROLES
 
 __all__ = ["create_app"]
@@ -16,6 +17,7 @@ __all__ = ["create_app"]
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the portal. ``config`` overrides every other source (tests)."""
+    register_all()
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),

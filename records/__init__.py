@@ -1,6 +1,7 @@
 """The records domain, free of Flask: roles, record types, numbering, versions,
 workflow, retention, audit. Every function that changes something takes the
-actor explicitly."""
+actor explicitly.
 
-# Declaring the forms registers them; everything else imports from submodules.
-import records.forms  # noqa: E402, F401
+The forms are declared in :mod:`records.forms` and registered explicitly
+(``records.forms.register_all()``) by whoever starts the portal: importing a
+module registers nothing."""

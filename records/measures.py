@@ -69,10 +69,12 @@ def contribution(doc: dict, db=None, session=None, revisits: dict | None = None)
     closed complaint when many are counted at once."""
     if doc.get("state") == "void":
         return None
-    maker = _MAKERS.get(doc.get("type"))
-    if maker is None:
+    record_type = registry.get(doc.get("type"))
+    if record_type is None or record_type.measure is None:
         return None
-    found = maker(doc, db if db is not None else database(), session, revisits)
+    found = record_type.measure(
+        record_type, doc, db if db is not None else database(), session, revisits
+    )
     if found is None:
         return None
     month, counts = found
@@ -84,11 +86,12 @@ def contribution(doc: dict, db=None, session=None, revisits: dict | None = None)
     }
 
 
-def _complaint(doc: dict, db, session, revisits=None):
+def complaint_counts(record_type, doc: dict, db, session, revisits=None):
+    """What a complaint sheet counts for (the type's ``measure``)."""
     data = doc.get("data") or {}
     state = doc["state"]
     severity = data.get("severity") or data.get("suggested_severity") or "general"
-    workflow = registry["complaint_sheet"].workflow
+    workflow = record_type.workflow
     finished = state in workflow.group("finished")
     counts = {
         "complaints": 1,
@@ -121,7 +124,8 @@ def _complaint(doc: dict, db, session, revisits=None):
     return _month(data.get("received_at")), counts
 
 
-def _service_sheet(doc: dict, db, session, revisits=None):
+def service_sheet_counts(record_type, doc: dict, db, session, revisits=None):
+    """What a customer service sheet counts for: repairs, returned in time."""
     data = doc.get("data") or {}
     if data.get("service_kind") != "repair" or not data.get("service_date"):
         return None
@@ -143,7 +147,8 @@ def filed_at(doc: dict) -> datetime | None:
     return steps[-1] if steps else doc.get("updated_at")
 
 
-def _questionnaire(doc: dict, db, session, revisits=None):
+def questionnaire_counts(record_type, doc: dict, db, session, revisits=None):
+    """What a filed satisfaction questionnaire counts for: the sample, its score."""
     filed = filed_at(doc)
     if filed is None:
         return None
@@ -163,13 +168,6 @@ def _questionnaire(doc: dict, db, session, revisits=None):
             }
         )
     return _month(to_local(filed)), counts
-
-
-_MAKERS = {
-    "complaint_sheet": _complaint,
-    "customer_service_sheet": _service_sheet,
-    "satisfaction_questionnaire": _questionnaire,
-}
 
 
 def keep(db, session, doc: dict, *, deleted: bool = False) -> None:
@@ -222,7 +220,8 @@ def rebuild(db=None, batch: int = 2000) -> int:
     totals: dict[str, dict[str, float]] = {}
     seen = 0
     pending: list[UpdateOne] = []
-    for doc in db.records.find({"type": {"$in": list(_MAKERS)}}).batch_size(batch):
+    counted = [t.name for t in registry if t.measure is not None]
+    for doc in db.records.find({"type": {"$in": counted}}).batch_size(batch):
         part = contribution(doc, db, revisits=revisits)
         if doc.get("measure") != part:
             pending.append(UpdateOne({"_id": doc["_id"]}, {"$set": {"measure": part}}))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from records.clock import to_local
 from records.errors import NotFound
@@ -213,6 +214,27 @@ class SignatureLine:
 
 
 @dataclass(frozen=True)
+class FollowUpLink:
+    """A record people raise from one of this type, offered on its page.
+
+    Offered in the states of ``group`` (a workflow state group; None: in
+    every state but void) to those who may create a ``type``; ``prefill``
+    gives the new record's fields from (record, the data the reader may see,
+    the reader)."""
+
+    type: str
+    label: str
+    group: str | None = None
+    prefill: Callable[[Any, dict, Any], dict] | None = None
+
+    def offered_in(self, workflow: Workflow, state: str) -> bool:
+        """Whether a record of ``workflow`` in ``state`` offers this link."""
+        if self.group is None:
+            return state != "void"
+        return state in workflow.group(self.group)
+
+
+@dataclass(frozen=True)
 class NewRecord:
     """A record a rule asks for with a change (the sheet a rejection reopens).
 
@@ -307,6 +329,12 @@ class RecordType:
     #: Field labels the organisation words itself (the questionnaire's
     #: items): a function of the database giving {field name: label}.
     custom_labels: Callable[[], dict[str, str]] | None = None
+    #: What a record counts for in the measures (records.measures): a
+    #: function of (type, record, db, session, revisits) giving (month,
+    #: counts) or None; a type without one counts nowhere.
+    measure: Callable[..., tuple[str | None, dict] | None] | None = None
+    #: The records people raise from one of this type (a revisit, a CAPA).
+    follow_ups: tuple[FollowUpLink, ...] = ()
 
     # One check after another on the declaration; they read best in one list.
     def __post_init__(self):  # noqa: C901
@@ -344,6 +372,9 @@ class RecordType:
         for row in self.layout:
             if not row or len(row) > 3 or [n for n in row if n not in names]:
                 raise TypeDeclarationError(f"{self.name}: layout row {row}")
+        for link in self.follow_ups:
+            if link.group is not None and link.group not in STATE_GROUPS:
+                raise TypeDeclarationError(f"{self.name}: follow-up group {link.group}")
         signing = {t.name for t in self.workflow.transitions if t.signature}
         for line in self.signature_lines:
             if line.transition and line.transition not in signing:

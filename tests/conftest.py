@@ -18,10 +18,15 @@ from portal import database as portal_db
 from portal.database.embedded import EmbeddedDatabase
 from portal.workers import stop_workers
 from records import audit
+from records.forms import register_all
 from search_index import Indexer, IndexStore
 from tests.helpers import PASSWORD
 
 TEST_DB = "portal_test"
+
+# The record types, as the app factory and the command line register them,
+# also for tests of the domain that build no app.
+register_all()
 
 # argon2id at its cheapest, for every portal the tests start (in this process
 # and the `portal serve` children, which inherit the environment): at the

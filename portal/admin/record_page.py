@@ -190,47 +190,20 @@ class RecordPage:
         )
 
     def _follow_ups(self, record) -> list[tuple[str, str]]:
-        """Records people raise from this one: a revisit, a CAPA report."""
+        """Records people raise from this one (declared on its type: a
+        revisit, a CAPA report), with what they repeat filled in."""
         actor = self.actor
         links = []
-        data = record.data or {}
-        if record.type == "complaint_sheet" and record.state in self.record_type.workflow.group(
-            "answered"
-        ):
-            revisit = registry.get("revisit_record")
-            if can_create(actor, revisit):
-                # What the revisit repeats from the complaint is filled in: the
-                # customer, the contact (if this reader may see it), the visitor.
-                visible = visible_data(actor, self.record_type, data, record.created_by)
-                links.append(
-                    (
-                        _("Record a revisit"),
-                        url_for(
-                            "records_revisit_record.create_view",
-                            complaint=record.number,
-                            customer=data.get("customer") or "",
-                            contact=visible.get("contact") or "",
-                            visitor=actor.full_name,
-                        ),
-                    )
-                )
-        if record.type in ("complaint_sheet", "nonconformity_report", "quality_feedback") and (
-            record.state not in ("void",)
-        ):
-            capa = registry.get("capa_report")
-            if can_create(actor, capa):
-                links.append(
-                    (
-                        _("Open a corrective action report"),
-                        url_for(
-                            "records_capa_report.create_view",
-                            source=record.number,
-                            title=(record.title or "")[:120],
-                            problem=data.get("description") or data.get("problem") or "",
-                            department=record.department or "",
-                        ),
-                    )
-                )
+        for link in self.record_type.follow_ups:
+            target = registry.get(link.type)
+            if target is None or not link.offered_in(self.record_type.workflow, record.state):
+                continue
+            if not can_create(actor, target):
+                continue
+            data = record.data or {}
+            visible = visible_data(actor, self.record_type, data, record.created_by)
+            values = link.prefill(record, visible, actor) if link.prefill else {}
+            links.append((_(link.label), url_for(f"records_{link.type}.create_view", **values)))
         return links
 
     def _fact_groups(self) -> list[tuple[str, list[str]]]:

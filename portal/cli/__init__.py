@@ -18,6 +18,7 @@ import click
 from portal import create_app
 from portal.database.embedded import EmbeddedDatabaseError
 from portal.workers import start_workers, stop_workers
+from records.forms import register_all
 from records.roles import ROLES
 
 
@@ -51,6 +52,7 @@ def _fail(error) -> click.ClickException:
 @click.group()
 def main():
     """Controlled-records portal."""
+    register_all()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -33,7 +33,6 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 
 import records.attachments  # noqa: F401 - imported so the simulated clock reaches it
-import records.forms  # noqa: F401 - registers the record types
 import records.retention  # noqa: F401
 import records.settings  # noqa: F401
 from portal import accounts

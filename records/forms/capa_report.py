@@ -10,13 +10,13 @@ from records.roles import APPROVER, CONTROLLER, STAFF
 from records.types import (
     Deadline,
     Field,
+    FollowUpLink,
     RecordType,
     RetentionRule,
     Rules,
     SignatureLine,
     Transition,
     Workflow,
-    registry,
     void_step,
 )
 
@@ -71,108 +71,123 @@ class CapaRules(Rules):
                 )
 
 
-CAPA_REPORT = registry.register(
-    RecordType(
-        name="capa_report",
-        form_code="GAEPC/QR-020",
-        edition="A/0",
-        titles={
-            "zh_Hans": "纠正和预防措施跟踪报告",
-            "zh_Hant": "糾正和預防措施跟蹤報告",
-            "en": "Corrective and preventive action report",
+def _capa_from(record, visible: dict, actor) -> dict:
+    """A corrective action report opened from a complaint, nonconformity or
+    feedback: its source, title, problem and department filled in."""
+    data = record.data or {}
+    return {
+        "source": record.number,
+        "title": (record.title or "")[:120],
+        "problem": data.get("description") or data.get("problem") or "",
+        "department": record.department or "",
+    }
+
+
+#: Offered on the records a corrective action may follow from.
+CORRECTIVE_ACTION = FollowUpLink(
+    type="capa_report", label=N_("Open a corrective action report"), prefill=_capa_from
+)
+
+CAPA_REPORT = RecordType(
+    name="capa_report",
+    form_code="GAEPC/QR-020",
+    edition="A/0",
+    titles={
+        "zh_Hans": "纠正和预防措施跟踪报告",
+        "zh_Hant": "糾正和預防措施跟蹤報告",
+        "en": "Corrective and preventive action report",
+    },
+    numbering_pattern="QR-020-{year}-{seq:04}",
+    fields=(
+        Field("title", "string", N_("Title"), required=True, max_length=120),
+        Field(
+            "source",
+            "record",
+            N_("Raised from"),
+            ref_types=("complaint_sheet", "nonconformity_report", "quality_feedback"),
+        ),
+        Field("problem", "text", N_("Problem"), required=True),
+        Field("root_cause", "text", N_("Root cause")),
+        Field("actions", "text", N_("Corrective and preventive actions"), required=True),
+        Field("department", "department", N_("Responsible department"), required=True),
+        Field("responsible", "user", N_("Responsible person")),
+        Field("planned_date", "date", N_("Planned completion date"), required=True),
+        Field("completed_date", "date", N_("Completed on"), not_future=True),
+        Field("verification", "text", N_("Verification")),
+        Field("round", "integer", N_("Round"), computed=True),
+    ),
+    workflow=Workflow(
+        initial="open",
+        states={
+            "open": N_("In progress"),
+            "completed": N_("Completed, to verify"),
+            "verified": N_("Verified effective"),
+            "void": N_("Void"),
         },
-        numbering_pattern="QR-020-{year}-{seq:04}",
-        fields=(
-            Field("title", "string", N_("Title"), required=True, max_length=120),
-            Field(
-                "source",
-                "record",
-                N_("Raised from"),
-                ref_types=("complaint_sheet", "nonconformity_report", "quality_feedback"),
+        transitions=(
+            Transition(
+                name="complete",
+                label=N_("Report completion"),
+                sources=("open",),
+                target="completed",
+                roles=(STAFF, CONTROLLER),
+                fields=("completed_date", "actions"),
+                required_fields=("completed_date",),
             ),
-            Field("problem", "text", N_("Problem"), required=True),
-            Field("root_cause", "text", N_("Root cause")),
-            Field("actions", "text", N_("Corrective and preventive actions"), required=True),
-            Field("department", "department", N_("Responsible department"), required=True),
-            Field("responsible", "user", N_("Responsible person")),
-            Field("planned_date", "date", N_("Planned completion date"), required=True),
-            Field("completed_date", "date", N_("Completed on"), not_future=True),
-            Field("verification", "text", N_("Verification")),
-            Field("round", "integer", N_("Round"), computed=True),
-        ),
-        workflow=Workflow(
-            initial="open",
-            states={
-                "open": N_("In progress"),
-                "completed": N_("Completed, to verify"),
-                "verified": N_("Verified effective"),
-                "void": N_("Void"),
-            },
-            transitions=(
-                Transition(
-                    name="complete",
-                    label=N_("Report completion"),
-                    sources=("open",),
-                    target="completed",
-                    roles=(STAFF, CONTROLLER),
-                    fields=("completed_date", "actions"),
-                    required_fields=("completed_date",),
-                ),
-                Transition(
-                    name="verify",
-                    label=N_("Verified effective"),
-                    sources=("completed",),
-                    target="verified",
-                    roles=(APPROVER,),
-                    fields=("verification",),
-                    required_fields=("verification",),
-                    signature="verified",
-                ),
-                Transition(
-                    name="not_effective",
-                    label=N_("Not effective: act again"),
-                    sources=("completed",),
-                    target="open",
-                    roles=(APPROVER,),
-                    fields=("verification", "planned_date"),
-                    required_fields=("verification", "planned_date"),
-                    comment_required=True,
-                ),
-                void_step("open"),
+            Transition(
+                name="verify",
+                label=N_("Verified effective"),
+                sources=("completed",),
+                target="verified",
+                roles=(APPROVER,),
+                fields=("verification",),
+                required_fields=("verification",),
+                signature="verified",
             ),
-            editable=("open",),
-            events={"verified": "closed", "void": "closed"},
-        ),
-        retention=RetentionRule(years=3, starts="closed"),
-        create_roles=(CONTROLLER, APPROVER),
-        edit_roles=(CONTROLLER, STAFF),
-        handler_field="responsible",
-        deadlines=(
-            Deadline(
-                "completion", N_("Completion due"), ("open",), start="planned_date", calendar_days=0
+            Transition(
+                name="not_effective",
+                label=N_("Not effective: act again"),
+                sources=("completed",),
+                target="open",
+                roles=(APPROVER,),
+                fields=("verification", "planned_date"),
+                required_fields=("verification", "planned_date"),
+                comment_required=True,
             ),
-            Deadline(
-                "verification",
-                N_("Verification due"),
-                ("completed",),
-                start="completed_date",
-                working_days=5,
-            ),
+            void_step("open"),
         ),
-        rules=CapaRules(),
-        layout=(
-            ("source", "round"),
-            ("problem",),
-            ("root_cause",),
-            ("actions",),
-            ("department", "responsible"),
-            ("planned_date", "completed_date"),
-            ("verification",),
+        editable=("open",),
+        events={"verified": "closed", "void": "closed"},
+    ),
+    retention=RetentionRule(years=3, starts="closed"),
+    create_roles=(CONTROLLER, APPROVER),
+    edit_roles=(CONTROLLER, STAFF),
+    handler_field="responsible",
+    deadlines=(
+        Deadline(
+            "completion", N_("Completion due"), ("open",), start="planned_date", calendar_days=0
         ),
-        signature_lines=(
-            SignatureLine(N_("Responsible person")),
-            SignatureLine(N_("Verified by"), "verify"),
+        Deadline(
+            "verification",
+            N_("Verification due"),
+            ("completed",),
+            start="completed_date",
+            working_days=5,
         ),
-        procedure="QP-07",
-    )
+    ),
+    rules=CapaRules(),
+    layout=(
+        ("source", "round"),
+        ("problem",),
+        ("root_cause",),
+        ("actions",),
+        ("department", "responsible"),
+        ("planned_date", "completed_date"),
+        ("verification",),
+    ),
+    signature_lines=(
+        SignatureLine(N_("Responsible person")),
+        SignatureLine(N_("Verified by"), "verify"),
+    ),
+    procedure="QP-07",
 )

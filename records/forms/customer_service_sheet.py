@@ -2,6 +2,7 @@
 made in three copies and returned within half a month."""
 
 from records.i18n import N_
+from records.measures import service_sheet_counts
 from records.roles import CONTROLLER, STAFF
 from records.types import (
     Choice,
@@ -12,91 +13,85 @@ from records.types import (
     SignatureLine,
     Transition,
     Workflow,
-    registry,
     void_step,
 )
 from records.vocabularies import SERVICE_SHEET_COPIES
 
-CUSTOMER_SERVICE_SHEET = registry.register(
-    RecordType(
-        name="customer_service_sheet",
-        form_code="GAEPC/QR-024",
-        edition="A/0",
-        titles={"zh_Hans": "客户服务单", "zh_Hant": "客戶服務單", "en": "Customer service sheet"},
-        numbering_pattern="QR-024-{year}-{seq:04}",
-        title_field="customer",
-        fields=(
-            Field("customer", "string", N_("Customer"), required=True, max_length=120),
-            Field(
-                "contact",
-                "string",
-                N_("Contact person and telephone"),
-                max_length=120,
-                confidential=True,
-            ),
-            Field("address", "string", N_("Address"), max_length=200, confidential=True),
-            Field("service_date", "date", N_("Service date"), required=True, not_future=True),
-            Field(
-                "service_kind",
-                "choice",
-                N_("Kind of service"),
-                required=True,
-                choices=(
-                    Choice("repair", N_("Repair")),
-                    Choice("maintenance", N_("Maintenance")),
-                    Choice("installation", N_("Installation")),
-                    Choice("paid", N_("Paid service")),
-                ),
-            ),
-            Field("description", "text", N_("Problem reported"), required=True),
-            Field("work_done", "text", N_("Work done")),
-            Field("fee", "string", N_("Fee charged"), max_length=40),
-            Field("technician", "string", N_("Technician"), max_length=80),
-            Field("customer_signed", "boolean", N_("Signed by the customer")),
-            Field(
-                "returned_on", "date", N_("Returned on"), not_future=True, not_before="service_date"
+CUSTOMER_SERVICE_SHEET = RecordType(
+    name="customer_service_sheet",
+    form_code="GAEPC/QR-024",
+    edition="A/0",
+    titles={"zh_Hans": "客户服务单", "zh_Hant": "客戶服務單", "en": "Customer service sheet"},
+    numbering_pattern="QR-024-{year}-{seq:04}",
+    title_field="customer",
+    fields=(
+        Field("customer", "string", N_("Customer"), required=True, max_length=120),
+        Field(
+            "contact",
+            "string",
+            N_("Contact person and telephone"),
+            max_length=120,
+            confidential=True,
+        ),
+        Field("address", "string", N_("Address"), max_length=200, confidential=True),
+        Field("service_date", "date", N_("Service date"), required=True, not_future=True),
+        Field(
+            "service_kind",
+            "choice",
+            N_("Kind of service"),
+            required=True,
+            choices=(
+                Choice("repair", N_("Repair")),
+                Choice("maintenance", N_("Maintenance")),
+                Choice("installation", N_("Installation")),
+                Choice("paid", N_("Paid service")),
             ),
         ),
-        workflow=Workflow(
-            initial="issued",
-            states={"issued": N_("Issued"), "returned": N_("Returned"), "void": N_("Void")},
-            transitions=(
-                Transition(
-                    name="return",
-                    label=N_("Returned signed"),
-                    sources=("issued",),
-                    target="returned",
-                    roles=(STAFF, CONTROLLER),
-                    fields=("work_done", "customer_signed", "returned_on"),
-                    required_fields=("customer_signed", "returned_on"),
-                ),
-                void_step("issued"),
+        Field("description", "text", N_("Problem reported"), required=True),
+        Field("work_done", "text", N_("Work done")),
+        Field("fee", "string", N_("Fee charged"), max_length=40),
+        Field("technician", "string", N_("Technician"), max_length=80),
+        Field("customer_signed", "boolean", N_("Signed by the customer")),
+        Field("returned_on", "date", N_("Returned on"), not_future=True, not_before="service_date"),
+    ),
+    workflow=Workflow(
+        initial="issued",
+        states={"issued": N_("Issued"), "returned": N_("Returned"), "void": N_("Void")},
+        transitions=(
+            Transition(
+                name="return",
+                label=N_("Returned signed"),
+                sources=("issued",),
+                target="returned",
+                roles=(STAFF, CONTROLLER),
+                fields=("work_done", "customer_signed", "returned_on"),
+                required_fields=("customer_signed", "returned_on"),
             ),
-            editable=("issued",),
-            events={"returned": "closed", "void": "closed"},
+            void_step("issued"),
         ),
-        retention=RetentionRule(years=3, starts="closed"),
-        create_roles=(STAFF, CONTROLLER),
-        edit_roles=(STAFF, CONTROLLER),
-        deadlines=(
-            Deadline(
-                "return", N_("Return due"), ("issued",), start="service_date", calendar_days=15
-            ),
-        ),
-        copies=SERVICE_SHEET_COPIES,
-        layout=(
-            ("customer", "contact"),
-            ("address",),
-            ("service_date", "service_kind"),
-            ("description",),
-            ("work_done",),
-            ("fee", "technician"),
-            ("customer_signed", "returned_on"),
-        ),
-        signature_lines=(
-            SignatureLine(N_("Technician")),
-            SignatureLine(N_("Customer's signature")),
-        ),
-        procedure="QP-08",
-    )
+        editable=("issued",),
+        events={"returned": "closed", "void": "closed"},
+    ),
+    retention=RetentionRule(years=3, starts="closed"),
+    create_roles=(STAFF, CONTROLLER),
+    edit_roles=(STAFF, CONTROLLER),
+    deadlines=(
+        Deadline("return", N_("Return due"), ("issued",), start="service_date", calendar_days=15),
+    ),
+    copies=SERVICE_SHEET_COPIES,
+    layout=(
+        ("customer", "contact"),
+        ("address",),
+        ("service_date", "service_kind"),
+        ("description",),
+        ("work_done",),
+        ("fee", "technician"),
+        ("customer_signed", "returned_on"),
+    ),
+    signature_lines=(
+        SignatureLine(N_("Technician")),
+        SignatureLine(N_("Customer's signature")),
+    ),
+    procedure="QP-08",
+    measure=service_sheet_counts,
 )

@@ -13,7 +13,6 @@ from records.types import (
     SignatureLine,
     Transition,
     Workflow,
-    registry,
     void_step,
 )
 
@@ -31,49 +30,47 @@ class ReminderRules(Rules):
             raise InvalidData(N_("The new date is in the past."), field="new_date")
 
 
-OVERDUE_REMINDER = registry.register(
-    RecordType(
-        name="overdue_reminder",
-        form_code="GAEPC/QR-026",
-        edition="A/0",
-        titles={"zh_Hans": "催办单", "zh_Hant": "催辦單", "en": "Overdue reminder"},
-        numbering_pattern="QR-026-{year}-{seq:04}",
-        title_field="item",
-        fields=(
-            Field("item", "record", N_("Overdue record"), required=True),
-            Field("department", "department", N_("Department"), required=True),
-            Field("due", "string", N_("Was due"), max_length=40),
-            Field("message", "text", N_("Reminder")),
-            Field("delay_reason", "text", N_("Reason for the delay")),
-            Field("new_date", "date", N_("New date")),
-        ),
-        workflow=Workflow(
-            initial="issued",
-            states={"issued": N_("Issued"), "answered": N_("Answered"), "void": N_("Void")},
-            transitions=(
-                Transition(
-                    name="answer",
-                    label=N_("Answer with a reason and a new date"),
-                    sources=("issued",),
-                    target="answered",
-                    roles=(STAFF, CONTROLLER),
-                    fields=("delay_reason", "new_date"),
-                    required_fields=("delay_reason", "new_date"),
-                ),
-                void_step("issued"),
+OVERDUE_REMINDER = RecordType(
+    name="overdue_reminder",
+    form_code="GAEPC/QR-026",
+    edition="A/0",
+    titles={"zh_Hans": "催办单", "zh_Hant": "催辦單", "en": "Overdue reminder"},
+    numbering_pattern="QR-026-{year}-{seq:04}",
+    title_field="item",
+    fields=(
+        Field("item", "record", N_("Overdue record"), required=True),
+        Field("department", "department", N_("Department"), required=True),
+        Field("due", "string", N_("Was due"), max_length=40),
+        Field("message", "text", N_("Reminder")),
+        Field("delay_reason", "text", N_("Reason for the delay")),
+        Field("new_date", "date", N_("New date")),
+    ),
+    workflow=Workflow(
+        initial="issued",
+        states={"issued": N_("Issued"), "answered": N_("Answered"), "void": N_("Void")},
+        transitions=(
+            Transition(
+                name="answer",
+                label=N_("Answer with a reason and a new date"),
+                sources=("issued",),
+                target="answered",
+                roles=(STAFF, CONTROLLER),
+                fields=("delay_reason", "new_date"),
+                required_fields=("delay_reason", "new_date"),
             ),
-            editable=(),
-            events={"answered": "closed", "void": "closed"},
+            void_step("issued"),
         ),
-        retention=RetentionRule(years=3, starts="closed"),
-        create_roles=(CONTROLLER,),
-        edit_roles=(CONTROLLER,),
-        rules=ReminderRules(),
-        layout=(("item", "department"), ("due",), ("message",), ("delay_reason",), ("new_date",)),
-        signature_lines=(
-            SignatureLine(N_("Issued by")),
-            SignatureLine(N_("Head of the department")),
-        ),
-        procedure="QP-08",
-    )
+        editable=(),
+        events={"answered": "closed", "void": "closed"},
+    ),
+    retention=RetentionRule(years=3, starts="closed"),
+    create_roles=(CONTROLLER,),
+    edit_roles=(CONTROLLER,),
+    rules=ReminderRules(),
+    layout=(("item", "department"), ("due",), ("message",), ("delay_reason",), ("new_date",)),
+    signature_lines=(
+        SignatureLine(N_("Issued by")),
+        SignatureLine(N_("Head of the department")),
+    ),
+    procedure="QP-08",
 )

@@ -6,6 +6,7 @@ from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
 from records.types import (
     Field,
+    FollowUpLink,
     RecordType,
     RetentionRule,
     Rules,
@@ -34,56 +35,68 @@ class RevisitRules(Rules):
             )
 
 
-REVISIT_RECORD = registry.register(
-    RecordType(
-        name="revisit_record",
-        form_code="GAEPC/QR-018",
-        edition="A/0",
-        titles={
-            "zh_Hans": "服务质量回访记录",
-            "zh_Hant": "服務質量回訪記錄",
-            "en": "Service quality revisit record",
-        },
-        numbering_pattern="QR-018-{year}-{seq:04}",
-        title_field="customer",
-        fields=(
-            Field("customer", "string", N_("Customer"), required=True, max_length=120),
-            Field(
-                "contact",
-                "string",
-                N_("Contact person and telephone"),
-                max_length=120,
-                confidential=True,
-            ),
-            Field("complaint", "record", N_("Complaint"), ref_types=("complaint_sheet",)),
-            Field("service", "string", N_("Service revisited"), max_length=200),
-            Field("revisit_date", "date", N_("Revisit date"), required=True, not_future=True),
-            Field("method", "choice", N_("Method"), required=True, choices=REVISIT_METHODS),
-            Field("visitor", "string", N_("Revisited by"), max_length=80),
-            Field("feedback", "text", N_("Customer feedback"), required=True),
-            Field(
-                "satisfaction", "choice", N_("Satisfaction"), required=True, choices=SATISFACTION
-            ),
+def _revisit_of(record, visible: dict, actor) -> dict:
+    """What a revisit repeats from the complaint: the customer, the contact
+    (if the reader may see it), the reader as the visitor."""
+    return {
+        "complaint": record.number,
+        "customer": (record.data or {}).get("customer") or "",
+        "contact": visible.get("contact") or "",
+        "visitor": actor.full_name,
+    }
+
+
+#: Offered on a complaint once the customer was answered.
+REVISIT = FollowUpLink(
+    type="revisit_record", label=N_("Record a revisit"), group="answered", prefill=_revisit_of
+)
+
+REVISIT_RECORD = RecordType(
+    name="revisit_record",
+    form_code="GAEPC/QR-018",
+    edition="A/0",
+    titles={
+        "zh_Hans": "服务质量回访记录",
+        "zh_Hant": "服務質量回訪記錄",
+        "en": "Service quality revisit record",
+    },
+    numbering_pattern="QR-018-{year}-{seq:04}",
+    title_field="customer",
+    fields=(
+        Field("customer", "string", N_("Customer"), required=True, max_length=120),
+        Field(
+            "contact",
+            "string",
+            N_("Contact person and telephone"),
+            max_length=120,
+            confidential=True,
         ),
-        workflow=Workflow(
-            initial="recorded",
-            states={"recorded": N_("Recorded"), "void": N_("Void")},
-            transitions=(void_step("recorded"),),
-            editable=("recorded",),
-            events={"void": "closed"},
-        ),
-        retention=RetentionRule(years=3, starts="created"),
-        create_roles=(STAFF, CONTROLLER),
-        edit_roles=(STAFF, CONTROLLER),
-        rules=RevisitRules(),
-        layout=(
-            ("customer", "contact"),
-            ("complaint", "service"),
-            ("revisit_date", "method", "visitor"),
-            ("feedback",),
-            ("satisfaction",),
-        ),
-        signature_lines=(SignatureLine(N_("Revisited by")),),
-        procedure="QP-08",
-    )
+        Field("complaint", "record", N_("Complaint"), ref_types=("complaint_sheet",)),
+        Field("service", "string", N_("Service revisited"), max_length=200),
+        Field("revisit_date", "date", N_("Revisit date"), required=True, not_future=True),
+        Field("method", "choice", N_("Method"), required=True, choices=REVISIT_METHODS),
+        Field("visitor", "string", N_("Revisited by"), max_length=80),
+        Field("feedback", "text", N_("Customer feedback"), required=True),
+        Field("satisfaction", "choice", N_("Satisfaction"), required=True, choices=SATISFACTION),
+    ),
+    workflow=Workflow(
+        initial="recorded",
+        states={"recorded": N_("Recorded"), "void": N_("Void")},
+        transitions=(void_step("recorded"),),
+        editable=("recorded",),
+        events={"void": "closed"},
+    ),
+    retention=RetentionRule(years=3, starts="created"),
+    create_roles=(STAFF, CONTROLLER),
+    edit_roles=(STAFF, CONTROLLER),
+    rules=RevisitRules(),
+    layout=(
+        ("customer", "contact"),
+        ("complaint", "service"),
+        ("revisit_date", "method", "visitor"),
+        ("feedback",),
+        ("satisfaction",),
+    ),
+    signature_lines=(SignatureLine(N_("Revisited by")),),
+    procedure="QP-08",
 )

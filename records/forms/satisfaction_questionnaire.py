@@ -3,6 +3,7 @@ survey of a customer, scored by :mod:`records.scoring`."""
 
 from records.errors import InvalidData
 from records.i18n import N_
+from records.measures import questionnaire_counts
 from records.roles import CONTROLLER, STAFF
 from records.scoring import DEFAULT_ITEMS, ITEM_FIELDS, load_settings, score
 from records.types import (
@@ -13,7 +14,6 @@ from records.types import (
     SignatureLine,
     Transition,
     Workflow,
-    registry,
     void_step,
 )
 from records.vocabularies import LEVELS, YES_NO
@@ -47,81 +47,80 @@ ITEMS = tuple(
     for name, (label, _weight) in zip(ITEM_FIELDS, DEFAULT_ITEMS, strict=True)
 )
 
-SATISFACTION_QUESTIONNAIRE = registry.register(
-    RecordType(
-        name="satisfaction_questionnaire",
-        form_code="GAEPC/QR-019",
-        edition="A/0",
-        titles={
-            "zh_Hans": "顾客满意度调查问卷",
-            "zh_Hant": "顧客滿意度調查問卷",
-            "en": "Customer satisfaction questionnaire",
-        },
-        numbering_pattern="QR-019-{year}-{seq:04}",
-        title_field="customer",
-        fields=(
-            Field("customer", "string", N_("Customer"), required=True, max_length=120),
-            Field(
-                "contact",
-                "string",
-                N_("Contact person and telephone"),
-                max_length=120,
-                confidential=True,
-            ),
-            Field("survey_year", "integer", N_("Survey year"), required=True, min_value=2000),
-            *ITEMS,
-            Field(
-                "verified_complaints",
-                "integer",
-                N_("Complaints verified as our responsibility"),
-                min_value=0,
-            ),
-            Field(
-                "serious_complaints",
-                "integer",
-                N_("Of which about product quality, delivery or service"),
-                min_value=0,
-            ),
-            Field("opinion", "text", N_("Customer's opinions and suggestions")),
-            Field("base_score", "string", N_("Score before deductions"), computed=True),
-            Field("score", "string", N_("Score"), computed=True),
-            Field(
-                "basically_satisfied",
-                "choice",
-                N_("Basically satisfied (70 or more)"),
-                choices=YES_NO,
-                computed=True,
-            ),
+SATISFACTION_QUESTIONNAIRE = RecordType(
+    name="satisfaction_questionnaire",
+    form_code="GAEPC/QR-019",
+    edition="A/0",
+    titles={
+        "zh_Hans": "顾客满意度调查问卷",
+        "zh_Hant": "顧客滿意度調查問卷",
+        "en": "Customer satisfaction questionnaire",
+    },
+    numbering_pattern="QR-019-{year}-{seq:04}",
+    title_field="customer",
+    fields=(
+        Field("customer", "string", N_("Customer"), required=True, max_length=120),
+        Field(
+            "contact",
+            "string",
+            N_("Contact person and telephone"),
+            max_length=120,
+            confidential=True,
         ),
-        workflow=Workflow(
-            initial="open",
-            states={"open": N_("Being filled in"), "filed": N_("Filed"), "void": N_("Void")},
-            transitions=(
-                Transition(
-                    name="file",
-                    label=N_("File"),
-                    sources=("open",),
-                    target="filed",
-                    roles=(STAFF, CONTROLLER),
-                ),
-                void_step("open"),
+        Field("survey_year", "integer", N_("Survey year"), required=True, min_value=2000),
+        *ITEMS,
+        Field(
+            "verified_complaints",
+            "integer",
+            N_("Complaints verified as our responsibility"),
+            min_value=0,
+        ),
+        Field(
+            "serious_complaints",
+            "integer",
+            N_("Of which about product quality, delivery or service"),
+            min_value=0,
+        ),
+        Field("opinion", "text", N_("Customer's opinions and suggestions")),
+        Field("base_score", "string", N_("Score before deductions"), computed=True),
+        Field("score", "string", N_("Score"), computed=True),
+        Field(
+            "basically_satisfied",
+            "choice",
+            N_("Basically satisfied (70 or more)"),
+            choices=YES_NO,
+            computed=True,
+        ),
+    ),
+    workflow=Workflow(
+        initial="open",
+        states={"open": N_("Being filled in"), "filed": N_("Filed"), "void": N_("Void")},
+        transitions=(
+            Transition(
+                name="file",
+                label=N_("File"),
+                sources=("open",),
+                target="filed",
+                roles=(STAFF, CONTROLLER),
             ),
-            editable=("open",),
-            events={"filed": "closed", "void": "closed"},
+            void_step("open"),
         ),
-        retention=RetentionRule(years=3, starts="created"),
-        create_roles=(STAFF, CONTROLLER),
-        edit_roles=(STAFF, CONTROLLER),
-        rules=QuestionnaireRules(),
-        custom_labels=lambda: load_settings().item_labels(),
-        layout=(
-            ("customer", "contact", "survey_year"),
-            *((name,) for name in ITEM_FIELDS),
-            ("verified_complaints", "serious_complaints"),
-            ("opinion",),
-            ("base_score", "score", "basically_satisfied"),
-        ),
-        signature_lines=(SignatureLine(N_("Customer's signature or stamp")),),
-        procedure="QP-08",
-    )
+        editable=("open",),
+        events={"filed": "closed", "void": "closed"},
+    ),
+    retention=RetentionRule(years=3, starts="created"),
+    create_roles=(STAFF, CONTROLLER),
+    edit_roles=(STAFF, CONTROLLER),
+    rules=QuestionnaireRules(),
+    custom_labels=lambda: load_settings().item_labels(),
+    layout=(
+        ("customer", "contact", "survey_year"),
+        *((name,) for name in ITEM_FIELDS),
+        ("verified_complaints", "serious_complaints"),
+        ("opinion",),
+        ("base_score", "score", "basically_satisfied"),
+    ),
+    signature_lines=(SignatureLine(N_("Customer's signature or stamp")),),
+    procedure="QP-08",
+    measure=questionnaire_counts,
 )

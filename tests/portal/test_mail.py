@@ -15,7 +15,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-import records.forms  # noqa: F401  (registers the record types)
 from portal.cli import main
 from portal.models import Department, User
 from portal.workers.mail import claim, render, send_due, start_mail_thread

@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 import pytest
 
-import records.forms  # noqa: F401  (registers the record types)
 from portal.models import Department
 from records.access import Actor
 from records.calendar import (

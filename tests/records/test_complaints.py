@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-import records.forms  # noqa: F401  (registers the record types)
 from portal.models import User
 from records import worklists
 from records.access import visible_data

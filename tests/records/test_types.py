@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from records.i18n import N_
@@ -35,3 +38,22 @@ def test_a_void_record_is_never_in_force_and_a_superseded_procedure_neither():
     complaint = registry["complaint_sheet"].workflow
     assert "replied" in complaint.group("answered") and "replied" in complaint.group("unresolved")
     assert "closed" not in complaint.group("unresolved")
+
+
+def test_importing_the_domain_registers_no_type_until_asked():
+    """The app factory, the command line and the tests register the forms;
+    importing any records module (or the portal's) registers nothing."""
+    script = (
+        "import records.operations, records.attachments, records.worklists, portal.admin.site\n"
+        "from records.types import registry\n"
+        "assert not list(registry), [t.name for t in registry]\n"
+        "from records.forms import ALL_TYPES, register_all\n"
+        "register_all(); register_all()\n"
+        "assert [t.name for t in registry] == [t.name for t in ALL_TYPES]\n"
+        "print(len(list(registry)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "13"

@@ -12,7 +12,6 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-import records.forms  # noqa: F401  (registers the record types)
 from records.settings import effective
 from records.types import registry
 from records.word import docx as w

@@ -13,7 +13,6 @@ from datetime import datetime
 import pytest
 from docxtpl import DocxTemplate
 
-import records.forms  # noqa: F401  (registers the record types)
 from records.types import registry
 from records.word import templates
 from records.word.forms import record_values, render_blank, render_record
