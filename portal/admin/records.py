@@ -32,12 +32,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from portal import exports
 from portal.actors import actor_for, message
 from portal.admin.base import PortalModelView, datetime_column
 from portal.admin.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
 from portal.admin.record_page import RecordPage
 from portal.inputs import int_arg
-from portal.pages import word as word_views
 from portal.pages.display import (
     Names,
     due_text,
@@ -197,12 +197,12 @@ class RecordTypeView(RecordPage, PortalModelView):
         """The chosen records' forms in one zip (each download audited)."""
         numbers = [r.number for r in self.get_query().filter(id__in=ids).only("number")]
         try:
-            return word_views.send(
+            return exports.send(
                 output.records_zip(
                     self.actor,
                     numbers,
-                    texts=word_views.texts(),
-                    organisation=word_views.organisation(),
+                    texts=exports.texts(),
+                    organisation=exports.organisation(),
                 )
             )
         except RecordError as error:

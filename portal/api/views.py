@@ -14,11 +14,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import exports
 from portal.actors import actor_for, message, status
 from portal.api.openapi import openapi_document
 from portal.inputs import InputError, data_object, datetime_arg, int_arg, json_object, text_value
-from portal.pages import word as word_views
-from portal.pages import work
 from portal.security import permission_required
 from records import audit, history
 from records.access import visible_data
@@ -310,7 +309,7 @@ def transition(number, name):
 @permission_required()
 def record_docx(number):
     """The record as a Word file in its form's layout (``?version=n``)."""
-    return word_views.record_file(number)
+    return exports.record_file(number)
 
 
 @bp.route("/records/docx", methods=["POST"])
@@ -322,9 +321,9 @@ def records_docx():
         raise InputError(
             _('Send the record numbers as {"numbers": ["QR-015-2026-0001", ...]}.'), field="numbers"
         )
-    return word_views.send(
+    return exports.send(
         output.records_zip(
-            _actor(), numbers, texts=word_views.texts(), organisation=word_views.organisation()
+            _actor(), numbers, texts=exports.texts(), organisation=exports.organisation()
         )
     )
 
@@ -333,20 +332,20 @@ def records_docx():
 @permission_required()
 def blank_form(type_name):
     """The type's blank form in its current code and edition."""
-    return word_views.blank_file(type_name)
+    return exports.blank_file(type_name)
 
 
 @bp.route("/registers/complaints.<any(docx, xlsx):file_format>")
 @permission_required(EXPORT_REGISTERS)
 def complaint_register_file(file_format):
     """The complaint register of ``?start=&end=`` (and filters) as Word or Excel."""
-    return work.complaint_register_file(file_format)
+    return exports.complaint_register_file(file_format)
 
 
 @bp.route("/registers/overdue.<any(docx, xlsx):file_format>")
 @permission_required(EXPORT_REGISTERS)
 def overdue_file(file_format):
-    return work.overdue_file(file_format)
+    return exports.overdue_file(file_format)
 
 
 @bp.route("/records/<number>/audit")

@@ -8,11 +8,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import exports
 from portal.actors import actor_for, message
 from portal.admin.base import AdminForm
 from portal.models import Department
 from portal.pages import charts
-from portal.pages import word as word_views
 from portal.pages.display import crumbs, record_url, state_label, type_title
 from portal.security import permission_required
 from records import measures, reports, worklists
@@ -49,7 +49,7 @@ def _period() -> reports.Period:
 @permission_required(READ_RECORDS)
 def report_page():
     actor = _actor()
-    texts = word_views.texts()
+    texts = exports.texts()
     try:
         period = _period()
     except RecordError as error:
@@ -105,7 +105,7 @@ def report_page():
 @permission_required(READ_RECORDS)
 def report_export(file_format):
     actor = _actor()
-    texts = word_views.texts()
+    texts = exports.texts()
     try:
         period = _period()
     except RecordError as error:
@@ -118,11 +118,11 @@ def report_export(file_format):
         name=actor.full_name or actor.username,
     )
     make = report_docx if file_format == "docx" else report_xlsx
-    made = make(report, texts, organisation=word_views.organisation(), printed=printed)
+    made = make(report, texts, organisation=exports.organisation(), printed=printed)
     output.audit_export(
         actor, {"report": period.key, "format": file_format, "department": report.department}
     )
-    return word_views.send(made)
+    return exports.send(made)
 
 
 @bp.route("/reports/records")
@@ -144,7 +144,7 @@ def records_behind():
         rows=rows,
         metric=metric,
         period=period,
-        texts=word_views.texts(),
+        texts=exports.texts(),
         department=department,
         record_url=record_url,
         state_label=state_label,
@@ -174,7 +174,7 @@ def file_analysis():
             int(request.form.get("year", "0") or 0),
             int(request.form.get("number", "1") or 1),
         )
-        record = reports.file_satisfaction_analysis(_actor(), period, word_views.texts())
+        record = reports.file_satisfaction_analysis(_actor(), period, exports.texts())
     except (RecordError, ValueError) as error:
         flash(
             message(error) if isinstance(error, RecordError) else _("Not a valid value."), "error"

@@ -4,20 +4,18 @@ and the procedures with their forms and records by year."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import HiddenField
 
+from portal import exports
 from portal.actors import actor_for, message
 from portal.admin.base import AdminForm
 from portal.admin.record_forms import form_values, record_form_class
-from portal.inputs import InputError, date_arg, int_arg
+from portal.inputs import InputError, int_arg
 from portal.models import Department
-from portal.pages import word as word_views
 from portal.pages.display import (
     Names,
     crumbs,
@@ -27,7 +25,7 @@ from portal.pages.display import (
     record_url,
     state_label,
 )
-from portal.security import permission_required, wants_json
+from portal.security import permission_required
 from records import worklists
 from records.access import can_create, visible_filter
 from records.clock import local_now
@@ -36,12 +34,9 @@ from records.operations import create_record
 from records.permissions import READ_RECORDS, RECEIVE_COMPLAINTS, SEND_REMINDERS
 from records.types import registry
 from records.vocabularies import PROCEDURES, SEVERITIES, SUBJECTS
-from records.word import output, registers
 
 bp = Blueprint("work", __name__)
 
-#: Most rows a register export holds.
-EXPORT_LIMIT = 50_000
 QUICK_FIELDS = (
     "received_at",
     "channel",
@@ -181,37 +176,6 @@ def new_complaint():
 # --- the complaint register ----------------------------------------------------------
 
 
-def _date_arg(name: str, default: date) -> date:
-    """A date of the query string: a page says what was wrong and shows the
-    default period; the API answers 400."""
-    try:
-        return date_arg(name) or default
-    except InputError as error:
-        if wants_json():
-            raise
-        flash(str(error.message), "error")
-        return default
-
-
-def _register_query() -> dict:
-    """The register's period, filters and order from the query string."""
-    today = local_now().date()
-    return {
-        # The last 90 days by default: on the 2nd of a month "this month"
-        # would show next to nothing.
-        "start": _date_arg("start", today - timedelta(days=REGISTER_DAYS - 1)),
-        "end": _date_arg("end", today),
-        **{
-            key: request.args.get(key) or None
-            for key in ("state", "severity", "department", "subject")
-        },
-        "sort": request.args.get("sort", "received"),
-        # Newest first unless asked otherwise.
-        "descending": request.args.get("desc", "1") == "1",
-    }
-
-
-REGISTER_DAYS = 90
 REGISTER_PAGE = 50
 
 
@@ -219,7 +183,7 @@ REGISTER_PAGE = 50
 @permission_required(READ_RECORDS)
 def register():
     actor = _actor()
-    query = _register_query()
+    query = exports.register_query()
     start, end = query["start"], query["end"]
     filters = {key: query[key] for key in ("state", "severity", "department", "subject")}
     sort, descending = query["sort"], query["descending"]
@@ -276,39 +240,11 @@ def register():
     )
 
 
-def complaint_register_file(file_format: str):
-    """The register of the query string's period and filters as Word or Excel."""
-    query = _register_query()
-    actor = _actor()
-    rows = worklists.complaint_register(actor, limit=EXPORT_LIMIT, **query)
-    texts = word_views.texts()
-    record_type = registry.get(COMPLAINT)
-    described = []
-    for key in ("state", "severity", "subject"):
-        if query[key]:
-            if key == "state":
-                label, value = _("State"), state_label(COMPLAINT, query[key])
-            else:
-                spec = record_type.field(key)
-                label, value = _(spec.label), texts.field_value(spec, query[key])
-            described.append(f"{label}: {value}")
-    if query["department"]:
-        described.append(f"{_('Department')}: {texts.department(query['department'])}")
-    register = registers.complaint_register(
-        rows, texts, query["start"], query["end"], "; ".join(described)
-    )
-    return word_views.send(
-        output.register_file(
-            actor, register, file_format, texts=texts, organisation=word_views.organisation()
-        )
-    )
-
-
 @bp.route("/register/export.<any(docx, xlsx):file_format>")
 @permission_required(READ_RECORDS)
 def register_export(file_format):
     try:
-        return complaint_register_file(file_format)
+        return exports.complaint_register_file(file_format)
     except RecordError as error:
         flash(message(error), "error")
         return redirect(url_for(".register", **request.args))
@@ -317,18 +253,11 @@ def register_export(file_format):
 # --- overdue items -------------------------------------------------------------------
 
 
-def _overdue_department(actor) -> str | None:
-    department = request.args.get("department") or None
-    if not actor.sees_everything():
-        department = actor.department
-    return department
-
-
 @bp.route("/overdue")
 @permission_required(READ_RECORDS)
 def overdue():
     actor = _actor()
-    department = _overdue_department(actor)
+    department = exports.overdue_department(actor)
     items = worklists.overdue(actor, department=department)
     names = Names()
     return render_template(
@@ -348,24 +277,11 @@ def overdue():
     )
 
 
-def overdue_file(file_format: str):
-    actor = _actor()
-    department = _overdue_department(actor)
-    items = worklists.overdue(actor, department=department, limit=EXPORT_LIMIT)
-    texts = word_views.texts()
-    register = registers.overdue_list(items, texts, texts.department(department))
-    return word_views.send(
-        output.register_file(
-            actor, register, file_format, texts=texts, organisation=word_views.organisation()
-        )
-    )
-
-
 @bp.route("/overdue/export.<any(docx, xlsx):file_format>")
 @permission_required(READ_RECORDS)
 def overdue_export(file_format):
     try:
-        return overdue_file(file_format)
+        return exports.overdue_file(file_format)
     except RecordError as error:
         flash(message(error), "error")
         return redirect(url_for(".overdue", **request.args))
