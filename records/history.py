@@ -16,9 +16,10 @@ from records.access import Actor, can_view, hidden_fields, visible_filter
 from records.errors import NotFound, PermissionDenied
 from records.i18n import N_
 from records.models import AuditEntry, Record
-from records.operations import changes_between, load_doc, record_type_of, version_number
 from records.permissions import READ_AUDIT_TRAIL, READ_HISTORY
-from records.store import database
+from records.store import database, load_doc
+from records.types import record_type_of
+from records.versions import changes_between, version_number
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pymongo.database import Database
 
 from records import audit
-from records.operations import version_hash
+from records.versions import version_hash
 
 #: The audit actions that write a version of the record they name.
 VERSION_ACTIONS = ("create", "change", "revert", "transition", "attach", "escalate", "import")

@@ -17,10 +17,9 @@ from records.clock import utcnow
 from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
 from records.models import Record
-from records.operations import load_doc, record_type_of
 from records.permissions import ISSUE_CONTROLLED_COPIES
-from records.store import database
-from records.types import registry
+from records.store import database, load_doc
+from records.types import record_type_of, registry
 from records.word import templates
 from records.word.forms import GeneratedFile, file_stem, render_blank, render_record
 from records.word.registers import Register, register_docx, register_xlsx
