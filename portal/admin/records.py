@@ -36,7 +36,7 @@ from portal import exports
 from portal.actors import actor_for, message
 from portal.admin.base import PortalModelView, datetime_column
 from portal.admin.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
-from portal.admin.record_page import RecordPage
+from portal.admin.record_page import RecordPage, field_labels, step_fields
 from portal.inputs import int_arg
 from portal.pages.display import (
     Names,
@@ -259,7 +259,7 @@ class RecordTypeView(RecordPage, PortalModelView):
         return self._relabel(form)
 
     def _step_fields(self) -> set[str]:
-        return {name for t in self.record_type.workflow.transitions for name in t.fields}
+        return step_fields(self.record_type)
 
     def _relabel(self, form):
         """The organisation's own wording of fields (the questionnaire's items)."""
@@ -345,11 +345,7 @@ class RecordTypeView(RecordPage, PortalModelView):
         return super().render(template, **kwargs)
 
     def _field_labels(self) -> dict:
-        labels = {spec.name: _(spec.label) for spec in self.record_type.fields}
-        if self.record_type.custom_labels is not None:
-            labels.update(self.record_type.custom_labels())
-        labels.update(state=_("State"), attachments=_("Attachments"))
-        return labels
+        return field_labels(self.record_type)
 
     def _details_url(self, record, **args):
         return url_for(".details_view", id=str(record.pk), **args)
