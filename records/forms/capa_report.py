@@ -5,6 +5,7 @@ from datetime import date
 
 from records.clock import local_now, to_local
 from records.errors import InvalidData
+from records.forms.fields import PROBLEM, VERIFICATION
 from records.i18n import N_
 from records.roles import APPROVER, CONTROLLER, STAFF
 from records.types import (
@@ -106,14 +107,14 @@ CAPA_REPORT = RecordType(
             N_("Raised from"),
             ref_types=("complaint_sheet", "nonconformity_report", "quality_feedback"),
         ),
-        Field("problem", "text", N_("Problem"), required=True),
+        PROBLEM,
         Field("root_cause", "text", N_("Root cause")),
         Field("actions", "text", N_("Corrective and preventive actions"), required=True),
         Field("department", "department", N_("Responsible department"), required=True),
         Field("responsible", "user", N_("Responsible person")),
         Field("planned_date", "date", N_("Planned completion date"), required=True),
         Field("completed_date", "date", N_("Completed on"), not_future=True),
-        Field("verification", "text", N_("Verification")),
+        VERIFICATION,
         Field("round", "integer", N_("Round"), computed=True),
     ),
     workflow=Workflow(

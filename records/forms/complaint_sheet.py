@@ -6,6 +6,7 @@ customer's rejection) are in :mod:`records.complaints`.
 
 from records.complaints import ComplaintRules
 from records.forms.capa_report import CORRECTIVE_ACTION
+from records.forms.fields import ADDRESS, CHANNEL, CONTACT, CUSTOMER, HANDLER, RECEIVED_AT, SUMMARY
 from records.forms.revisit_record import REVISIT
 from records.i18n import N_
 from records.measures import complaint_counts
@@ -20,7 +21,7 @@ from records.types import (
     Workflow,
     void_step,
 )
-from records.vocabularies import CHANNELS, REPLY_METHODS, RESPONSIBILITY, SEVERITIES, SUBJECTS
+from records.vocabularies import REPLY_METHODS, RESPONSIBILITY, SEVERITIES, SUBJECTS
 
 DISPATCH_FIELDS = (
     "department",
@@ -42,9 +43,9 @@ COMPLAINT_SHEET = RecordType(
     },
     numbering_pattern="QR-015-{year}-{seq:04}",
     fields=(
-        Field("title", "string", N_("Summary"), required=True, max_length=120),
-        Field("received_at", "datetime", N_("Received at"), required=True, not_future=True),
-        Field("channel", "choice", N_("Channel"), required=True, choices=CHANNELS),
+        SUMMARY,
+        RECEIVED_AT,
+        CHANNEL,
         Field(
             "first_receiver",
             "string",
@@ -52,15 +53,9 @@ COMPLAINT_SHEET = RecordType(
             max_length=80,
             help=N_("Whoever first hears a complaint owns getting it recorded."),
         ),
-        Field("customer", "string", N_("Customer"), required=True, max_length=120),
-        Field(
-            "contact",
-            "string",
-            N_("Contact person and telephone"),
-            max_length=120,
-            confidential=True,
-        ),
-        Field("address", "string", N_("Address"), max_length=200, confidential=True),
+        CUSTOMER,
+        CONTACT,
+        ADDRESS,
         Field("description", "text", N_("What happened"), required=True),
         Field("customer_request", "text", N_("What the customer asks for")),
         Field("complainants", "integer", N_("Number of complainants"), min_value=1),
@@ -102,7 +97,7 @@ COMPLAINT_SHEET = RecordType(
         Field("subject", "choice", N_("Subject"), choices=SUBJECTS),
         Field("responsibility", "choice", N_("Responsibility class"), choices=RESPONSIBILITY),
         Field("department", "department", N_("Handling department")),
-        Field("handler", "user", N_("Handler")),
+        HANDLER,
         Field("plan", "text", N_("Handling plan")),
         Field("reply_method", "choice", N_("Reply method"), choices=REPLY_METHODS),
         Field("reply_date", "date", N_("Reply date"), not_future=True, not_before="received_at"),

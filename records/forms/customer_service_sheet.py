@@ -1,6 +1,7 @@
 """Customer service sheet (客户服务单): a field service, signed by the customer,
 made in three copies and returned within half a month."""
 
+from records.forms.fields import ADDRESS, CONTACT, CUSTOMER, SERVICE_DATE
 from records.i18n import N_
 from records.measures import service_sheet_counts
 from records.roles import CONTROLLER, STAFF
@@ -25,16 +26,10 @@ CUSTOMER_SERVICE_SHEET = RecordType(
     numbering_pattern="QR-024-{year}-{seq:04}",
     title_field="customer",
     fields=(
-        Field("customer", "string", N_("Customer"), required=True, max_length=120),
-        Field(
-            "contact",
-            "string",
-            N_("Contact person and telephone"),
-            max_length=120,
-            confidential=True,
-        ),
-        Field("address", "string", N_("Address"), max_length=200, confidential=True),
-        Field("service_date", "date", N_("Service date"), required=True, not_future=True),
+        CUSTOMER,
+        CONTACT,
+        ADDRESS,
+        SERVICE_DATE,
         Field(
             "service_kind",
             "choice",

@@ -1,5 +1,6 @@
 """Demand / inquiry sheet (需求咨询单): answered within 24 hours, 4 if urgent."""
 
+from records.forms.fields import CHANNEL, CONTACT, CUSTOMER, HANDLER, RECEIVED_AT, SUMMARY
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
 from records.types import (
@@ -13,7 +14,6 @@ from records.types import (
     Workflow,
     void_step,
 )
-from records.vocabularies import CHANNELS
 
 INQUIRY_SHEET = RecordType(
     name="inquiry_sheet",
@@ -22,9 +22,9 @@ INQUIRY_SHEET = RecordType(
     titles={"zh_Hans": "需求咨询单", "zh_Hant": "需求諮詢單", "en": "Demand / inquiry sheet"},
     numbering_pattern="QR-023-{year}-{seq:04}",
     fields=(
-        Field("title", "string", N_("Summary"), required=True, max_length=120),
-        Field("received_at", "datetime", N_("Received at"), required=True, not_future=True),
-        Field("channel", "choice", N_("Channel"), required=True, choices=CHANNELS),
+        SUMMARY,
+        RECEIVED_AT,
+        CHANNEL,
         Field(
             "kind",
             "choice",
@@ -35,18 +35,12 @@ INQUIRY_SHEET = RecordType(
                 Choice("potential_project", N_("Potential project")),
             ),
         ),
-        Field("customer", "string", N_("Customer"), required=True, max_length=120),
-        Field(
-            "contact",
-            "string",
-            N_("Contact person and telephone"),
-            max_length=120,
-            confidential=True,
-        ),
+        CUSTOMER,
+        CONTACT,
         Field("request", "text", N_("Request or question"), required=True),
         Field("urgent", "boolean", N_("Urgent (answer within 4 hours)")),
         Field("department", "department", N_("Answering department")),
-        Field("handler", "user", N_("Handler")),
+        HANDLER,
         Field("answer", "text", N_("Answer")),
         Field(
             "answered_at",

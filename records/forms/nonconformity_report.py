@@ -1,6 +1,7 @@
 """Nonconformity report (不合格报告): a nonconforming work item (QP-07)."""
 
 from records.forms.capa_report import CORRECTIVE_ACTION
+from records.forms.fields import VERIFICATION
 from records.i18n import N_
 from records.roles import APPROVER, CONTROLLER, STAFF
 from records.types import (
@@ -36,7 +37,7 @@ NONCONFORMITY_REPORT = RecordType(
         Field("disposition", "text", N_("Disposition of the nonconforming work")),
         Field("cause", "text", N_("Cause")),
         Field("capa_required", "boolean", N_("Corrective action needed")),
-        Field("verification", "text", N_("Verification")),
+        VERIFICATION,
     ),
     workflow=Workflow(
         initial="open",

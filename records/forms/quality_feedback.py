@@ -2,6 +2,7 @@
 sales, passed to after-sales service."""
 
 from records.forms.capa_report import CORRECTIVE_ACTION
+from records.forms.fields import HANDLER, PROBLEM
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
 from records.types import (
@@ -32,10 +33,10 @@ QUALITY_FEEDBACK = RecordType(
         Field("customer", "string", N_("Customer"), max_length=120),
         Field("reported_by", "string", N_("Reported by (sales)"), required=True, max_length=80),
         Field("reported_on", "date", N_("Reported on"), required=True, not_future=True),
-        Field("problem", "text", N_("Problem"), required=True),
+        PROBLEM,
         Field("quantity", "integer", N_("Quantity affected"), min_value=0),
         Field("department", "department", N_("After-sales department")),
-        Field("handler", "user", N_("Handler")),
+        HANDLER,
         Field("action", "text", N_("Action taken")),
     ),
     workflow=Workflow(

@@ -2,6 +2,7 @@
 after a service or a complaint."""
 
 from records.errors import InvalidData
+from records.forms.fields import CONTACT, CUSTOMER
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
 from records.types import (
@@ -63,14 +64,8 @@ REVISIT_RECORD = RecordType(
     numbering_pattern="QR-018-{year}-{seq:04}",
     title_field="customer",
     fields=(
-        Field("customer", "string", N_("Customer"), required=True, max_length=120),
-        Field(
-            "contact",
-            "string",
-            N_("Contact person and telephone"),
-            max_length=120,
-            confidential=True,
-        ),
+        CUSTOMER,
+        CONTACT,
         Field("complaint", "record", N_("Complaint"), ref_types=("complaint_sheet",)),
         Field("service", "string", N_("Service revisited"), max_length=200),
         Field("revisit_date", "date", N_("Revisit date"), required=True, not_future=True),

@@ -2,6 +2,7 @@
 survey of a customer, scored by :mod:`records.scoring`."""
 
 from records.errors import InvalidData
+from records.forms.fields import CONTACT, CUSTOMER
 from records.i18n import N_
 from records.measures import questionnaire_counts
 from records.roles import CONTROLLER, STAFF
@@ -59,14 +60,8 @@ SATISFACTION_QUESTIONNAIRE = RecordType(
     numbering_pattern="QR-019-{year}-{seq:04}",
     title_field="customer",
     fields=(
-        Field("customer", "string", N_("Customer"), required=True, max_length=120),
-        Field(
-            "contact",
-            "string",
-            N_("Contact person and telephone"),
-            max_length=120,
-            confidential=True,
-        ),
+        CUSTOMER,
+        CONTACT,
         Field("survey_year", "integer", N_("Survey year"), required=True, min_value=2000),
         *ITEMS,
         Field(

@@ -1,6 +1,7 @@
 """On-site service survey (现场服务调查表, QR-017): the customer's evaluation
 after on-site work, signed or stamped, back within 15 working days."""
 
+from records.forms.fields import CONTACT, CUSTOMER, SERVICE_DATE
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
 from records.types import (
@@ -27,15 +28,9 @@ SERVICE_SURVEY = RecordType(
     numbering_pattern="QR-017-{year}-{seq:04}",
     title_field="customer",
     fields=(
-        Field("customer", "string", N_("Customer"), required=True, max_length=120),
-        Field(
-            "contact",
-            "string",
-            N_("Contact person and telephone"),
-            max_length=120,
-            confidential=True,
-        ),
-        Field("service_date", "date", N_("Service date"), required=True, not_future=True),
+        CUSTOMER,
+        CONTACT,
+        SERVICE_DATE,
         Field("service_content", "text", N_("Work done on site"), required=True),
         Field("attitude", "choice", N_("Service attitude"), choices=SATISFACTION),
         Field("timeliness", "choice", N_("Timeliness"), choices=SATISFACTION),
