@@ -58,8 +58,16 @@ def _query(name: str, description: str, kind: str = "string", array: bool = Fals
     return {"name": name, "in": "query", "description": description, "schema": schema}
 
 
+def _path(name: str, kind: str = "string", **schema) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind, **schema}}
+
+
+#: The file format of a register: Word or Excel.
+_FILE_FORMAT = _path("format", enum=["docx", "xlsx"])
+
+
 def openapi_document() -> dict:
-    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
+    number = _path("number")
     record_ok = {
         "200": {
             "description": "The record",
@@ -112,7 +120,7 @@ def openapi_document() -> dict:
                 {"200": {"description": "ok"}, "404": ERROR},
                 parameters=[
                     number,
-                    {"name": "n", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    _path("n", "integer"),
                 ],
             )
         },
@@ -138,7 +146,7 @@ def openapi_document() -> dict:
                 {**record_ok, "400": ERROR, "409": ERROR},
                 parameters=[
                     number,
-                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                    _path("name"),
                 ],
                 requestBody={
                     "content": {
@@ -203,9 +211,7 @@ def openapi_document() -> dict:
             "get": _op(
                 "A form's blank Word file in its current code and edition",
                 {"200": {"description": "A .docx", "content": {_DOCX: {}}}, "404": ERROR},
-                parameters=[
-                    {"name": "type", "in": "path", "required": True, "schema": {"type": "string"}}
-                ],
+                parameters=[_path("type")],
             )
         },
         "/registers/complaints.{format}": {
@@ -213,12 +219,7 @@ def openapi_document() -> dict:
                 "The complaint register of a period as Word or Excel",
                 {"200": {"description": "A .docx or .xlsx"}},
                 parameters=[
-                    {
-                        "name": "format",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "enum": ["docx", "xlsx"]},
-                    },
+                    _FILE_FORMAT,
                     _query("start", "First day (YYYY-MM-DD)"),
                     _query("end", "Last day (YYYY-MM-DD)"),
                     *(
@@ -233,12 +234,7 @@ def openapi_document() -> dict:
                 "The overdue list as Word or Excel",
                 {"200": {"description": "A .docx or .xlsx"}},
                 parameters=[
-                    {
-                        "name": "format",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "enum": ["docx", "xlsx"]},
-                    },
+                    _FILE_FORMAT,
                     _query("department", "One department"),
                 ],
             )
