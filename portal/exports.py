@@ -10,19 +10,21 @@ reader's language) and sends them. The pages (:mod:`portal.pages.word`,
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from flask import current_app, flash, request, send_file
+from flask import current_app, flash, redirect, request, send_file
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.actors import actor_for
+from portal.actors import actor_for, message
 from portal.inputs import InputError, date_arg, int_arg
 from portal.pages.display import state_label
 from portal.security import wants_json
 from records import worklists
 from records.clock import local_now
+from records.errors import RecordError
 from records.store import database
 from records.types import registry
 from records.word import output, registers
@@ -67,6 +69,16 @@ def send(made: GeneratedFile):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def download_or_back(make: Callable[[], object], back: Callable[[], str]):
+    """For a page's download link: the file ``make()`` sends, or, when it is
+    refused, the page ``back()`` again with the reason said."""
+    try:
+        return make()
+    except RecordError as error:
+        flash(message(error), "error")
+        return redirect(back())
 
 
 def record_file(number: str):

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    flash,
-    redirect,
     render_template,
     url_for,
 )
@@ -15,10 +13,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal import exports
-from portal.actors import message
 from portal.pages.display import crumbs, record_url
 from portal.security import permission_required
-from records.errors import RecordError
 from records.permissions import READ_RECORDS
 from records.settings import effective
 from records.types import registry
@@ -30,11 +26,10 @@ bp = Blueprint("word", __name__)
 @bp.route("/records/<path:number>/docx")
 @permission_required(READ_RECORDS)
 def record_docx(number):
-    try:
-        return exports.record_file(number)
-    except RecordError as error:
-        flash(message(error), "error")
-        return redirect(record_url(number) or url_for("pages.home"))
+    return exports.download_or_back(
+        lambda: exports.record_file(number),
+        lambda: record_url(number) or url_for("pages.home"),
+    )
 
 
 @bp.route("/forms")
@@ -64,8 +59,6 @@ def library():
 @bp.route("/forms/<type_name>/blank.docx")
 @permission_required(READ_RECORDS)
 def blank(type_name):
-    try:
-        return exports.blank_file(type_name)
-    except RecordError as error:
-        flash(message(error), "error")
-        return redirect(url_for(".library"))
+    return exports.download_or_back(
+        lambda: exports.blank_file(type_name), lambda: url_for(".library")
+    )

@@ -243,11 +243,10 @@ def register():
 @bp.route("/register/export.<any(docx, xlsx):file_format>")
 @permission_required(READ_RECORDS)
 def register_export(file_format):
-    try:
-        return exports.complaint_register_file(file_format)
-    except RecordError as error:
-        flash(message(error), "error")
-        return redirect(url_for(".register", **request.args))
+    return exports.download_or_back(
+        lambda: exports.complaint_register_file(file_format),
+        lambda: url_for(".register", **request.args),
+    )
 
 
 # --- overdue items -------------------------------------------------------------------
@@ -280,11 +279,10 @@ def overdue():
 @bp.route("/overdue/export.<any(docx, xlsx):file_format>")
 @permission_required(READ_RECORDS)
 def overdue_export(file_format):
-    try:
-        return exports.overdue_file(file_format)
-    except RecordError as error:
-        flash(message(error), "error")
-        return redirect(url_for(".overdue", **request.args))
+    return exports.download_or_back(
+        lambda: exports.overdue_file(file_format),
+        lambda: url_for(".overdue", **request.args),
+    )
 
 
 @bp.route("/overdue/remind", methods=("POST",))
