@@ -167,12 +167,10 @@ def read_attachment(
     )
     if hashlib.sha256(content).hexdigest() != item["sha256"]:
         raise InvalidData(N_("The stored file no longer matches its checksum."))
-    audit.record_event(
-        actor.username,
+    audit.record_event_on(
+        actor,
         "download",
-        record_type=doc["type"],
-        number=number,
-        version=doc["version"],
+        doc,
         details={"filename": item["filename"], "sha256": item["sha256"]},
     )
     return item, content

@@ -158,6 +158,19 @@ def record_event(actor: str | None, action: str, **fields) -> dict:
     return unit_of_work(lambda db, s: append(db, s, actor=actor, action=action, **fields))
 
 
+def record_event_on(actor, action: str, doc: dict, details: dict | None = None) -> dict:
+    """An entry of ``actor`` about the record (or version) ``doc``, in a
+    transaction of its own (a download, a refused step)."""
+    return record_event(
+        actor.username,
+        action,
+        record_type=doc["type"],
+        number=doc["number"],
+        version=doc["version"],
+        details=details,
+    )
+
+
 @dataclass(frozen=True)
 class Verification:
     ok: bool

@@ -546,12 +546,10 @@ def transition_record(
         and (doc["state"] in transition.sources)
         and not _password_confirmed(actor, password)
     ):
-        audit.record_event(
-            actor.username,
+        audit.record_event_on(
+            actor,
             "signature_refused",
-            record_type=doc["type"],
-            number=number,
-            version=doc["version"],
+            doc,
             details={"transition": name},
         )
         raise PermissionDenied(N_("The password for the signature is wrong."))

@@ -136,12 +136,10 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
     allowed = actor.may(DISPOSE)
     retention = disposable_reason(record)
     if not allowed or retention is not None:
-        audit.record_event(
-            actor.username,
+        audit.record_event_on(
+            actor,
             "delete_refused",
-            record_type=doc["type"],
-            number=number,
-            version=doc["version"],
+            doc,
             details={
                 "reason": "role"
                 if not allowed or retention is None

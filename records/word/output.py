@@ -101,12 +101,10 @@ def record_docx(
         latest=current["version"],
         controlled=controlled,
     )
-    audit.record_event(
-        actor.username,
+    audit.record_event_on(
+        actor,
         "download",
-        record_type=doc["type"],
-        number=number,
-        version=doc["version"],
+        doc,
         details={
             "format": "docx",
             "filename": made.filename,
@@ -142,12 +140,10 @@ def records_zip(
             package.writestr(made.filename, made.content)
             made_list.append((doc, made))
     for doc, made in made_list:
-        audit.record_event(
-            actor.username,
+        audit.record_event_on(
+            actor,
             "download",
-            record_type=doc["type"],
-            number=doc["number"],
-            version=doc["version"],
+            doc,
             details={"format": "docx", "filename": made.filename, "batch": True, **made.made_with},
         )
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
