@@ -158,6 +158,23 @@ def record_event(actor: str | None, action: str, **fields) -> dict:
     return unit_of_work(lambda db, s: append(db, s, actor=actor, action=action, **fields))
 
 
+def append_on(
+    db: Database, session: ClientSession | None, actor, action: str, doc: dict, details: dict
+) -> dict:
+    """:func:`append` for an entry of ``actor`` about the record ``doc`` at its
+    present version, in the caller's transaction (a hold, a lock taken over)."""
+    return append(
+        db,
+        session,
+        actor=actor.username,
+        action=action,
+        record_type=doc["type"],
+        number=doc["number"],
+        version=doc["version"],
+        details=details,
+    )
+
+
 def record_event_on(actor, action: str, doc: dict, details: dict | None = None) -> dict:
     """An entry of ``actor`` about the record (or version) ``doc``, in a
     transaction of its own (a download, a refused step)."""

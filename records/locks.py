@@ -60,14 +60,12 @@ def acquire_lock(
     def work(db, session):
         db.records.update_one({"_id": doc["_id"]}, {"$set": {"lock": new_lock}}, session=session)
         if held:
-            audit.append(
+            audit.append_on(
                 db,
                 session,
-                actor=actor.username,
-                action="lock_takeover",
-                record_type=doc["type"],
-                number=number,
-                version=doc["version"],
+                actor,
+                "lock_takeover",
+                doc,
                 details={"from": lock.get("by"), "lock_expires_at": lock["expires_at"]},
             )
         return new_lock

@@ -44,14 +44,12 @@ def place_hold(actor: Actor, number: str, reason: str) -> dict:
 
     def work(db, session):
         db.records.update_one({"_id": doc["_id"]}, {"$push": {"holds": hold}}, session=session)
-        audit.append(
+        audit.append_on(
             db,
             session,
-            actor=actor.username,
-            action="hold",
-            record_type=doc["type"],
-            number=number,
-            version=doc["version"],
+            actor,
+            "hold",
+            doc,
             details=hold,
         )
         return hold
@@ -71,14 +69,12 @@ def release_hold(actor: Actor, number: str, hold_id: str, reason: str) -> None:
         db.records.update_one(
             {"_id": doc["_id"]}, {"$pull": {"holds": {"id": hold_id}}}, session=session
         )
-        audit.append(
+        audit.append_on(
             db,
             session,
-            actor=actor.username,
-            action="hold_released",
-            record_type=doc["type"],
-            number=number,
-            version=doc["version"],
+            actor,
+            "hold_released",
+            doc,
             details={"hold": hold, "reason": (reason or "").strip()},
         )
 
@@ -198,14 +194,12 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
         }
         db.record_versions.delete_many({"record_id": doc["_id"]}, session=session)
         db.records.delete_one({"_id": doc["_id"]}, session=session)
-        audit.append(
+        audit.append_on(
             db,
             session,
-            actor=actor.username,
-            action="dispose",
-            record_type=current["type"],
-            number=number,
-            version=current["version"],
+            actor,
+            "dispose",
+            current,
             details={"reason": reason, "certificate": number},
         )
         record_written(db, session, current, op="delete")
