@@ -4,10 +4,12 @@ through its workflow.
 Each operation checks permission and workflow, then hands the new version to
 :func:`records.commit.commit_change`, which writes the record, its immutable
 version (:mod:`records.versions`), its audit entry and a search outbox entry
-(:mod:`records.outbox`) as one transaction. Edit locks are in
-:mod:`records.locks`. Every operation takes the actor explicitly. The other writes to
-a record go the same way from their own modules: attachments
-(``records.attachments``), holds and disposal (``records.retention``).
+(:mod:`records.outbox`) as one transaction. What a change is and the checks
+it passes are in :mod:`records.changes`, edit locks in :mod:`records.locks`.
+Every operation takes the actor explicitly. Attachments
+(``records.attachments``) take the same commit path; holds and disposal
+(``records.retention``) make no version but write their audit and outbox
+entries in their own transaction the same way.
 """
 
 from __future__ import annotations
@@ -17,10 +19,19 @@ from pymongo import ReturnDocument
 
 from records import audit
 from records.access import Actor, can_create, can_edit, can_view, may_file_in
-from records.calendar import WorkingCalendar
+from records.changes import (
+    DERIVED,
+    Change,
+    check_department,
+    check_references,
+    derived_fields,
+    require,
+    text_or_none,
+    title_of,
+    validated,
+)
 from records.clock import add_years, local_now, utcnow
 from records.commit import commit_change, record_written
-from records.deadlines import due_for
 from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
 from records.locks import LOCK_MINUTES, acquire_lock, check_lock, current_lock, release_lock
@@ -31,11 +42,7 @@ from records.store import database, load_doc, unit_of_work
 from records.types import (
     FieldValueError,
     NewRecord,
-    RecordType,
-    Transition,
     check_dates,
-    check_required,
-    clean_data,
     record_type_of,
 )
 from records.versions import (
@@ -83,19 +90,6 @@ __all__ = [
     "write_version",
 ]
 
-#: Top-level fields kept from the data and the type's rules (see derived_fields).
-DERIVED = (
-    "handler",
-    "people",
-    "refs",
-    "flags",
-    "department",
-    "due_at",
-    "due_kind",
-    "due_uncovered",
-)
-
-
 # --- helpers ----------------------------------------------------------------
 
 
@@ -115,91 +109,10 @@ def get_record(actor: Actor, number: str, *, audit_view: bool = False) -> Record
     return record
 
 
-def _validated(record_type: RecordType, data: dict, *, partial: bool) -> dict:
-    try:
-        return clean_data(record_type, data, partial=partial)
-    except FieldValueError as error:
-        raise InvalidData(error.message, field=error.field, **error.params) from None
-
-
-def _require(record_type: RecordType, data: dict, names=None) -> None:
-    try:
-        check_required(record_type, data, names)
-    except FieldValueError as error:
-        raise InvalidData(error.message, field=error.field) from None
-
-
-class Change:
-    """One change under way, as the type's rules see it (inside the transaction)."""
-
-    def __init__(
-        self,
-        db,
-        session,
-        *,
-        actor: Actor,
-        record_type: RecordType,
-        old: dict | None,
-        data: dict,
-        state: str,
-        transition: Transition | None = None,
-        now=None,
-        comment: str | None = None,
-    ):
-        self.db = db
-        self.comment = comment
-        self.session = session
-        self.actor = actor
-        self.record_type = record_type
-        self.old = old
-        self.data = data
-        self.state = state
-        self.transition = transition
-        self.now = now or utcnow()
-        #: Top-level values the rules keep with the record (``flags``).
-        self.flags = dict((old or {}).get("flags") or {})
-        self._calendar: WorkingCalendar | None = None
-
-    @property
-    def calendar(self) -> WorkingCalendar:
-        if self._calendar is None:
-            self._calendar = WorkingCalendar.load(self.db, self.session)
-        return self._calendar
-
-    @property
-    def old_data(self) -> dict:
-        return (self.old or {}).get("data") or {}
-
-
-def _check_references(change: Change) -> None:
-    """Departments, users and record numbers named in the data exist."""
-    db, session = change.db, change.session
-    for spec in change.record_type.fields:
-        value = change.data.get(spec.name)
-        if not value or value == change.old_data.get(spec.name):
-            continue
-        if spec.kind == "department":
-            if not db.departments.find_one({"code": value, "active": True}, session=session):
-                raise InvalidData(
-                    N_("There is no department %(code)s."), field=spec.name, code=value
-                )
-        elif spec.kind == "user":
-            if not db.users.find_one({"username": value, "active": True}, session=session):
-                raise InvalidData(N_("There is no user %(name)s."), field=spec.name, name=value)
-        elif spec.kind == "record":
-            query = {"number": value}
-            if spec.ref_types:
-                query["type"] = {"$in": list(spec.ref_types)}
-            if not db.records.find_one(query, {"_id": 1}, session=session):
-                raise InvalidData(
-                    N_("There is no record %(number)s."), field=spec.name, number=value
-                )
-
-
 def _prepare(change: Change) -> None:
     """Every rule a change must pass, beyond each field's own: references,
     dates, the type's rules. Raises InvalidData; nothing is written yet."""
-    _check_references(change)
+    check_references(change)
     try:
         check_dates(change.record_type, change.data, local_now(change.now))
     except FieldValueError as error:
@@ -222,59 +135,6 @@ def _carry_out(change: Change, follow_up: NewRecord) -> None:
     )
     if follow_up.link_field:
         change.data[follow_up.link_field] = created["number"]
-
-
-def derived_fields(change: Change, doc: dict) -> dict:
-    """What the record keeps at top level for lists and scoping: who handles
-    it, who may see it, what it refers to, what is due when."""
-    record_type = change.record_type
-    data = doc.get("data") or {}
-    handler = data.get(record_type.handler_field) if record_type.handler_field else None
-    people = sorted({p for p in (doc.get("created_by"), handler) if p})
-    refs = sorted(
-        {data[f.name] for f in record_type.fields if f.kind == "record" and data.get(f.name)}
-    )
-    derived = {
-        "handler": handler,
-        "people": people,
-        "refs": refs,
-        "flags": change.flags,
-        "due_at": None,
-        "due_kind": None,
-        "due_uncovered": [],
-    }
-    department_field = record_type.field("department")
-    if (
-        department_field is not None
-        and department_field.kind == "department"
-        and data.get("department")
-    ):
-        derived["department"] = data["department"]
-    # The calendar is read only when a deadline applies in this state.
-    applies = any(doc["state"] in d.states for d in record_type.deadlines)
-    due = due_for(record_type, doc, change.calendar) if applies else None
-    if due is not None:
-        derived.update(due.as_fields())
-    return derived
-
-
-def _check_department(actor: Actor, doc: dict, old: dict | None = None) -> None:
-    """Staff keep records in their own department: neither a new record nor a
-    change of theirs may file it in another one (a rule of the procedures may)."""
-    moved = old is None or doc.get("department") != old.get("department")
-    if moved and not may_file_in(actor, doc.get("department")):
-        raise PermissionDenied(N_("Staff create records for their own department only."))
-
-
-def text_or_none(value, field: str) -> str | None:
-    """A comment or a reason: text or nothing, never a list or an object."""
-    if value is None or isinstance(value, str):
-        return value
-    raise InvalidData(N_("Expected text."), field=field)
-
-
-def _title(record_type: RecordType, data: dict) -> str:
-    return str(data.get(record_type.title_field) or "")[:200]
 
 
 # --- create -------------------------------------------------------------------
@@ -316,8 +176,8 @@ def create_in(
     computed = [f.name for f in record_type.fields if f.computed and data.get(f.name)]
     if computed:
         raise InvalidData(N_("This value is computed and cannot be typed in."), field=computed[0])
-    cleaned = _validated(record_type, data, partial=False)
-    _require(record_type, cleaned)
+    cleaned = validated(record_type, data, partial=False)
+    require(record_type, cleaned)
     department = department or actor.department
     if not may_file_in(actor, department):
         raise PermissionDenied(N_("Staff create records for their own department only."))
@@ -357,7 +217,7 @@ def create_in(
         "seq": seq,
         "version": 1,
         "state": record_type.workflow.initial,
-        "title": _title(record_type, cleaned),
+        "title": title_of(record_type, cleaned),
         "data": cleaned,
         "department": department,
         "created_by": actor.username,
@@ -375,7 +235,7 @@ def create_in(
         "edition": settings.edition,
     }
     doc.update(derived_fields(change, doc))
-    _check_department(actor, doc)
+    check_department(actor, doc)
     if record_type.retention.starts == "created":
         doc["retention_starts_at"] = now
         doc["retention_ends_on"] = add_years(now, settings.retention_years)
@@ -421,9 +281,9 @@ def revise_record(
     changes = {
         k: v for k, v in changes.items() if k not in computed or v == doc.get("data", {}).get(k)
     }
-    cleaned = _validated(record_type, changes, partial=True)
+    cleaned = validated(record_type, changes, partial=True)
     merged = {**{f.name: None for f in record_type.fields}, **doc.get("data", {}), **cleaned}
-    _require(record_type, merged)
+    require(record_type, merged)
     base_version = base_version_of(base_version)
     reason = text_or_none(reason, "reason")
 
@@ -451,14 +311,14 @@ def revise_record(
         new = {
             **current,
             "data": change.data,
-            "title": _title(record_type, change.data),
+            "title": title_of(record_type, change.data),
             "version": base_version + 1,
             "updated_by": actor.username,
             "updated_at": now,
         }
         new.update(derived_fields(change, new))
         if not by_rule:
-            _check_department(actor, new, current)
+            check_department(actor, new, current)
         return commit_change(
             db,
             session,
@@ -600,9 +460,9 @@ def transition_in(
     if transition.signature and not signed:
         raise PermissionDenied(N_("The password for the signature is wrong."))
     step_values = {k: v for k, v in (changes or {}).items() if k in transition.fields}
-    cleaned = _validated(record_type, step_values, partial=True)
+    cleaned = validated(record_type, step_values, partial=True)
     merged = {**{f.name: None for f in record_type.fields}, **current.get("data", {}), **cleaned}
-    _require(record_type, merged, transition.required_fields)
+    require(record_type, merged, transition.required_fields)
     now = utcnow()
     base = current["version"] if base_version is None else base_version_of(base_version)
     if current["version"] != base:
@@ -640,7 +500,7 @@ def transition_in(
         "updated_by": actor.username,
         "updated_at": now,
         "data": change.data,
-        "title": _title(record_type, change.data),
+        "title": title_of(record_type, change.data),
     }
     push = {"history": entry}
     signature = None
@@ -664,7 +524,7 @@ def transition_in(
     new = {**current, **update, "history": [*current.get("history", []), entry]}
     update.update(derived_fields(change, new))
     new.update(update)
-    _check_department(actor, new, current)
+    check_department(actor, new, current)
     commit_change(
         db,
         session,
