@@ -77,46 +77,24 @@ def test_admin_creates_a_department_and_a_user_who_can_then_log_in(app, client, 
 def test_admin_sees_a_clear_message_and_nothing_is_created_on_bad_input(client, make_user):
     make_user("root", roles=["admin"])
     login(client, "root")
-    duplicate = post_form(
-        client,
-        "/admin/users/new/",
-        {
-            "username": "root",
-            "full_name": "Again",
+
+    def new_user(**values):
+        """The new-user form sent with ``values`` over an acceptable user."""
+        user = {
+            "username": "newbie",
+            "full_name": "New",
             "department": "",
             "locale": "",
             "roles": ["staff"],
             "password": "long enough 123",
-        },
-        follow_redirects=True,
-    )
+        }
+        return post_form(client, "/admin/users/new/", {**user, **values}, follow_redirects=True)
+
+    duplicate = new_user(username="root", full_name="Again")
     assert "用户名 root 已被使用。" in duplicate.get_data(as_text=True)
-    short = post_form(
-        client,
-        "/admin/users/new/",
-        {
-            "username": "newbie",
-            "full_name": "New",
-            "department": "",
-            "locale": "",
-            "roles": ["staff"],
-            "password": "short",
-        },
-        follow_redirects=True,
-    )
+    short = new_user(password="short")
     assert "密码至少需要 10 个字符。" in short.get_data(as_text=True)
-    bogus_role = post_form(
-        client,
-        "/admin/users/new/",
-        {
-            "username": "newbie",
-            "full_name": "New",
-            "department": "",
-            "locale": "",
-            "roles": ["emperor"],
-            "password": "long enough 123",
-        },
-    )
+    bogus_role = new_user(roles=["emperor"])
     assert bogus_role.status_code == 200  # the form again, with its error
     assert User.objects(username="newbie").first() is None
     assert User.objects.count() == 1
