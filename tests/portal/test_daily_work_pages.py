@@ -19,10 +19,9 @@ from records.retention import disposable_reason
 from tests.helpers import PASSWORD, actor_of, session_of
 
 
-def _closed_near_midnight():
-    """A complaint whose retention ends at 02:00 Beijing time on 2 December
-    2029, which is still 1 December in UTC."""
-    record = create_record(
+def _new_complaint():
+    """A complaint 陈静 has just received on the hotline."""
+    return create_record(
         actor_of("chen"),
         "complaint_sheet",
         {
@@ -33,6 +32,12 @@ def _closed_near_midnight():
             "description": "三栋多户暖气不热",
         },
     )
+
+
+def _closed_near_midnight():
+    """A complaint whose retention ends at 02:00 Beijing time on 2 December
+    2029, which is still 1 December in UTC."""
+    record = _new_complaint()
     Record.objects(pk=record.pk).update(set__retention_ends_on=datetime(2029, 12, 1, 18, 0))
     return Record.objects.get(pk=record.pk)
 
@@ -266,17 +271,7 @@ def test_the_register_covers_90_days_newest_first_in_pages_sorted_by_its_heading
 
 
 def test_the_back_office_audit_trail_reads_in_names_and_words(app, org):
-    record = create_record(
-        actor_of("chen"),
-        "complaint_sheet",
-        {
-            "title": "暖气不热",
-            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
-            "channel": "hotline",
-            "customer": "阳光小区",
-            "description": "三栋多户暖气不热",
-        },
-    )
+    record = _new_complaint()
     transition_record(
         actor_of("chen"),
         record.number,
@@ -334,17 +329,7 @@ def test_a_rates_chart_of_one_period_says_its_values():
 
 
 def test_a_customers_rejection_says_which_new_sheet_was_opened_and_links_it(app, org):
-    record = create_record(
-        actor_of("chen"),
-        "complaint_sheet",
-        {
-            "title": "暖气不热",
-            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
-            "channel": "hotline",
-            "customer": "阳光小区",
-            "description": "三栋多户暖气不热",
-        },
-    )
+    record = _new_complaint()
     Record.objects(pk=record.pk).update(set__state="replied")
     chen = session_of(app, "chen")
     url = f"/admin/records_complaint_sheet/details/?id={record.pk}"
