@@ -21,7 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from portal.database import connect, ensure_indexes  # noqa: E402
 from portal.database.embedded import EmbeddedDatabase  # noqa: E402
 from records.access import Actor  # noqa: E402
+from records.forms import register_all  # noqa: E402
 from records.operations import create_record, revise_record  # noqa: E402
+
+register_all()
 
 DATA = {
     "title": "夜班交接",

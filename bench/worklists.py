@@ -31,7 +31,10 @@ from records import worklists  # noqa: E402
 from records.access import Actor  # noqa: E402
 from records.calendar import seed_from_package  # noqa: E402
 from records.clock import local_now  # noqa: E402
+from records.forms import register_all  # noqa: E402
 from records.operations import create_record, transition_record  # noqa: E402
+
+register_all()
 
 
 def main():
