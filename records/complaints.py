@@ -5,11 +5,13 @@ customer's rejection reopening the complaint, and what closure needs.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from records.calendar import WorkingCalendar, add_months, end_of_local_day
 from records.clock import from_local, local_now, utcnow
-from records.errors import InvalidData, PermissionDenied
+from records.errors import InvalidData, PermissionDenied, RecordError, StaleVersion
 from records.i18n import N_
 from records.roles import DIRECTOR, TECHNICAL_MANAGER
 from records.types import Rules
@@ -21,6 +23,8 @@ UNRESOLVED = ("received", "dispatched", "plan_submitted", "approved", "replied")
 #: Severities every closed complaint of which is revisited (major in person).
 REVISIT_ALL = ("important", "hot", "major")
 SIMILAR_DAYS = 30
+
+log = logging.getLogger(__name__)
 
 _LABELS = {choice.value: choice.label for choice in SEVERITIES}
 
@@ -284,11 +288,15 @@ def _reopen(change) -> None:
     data["reopened_as"] = new["number"]
 
 
-def escalate(now: datetime | None = None) -> list[tuple[str, str]]:
+def escalate(
+    now: datetime | None = None, keep_going: Callable[[], bool] | None = None
+) -> list[tuple[str, str]]:
     """Raise the severity of unresolved complaints as time passes.
 
     A severity lowered with a reason is raised again only by a threshold that
-    passes after the lowering. Answers (number, new severity) pairs."""
+    passes after the lowering. ``keep_going`` is asked before each record (a
+    worker's lease: False ends the round, another node carries on). Answers
+    (number, new severity) pairs."""
     from records.operations import rule_change
     from records.store import database
 
@@ -309,11 +317,25 @@ def escalate(now: datetime | None = None) -> list[tuple[str, str]]:
         lowered_at = (doc.get("flags") or {}).get("lowered_at")
         if lowered_at and since <= lowered_at:
             continue
-        rule_change(
-            doc["number"],
-            {"severity": level},
-            operation="escalate",
-            reason=N_("Unresolved past its time limit: severity raised."),
-        )
+        if keep_going is not None and not keep_going():
+            break
+        try:
+            rule_change(
+                doc["number"],
+                {"severity": level},
+                operation="escalate",
+                reason=N_("Unresolved past its time limit: severity raised."),
+            )
+        except StaleVersion:
+            # Someone saved the record between our read and our write: skip
+            # it rather than end the round for every other complaint; the
+            # next round sees its new version.
+            log.info("escalation of %s skipped this round: saved meanwhile", doc["number"])
+            continue
+        except RecordError as error:
+            # One record the rule cannot save (data an older release let
+            # through) must not keep every other complaint from escalating.
+            log.warning("escalation of %s refused: %s", doc["number"], error)
+            continue
         raised.append((doc["number"], level))
     return raised
