@@ -76,6 +76,8 @@ DEFAULTS = {
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 8,
+    # Web processes of `portal serve` (its --workers): each has THREADS threads.
+    "WEB_PROCESSES": 1,
     "BABEL_DEFAULT_LOCALE": "zh_Hans",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
@@ -137,6 +139,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     for key in (
         "PORT",
         "THREADS",
+        "WEB_PROCESSES",
         "LOGIN_MAX_FAILURES",
         "LOGIN_LOCK_MINUTES",
         "PASSWORD_HASH_TIME_COST",
