@@ -122,9 +122,13 @@ def test_escalation_and_mail_run_once_across_two_nodes_and_survive_a_kill_9(data
         # The users are made while the nodes start (each command builds an
         # app of its own: seconds on a busy machine).
         made = {}
+        # Their own data folder: a second process creating a node's search
+        # index while the node creates it would race it.
+        cli = OnceNode.__new__(OnceNode)
+        cli.env = {**nodes[0].env, "PORTAL_DATA_DIR": str(tmp_path / "cli")}
 
         def make(username, role):
-            made[username] = nodes[0].cli(
+            made[username] = cli.cli(
                 "user", "create", username, "--full-name", username.title(), "--role", role,
                 "--email", f"{username}@example.org", "--password", "-",
                 input="once pass 1234\n",
@@ -143,7 +147,7 @@ def test_escalation_and_mail_run_once_across_two_nodes_and_survive_a_kill_9(data
         for result in made.values():
             assert result.returncode == 0, result.stdout + result.stderr
         mark("serving, users made")
-        issued = nodes[0].cli("token", "create", "chen", "--name", "once")
+        issued = cli.cli("token", "create", "chen", "--name", "once")
         token = issued.stdout.strip().splitlines()[-1].strip()
         received = (local_now() - timedelta(hours=1)).replace(microsecond=0).isoformat()
         numbers = [
