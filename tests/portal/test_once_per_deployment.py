@@ -25,8 +25,8 @@ from tests.search.test_nodes import Node
 pytestmark = pytest.mark.slow
 
 DB_NAME = "portal_once_test"
-COMPLAINTS = 30
-MESSAGES = 30
+COMPLAINTS = 16
+MESSAGES = COMPLAINTS
 #: The message during which the SMTP server kills the sending node.
 KILL_AT = 10
 
