@@ -62,7 +62,9 @@ class RunningPortal:
                 with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                # TimeoutError: the port is bound (serve --workers binds it
+                # first) while the web processes are still starting.
                 pass
             time.sleep(0.2)
         raise AssertionError(f"portal did not start:\n{self.output}")
