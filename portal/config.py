@@ -63,9 +63,21 @@ DEFAULTS = {
     "MAIL_SEND_SECONDS": 30,
     # A deadline this near is told to its handler once.
     "MAIL_DUE_SOON_HOURS": 24,
+    # Seconds a message claimed by a sender is kept from the others: longer
+    # than one SMTP exchange (SMTP_TIMEOUT). A sender that died mid-message
+    # is replaced after this long (portal/workers/mail.py).
+    "MAIL_CLAIM_SECONDS": 120,
+    # Scheduled backups (portal/workers/backups.py): unset BACKUP_DIR = none.
+    # Every day at BACKUP_AT (local time, HH:MM) one archive is written into
+    # BACKUP_DIR by one node of the deployment; the newest BACKUP_KEEP stay.
+    "BACKUP_DIR": None,
+    "BACKUP_AT": "02:00",
+    "BACKUP_KEEP": 14,
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "THREADS": 8,
+    # Web processes of `portal serve` (its --workers): each has THREADS threads.
+    "WEB_PROCESSES": 1,
     "BABEL_DEFAULT_LOCALE": "zh_Hans",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
@@ -127,6 +139,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     for key in (
         "PORT",
         "THREADS",
+        "WEB_PROCESSES",
         "LOGIN_MAX_FAILURES",
         "LOGIN_LOCK_MINUTES",
         "PASSWORD_HASH_TIME_COST",
@@ -144,8 +157,14 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         )
     for key in ("SMTP_PORT", "SMTP_TIMEOUT"):
         config[key] = int(config[key])
-    for key in ("MAIL_SEND_SECONDS", "MAIL_DUE_SOON_HOURS"):
+    for key in ("MAIL_SEND_SECONDS", "MAIL_DUE_SOON_HOURS", "MAIL_CLAIM_SECONDS"):
         config[key] = float(config[key] or 0)
+    config["BACKUP_KEEP"] = int(config["BACKUP_KEEP"])
+    if config["BACKUP_KEEP"] < 1:
+        raise ValueError("PORTAL_BACKUP_KEEP must be at least 1")
+    from portal.workers.backups import parse_at
+
+    parse_at(config["BACKUP_AT"])  # a typo fails at start, not at 2 a.m.
     config["SMTP_STARTTLS"] = str(config["SMTP_STARTTLS"]).lower() in ("1", "true", "yes")
     if config["SEARCH_INDEXER"] not in ("background", "manual"):
         raise ValueError(

@@ -61,17 +61,31 @@ def main():
 @main.command()
 @click.option("--host", help="Address to listen on (PORTAL_HOST, default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (PORTAL_PORT, default 5000).")
-@click.option("--threads", type=int, help="Worker threads (PORTAL_THREADS, default 8).")
 @click.option(
-    "--workers/--no-workers",
+    "--threads", type=int, help="Threads of each web process (PORTAL_THREADS, default 8)."
+)
+@click.option(
+    "--workers",
+    "processes",
+    type=click.IntRange(1, 64),
+    help="Web processes sharing the port (PORTAL_WEB_PROCESSES, default 1); the "
+    "background work runs once, in this process.",
+)
+@click.option(
+    "--background/--no-background",
+    " /--no-workers",
     default=True,
     show_default=True,
-    help="Also run the background work (indexer, deadlines, e-mail); "
-    "--no-workers when `portal worker` runs it.",
+    help="Also run the background work (indexer, deadlines, e-mail, backups); "
+    "--no-background (or --no-workers) when `portal worker` runs it.",
 )
-def serve(host, port, threads, workers):
+def serve(host, port, threads, processes, background):
     """Serve the portal with waitress, on the embedded database unless
-    PORTAL_MONGODB_URI is set. Ctrl-C stops the portal and the database."""
+    PORTAL_MONGODB_URI is set. Ctrl-C stops the portal and the database.
+
+    With --workers N, N web processes accept on one listening socket; this
+    process keeps the embedded database and runs the background work, so it
+    runs once however many processes serve."""
     from waitress import serve as waitress_serve
 
     # SIGTERM (service managers, `kill`) and SIGHUP (the terminal closed)
@@ -95,20 +109,22 @@ def serve(host, port, threads, workers):
             embedded.on_give_up = give_up
         _announce_initial_admin(app)
         _count_measures_once()
-        if workers:
+        if background:
             start_workers(app)
         host = host or app.config["HOST"]
         port = port or app.config["PORT"]
-        click.echo(f"Portal: http://{host}:{port}/  (Ctrl-C stops it)")
+        threads = threads or app.config["THREADS"]
+        processes = processes or app.config["WEB_PROCESSES"]
         try:
-            waitress_serve(
-                app,
-                host=host,
-                port=port,
-                threads=threads or app.config["THREADS"],
-                ident="portal",
-                _quiet=True,
-            )
+            if processes > 1:
+                from portal.cli.processes import serve_processes
+
+                serve_processes(host, port, threads, processes, announce=click.echo)
+            else:
+                click.echo(f"Portal: http://{host}:{port}/  (Ctrl-C stops it)")
+                waitress_serve(
+                    app, host=host, port=port, threads=threads, ident="portal", _quiet=True
+                )
         except OSError as error:
             raise click.ClickException(f"Cannot listen on {host}:{port}: {error}") from None
         except KeyboardInterrupt:
@@ -116,6 +132,16 @@ def serve(host, port, threads, workers):
         click.echo("Stopping the portal and its database…")
     if given_up:
         raise click.ClickException(given_up[-1])
+
+
+@main.command("web-process", hidden=True)
+@click.option("--fd", type=int, required=True)
+@click.option("--threads", type=int, required=True)
+def web_process(fd, threads):
+    """One web process of `portal serve --workers N` (started by it, never by hand)."""
+    from portal.cli.processes import run_web_process
+
+    run_web_process(fd, threads)
 
 
 @contextlib.contextmanager

@@ -214,11 +214,12 @@ def prune(folder: Path, keep: int, prefix: str = "portal-") -> list[Path]:
     return doomed
 
 
-def scheduled_backup(db: Database, folder: Path, keep: int) -> Summary:
-    """One archive named by the time into ``folder``, keeping the newest ``keep``."""
+def scheduled_backup(db: Database, folder: Path, keep: int, now: datetime | None = None) -> Summary:
+    """One archive named by the time (``now``, UTC) into ``folder``, keeping
+    the newest ``keep``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     summary = backup(db, folder / f"portal-{stamp}.tar.gz")
     prune(folder, keep)
     return summary

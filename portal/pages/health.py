@@ -140,7 +140,10 @@ def _workers() -> dict:
         ("deadlines", "deadline_thread"),
     ):
         thread = current_app.extensions.get(key)
-        if thread is None:
+        if thread is None and current_app.config.get("WORKERS_IN_PARENT"):
+            # A web process of `portal serve --workers N`: its parent runs them.
+            out[name] = "in the serving parent"
+        elif thread is None:
             out[name] = "not started"
         elif thread.is_alive():
             out[name] = "running"

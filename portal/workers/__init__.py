@@ -1,33 +1,72 @@
-"""Background work: the search indexer, the deadline checks and the e-mail sender.
+"""Background work: the search indexer, the deadline checks, the e-mail
+sender and the scheduled backups.
 
-``create_app()`` starts none of it (a test app, a CLI command and every
-worker of a multi-process web server build apps too); ``portal serve`` and
-``portal worker`` call :func:`start_workers`.
+``create_app()`` starts none of it (a test app, a CLI command and every web
+process of a multi-process server build apps too); ``portal serve`` and
+``portal worker`` call :func:`start_workers`. Work that must run once per
+deployment (escalation, e-mail, backups) takes a lease in the database
+(:mod:`portal.workers.rounds`), so every node may run every worker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
-#: The extensions that hold the threads, in the order they stop.
-THREADS = ("search_indexer_thread", "deadline_thread", "mail_thread")
+
+def _start_indexer(app: Flask):
+    from search_index import IndexerThread
+
+    if app.config["SEARCH_INDEXER"] != "background":
+        # "manual" leaves it to the caller (tests) and `portal reindex`.
+        return None
+    # Every node applies the outbox to its own index (its own position in it):
+    # no lease.
+    thread = IndexerThread(app.extensions["search_indexer"])
+    thread.start()
+    return thread
+
+
+def _start_deadlines(app: Flask):
+    from portal.workers.deadlines import start_deadline_thread
+
+    return start_deadline_thread(app)
+
+
+def _start_mail(app: Flask):
+    from portal.workers.mail import start_mail_thread
+
+    return start_mail_thread(app)
+
+
+def _start_backups(app: Flask):
+    from portal.workers.backups import start_backup_thread
+
+    return start_backup_thread(app)
+
+
+#: Each worker: the extension that holds its thread, and what starts it
+#: (answers the thread, or None when the settings turn it off). A new worker
+#: is one more line; they stop in this order.
+WORKERS: list[tuple[str, Callable[[Flask], object]]] = [
+    ("search_indexer_thread", _start_indexer),
+    ("deadline_thread", _start_deadlines),
+    ("mail_thread", _start_mail),
+    ("backup_thread", _start_backups),
+]
+THREADS = tuple(name for name, _start in WORKERS)
 
 
 def start_workers(app: Flask) -> list[str]:
     """Start the background threads the app's settings ask for; their names."""
-    from portal.workers.deadlines import start_deadline_thread
-    from portal.workers.mail import start_mail_thread
-    from search_index import IndexerThread
-
-    if app.config["SEARCH_INDEXER"] == "background":
-        # Applies the outbox while the portal runs; "manual" leaves it to the
-        # caller (tests) and `portal reindex`.
-        thread = IndexerThread(app.extensions["search_indexer"])
-        app.extensions["search_indexer_thread"] = thread
-        thread.start()
-    start_deadline_thread(app)
-    start_mail_thread(app)
-    return [name for name in THREADS if name in app.extensions]
+    started = []
+    for name, start in WORKERS:
+        thread = start(app)
+        if thread is not None:
+            app.extensions[name] = thread
+            started.append(name)
+    return started
 
 
 def stop_workers(app: Flask) -> None:

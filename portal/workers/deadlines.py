@@ -5,8 +5,8 @@ audit trail's head is checkpointed outside the database."""
 from __future__ import annotations
 
 import logging
-import threading
 
+from portal.workers.rounds import RoundThread
 from records import audit
 from records.calendar import seed_from_package
 from records.escalation import escalate
@@ -14,36 +14,27 @@ from records.store import database
 
 log = logging.getLogger(__name__)
 
+#: The lease of the escalation rounds (one node of the deployment runs them).
+LEASE = "deadlines"
 
-class DeadlineThread(threading.Thread):
-    """Runs :func:`records.escalation.escalate` every ``minutes``, then
-    writes an audit checkpoint if the trail grew (so a truncation of the
-    trail is found by `portal audit verify`)."""
+
+class DeadlineThread(RoundThread):
+    """Runs :func:`records.escalation.escalate` every ``minutes`` on the node
+    holding the ``deadlines`` lease, then writes this node's audit checkpoint
+    if the trail grew (so a truncation of the trail is found by `portal audit
+    verify`). The checkpoint file is each node's own, outside the database:
+    every node writes it, lease or not."""
 
     def __init__(self, app, minutes: float):
-        super().__init__(name="deadlines", daemon=True)
-        self.app = app
-        self.interval = minutes * 60
-        self._stop_event = threading.Event()
+        super().__init__(app, "deadlines", minutes * 60, lease_name=LEASE)
 
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            try:
-                with self.app.app_context():
-                    raised = escalate()
-                if raised:
-                    log.info("escalated %d complaints", len(raised))
-            except Exception:
-                log.exception("escalating complaints failed")
-            try:
-                with self.app.app_context():
-                    audit.checkpoint(database(), self.app.config["AUDIT_CHECKPOINTS"])
-            except Exception:
-                log.exception("writing the audit checkpoint failed")
-            self._stop_event.wait(self.interval)
+    def round(self, lease) -> None:
+        raised = escalate(keep_going=self.keep_going)
+        if raised:
+            log.info("escalated %d complaints", len(raised))
 
-    def stop(self) -> None:
-        self._stop_event.set()
+    def on_every_node(self) -> None:
+        audit.checkpoint(database(), self.app.config["AUDIT_CHECKPOINTS"])
 
 
 def init_app(app) -> None:

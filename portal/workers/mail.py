@@ -1,12 +1,25 @@
 """E-mail from the outbox (``mail_outbox``, filled by :mod:`records.notifications`):
 rendered in each recipient's language, sent with smtplib, retried with
-backoff while the SMTP server is away, and never sent twice.
+backoff while the SMTP server is away, and never sent twice by two senders.
 
-A message is claimed before it is sent (``find_one_and_update`` with a claim
-that expires), so two workers never send the same one, and one that died
-mid-send is tried again once its claim has expired. Without PORTAL_SMTP_HOST
-nothing is sent: administrators read the messages on the "Outgoing e-mail"
-page instead.
+Two guards, one inside the other. The sending rounds run on the one node that
+holds the ``mail`` lease (:mod:`records.leases`). And each message is claimed
+before it is sent: an atomic ``find_one_and_update`` sets ``claim`` (this
+node, process and round) and ``claimed_until`` on a pending message whose
+claim is unset or expired, so even two senders running at once (a holder
+paused past its lease) never hold the same message; the message is marked
+sent only under its own claim.
+
+Delivery is at least once, not exactly once. Exactly once across a crash
+cannot be had with SMTP: the server's "250 accepted" and our "sent" mark are
+two writes on two machines. A sender that dies after the SMTP server
+accepted a message and before the mark was written (a window of one
+database write, milliseconds) leaves it claimed; once the claim expires
+(``MAIL_CLAIM_SECONDS``) it is sent again, with the same Message-ID, so a
+receiving system that removes duplicates by Message-ID shows it once. Every
+other crash (before DATA ends, while the server is away, between messages)
+loses nothing and sends nothing twice. Without PORTAL_SMTP_HOST nothing is
+sent: administrators read the messages on the "Outgoing e-mail" page instead.
 """
 
 from __future__ import annotations
@@ -14,7 +27,6 @@ from __future__ import annotations
 import logging
 import secrets
 import smtplib
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -24,7 +36,9 @@ from flask import current_app
 from flask_babel import force_locale, format_datetime, gettext
 from pymongo import ReturnDocument
 
+from portal.workers.rounds import RoundThread
 from records.clock import utcnow
+from records.leases import node_holder
 from records.notifications import (
     COLLECTION,
     PENDING,
@@ -37,8 +51,8 @@ from records.types import registry
 
 log = logging.getLogger(__name__)
 
-#: How long a claimed message is kept from other workers while it is sent.
-CLAIM_SECONDS = 120
+#: The lease of the sending rounds.
+LEASE = "mail"
 #: Backoff after a failed attempt: 30 s doubling to at most an hour.
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
@@ -169,24 +183,29 @@ class Round:
     failed: int = 0
 
 
-def claim(db, now, token: str) -> dict | None:
-    """The oldest message due, claimed by ``token`` until the claim expires."""
+def claim(db, now, token: str, seconds: float) -> dict | None:
+    """The oldest message due, claimed by ``token`` for ``seconds``.
+
+    ``seconds`` must comfortably exceed one SMTP exchange (its timeout): a
+    claim that expires while its message is still being sent lets a second
+    sender send it too."""
     return db[COLLECTION].find_one_and_update(
         {
             "status": PENDING,
             "next_try_at": {"$lte": now},
             "$or": [{"claimed_until": None}, {"claimed_until": {"$lt": now}}],
         },
-        {"$set": {"claimed_until": now + timedelta(seconds=CLAIM_SECONDS), "claim": token}},
+        {"$set": {"claimed_until": now + timedelta(seconds=seconds), "claim": token}},
         sort=[("next_try_at", 1)],
         return_document=ReturnDocument.AFTER,
     )
 
 
-def send_due(app, limit: int = 200, now=None) -> Round:
+def send_due(app, limit: int = 200, now=None, keep_going=None) -> Round:
     """One round: queue the deadline notices due at ``now`` (default: now),
     then send what waits (if SMTP is configured). For the worker thread and
-    `portal mail send`."""
+    `portal mail send`. ``keep_going`` is asked before each message (the
+    worker's lease): False ends the round."""
     config = app.config
     result = Round()
     with app.app_context():
@@ -195,11 +214,15 @@ def send_due(app, limit: int = 200, now=None) -> Round:
         if not smtp_configured(config):
             return result
         smtp = None
-        token = secrets.token_hex(8)
+        # Who holds the claim: this node and process (for the administrators'
+        # page and the logs) and this round.
+        token = f"{node_holder()}:{secrets.token_hex(4)}"
         try:
             for _ in range(limit):
+                if keep_going is not None and not keep_going():
+                    break
                 now = utcnow()
-                entry = claim(db, now, token)
+                entry = claim(db, now, token, config["MAIL_CLAIM_SECONDS"])
                 if entry is None:
                     break
                 try:
@@ -278,27 +301,17 @@ def _close(smtp) -> None:
         smtp.close()
 
 
-class MailThread(threading.Thread):
-    """Runs :func:`send_due` every ``seconds`` while `portal serve` runs."""
+class MailThread(RoundThread):
+    """Runs :func:`send_due` every ``seconds`` on the node holding the
+    ``mail`` lease, while `portal serve` or `portal worker` runs."""
 
     def __init__(self, app, seconds: float):
-        super().__init__(name="mail", daemon=True)
-        self.app = app
-        self.interval = seconds
-        self._stop_event = threading.Event()
+        super().__init__(app, "mail", seconds, lease_name=LEASE)
 
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            try:
-                sent = send_due(self.app)
-                if sent.sent or sent.failed:
-                    log.info("mail: %d sent, %d failed", sent.sent, sent.failed)
-            except Exception:
-                log.exception("the mail round failed")
-            self._stop_event.wait(self.interval)
-
-    def stop(self) -> None:
-        self._stop_event.set()
+    def round(self, lease) -> None:
+        sent = send_due(self.app, keep_going=self.keep_going)
+        if sent.sent or sent.failed:
+            log.info("mail: %d sent, %d failed", sent.sent, sent.failed)
 
 
 def start_mail_thread(app) -> MailThread | None:

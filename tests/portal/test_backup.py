@@ -19,7 +19,7 @@ from records.attachments import attach_file
 from records.operations import create_record
 from records.store import database
 from tests.helpers import PASSWORD, actor_of
-from tests.records.conftest import HANDOVER
+from tests.records.conftest import HANDOVER, actor
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 
@@ -117,3 +117,37 @@ def test_a_damaged_or_foreign_archive_is_refused_and_nothing_is_written(
     foreign.write_bytes(gzip.compress(b"not a tar"))
     assert portal_cli("restore", str(foreign), db=RESTORED).exit_code == 1
     assert not _written(restored)
+
+
+def test_the_scheduled_backup_runs_once_a_day_on_one_node_and_keeps_the_newest(app, tmp_path):
+    from datetime import datetime, timedelta
+
+    from portal.workers.backups import backup_if_due
+    from records.clock import from_local
+    from records.leases import Lease
+
+    folder = tmp_path / "backups"
+    app.config.update(BACKUP_DIR=str(folder), BACKUP_AT="02:30", BACKUP_KEEP=2)
+    with app.app_context():
+        create_record(actor("wang", "staff"), "handover_log", HANDOVER)
+        db = database()
+        node_a = Lease(db, "backup", 3600, holder="a:1")
+        node_b = Lease(db, "backup", 3600, holder="b:2")
+        assert node_a.acquire() and not node_b.acquire()
+        first_day = from_local(datetime(2026, 11, 2, 2, 31))
+        written = backup_if_due(app, node_a, first_day)
+        assert written is not None and written.collections["records"] == 1
+        # Later that day nothing more is due, on this node or on one that took over.
+        assert backup_if_due(app, node_a, first_day + timedelta(hours=20)) is None
+        node_a.release()
+        assert node_b.acquire()
+        assert backup_if_due(app, node_b, first_day + timedelta(hours=23)) is None
+        # Before 02:30 the next day still counts as the first day's.
+        assert backup_if_due(app, node_b, first_day + timedelta(hours=23, minutes=58)) is None
+        for day in (1, 2):
+            assert backup_if_due(app, node_b, first_day + timedelta(days=day)) is not None
+    archives = sorted(path.name for path in folder.iterdir())
+    # Three written, the oldest removed: the second and third days' remain.
+    assert archives == ["portal-20261102T183100Z.tar.gz", "portal-20261103T183100Z.tar.gz"]
+    with tarfile.open(folder / archives[-1]) as archive:
+        assert "manifest.json" in archive.getnames()

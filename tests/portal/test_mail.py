@@ -472,7 +472,7 @@ def test_a_message_claimed_by_a_worker_that_died_is_sent_once_its_claim_expires(
     db = database()
     # Another worker claimed the message, then was killed before sending.
     with app.app_context():
-        assert claim(db, utcnow(), "dead-worker") is not None
+        assert claim(db, utcnow(), "dead-worker", 120) is not None
 
     assert send_due(app).sent == 0
     assert inbox.messages == []

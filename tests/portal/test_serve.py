@@ -62,7 +62,9 @@ class RunningPortal:
                 with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                # TimeoutError: the port is bound (serve --workers binds it
+                # first) while the web processes are still starting.
                 pass
             time.sleep(0.2)
         raise AssertionError(f"portal did not start:\n{self.output}")
@@ -350,3 +352,61 @@ def test_serve_without_workers_and_a_worker_beside_it_share_the_work(tmp_path):
         if worker is not None:
             assert worker.stop() == 0, worker.output
         assert web.stop() == 0, web.output
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` that are web processes."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid and b"web-process" in cmdline and _alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def test_serve_with_workers_runs_several_web_processes_that_die_with_it(tmp_path):
+    """`portal serve --workers 2` on the embedded database: two web processes
+    answer on one port, the parent runs the background work once, a killed
+    web process is replaced, and kill -9 of the parent takes them all down."""
+    data_dir = tmp_path / "var"
+    portal = RunningPortal(data_dir, free_port(), "--workers", "2", DEMO="0")
+    try:
+        portal.wait_until_serving()
+        deadline = time.monotonic() + 60
+        while len(_children(portal.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        children = _children(portal.process.pid)
+        assert len(children) == 2, portal.output
+        assert "2 web processes" in portal.output
+        # Requests are answered by the web processes, which leave the
+        # background work to their parent.
+        status, body = _get(portal.base + "/healthz")
+        assert status == 200 and body["workers"]["deadlines"] == "in the serving parent"
+        os.kill(children[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = _children(portal.process.pid)
+            if len(now) == 2 and children[0] not in now:
+                break
+            time.sleep(0.2)
+        replaced = _children(portal.process.pid)
+        assert len(replaced) == 2 and children[0] not in replaced, portal.output
+        assert _get(portal.base + "/healthz")[0] == 200
+        db_pid = _runfile(data_dir)["pid"]
+    finally:
+        portal.process.kill()
+        portal.process.wait()
+        portal._reader.join(5)
+        portal.process.stdout.close()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in (*replaced, db_pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in replaced), "a web process outlived its portal"
+    assert not _alive(db_pid), "the database outlived its portal"

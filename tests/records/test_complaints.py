@@ -1331,3 +1331,31 @@ def test_an_edit_cannot_hand_the_complaint_to_someone_outside_its_department():
         )
     assert refused.value.field == "handler"
     assert counts() == before
+
+
+def test_escalate_skips_a_record_it_cannot_save_and_raises_the_others():
+    broken, fine = complaint(), complaint()
+    for record in (broken, fine):
+        dispatch(record.number)
+    aged = {"data.received_at": received(24 * 40)}
+    database().records.update_one({"number": fine.number}, {"$set": aged})
+    # A record an older release saved without a field now required.
+    database().records.update_one(
+        {"number": broken.number}, {"$set": aged, "$unset": {"data.customer": ""}}
+    )
+    assert escalate() == [(fine.number, "major")]
+    assert Record.objects.get(number=broken.number).data.get("severity") != "major"
+
+
+def test_escalate_stops_when_its_lease_is_lost():
+    first, second = complaint(), complaint()
+    for record in (first, second):
+        dispatch(record.number)
+        database().records.update_one(
+            {"number": record.number}, {"$set": {"data.received_at": received(24 * 40)}}
+        )
+    answers = iter([True, False])
+    raised = escalate(keep_going=lambda: next(answers))
+    assert len(raised) == 1
+    # The next holder does the rest.
+    assert len(escalate()) == 1
