@@ -10,12 +10,13 @@ from __future__ import annotations
 from flask import Flask
 
 #: The extensions that hold the threads, in the order they stop.
-THREADS = ("search_indexer_thread", "deadline_thread", "mail_thread")
+THREADS = ("search_indexer_thread", "deadline_thread", "mail_thread", "extract_thread")
 
 
 def start_workers(app: Flask) -> list[str]:
     """Start the background threads the app's settings ask for; their names."""
     from portal.workers.deadlines import start_deadline_thread
+    from portal.workers.extract import start_extract_thread
     from portal.workers.mail import start_mail_thread
     from search_index import IndexerThread
 
@@ -27,6 +28,7 @@ def start_workers(app: Flask) -> list[str]:
         thread.start()
     start_deadline_thread(app)
     start_mail_thread(app)
+    start_extract_thread(app)
     return [name for name in THREADS if name in app.extensions]
 
 
