@@ -97,7 +97,10 @@ def _tesseract(png: bytes, languages: str, limits: dict) -> tuple[str, float]:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
         done = subprocess.run(  # noqa: S603 - fixed program, arguments of our own
-            [program, "stdin", "stdout", "-l", languages, "tsv"],
+            # Page segmentation 4 (one column of lines of any size): the
+            # automatic layout (3) measurably dropped whole lines of sparse
+            # forms; columns read as one still give their words to search.
+            [program, "stdin", "stdout", "-l", languages, "--psm", "4", "tsv"],
             input=png,
             capture_output=True,
             timeout=limits["page_seconds"],
