@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from portal.actors import message
 from portal.admin.record_forms import ReasonForm
 from portal.inputs import InputError, datetime_arg, int_arg
+from portal.pages.attachment_text import state_text
 from portal.pages.display import (
     Names,
     ValueDisplay,
@@ -30,6 +31,7 @@ from portal.pages.display import type_title as any_type_title
 from records import history
 from records.access import can_create, can_edit, visible_data
 from records.errors import RecordError
+from records.extraction import extractions
 from records.operations import available_transitions, current_lock, get_record
 from records.permissions import DISPOSE, HOLD
 from records.retention import disposable_reason, retention_day
@@ -109,6 +111,7 @@ class RecordPage:
         }
         labels = self._field_labels()
         display = ValueDisplay(self.record_type, names, labels)
+        read = extractions(actor, record.number)
         return self.render(
             self.details_template,
             record=record,
@@ -159,7 +162,24 @@ class RecordPage:
             retention_until=retention_day(record.retention_ends_on)
             if record.retention_ends_on
             else None,
+            attachment_read=read,
+            attachment_state=lambda a: state_text(read.get(a.get("id"))),
+            viewer=self._viewer(read),
         ), status
+
+    def _viewer(self, read: dict) -> dict | None:
+        """The page images the in-page viewer shows (``?viewer=<attachment>&viewer_page=2``)."""
+        entry = read.get(request.args.get("viewer") or "")
+        if entry is None or not entry.get("previews"):
+            return None
+        pages = [p["page"] for p in entry["previews"] if p.get("large")]
+        try:
+            page = int_arg("viewer_page", pages[0], high=10**6)
+        except InputError:
+            page = pages[0]
+        if page not in pages:
+            page = pages[0]
+        return {"id": entry["_id"], "filename": entry.get("filename"), "page": page, "pages": pages}
 
     def _breadcrumbs(self, record) -> list[tuple[str, str | None]]:
         """Home › procedure › form › year › number, as the procedures pages lead."""

@@ -28,7 +28,9 @@ from mongoengine.errors import NotUniqueError
 
 from portal.actors import actor_for
 from portal.models import Department, SavedSearch
+from portal.pages.attachment_text import matched_page
 from portal.security import permission_required
+from records.extraction import page_texts
 from records.i18n import N_
 from records.models import DisposalCertificate, Record, RecordVersion
 from records.types import YEAR_MAX, YEAR_MIN, registry
@@ -202,6 +204,7 @@ def present(results: Results) -> list[dict]:
         c.number: c
         for c in DisposalCertificate.objects(number__in=[n for n in numbers if n not in records])
     }
+    scanned = page_texts(actor_for(current_user._get_current_object()), list(records))
     shown = []
     for hit in results.hits:
         record = records.get(hit.number)
@@ -234,6 +237,13 @@ def present(results: Results) -> list[dict]:
         if source is None:
             continue
         text = snippet_text(record.type, source.data or {})
+        shown_snippet = snippet(text, results.terms) or Markup("")
+        found_in = None
+        if "<mark>" not in shown_snippet and record.number in scanned:
+            # Found by what an attachment says: which file, which page.
+            found_in = matched_page(scanned[record.number], results.terms)
+            if found_in:
+                shown_snippet = found_in[1]
         url_args = {"id": str(record.pk)}
         if history:
             url_args["version"] = hit.version
@@ -248,7 +258,8 @@ def present(results: Results) -> list[dict]:
                 "title": source.title or "",
                 "department": source.department or "",
                 "updated_at": source.changed_at if history else record.updated_at,
-                "snippet": snippet(text, results.terms) or Markup(""),
+                "snippet": shown_snippet,
+                "found_in": found_in[0] if found_in else None,
                 "url": url_for(f"records_{record.type}.details_view", **url_args),
                 "score": hit.score,
             }
