@@ -138,10 +138,10 @@ def ocr(image, limits: dict) -> str:
     chosen = limits.get("chosen")
     if chosen:
         return _tesseract(png, chosen, limits)[0]
-    best = None
+    best: tuple[str, float, str] = ("", -1.0, limits["languages"][0])
     for languages in limits["languages"]:
         text, confidence = _tesseract(png, languages, limits)
-        if best is None or confidence > best[1]:
+        if confidence > best[1]:
             best = (text, confidence, languages)
     limits["chosen"] = best[2]
     return best[0]
@@ -153,17 +153,17 @@ def _scaled(image, width: int):
     if image.width <= width:
         return image.copy()
     height = max(1, round(image.height * width / image.width))
-    return image.resize((width, height), Image.LANCZOS)
+    return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
 def _save_previews(image, number: int, out: Path, previews: list, limits: dict) -> None:
     if number > limits["preview_pages"]:
         return
     large = _scaled(image.convert("RGB"), PREVIEW_WIDTH)
-    large.save(out / f"page-{number}.png", "PNG", optimize=True)
+    large.save(out / f"page-{number}.png", "PNG")
     entry = {"page": number, "large": f"page-{number}.png"}
     if number == 1:
-        _scaled(large, THUMB_WIDTH).save(out / "thumb.png", "PNG", optimize=True)
+        _scaled(large, THUMB_WIDTH).save(out / "thumb.png", "PNG")
         entry["thumb"] = "thumb.png"
     previews.append(entry)
 
@@ -180,7 +180,9 @@ def read_pdf(path: Path, out: Path, limits: dict) -> dict:
     if total == 0:
         raise Refused("corrupt_pdf")
     read = min(total, limits["max_pages"])
-    pages, previews, ocr_pages = [], [], 0
+    pages: list[dict] = []
+    previews: list[dict] = []
+    ocr_pages = 0
     for index in range(read):
         page = pdf[index]
         width, height = page.get_size()
@@ -221,7 +223,8 @@ def read_image(path: Path, out: Path, limits: dict) -> dict:
         if image.width * image.height > limits["max_pixels"]:
             raise Refused("image_too_large", width=image.width, height=image.height)
         frames = getattr(image, "n_frames", 1)
-        pages, previews = [], []
+        pages: list[dict] = []
+        previews: list[dict] = []
         for index, frame in enumerate(ImageSequence.Iterator(image)):
             if index >= limits["max_ocr_pages"]:
                 break

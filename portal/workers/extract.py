@@ -36,11 +36,6 @@ class ExtractThread(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        with self.app.app_context():
-            try:
-                extraction.ensure_indexes(extraction.database())
-            except Exception:  # noqa: BLE001 - the work goes on without them
-                log.exception("creating the attachment text indexes failed")
         while not self._stop_event.is_set():
             entry = None
             try:
