@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from portal.workers.extract import start_extract_thread
+from portal.workers import start_workers, stop_workers
 from records import extraction
 from records.clock import local_now
 from records.extraction import Limits, work_once
@@ -110,7 +110,8 @@ def test_hostile_files_fail_with_reasons_while_the_portal_answers(make_app, org)
     }
     for name, content in hostile.items():
         _upload(client, record, name, content)
-    thread = start_extract_thread(app)
+    # As `portal serve` starts it.
+    assert "extract_thread" in start_workers(app)
     slowest, deadline = 0.0, time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
@@ -122,7 +123,7 @@ def test_hostile_files_fail_with_reasons_while_the_portal_answers(make_app, org)
                 break
             time.sleep(0.2)
     finally:
-        thread.stop()
+        stop_workers(app)
     assert "no text could be read: the PDF is protected by a password" in html
     assert "no text could be read: the PDF is damaged" in html
     assert "no text could be read: the image is too large (100000 × 100000 pixels)" in html
