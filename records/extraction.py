@@ -421,6 +421,16 @@ def page_texts(actor: Actor, numbers: list[str]) -> dict[str, list[dict]]:
     return out
 
 
+def attachment_pages(actor: Actor, number: str, attachment_id: str) -> list[dict]:
+    """The text read from each page (or sheet) of an attachment of a record
+    the actor may see (the viewer of files without page images)."""
+    doc = _visible_record(actor, number)
+    entry = database()[COLLECTION].find_one(
+        {"_id": attachment_id, "record_id": doc["_id"], "state": DONE}, {"pages": 1}
+    )
+    return list((entry or {}).get("pages") or ())
+
+
 def read_preview(actor: Actor, number: str, attachment_id: str, page: int, size: str) -> bytes:
     """A page image (``large``) or the thumbnail (``thumb``) of an
     attachment of a record the actor may see."""

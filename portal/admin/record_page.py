@@ -31,7 +31,7 @@ from portal.pages.display import type_title as any_type_title
 from records import history
 from records.access import can_create, can_edit, visible_data
 from records.errors import RecordError
-from records.extraction import extractions
+from records.extraction import attachment_pages, extractions
 from records.operations import available_transitions, current_lock, get_record
 from records.permissions import DISPOSE, HOLD
 from records.retention import disposable_reason, retention_day
@@ -170,16 +170,34 @@ class RecordPage:
     def _viewer(self, read: dict) -> dict | None:
         """The page images the in-page viewer shows (``?viewer=<attachment>&viewer_page=2``)."""
         entry = read.get(request.args.get("viewer") or "")
-        if entry is None or not entry.get("previews"):
+        if entry is None:
             return None
-        pages = [p["page"] for p in entry["previews"] if p.get("large")]
+        texts = None
+        if entry.get("previews"):
+            pages = [p["page"] for p in entry["previews"] if p.get("large")]
+        else:
+            # A Word or Excel file: its text, page by page (sheet by sheet).
+            texts = {
+                p.get("page"): p
+                for p in attachment_pages(self.actor, entry["number"], entry["_id"])
+            }
+            pages = sorted(texts)
+        if not pages:
+            return None
         try:
             page = int_arg("viewer_page", pages[0], high=10**6)
         except InputError:
             page = pages[0]
         if page not in pages:
             page = pages[0]
-        return {"id": entry["_id"], "filename": entry.get("filename"), "page": page, "pages": pages}
+        return {
+            "id": entry["_id"],
+            "filename": entry.get("filename"),
+            "page": page,
+            "pages": pages,
+            "labels": {n: (texts[n].get("label") or n) for n in pages} if texts else {},
+            "text": texts[page].get("text") if texts else None,
+        }
 
     def _breadcrumbs(self, record) -> list[tuple[str, str | None]]:
         """Home › procedure › form › year › number, as the procedures pages lead."""

@@ -148,3 +148,25 @@ def test_reextract_command(app, org, portal_cli):  # noqa: F811
     with app.app_context():
         assert extraction.database()[extraction.COLLECTION].find_one()["state"] == "pending"
     assert portal_cli("attachments", "reextract", "--all").exit_code == 0
+
+
+def test_a_workbook_is_seen_as_its_text_sheet_by_sheet(app, org):
+    from records.attachments import attach_file
+
+    record = _record()
+    attach_file(
+        actor_of("wang"),
+        record.number,
+        "visits.xlsx",
+        files.xlsx_bytes([["回访客户", "满意度"], ["华东物业", 97]]),
+        base_version=1,
+    )
+    with app.app_context():
+        work_once(Limits())
+    client = app.test_client()
+    login(client, "wang")
+    attachment = Record.objects.get(pk=record.pk).attachments[0]["id"]
+    assert 'data-testid="view-text"' in _tab(client, record)
+    html = _tab(client, record, viewer=attachment)
+    assert 'data-testid="viewer-text"' in html and "华东物业  97" in html
+    assert ">回访</a>" in html  # the sheet, by its name
