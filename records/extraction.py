@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import os
-import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -94,6 +94,8 @@ class Limits:
         return json.dumps(
             {
                 "filename": filename,
+                "seconds": self.seconds,
+                "memory_mb": self.memory_mb,
                 "page_seconds": self.page_seconds,
                 "max_pages": self.max_pages,
                 "max_ocr_pages": self.max_ocr_pages,
@@ -182,18 +184,6 @@ def claim(db=None, claim_for: timedelta = timedelta(minutes=15)) -> dict | None:
 # --- reading ----------------------------------------------------------------
 
 
-def _limit_child(limits: Limits):
-    def apply() -> None:
-        memory = limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        cpu = limits.seconds
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.nice(10)  # the portal's own requests come first
-
-    return apply
-
-
 def run_reader(content: bytes, filename: str, limits: Limits, workdir: Path) -> dict:
     """Read ``content`` in a limited child process; its result (never raises
     for what the file does)."""
@@ -206,31 +196,37 @@ def run_reader(content: bytes, filename: str, limits: Limits, workdir: Path) -> 
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [project, os.environ.get("PYTHONPATH")])),
     }
+    # The child limits itself (records.reading.limit_self) before it reads
+    # anything: a preexec_fn is not safe in a process with threads. Its own
+    # session lets a timeout end it with the Tesseract it started.
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "records.reading",
+            str(source),
+            str(out),
+            limits.for_child(filename),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
     try:
-        done = subprocess.run(  # noqa: S603 - our own interpreter and module
-            [
-                sys.executable,
-                "-m",
-                "records.reading",
-                str(source),
-                str(out),
-                limits.for_child(filename),
-            ],
-            capture_output=True,
-            timeout=limits.seconds,
-            preexec_fn=_limit_child(limits),  # noqa: PLW1509 - no threads between fork and exec matter here
-            env=env,
-            check=False,
-        )
+        _out, stderr_bytes = child.communicate(timeout=limits.seconds)
     except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
         return {"ok": False, "reason": "timeout", "params": {"seconds": limits.seconds}}
     result_file = out / "result.json"
     if not result_file.exists():
-        stderr = done.stderr.decode("utf-8", "replace")
-        log.warning("reading %s stopped (%s): %s", filename, done.returncode, stderr[-500:])
+        stderr = stderr_bytes.decode("utf-8", "replace")
+        log.warning("reading %s stopped (%s): %s", filename, child.returncode, stderr[-500:])
         if "MemoryError" in stderr or "bad_alloc" in stderr:
             return {"ok": False, "reason": "too_much_memory", "params": {}}
-        if done.returncode in (-9, -24):  # SIGKILL, SIGXCPU: over a limit
+        if child.returncode in (-9, -24):  # SIGKILL, SIGXCPU: over a limit
             return {"ok": False, "reason": "timeout", "params": {"seconds": limits.seconds}}
         return {"ok": False, "reason": "crashed", "params": {}}
     result = json.loads(result_file.read_text(encoding="utf-8"))

@@ -10,11 +10,15 @@ images are PNG files beside it. Failures are codes with parameters
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import io
 import json
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import zipfile
@@ -313,8 +317,23 @@ def read(path: Path, filename: str, out: Path, limits: dict) -> dict:
     return result
 
 
+def limit_self(limits: dict) -> None:
+    """Bound what this process (and the Tesseract it starts) may cost, before
+    any file is opened: address space, CPU seconds, no core dumps, a low
+    priority, and an end with the worker that started it."""
+    memory = limits["memory_mb"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["seconds"], limits["seconds"] + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.nice(10)  # the portal's own requests come first
+    with contextlib.suppress(OSError, AttributeError):
+        # Linux: killed if the worker's process dies (no orphan reading on).
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def main(argv: list[str]) -> int:
     source, out, limits = Path(argv[0]), Path(argv[1]), json.loads(argv[2])
+    limit_self(limits)
     try:
         result = {"ok": True, **read(source, limits.get("filename", ""), out, limits)}
     except Refused as refused:
