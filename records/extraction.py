@@ -351,6 +351,17 @@ def work_once(limits: Limits, db=None) -> dict | None:
         raise
 
 
+def forget(record_id, db=None) -> int:
+    """Delete what was read of a disposed record's files, and their page
+    images (nothing of a disposed record is kept but its certificate)."""
+    db = db if db is not None else database()
+    entries = list(db[COLLECTION].find({"record_id": record_id}, {"previews": 1}))
+    for entry in entries:
+        _drop_previews(db, entry)
+    db[COLLECTION].delete_many({"record_id": record_id})
+    return len(entries)
+
+
 def reextract(number: str | None = None, db=None) -> int:
     """Read attachments again (of one record, or all); how many were queued."""
     db = db if db is not None else database()

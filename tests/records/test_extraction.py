@@ -25,7 +25,9 @@ def ctx(app):
 
 
 def _attached(staff, filename, content):
-    record = create_record(staff, "handover_log", {**HANDOVER, "events": "扫描件"})
+    record = create_record(
+        staff, "handover_log", {**HANDOVER, "events": "扫描件", "taken_over_by": "李雷"}
+    )
     record = attach_file(staff, record.number, filename, content, base_version=1)
     return record, record.attachments[-1]["id"]
 
@@ -131,3 +133,17 @@ def test_reextracting_reads_a_record_again(ctx, staff):
     entry = database()[extraction.COLLECTION].find_one()
     assert entry["state"] == "pending"
     assert _read()["state"] == DONE
+
+
+def test_disposal_takes_the_text_and_page_images_with_the_record(ctx, staff, approver):
+    from records.retention import dispose_record
+    from tests.records.test_audit_retention import _closed_record
+
+    record, _attachment = _attached(staff, "survey.png", files.scan_png(["回访记录"]))
+    assert _read()["state"] == DONE
+    db = database()
+    assert db[f"{extraction.PREVIEWS}.files"].count_documents({}) == 2  # page and thumbnail
+    old = _closed_record(staff, 4, record)
+    dispose_record(approver, old.number, "保存期满销毁")
+    assert db[extraction.COLLECTION].count_documents({}) == 0
+    assert db[f"{extraction.PREVIEWS}.files"].count_documents({}) == 0
