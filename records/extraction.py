@@ -128,16 +128,16 @@ def _entry(record: dict, item: dict) -> dict:
     }
 
 
-def discover(db=None, slack: timedelta = timedelta(minutes=2)) -> int:
+def discover(db=None, slack: timedelta = timedelta(minutes=2), everything: bool = False) -> int:
     """Make a pending entry for every attachment that has none; how many.
 
     Records are read from where the last round stopped (by ``updated_at``,
     with some slack for clocks of other processes): attaching a file always
-    changes its record."""
+    changes its record. ``everything`` looks at every record again."""
     db = db if db is not None else database()
     mark = db.counters.find_one({"_id": SCAN_MARK}) or {}
     query = {"attachments": {"$exists": True}}
-    if mark.get("at"):
+    if mark.get("at") and not everything:
         query["updated_at"] = {"$gte": mark["at"] - slack}
     newest, added = mark.get("at"), 0
     for record in db.records.find(
@@ -365,7 +365,7 @@ def forget(record_id, db=None) -> int:
 def reextract(number: str | None = None, db=None) -> int:
     """Read attachments again (of one record, or all); how many were queued."""
     db = db if db is not None else database()
-    discover(db)
+    discover(db, everything=True)
     query = {"number": number} if number else {}
     count = 0
     for entry in db[COLLECTION].find(query, {"previews": 1}):
