@@ -204,7 +204,6 @@ def present(results: Results) -> list[dict]:
         c.number: c
         for c in DisposalCertificate.objects(number__in=[n for n in numbers if n not in records])
     }
-    scanned = page_texts(actor_for(current_user._get_current_object()), list(records))
     shown = []
     for hit in results.hits:
         record = records.get(hit.number)
@@ -238,12 +237,6 @@ def present(results: Results) -> list[dict]:
             continue
         text = snippet_text(record.type, source.data or {})
         shown_snippet = snippet(text, results.terms) or Markup("")
-        found_in = None
-        if "<mark>" not in shown_snippet and record.number in scanned:
-            # Found by what an attachment says: which file, which page.
-            found_in = matched_page(scanned[record.number], results.terms)
-            if found_in:
-                shown_snippet = found_in[1]
         url_args = {"id": str(record.pk)}
         if history:
             url_args["version"] = hit.version
@@ -259,12 +252,30 @@ def present(results: Results) -> list[dict]:
                 "department": source.department or "",
                 "updated_at": source.changed_at if history else record.updated_at,
                 "snippet": shown_snippet,
-                "found_in": found_in[0] if found_in else None,
+                "found_in": None,
                 "url": url_for(f"records_{record.type}.details_view", **url_args),
                 "score": hit.score,
             }
         )
+    _found_in_attachments(shown, results.terms)
     return shown
+
+
+def _found_in_attachments(shown: list[dict], terms) -> None:
+    """Hits whose own text does not hold the words were found by what an
+    attachment says: name the file and page, and show the words there."""
+    wanted = [
+        hit["number"]
+        for hit in shown
+        if hit["type"] != CERTIFICATE_TYPE and "<mark>" not in hit["snippet"]
+    ]
+    if not wanted or not terms:
+        return
+    scanned = page_texts(actor_for(current_user._get_current_object()), wanted)
+    for hit in shown:
+        found = matched_page(scanned[hit["number"]], terms) if hit["number"] in scanned else None
+        if found:
+            hit["found_in"], hit["snippet"] = found
 
 
 def department_names() -> dict[str, str]:
