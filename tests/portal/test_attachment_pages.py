@@ -86,6 +86,8 @@ def test_the_tab_shows_the_state_thumbnail_and_pages_and_search_names_the_page(a
     found = client.get("/search?q=漏水已修复").get_data(as_text=True)
     assert "service.pdf，第 2 页" in found
     assert "<mark>漏水已修复</mark>" in found or "<mark>漏水</mark>" in found
+    answer = client.get("/api/v1/search?q=漏水已修复")  # the API takes the session too
+    assert answer.json["results"][0]["found_in"] == "service.pdf，第 2 页"
 
     # Someone who may not see the record sees neither its pages nor its text.
     other = app.test_client()
