@@ -12,7 +12,10 @@ COMPILED := $(CATALOGS:.po=.mo)
 # Debian packages the tests need: the browser tests drive Chromium;
 # LibreOffice and poppler check that generated Word files open and paginate;
 # npm (Debian's, unless Node.js brought its own) installs axe-core.
-TEST_DEBS := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils
+# Tesseract with its simplified/traditional Chinese and English models reads
+# scanned attachments; the portal needs it at run time too (RUN_DEBS).
+RUN_DEBS := tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-eng
+TEST_DEBS := chromium fonts-noto-cjk libreoffice-writer-nogui poppler-utils $(RUN_DEBS)
 # axe-core (npm, pinned in tests/browser/axe/package-lock.json): the browser
 # tests check WCAG 2 A and AA with it, loaded from this folder, never a CDN.
 AXE := tests/browser/axe/node_modules/axe-core/axe.min.js

@@ -99,6 +99,13 @@ DEFAULTS = {
     "MAX_FORM_MEMORY_SIZE": 512 * 1024,
     "MAX_FORM_PARTS": 200,
     "ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
+    # Reading attachments' text (portal/workers/extract.py): seconds between
+    # looks for new files (0 = no reader), and what one file may cost.
+    "EXTRACT_POLL_SECONDS": 2,
+    "EXTRACT_TIMEOUT_SECONDS": 600,
+    "EXTRACT_MEMORY_MB": 2048,
+    "EXTRACT_MAX_PAGES": 200,
+    "EXTRACT_MAX_OCR_PAGES": 30,
     "SESSION_COOKIE_NAME": "portal_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -147,8 +154,13 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         "PASSWORD_HASH_PARALLELISM",
         "HEALTH_OUTBOX_MAX_PENDING",
         "HEALTH_OUTBOX_MAX_AGE_SECONDS",
+        "EXTRACT_TIMEOUT_SECONDS",
+        "EXTRACT_MEMORY_MB",
+        "EXTRACT_MAX_PAGES",
+        "EXTRACT_MAX_OCR_PAGES",
     ):
         config[key] = int(config[key])
+    config["EXTRACT_POLL_SECONDS"] = float(config["EXTRACT_POLL_SECONDS"] or 0)
     config["SEARCH_TIME_LIMIT"] = float(config["SEARCH_TIME_LIMIT"] or 0)
     config["DEADLINE_CHECK_MINUTES"] = float(config["DEADLINE_CHECK_MINUTES"] or 0)
     if config["SEARCH_ENGINE"] not in ("tantivy", "whoosh"):

@@ -27,12 +27,19 @@ from records.versions import base_version_of, stale_version
 BUCKET = "attachments"
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 #: Accepted file types and how their content starts.
 SIGNATURES = {
     "application/pdf": (b"%PDF-",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/tiff": (b"II*\x00", b"MM\x00*"),
+    # Word and Excel files are zip archives alike; which one it is, is read
+    # from inside by the text reader (records/reading.py), never trusted.
+    DOCX: (b"PK\x03\x04",),
+    XLSX: (b"PK\x03\x04",),
 }
 EXTENSIONS = {
     ".pdf": "application/pdf",
@@ -41,11 +48,16 @@ EXTENSIONS = {
     ".jpeg": "image/jpeg",
     ".tif": "image/tiff",
     ".tiff": "image/tiff",
+    ".docx": DOCX,
+    ".xlsx": XLSX,
 }
 
 
-def sniff(content: bytes) -> str | None:
-    """The content type ``content`` really has, among the accepted ones."""
+def sniff(content: bytes, claimed: str | None = None) -> str | None:
+    """The content type ``content`` really has, among the accepted ones
+    (``claimed``, the name's, where the content starts as that type does)."""
+    if claimed and content.startswith(SIGNATURES.get(claimed, ())):
+        return claimed
     for content_type, starts in SIGNATURES.items():
         if content.startswith(starts):
             return content_type
@@ -90,9 +102,12 @@ def attach_file(
             N_("The file is larger than %(mb)d MB."), field="file", mb=max_bytes // (1024 * 1024)
         )
     claimed = EXTENSIONS.get(os.path.splitext(filename)[1].lower())
-    actual = sniff(content)
+    actual = sniff(content, claimed)
     if claimed is None or actual != claimed:
-        raise InvalidData(N_("Only PDF, PNG, JPEG or TIFF scans are accepted."), field="file")
+        raise InvalidData(
+            N_("Only PDF, PNG, JPEG, TIFF, Word (.docx) or Excel (.xlsx) files are accepted."),
+            field="file",
+        )
     digest = hashlib.sha256(content).hexdigest()
     # GridFS cannot write inside a transaction: store the file first and
     # remove it again if the record's transaction does not commit.

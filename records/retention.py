@@ -13,7 +13,7 @@ import gridfs
 import gridfs.errors
 from bson import ObjectId
 
-from records import audit
+from records import audit, extraction
 from records.access import Actor, can_view
 from records.clock import to_local, utcnow
 from records.commit import record_written
@@ -213,6 +213,7 @@ def dispose_record(actor: Actor, number: str, reason: str) -> DisposalCertificat
             bucket.delete(file_id)
         except gridfs.errors.NoFile:
             log.warning("attachment %s of %s was already gone", file_id, number)
+    extraction.forget(doc["_id"])
     return DisposalCertificate._from_son(certificate)
 
 

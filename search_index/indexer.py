@@ -49,11 +49,26 @@ def _default_db():
     return Record._get_db()
 
 
-def history_documents(record: dict, versions: list[dict]) -> Iterable[dict]:
+def history_documents(
+    record: dict, versions: list[dict], attachment_text: dict | None = None
+) -> Iterable[dict]:
     """The history documents of ``versions`` (sorted by version number)."""
     for position, version in enumerate(versions):
         following = versions[position + 1] if position + 1 < len(versions) else None
-        yield document(record, version, valid_to=following["changed_at"] if following else None)
+        yield document(
+            record,
+            version,
+            valid_to=following["changed_at"] if following else None,
+            attachment_text=attachment_text,
+        )
+
+
+def _attachment_texts(db, records: list[dict]) -> dict:
+    """The text read from the attachments of ``records``, by record id."""
+    from records.extraction import texts_for_index
+
+    with_files = [r["_id"] for r in records if r.get("attachments")]
+    return texts_for_index(db, with_files) if with_files else {}
 
 
 def write_record(
@@ -69,7 +84,8 @@ def write_record(
         else:
             current.delete_by_term("key", number)
         return
-    current.update_document(**document(record))
+    texts = _attachment_texts(db, [record]).get(record["_id"])
+    current.update_document(**document(record, attachment_text=texts))
     # The version before the first changed one gets its valid_to updated.
     start = max(1, from_version - 1)
     versions = list(
@@ -77,7 +93,7 @@ def write_record(
             "version", 1
         )
     )
-    for doc in history_documents(record, versions):
+    for doc in history_documents(record, versions, texts):
         history.update_document(**doc)
 
 
@@ -317,13 +333,15 @@ class Indexer:
                 # One segment per process and chunk; merging them at every
                 # commit would cost more than the parallel analysis gains.
                 options.update(procs=procs, multisegment=True)
+            texts = _attachment_texts(db, batch)
             with generation.writers(**options) as writers:
                 # The new generation holds nothing after the last committed
                 # chunk (a resumed rebuild starts behind it): adding is enough.
                 for record in batch:
-                    writers["current"].add_document(**document(record))
+                    text = texts.get(record["_id"])
+                    writers["current"].add_document(**document(record, attachment_text=text))
                     own = sorted(versions.get(record["_id"], ()), key=lambda v: v["version"])
-                    for doc in history_documents(record, own):
+                    for doc in history_documents(record, own, text):
                         writers["history"].add_document(**doc)
             state["after"] = str(batch[-1]["_id"])
             state["done"] += len(batch)

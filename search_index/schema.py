@@ -23,6 +23,9 @@ from search_index.analysis import ChineseTokenizer, gram_positions, index_positi
 #: ``valid_to`` of a version still in force.
 FOREVER = datetime(9999, 12, 31)
 
+#: At most this much text of a version's attachments is indexed.
+ATTACHMENT_TEXT_CHARS = 500_000
+
 #: The type under which a disposal certificate is indexed.
 CERTIFICATE_TYPE = "disposal_certificate"
 
@@ -164,18 +167,29 @@ def type_titles(record_type_name: str) -> list[str]:
 
 
 def document(
-    record: dict, version: dict | None = None, *, valid_to: datetime | None = None
+    record: dict,
+    version: dict | None = None,
+    *,
+    valid_to: datetime | None = None,
+    attachment_text: dict | None = None,
 ) -> dict:
     """The index document of ``record`` (current) or of one of its versions.
 
     ``record`` is the stored record; ``version`` a stored version of it, in
     which case ``valid_to`` is when the next version replaced it (None: still
-    in force). Pure: the same inputs give the same document.
+    in force). ``attachment_text`` maps attachment ids to the text read
+    from them; each version holds the text of the files it lists. Pure: the
+    same inputs give the same document.
     """
     source = version or record
     data = source.get("data") or {}
     public, private = split_text(record["type"], data)
     attachments = [a.get("filename", "") for a in source.get("attachments") or ()]
+    if attachment_text:
+        # What a scan says is found like what the record says; which file and
+        # page it was on is told from the database when the hit is shown.
+        read = [attachment_text.get(a.get("id"), "") for a in source.get("attachments") or ()]
+        attachments.append("\n".join(read)[:ATTACHMENT_TEXT_CHARS])
     number = record["number"]
     changed_at = source.get("changed_at") or source.get("updated_at") or record.get("created_at")
     doc = {

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from portal.actors import message
 from portal.admin.record_forms import ReasonForm
 from portal.inputs import InputError, datetime_arg, int_arg
+from portal.pages.attachment_text import state_text
 from portal.pages.display import (
     Names,
     ValueDisplay,
@@ -35,6 +36,7 @@ from portal.pages.display import type_title as any_type_title
 from records import history
 from records.access import Actor, can_create, can_edit, visible_data
 from records.errors import RecordError
+from records.extraction import attachment_pages, extractions
 from records.models import Record
 from records.operations import available_transitions, current_lock, get_record
 from records.permissions import DISPOSE, HOLD
@@ -98,6 +100,8 @@ class RecordPageModel:
     empty_fields: set[str]
     labels: dict[str, str]
     names: Names
+    #: What was read of each attachment (by attachment id), as the reader may see it.
+    attachments_read: dict = dataclass_field(default_factory=dict)
     problems: list[str] = dataclass_field(default_factory=list)
 
     @classmethod
@@ -183,6 +187,7 @@ class RecordPageModel:
             empty_fields=empty,
             labels=field_labels(record_type),
             names=Names(),
+            attachments_read=extractions(actor, record.number),
             problems=problems,
         )
 
@@ -261,6 +266,8 @@ class RecordPageModel:
             "retention_until": retention_day(record.retention_ends_on)
             if record.retention_ends_on
             else None,
+            "attachment_read": self.attachments_read,
+            "attachment_state": lambda a: state_text(self.attachments_read.get(a.get("id"))),
         }
 
 
@@ -293,7 +300,40 @@ class RecordPage:
                 for link, values in page.follow_ups()
             ],
             breadcrumbs=self._breadcrumbs(record),
+            viewer=self._viewer(page.attachments_read),
         ), status
+
+    def _viewer(self, read: dict) -> dict | None:
+        """The page images the in-page viewer shows (``?viewer=<attachment>&viewer_page=2``)."""
+        entry = read.get(request.args.get("viewer") or "")
+        if entry is None:
+            return None
+        texts = None
+        if entry.get("previews"):
+            pages = [p["page"] for p in entry["previews"] if p.get("large")]
+        else:
+            # A Word or Excel file: its text, page by page (sheet by sheet).
+            texts = {
+                p.get("page"): p
+                for p in attachment_pages(self.actor, entry["number"], entry["_id"])
+            }
+            pages = sorted(texts)
+        if not pages:
+            return None
+        try:
+            page = int_arg("viewer_page", pages[0], high=10**6)
+        except InputError:
+            page = pages[0]
+        if page not in pages:
+            page = pages[0]
+        return {
+            "id": entry["_id"],
+            "filename": entry.get("filename"),
+            "page": page,
+            "pages": pages,
+            "labels": {n: (texts[n].get("label") or n) for n in pages} if texts else {},
+            "text": texts[page].get("text") if texts else None,
+        }
 
     def _breadcrumbs(self, record) -> list[tuple[str, str | None]]:
         """Home › procedure › form › year › number, as the procedures pages lead."""

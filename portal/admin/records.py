@@ -37,7 +37,7 @@ from portal.actors import actor_for, message
 from portal.admin.base import PortalModelView, datetime_column
 from portal.admin.record_forms import ReasonForm, TransitionForm, form_values, record_form_class
 from portal.admin.record_page import RecordPage, field_labels, step_fields
-from portal.inputs import int_arg
+from portal.inputs import InputError, int_arg
 from portal.pages.display import (
     Names,
     due_text,
@@ -45,6 +45,7 @@ from portal.pages.display import (
 from records.access import can_create, can_edit, visible_data, visible_filter
 from records.attachments import attach_file, read_attachment, safe_filename
 from records.errors import RecordError, StaleVersion
+from records.extraction import read_preview
 from records.models import Record
 from records.operations import (
     acquire_lock,
@@ -501,6 +502,24 @@ class RecordTypeView(RecordPage, PortalModelView):
             as_attachment=True,
             download_name=safe_filename(item["filename"]) or "attachment",
         )
+
+    @expose("/preview/")
+    def preview_view(self):
+        """A page image or the thumbnail of an attachment, read and cached by
+        the attachment reader (never rendered on the request)."""
+        record = self._record_or_404()
+        size = "thumb" if request.args.get("size") == "thumb" else "large"
+        try:
+            image = read_preview(
+                self.actor,
+                record.number,
+                request.args.get("attachment", ""),
+                int_arg("page", 1, high=10**6),
+                size,
+            )
+        except (RecordError, InputError):
+            abort(404)
+        return send_file(io.BytesIO(image), mimetype="image/png")
 
     @expose("/hold/", methods=("POST",))
     def hold_view(self):

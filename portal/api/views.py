@@ -425,6 +425,8 @@ def search_records():
                 "department": hit["department"],
                 "updated_at": _iso(hit["updated_at"]),
                 "snippet_html": str(hit["snippet"]),
+                # "scan.pdf, page 2" when the words were found in an attachment.
+                "found_in": hit.get("found_in"),
                 "score": hit["score"],
                 "url": hit["url"],
             }

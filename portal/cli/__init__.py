@@ -672,6 +672,29 @@ def reindex(restart, procs, optimize):
         )
 
 
+@main.group("attachments")
+def attachments_group():
+    """The text read from attachments."""
+
+
+@attachments_group.command("reextract")
+@click.option("--record", "number", help="Only this record's attachments (its number).")
+@click.option("--all", "everything", is_flag=True, help="Every attachment.")
+def attachments_reextract(number, everything):
+    """Read attachments again (after an upgrade of Tesseract, or a failure
+    since fixed); the workers of `portal serve` / `portal worker` read them."""
+    from records import extraction
+    from records.store import database
+
+    if bool(number) == bool(everything):
+        raise click.UsageError("Give either --record NUMBER or --all.")
+    with portal_app():
+        if number and database().records.find_one({"number": number}, {"_id": 1}) is None:
+            raise click.ClickException(f"There is no record {number}.")
+        queued = extraction.reextract(number or None)
+    click.echo(f"{queued} attachments queued to be read again.")
+
+
 @main.group("measures")
 def measures_group():
     """The counts behind the measures and reports."""

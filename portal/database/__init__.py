@@ -116,6 +116,9 @@ def ensure_indexes() -> None:
     """Create every collection's indexes (idempotent)."""
     for document in (*ACCOUNT_DOCUMENTS, *RECORD_DOCUMENTS):
         document.ensure_indexes()
+    from records import extraction
+
+    extraction.ensure_indexes(mongoengine.get_db())
 
 
 def stop_embedded(app: Flask) -> None:

@@ -28,7 +28,9 @@ from mongoengine.errors import NotUniqueError
 
 from portal.actors import actor_for
 from portal.models import Department, SavedSearch
+from portal.pages.attachment_text import matched_page
 from portal.security import permission_required
+from records.extraction import page_texts
 from records.i18n import N_
 from records.models import DisposalCertificate, Record, RecordVersion
 from records.types import YEAR_MAX, YEAR_MIN, registry
@@ -234,6 +236,7 @@ def present(results: Results) -> list[dict]:
         if source is None:
             continue
         text = snippet_text(record.type, source.data or {})
+        shown_snippet = snippet(text, results.terms) or Markup("")
         url_args = {"id": str(record.pk)}
         if history:
             url_args["version"] = hit.version
@@ -248,12 +251,31 @@ def present(results: Results) -> list[dict]:
                 "title": source.title or "",
                 "department": source.department or "",
                 "updated_at": source.changed_at if history else record.updated_at,
-                "snippet": snippet(text, results.terms) or Markup(""),
+                "snippet": shown_snippet,
+                "found_in": None,
                 "url": url_for(f"records_{record.type}.details_view", **url_args),
                 "score": hit.score,
             }
         )
+    _found_in_attachments(shown, results.terms)
     return shown
+
+
+def _found_in_attachments(shown: list[dict], terms) -> None:
+    """Hits whose own text does not hold the words were found by what an
+    attachment says: name the file and page, and show the words there."""
+    wanted = [
+        hit["number"]
+        for hit in shown
+        if hit["type"] != CERTIFICATE_TYPE and "<mark>" not in hit["snippet"]
+    ]
+    if not wanted or not terms:
+        return
+    scanned = page_texts(actor_for(current_user._get_current_object()), wanted)
+    for hit in shown:
+        found = matched_page(scanned[hit["number"]], terms) if hit["number"] in scanned else None
+        if found:
+            hit["found_in"], hit["snippet"] = found
 
 
 def department_names() -> dict[str, str]:

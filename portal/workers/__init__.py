@@ -40,6 +40,14 @@ def _start_mail(app: Flask):
     return start_mail_thread(app)
 
 
+def _start_extract(app: Flask):
+    from portal.workers.extract import start_extract_thread
+
+    # Each file is claimed on its own (an expiring claim in the database):
+    # every node may read attachments, no lease.
+    return start_extract_thread(app)
+
+
 def _start_backups(app: Flask):
     from portal.workers.backups import start_backup_thread
 
@@ -54,6 +62,7 @@ WORKERS: list[tuple[str, Callable[[Flask], object]]] = [
     ("deadline_thread", _start_deadlines),
     ("mail_thread", _start_mail),
     ("backup_thread", _start_backups),
+    ("extract_thread", _start_extract),
 ]
 THREADS = tuple(name for name, _start in WORKERS)
 
