@@ -92,6 +92,10 @@ def tidy(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+#: What Tesseract (or the loader starting it) says when the memory limit is too low.
+_OUT_OF_MEMORY = ("failed to map segment", "bad_alloc", "cannot allocate memory", "out of memory")
+
+
 def _tesseract(png: bytes, languages: str, limits: dict) -> tuple[str, float]:
     """Tesseract's text of a PNG and its mean confidence (0-100, by characters)."""
     program = shutil.which("tesseract")
@@ -114,6 +118,11 @@ def _tesseract(png: bytes, languages: str, limits: dict) -> tuple[str, float]:
     except subprocess.TimeoutExpired as error:
         raise Refused("page_timeout", seconds=limits["page_seconds"]) from error
     if done.returncode != 0:
+        # Tesseract inherits this process's memory limit: below what it needs
+        # it cannot even map its libraries or models.
+        said = done.stderr.decode("utf-8", "replace").lower()
+        if any(sign in said for sign in _OUT_OF_MEMORY):
+            raise Refused("too_much_memory")
         raise Refused("ocr_failed")
     lines: dict[tuple, list[str]] = {}
     weight = score = 0.0
