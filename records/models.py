@@ -64,6 +64,10 @@ class Record(Document):
             ("type", "-updated_at"),
             ("type", "-number"),
             ("type", "state", "-updated_at"),
+            # My tasks: a state's records by deadline (records.worklists).
+            ("type", "state", "due_at"),
+            ("people", "state"),
+            ("department", "state"),
             ("type", "department", "-updated_at"),
             ("type", "created_by", "-updated_at"),
             ("retention_ends_on",),

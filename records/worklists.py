@@ -5,7 +5,7 @@ filtered by what the actor may see; never typed by hand."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from records.access import Actor, visible_filter
 from records.calendar import end_of_local_day
@@ -61,42 +61,90 @@ _TASK_FIELDS = {
     "updated_at": 1,
 }
 
+#: Earlier than any deadline. A range on ``due_at`` needs a lower bound: the
+#: embedded server's index walk otherwise starts at the records without a
+#: deadline (null sorts first) and reads every one of them to drop it.
+EPOCH = datetime(1970, 1, 1)
+NEVER = datetime.max
 
-def my_tasks(actor: Actor, limit: int = 200) -> list[dict]:
+
+def task_order(row: dict) -> tuple:
+    """Soonest due first, then the undated ones, most recently changed first."""
+    return (row.get("due_at") or NEVER, -(row["updated_at"].timestamp()))
+
+
+def _has_deadline(type_name: str, state: str) -> bool:
+    record_type = registry.get(type_name)
+    return record_type is not None and any(state in d.states for d in record_type.deadlines)
+
+
+def _state_in_order(db, type_name: str, state: str, want: int, now: datetime) -> list[dict]:
+    """The first ``want`` records of one type in one state, in task order.
+
+    The embedded server reads every document its index range holds before it
+    sorts and limits, so the range is narrowed instead: due this week (and
+    overdue), then later, then the undated ones changed in the last month,
+    then older ones, each asked only if the ones before fell short. Each
+    query rides the (type, state, due_at) or (type, state, updated_at) index;
+    a state of a thousand records costs what the page shows of it."""
+    base = {"type": type_name, "state": state}
+    if _has_deadline(type_name, state):
+        week = now + timedelta(days=7)
+        windows = [
+            {**base, "due_at": {"$gte": EPOCH, "$lt": week}},
+            {**base, "due_at": {"$gte": week}},
+            # A record whose deadline has no start (no receipt time) has none.
+            {**base, "due_at": None},
+        ]
+    else:
+        month = now - timedelta(days=30)
+        windows = [
+            {**base, "updated_at": {"$gte": month}},
+            {**base, "updated_at": {"$lt": month}},
+        ]
+    rows: list[dict] = []
+    for query in windows:
+        found = list(db.records.find(query, _TASK_FIELDS))
+        found.sort(key=task_order)
+        rows += found
+        if len(rows) >= want:
+            break
+    return rows[:want]
+
+
+def my_tasks(actor: Actor, limit: int = 200, now: datetime | None = None) -> list[dict]:
     """What waits for ``actor``: records in a state where they have a step to
     take, soonest due first, then the most recently changed. Staff: their
-    department's and the ones they received or handle."""
+    department's and the ones they received or handle.
+
+    It costs what it shows, not what the database holds: queries name a
+    state (closed records are never read), and a state with many records is
+    read only as far as the list goes (:func:`_state_in_order`)."""
     per_type = actionable_states(actor)
     if not per_type or visible_filter(actor) is None:
         return []
     db = database()
+    now = now or utcnow()
     found: dict = {}
-
-    def take(query: dict, wanted) -> None:
-        for row in db.records.find(query, _TASK_FIELDS).limit(LIST_LIMIT * 10):
-            if wanted(row):
-                found[row["_id"]] = row
-
-    # Filters that name exactly the leading fields of an index: the embedded
-    # server's planner scans the whole collection for anything else.
     if not actor.sees_everything():
-
-        def open_for_me(row):
-            return row["state"] in per_type.get(row["type"], ())
-
-        take({"people": actor.username}, open_for_me)
+        # Staff see their department's and their own: at most what is open
+        # in those, read through the (people, state) and (department, state)
+        # indexes; the embedded server's planner scans the whole collection
+        # for filters that do not lead an index.
+        states = sorted({s for mine in per_type.values() for s in mine})
+        queries = [{"people": actor.username, "state": {"$in": states}}]
         if actor.department:
-            for type_name in per_type:
-                take({"type": type_name, "department": actor.department}, open_for_me)
+            queries.append({"department": actor.department, "state": {"$in": states}})
+        for query in queries:
+            for row in db.records.find(query, _TASK_FIELDS):
+                if row["state"] in per_type.get(row["type"], ()):
+                    found[row["_id"]] = row
     else:
         for type_name, states in per_type.items():
             for state in states:
-                take({"type": type_name, "state": state}, lambda row: True)
-    never = datetime.max
-    rows = sorted(
-        found.values(), key=lambda r: (r.get("due_at") or never, -(r["updated_at"].timestamp()))
-    )
-    return rows[:limit]
+                for row in _state_in_order(db, type_name, state, limit, now):
+                    found[row["_id"]] = row
+    return sorted(found.values(), key=task_order)[:limit]
 
 
 @dataclass
@@ -129,9 +177,9 @@ def overdue(
     it is overdue again once the promised date has passed."""
     now = now or utcnow()
     query = (
-        {"department": department, "due_at": {"$lt": now}}
+        {"department": department, "due_at": {"$gte": EPOCH, "$lt": now}}
         if department
-        else {"due_at": {"$lt": now}}
+        else {"due_at": {"$gte": EPOCH, "$lt": now}}
     )
     # A department's own list needs no further scoping for its staff, and a
     # filter the (department, due_at) index answers is not a collection scan.

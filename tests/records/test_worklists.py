@@ -1,0 +1,79 @@
+"""My tasks read a state's records window by window (due this week, later,
+undated recent, undated old): the order and the limit must be the same as
+if everything had been read and sorted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+import records.forms  # noqa: F401  (registers the record types)
+from records import worklists
+from records.calendar import seed_from_package
+from records.clock import utcnow
+from records.store import database
+from tests.records.people import CHEN, LI, SUN, ZHAO
+from tests.records.test_complaints import complaint, dispatch, submit
+
+
+@pytest.fixture
+def tasks(complaint_org):
+    """Three dispatched complaints due at different times, one with its plan
+    submitted, and two received ones changed recently and long ago."""
+    seed_from_package()
+    db = database()
+    now = utcnow()
+    made = {}
+    for name, due in (("far", 20), ("overdue", -2), ("soon", 3)):
+        record = complaint(title=name)
+        dispatch(record.number)
+        db.records.update_one(
+            {"number": record.number}, {"$set": {"due_at": now + timedelta(days=due)}}
+        )
+        made[name] = record.number
+    planned = complaint(title="planned")
+    dispatch(planned.number)
+    submit(planned.number)
+    made["planned"] = planned.number
+    for name, age in (("old", 60), ("new", 0)):
+        record = complaint(title=name)
+        db.records.update_one(
+            {"number": record.number},
+            {"$set": {"updated_at": now - timedelta(days=age, hours=1)}},
+        )
+        made[name] = record.number
+    return made
+
+
+def _numbers(rows):
+    return [row["number"] for row in rows]
+
+
+def test_the_controller_sees_the_soonest_due_first_then_the_undated_newest_first(tasks):
+    rows = worklists.my_tasks(CHEN)
+    mine = [n for n in _numbers(rows) if n in tasks.values()]
+    # The controller dispatches received complaints and chases dispatched
+    # ones; a submitted plan waits for an approver, not for them.
+    expected = [tasks[k] for k in ("overdue", "soon", "far", "new", "old")]
+    assert [n for n in mine if n != tasks["planned"]] == expected
+
+
+def test_a_short_list_is_the_head_of_the_full_one(tasks):
+    full = _numbers(worklists.my_tasks(CHEN))
+    for limit in (1, 2, 3, 4):
+        assert _numbers(worklists.my_tasks(CHEN, limit=limit)) == full[:limit]
+
+
+def test_staff_see_what_waits_in_their_department_and_nothing_of_others(tasks):
+    handler = _numbers(worklists.my_tasks(LI))
+    assert handler == [tasks[k] for k in ("overdue", "soon", "far")]
+    # Same department, not the handler: the department's work all the same.
+    assert _numbers(worklists.my_tasks(ZHAO)) == handler
+    assert worklists.my_tasks(SUN) == []
+
+
+def test_the_overdue_list_holds_only_what_is_past_its_deadline(tasks):
+    numbers = _numbers(item.record for item in worklists.overdue(CHEN))
+    assert numbers == [tasks["overdue"]]
+    assert _numbers(i.record for i in worklists.overdue(LI, department="HEAT")) == numbers
