@@ -76,6 +76,7 @@ class Record(Document):
             ("due_at",),
             ("refs",),
             ("type", "data.received_at"),
+            ("type", "state", "data.received_at"),
         ],
     }
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from records.access import Actor, visible_filter
+from records import measures
+from records.access import Actor, can_view, visible_filter
 from records.calendar import end_of_local_day
 from records.clock import to_local, utcnow
 from records.complaints import REVISIT_ALL
@@ -281,6 +282,156 @@ def complaint_register(
     return rows
 
 
+@dataclass
+class RegisterPage:
+    """Rows of the register for one page, and how many there are: exact when
+    known cheaply, else at least ``total`` (more follow)."""
+
+    rows: list[dict]
+    total: int
+    exact: bool
+
+
+def _register_filters(state, severity, department, subject) -> dict:
+    return {
+        key: value
+        for key, value in (
+            ("state", state),
+            ("data.severity", severity),
+            ("department", department),
+            ("data.subject", subject),
+        )
+        if value
+    }
+
+
+def _matches(row: dict, filters: dict) -> bool:
+    for key, value in filters.items():
+        holder = row.get("data") or {} if key.startswith("data.") else row
+        if holder.get(key.removeprefix("data.")) != value:
+            return False
+    return True
+
+
+def register_page(
+    actor: Actor,
+    start: date,
+    end: date,
+    *,
+    state: str | None = None,
+    severity: str | None = None,
+    department: str | None = None,
+    subject: str | None = None,
+    sort: str = "received",
+    descending: bool = True,
+    page: int = 1,
+    size: int = 50,
+) -> RegisterPage:
+    """One page of the complaint register, costing what it shows.
+
+    In the order of receipt (the default) the period is read month by month
+    from the end the page starts at (a wider span each time the last fell
+    short) until the page and one row more are in hand, through the (type,
+    data.received_at) index, or (type, state, data.received_at) with a state
+    filter; filters and what staff may see apply to those rows. The count
+    is then exact only if the whole period was read, or if the kept measures
+    give it (whole months, no filter but the department, every record
+    visible); otherwise "at least". Other orders read the whole period."""
+    if end < start:
+        raise InvalidData(N_("The end of the period is before its start."), field="end")
+    if visible_filter(actor) is None:
+        return RegisterPage([], 0, True)
+    filters = _register_filters(state, severity, department, subject)
+    if sort != "received":
+        rows = complaint_register(
+            actor,
+            start,
+            end,
+            state=state,
+            severity=severity,
+            department=department,
+            subject=subject,
+            sort=sort,
+            descending=descending,
+        )
+        return RegisterPage(rows[(page - 1) * size : page * size], len(rows), True)
+    want = page * size + 1
+    everyone = actor.sees_everything()
+    db = database()
+    base: dict = {"type": "complaint_sheet"}
+    if state:
+        base["state"] = state
+    rows: list[dict] = []
+    lo, hi = start, date.fromordinal(end.toordinal() + 1)
+    span = 31
+    read_all = False
+    while len(rows) < want:
+        if descending:
+            window = (max(lo, hi - timedelta(days=span)), hi)
+            hi = window[0]
+        else:
+            window = (lo, min(hi, lo + timedelta(days=span)))
+            lo = window[1]
+        found = db.records.find(
+            {
+                **base,
+                "data.received_at": {"$gte": window[0].isoformat(), "$lt": window[1].isoformat()},
+            }
+        )
+        kept = [r for r in found if _matches(r, filters) and (everyone or can_view(actor, r))]
+        kept.sort(key=SORTS["received"], reverse=descending)
+        rows += kept
+        span *= 2
+        if lo >= hi:
+            read_all = True
+            break
+    shown = rows[(page - 1) * size : page * size]
+    if read_all:
+        return RegisterPage(shown, len(rows), True)
+    total = _kept_count(start, end, filters) if everyone else None
+    if total is not None:
+        return RegisterPage(shown, total, True)
+    return RegisterPage(shown, len(rows), False)
+
+
+def whole_months(start: date, end: date) -> list[str] | None:
+    """The months ``start`` to ``end`` spans if it is made of whole months
+    (the current one up to today counts as whole), else None."""
+    after = date.fromordinal(end.toordinal() + 1)
+    if start.day != 1 or (after.day != 1 and end < to_local(utcnow()).date()):
+        return None
+    return measures.months_between(start.isoformat()[:7], end.isoformat()[:7])
+
+
+def _kept_counts(months: list[str], department: str | None) -> measures.Figures:
+    total = measures.Figures()
+    for figures in measures.monthly(months, [department] if department else None).values():
+        total.add(figures.counts)
+    return total
+
+
+def _kept_count(start: date, end: date, filters: dict) -> int | None:
+    """The complaints received in whole months, from the kept measures
+    (which leave void ones out: those are counted apart), or None."""
+    months = whole_months(start, end)
+    if set(filters) - {"department"} or months is None:
+        return None
+    after = date.fromordinal(end.toordinal() + 1)
+    department = filters.get("department")
+    counted = _kept_counts(months, department)["complaints"]
+    void = database().records.find(
+        {
+            "type": "complaint_sheet",
+            "state": "void",
+            "data.received_at": {"$gte": start.isoformat(), "$lt": after.isoformat()},
+        },
+        {"department": 1},
+    )
+    return int(counted) + sum(
+        1 for r in void if not department or r.get("department") == department
+    )
+
+
 @dataclass(frozen=True)
 class Quota:
     severity: str
@@ -308,7 +459,23 @@ def revisit_quotas(
     actor: Actor, start: date, end: date, department: str | None = None
 ) -> list[Quota]:
     """Per severity: closed complaints received in the period, how many were
-    revisited (major: in person), against 100% (important and up) or 60%."""
+    revisited (major: in person), against 100% (important and up) or 60%.
+
+    From the kept measures when the period is whole months and the actor
+    sees every record; otherwise from the period's records."""
+    months = whole_months(start, end) if actor.sees_everything() else None
+    if months is not None:
+        kept = _kept_counts(months, department)
+        return [
+            Quota(
+                severity=choice.value,
+                closed=int(kept[f"closed:{choice.value}"]),
+                revisited=int(kept[f"revisited:{choice.value}"]),
+                in_person=int(kept[f"in_person:{choice.value}"]),
+                target=1.0 if choice.value in REVISIT_ALL else 0.6,
+            )
+            for choice in SEVERITIES
+        ]
     rows = [
         r
         for r in complaint_register(actor, start, end, department=department)

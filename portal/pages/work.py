@@ -4,7 +4,7 @@ and the procedures with their forms and records by year."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -197,9 +197,10 @@ def _register_query() -> dict:
     """The register's period, filters and order from the query string."""
     today = local_now().date()
     return {
-        # The last 90 days by default: on the 2nd of a month "this month"
-        # would show next to nothing.
-        "start": _date_arg("start", today - timedelta(days=REGISTER_DAYS - 1)),
+        # This month and the two before by default: on the 2nd of a month
+        # "this month" would show next to nothing, and whole months are
+        # counted from the kept measures instead of by reading every row.
+        "start": _date_arg("start", register_start(today)),
         "end": _date_arg("end", today),
         **{
             key: request.args.get(key) or None
@@ -211,7 +212,13 @@ def _register_query() -> dict:
     }
 
 
-REGISTER_DAYS = 90
+REGISTER_MONTHS = 3
+
+
+def register_start(today: date) -> date:
+    """The first day of the month ``REGISTER_MONTHS - 1`` months before today's."""
+    months = today.year * 12 + today.month - 1 - (REGISTER_MONTHS - 1)
+    return date(months // 12, months % 12 + 1, 1)
 REGISTER_PAGE = 50
 
 
@@ -225,19 +232,23 @@ def register():
     sort, descending = query["sort"], query["descending"]
     record_type = registry.get(COMPLAINT)
     try:
-        rows = worklists.complaint_register(actor, **query)
+        page = int_arg("page", 1, high=100_000)
+    except InputError:
+        page = 1
+    try:
+        found = worklists.register_page(actor, **query, page=page, size=REGISTER_PAGE)
+        if not found.rows and page > 1:
+            # Past the last page (a link kept from a longer list): the last one.
+            page = max(1, -(-found.total // REGISTER_PAGE))
+            found = worklists.register_page(actor, **query, page=page, size=REGISTER_PAGE)
         quotas = worklists.revisit_quotas(actor, start, end, department=filters["department"])
     except RecordError as error:
         flash(message(error), "error")
-        rows, quotas = [], []
+        found, quotas = worklists.RegisterPage([], 0, True), []
     names = Names()
-    total = len(rows)
+    rows, total = found.rows, found.total
+    # Unless the count is exact, pages go on as long as rows follow.
     pages = max(1, -(-total // REGISTER_PAGE))
-    try:
-        page = int_arg("page", 1, high=pages)
-    except InputError:
-        page = 1
-    rows = rows[(page - 1) * REGISTER_PAGE : page * REGISTER_PAGE]
     kept = {k: v for k, v in request.args.items() if k not in ("page", "sort", "desc")}
 
     def sort_url(column: str) -> str:
@@ -249,6 +260,7 @@ def register():
         "work/register.html",
         rows=rows,
         total=total,
+        exact=found.exact,
         page=page,
         pages=pages,
         first=(page - 1) * REGISTER_PAGE + 1,

@@ -4,6 +4,7 @@ if everything had been read and sorted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,10 +12,11 @@ import pytest
 import records.forms  # noqa: F401  (registers the record types)
 from records import worklists
 from records.calendar import seed_from_package
-from records.clock import utcnow
+from records.clock import local_now, utcnow
+from records.operations import transition_record
 from records.store import database
 from tests.records.people import CHEN, LI, SUN, ZHAO
-from tests.records.test_complaints import complaint, dispatch, submit
+from tests.records.test_complaints import closed, complaint, dispatch, submit
 
 
 @pytest.fixture
@@ -77,3 +79,49 @@ def test_the_overdue_list_holds_only_what_is_past_its_deadline(tasks):
     numbers = _numbers(item.record for item in worklists.overdue(CHEN))
     assert numbers == [tasks["overdue"]]
     assert _numbers(i.record for i in worklists.overdue(LI, department="HEAT")) == numbers
+
+
+def _received(days_ago: int) -> str:
+    moment = local_now() - timedelta(days=days_ago, minutes=1)
+    return moment.replace(second=0, microsecond=0).isoformat()
+
+
+def test_the_register_pages_newest_first_and_counts_from_the_kept_measures(complaint_org):
+    today = local_now().date()
+    numbers = [complaint(title=f"#{n}", received_at=_received(n % 3)).number for n in range(55)]
+    void_one = numbers[0]
+    transition_record(CHEN, void_one, "void", comment="重复登记")
+    # A period that is not whole months: read a month at a time from its
+    # end until the page and one more are in hand; the rest is not counted.
+    since = today - timedelta(days=100 if (today - timedelta(days=100)).day != 1 else 101)
+    first = worklists.register_page(CHEN, since, today, size=50)
+    assert len(first.rows) == 50 and not first.exact and first.total > 50
+    received = [r["data"]["received_at"] for r in first.rows]
+    assert received == sorted(received, reverse=True)
+    last = worklists.register_page(CHEN, since, today, page=2, size=50)
+    assert len(last.rows) == 5 and last.exact and last.total == 55
+    # Whole months: the measures count, the void complaint included.
+    start = today.replace(day=1) if today.day > 3 else (today.replace(day=1) - timedelta(days=1))
+    start = start.replace(day=1)
+    months = worklists.register_page(CHEN, start, today, size=50)
+    assert months.exact and months.total == 55
+    shown = {r["number"] for r in months.rows} | {
+        r["number"] for r in worklists.register_page(CHEN, start, today, page=2, size=50).rows
+    }
+    assert shown == set(numbers)
+
+
+def test_revisit_quotas_of_whole_months_equal_those_counted_from_the_records(tasks):
+    closed("phone")
+    closed("visit", lawsuit=True)
+    closed()
+    today = local_now().date()
+    start = (today.replace(day=1) - timedelta(days=40)).replace(day=1)
+    kept = worklists.revisit_quotas(CHEN, start, today)
+    # Staff read the records themselves; the department sees them all here.
+    counted = worklists.revisit_quotas(
+        replace(CHEN, roles=("staff",), department="HEAT"), start, today
+    )
+    figures = [(q.severity, q.closed, q.revisited, q.in_person) for q in kept]
+    assert figures == [(q.severity, q.closed, q.revisited, q.in_person) for q in counted]
+    assert sum(q.closed for q in kept) == 3 and sum(q.revisited for q in kept) == 2
