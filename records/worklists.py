@@ -191,14 +191,12 @@ def overdue(
     db = database()
     records = list(db.records.find(scoped).sort("due_at", 1).limit(limit))
     reminders = {}
-    for reminder in db.records.find(
-        {
-            "type": "overdue_reminder",
-            "refs": {"$in": [r["number"] for r in records]},
-            "state": {"$ne": "void"},
-        }
-    ).sort("created_at", 1):
-        reminders[reminder["data"]["item"]] = reminder
+    # By the refs index alone: the embedded server scans the whole collection
+    # for a filter with a second operator beside the $in ($ne on the state).
+    found = db.records.find({"refs": {"$in": [r["number"] for r in records]}})
+    for reminder in sorted(found, key=lambda r: r["created_at"]):
+        if reminder["type"] == "overdue_reminder" and reminder["state"] != "void":
+            reminders[reminder["data"]["item"]] = reminder
     return [OverdueItem(r, reminders.get(r["number"])) for r in records]
 
 
@@ -484,9 +482,10 @@ def revisit_quotas(
     numbers = [r["number"] for r in rows]
     revisits: dict[str, list[str]] = {}
     for revisit in database().records.find(
-        {"type": "revisit_record", "refs": {"$in": numbers}, "state": {"$ne": "void"}},
-        {"data.complaint": 1, "data.method": 1},
+        {"refs": {"$in": numbers}}, {"type": 1, "state": 1, "data.complaint": 1, "data.method": 1}
     ):
+        if revisit["type"] != "revisit_record" or revisit["state"] == "void":
+            continue
         revisits.setdefault(revisit["data"]["complaint"], []).append(revisit["data"]["method"])
     quotas = []
     for choice in SEVERITIES:
