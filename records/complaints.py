@@ -313,7 +313,8 @@ def escalate(now: datetime | None = None) -> list[tuple[str, str]]:
             doc["number"],
             {"severity": level},
             operation="escalate",
-            reason=N_("Unresolved past its time limit: severity raised."),
+            # A code, translated where it is shown (vocabularies.RULE_REASONS).
+            reason="severity_raised_by_time",
         )
         raised.append((doc["number"], level))
     return raised

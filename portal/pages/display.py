@@ -17,6 +17,7 @@ from records.i18n import N_
 from records.models import Record
 from records.operations import SYSTEM
 from records.types import RecordType, registry
+from records.vocabularies import rule_reason
 
 
 class Names:
@@ -232,6 +233,8 @@ class ValueDisplay:
                 from records.types import SIGNATURE_MEANINGS
 
                 text = _(SIGNATURE_MEANINGS.get(value, value))
+            elif key == "reason" and rule_reason(value):
+                text = _(rule_reason(value))
             elif key == "size" and isinstance(value, int):
                 text = f"{value / 1024:.1f} KB"
             elif isinstance(value, dict | list):
@@ -240,6 +243,13 @@ class ValueDisplay:
                 text = self.plain(value)
             lines.append((label, text))
         return lines
+
+
+def reason_text(reason: str | None) -> str:
+    """A version's or audit entry's reason: a rule's in the reader's
+    language, a person's as typed."""
+    msgid = rule_reason(reason)
+    return _(msgid) if msgid else reason or ""
 
 
 def audit_lines(entry, names: Names) -> list[tuple[str, Markup | str]]:

@@ -219,6 +219,8 @@ def register_start(today: date) -> date:
     """The first day of the month ``REGISTER_MONTHS - 1`` months before today's."""
     months = today.year * 12 + today.month - 1 - (REGISTER_MONTHS - 1)
     return date(months // 12, months % 12 + 1, 1)
+
+
 REGISTER_PAGE = 50
 
 

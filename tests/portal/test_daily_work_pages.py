@@ -222,9 +222,7 @@ def test_no_page_prints_none_or_a_boolean(app, org):
         assert not re.search(r"\b(None|False|True)\b", html), url
 
 
-def test_the_register_covers_three_months_newest_first_in_pages_sorted_by_its_headings(
-    app, org
-):
+def test_the_register_covers_three_months_newest_first_in_pages_sorted_by_its_headings(app, org):
     # This month and the two before start at least 59 days ago, at most 92.
     for days_ago in (0, 30, 55, 100):
         create_record(
@@ -373,3 +371,43 @@ def test_a_customers_rejection_says_which_new_sheet_was_opened_and_links_it(app,
         html,
     )
     assert "已执行“" in html and "新投诉单" in html
+
+
+def test_an_escalation_reads_in_the_readers_language_also_when_stored_in_english(app, org):
+    from records.complaints import escalate
+    from records.models import AuditEntry, RecordVersion
+    from records.store import database
+
+    record = create_record(
+        actor_of("chen"),
+        "complaint_sheet",
+        {
+            "title": "暖气不热",
+            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
+            "channel": "hotline",
+            "customer": "阳光小区",
+            "description": "三栋多户暖气不热",
+        },
+    )
+    # Received 40 days ago and still unresolved.
+    long_ago = (local_now() - timedelta(days=40)).replace(microsecond=0).isoformat()
+    database().records.update_one(
+        {"number": record.number}, {"$set": {"data.received_at": long_ago}}
+    )
+    assert escalate() == [(record.number, "major")]
+    version = RecordVersion.objects.get(number=record.number, operation="escalate")
+    assert version.reason == "severity_raised_by_time"  # a code, not a sentence
+    url = f"/admin/records_complaint_sheet/details/?id={record.pk}"
+    chen = session_of(app, "chen")
+    page = chen.get(url).get_data(as_text=True)
+    assert page.count("超过时限仍未解决：已提高严重程度。") == 2  # versions and audit tabs
+    assert "severity_raised_by_time" not in page
+    # What older versions stored: the English sentence, shown translated too.
+    english = "Unresolved past its time limit: severity raised."
+    database().record_versions.update_one({"_id": version.pk}, {"$set": {"reason": english}})
+    entry = AuditEntry.objects.get(number=record.number, action="escalate")
+    database().audit.update_one({"_id": entry.pk}, {"$set": {"details.reason": english}})
+    page = chen.get(url).get_data(as_text=True)
+    assert page.count("超过时限仍未解决：已提高严重程度。") == 2 and english not in page
+    audit = session_of(app, "audit").get("/admin/audit/").get_data(as_text=True)
+    assert "超过时限仍未解决：已提高严重程度。" in audit and english not in audit
