@@ -79,37 +79,49 @@ def _has_deadline(type_name: str, state: str) -> bool:
     return record_type is not None and any(state in d.states for d in record_type.deadlines)
 
 
+#: How many records a state held when last read whole, per (type, state):
+#: small ones are read in one query, large ones window by window. Only the
+#: cost depends on it, never the rows.
+_STATE_SIZES: dict[tuple[str, str], int] = {}
+#: Above this many records a state is read window by window.
+LARGE_STATE = 400
+
+
 def _state_in_order(db, type_name: str, state: str, want: int, now: datetime) -> list[dict]:
     """The first ``want`` records of one type in one state, in task order.
 
     The embedded server reads every document its index range holds before it
-    sorts and limits, so the range is narrowed instead: due this week (and
-    overdue), then later, then the undated ones changed in the last month,
-    then older ones, each asked only if the ones before fell short. Each
+    sorts and limits, so a large state's range is narrowed instead: due this
+    week (and overdue), then the rest; or, without a deadline, changed in the
+    last month, then the rest; the rest only if the first fell short. Each
     query rides the (type, state, due_at) or (type, state, updated_at) index;
-    a state of a thousand records costs what the page shows of it."""
+    a state of thousands of records costs what the list shows of it. A small
+    state is read whole, in one query (fewer round trips)."""
     base = {"type": type_name, "state": state}
+    key = (type_name, state)
+    if _STATE_SIZES.get(key, 0) <= LARGE_STATE:
+        rows = list(db.records.find(base, _TASK_FIELDS))
+        _STATE_SIZES[key] = len(rows)
+        rows.sort(key=task_order)
+        return rows[:want]
     if _has_deadline(type_name, state):
         week = now + timedelta(days=7)
-        windows = [
-            {**base, "due_at": {"$gte": EPOCH, "$lt": week}},
+        first = {**base, "due_at": {"$gte": EPOCH, "$lt": week}}
+        rest = [
             {**base, "due_at": {"$gte": week}},
             # A record whose deadline has no start (no receipt time) has none.
             {**base, "due_at": None},
         ]
     else:
         month = now - timedelta(days=30)
-        windows = [
-            {**base, "updated_at": {"$gte": month}},
-            {**base, "updated_at": {"$lt": month}},
-        ]
-    rows: list[dict] = []
-    for query in windows:
-        found = list(db.records.find(query, _TASK_FIELDS))
-        found.sort(key=task_order)
-        rows += found
-        if len(rows) >= want:
-            break
+        first = {**base, "updated_at": {"$gte": month}}
+        rest = [{**base, "updated_at": {"$lt": month}}]
+    rows = list(db.records.find(first, _TASK_FIELDS))
+    if len(rows) < want:
+        for query in rest:
+            rows += db.records.find(query, _TASK_FIELDS)
+        _STATE_SIZES[key] = len(rows)
+    rows.sort(key=task_order)
     return rows[:want]
 
 

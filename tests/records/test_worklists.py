@@ -19,10 +19,15 @@ from tests.records.people import CHEN, LI, SUN, ZHAO
 from tests.records.test_complaints import closed, complaint, dispatch, submit
 
 
-@pytest.fixture
-def tasks(complaint_org):
+@pytest.fixture(params=["whole", "windows"])
+def tasks(request, complaint_org, monkeypatch):
     """Three dispatched complaints due at different times, one with its plan
     submitted, and two received ones changed recently and long ago."""
+    # Both ways of reading a state: whole, and window by window as large
+    # states are read (every state counts as large here).
+    monkeypatch.setattr(worklists, "_STATE_SIZES", {})
+    if request.param == "windows":
+        monkeypatch.setattr(worklists, "LARGE_STATE", -1)
     seed_from_package()
     db = database()
     now = utcnow()
