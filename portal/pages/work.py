@@ -72,19 +72,23 @@ def _actor():
 @permission_required(READ_RECORDS)
 def tasks():
     actor = _actor()
-    rows = worklists.my_tasks(actor)
-    # The whole list is already in hand (at most a few hundred rows): a page
-    # of it with the count costs nothing more.
-    pages = max(1, -(-len(rows) // TASKS_PAGE))
     try:
-        number = int_arg("page", 1, high=pages)
+        number = int_arg("page", 1, high=TASKS_MAX // TASKS_PAGE)
     except InputError:
         number = 1
+    # The list up to this page and one row more: that there is a next page is
+    # known, the count beyond it is not read ("more than").
+    rows = worklists.my_tasks(actor, limit=number * TASKS_PAGE + 1)
+    exact = len(rows) <= number * TASKS_PAGE
+    if not rows[(number - 1) * TASKS_PAGE :] and number > 1:
+        number = max(1, -(-len(rows) // TASKS_PAGE))
+    pages = max(1, -(-len(rows) // TASKS_PAGE))
     shown = rows[(number - 1) * TASKS_PAGE : number * TASKS_PAGE]
     return render_template(
         "work/tasks.html",
         rows=shown,
         total=len(rows),
+        exact=exact,
         page=number,
         pages=pages,
         first=(number - 1) * TASKS_PAGE + 1,
@@ -98,6 +102,8 @@ def tasks():
 
 
 TASKS_PAGE = 50
+#: How far my tasks page on (a list that long is worked from filters).
+TASKS_MAX = 5000
 
 
 def _type_title(name: str) -> str:
