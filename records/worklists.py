@@ -154,6 +154,19 @@ def my_tasks(actor: Actor, limit: int = 200, now: datetime | None = None) -> lis
                     found[row["_id"]] = row
     else:
         for type_name, states in per_type.items():
+            small = [s for s in states if _STATE_SIZES.get((type_name, s), 0) <= LARGE_STATE]
+            if len(small) > 1:
+                # The small states of a type in one query (one round trip,
+                # not one per state), through the (type, state, ...) index.
+                rows = list(
+                    db.records.find({"type": type_name, "state": {"$in": small}}, _TASK_FIELDS)
+                )
+                for state in small:
+                    _STATE_SIZES[(type_name, state)] = 0
+                for row in rows:
+                    _STATE_SIZES[(type_name, row["state"])] += 1
+                    found[row["_id"]] = row
+                states = [s for s in states if s not in small]
             for state in states:
                 for row in _state_in_order(db, type_name, state, limit, now):
                     found[row["_id"]] = row

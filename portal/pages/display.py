@@ -34,6 +34,14 @@ class Names:
             self._departments = {d.code: d.name for d in Department.objects.only("code", "name")}
         return self._departments.get(code, code)
 
+    def preload(self, usernames) -> None:
+        """Look up the names of ``usernames`` in one query (a page of rows
+        would otherwise ask once per person)."""
+        missing = sorted({u for u in usernames if u and u not in self._users})
+        if missing:
+            for found in User.objects(username__in=missing).only("username", "full_name"):
+                self._users[found.username] = found.full_name
+
     def user(self, username: str | None) -> str:
         if not username:
             return ""

@@ -255,6 +255,7 @@ def register():
         found, quotas = worklists.RegisterPage([], 0, True), []
     names = Names()
     rows, total = found.rows, found.total
+    names.preload(r.get("handler") for r in rows)
     # Unless the count is exact, pages go on as long as rows follow.
     pages = max(1, -(-total // REGISTER_PAGE))
     kept = {k: v for k, v in request.args.items() if k not in ("page", "sort", "desc")}
