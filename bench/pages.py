@@ -14,6 +14,7 @@ as real registers have), the last month's in every open state, over the
 demo's departments and staff, with the kept fields the operations write
 (handler, people, due date, measure contribution); then recounts the
 measures. They are not put into the search index (``--index`` does, slowly).
+Give it a copy of a demo's data folder (``cp -r``, no portal running on it).
 
     PORTAL_DATA_DIR=/tmp/demo .venv/bin/python bench/pages.py --password P
     PORTAL_DATA_DIR=/tmp/big .venv/bin/python bench/pages.py --password P \\
@@ -23,6 +24,7 @@ measures. They are not put into the search index (``--index`` does, slowly).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -154,6 +156,10 @@ def main():
     parser.add_argument("--controller", default="wangfang")
     parser.add_argument("--staff", default="zhaolei")
     args = parser.parse_args()
+
+    data_dir = Path(os.environ.get("PORTAL_DATA_DIR", "var")).resolve()
+    if args.add_complaints and data_dir == (Path(__file__).resolve().parent.parent / "var"):
+        raise SystemExit("--add-complaints writes into the database: give a copy of var/")
 
     from portal.cli import portal_app
     from records.clock import local_now
