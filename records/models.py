@@ -77,6 +77,9 @@ class Record(Document):
             ("refs",),
             ("type", "data.received_at"),
             ("type", "state", "data.received_at"),
+            # What staff see of the register (records.worklists).
+            ("type", "department", "data.received_at"),
+            ("people", "type", "data.received_at"),
         ],
     }
 

@@ -113,14 +113,19 @@ def _state_in_order(db, type_name: str, state: str, want: int, now: datetime) ->
             {**base, "due_at": None},
         ]
     else:
-        month = now - timedelta(days=30)
-        first = {**base, "updated_at": {"$gte": month}}
-        rest = [{**base, "updated_at": {"$lt": month}}]
+        week, month = now - timedelta(days=7), now - timedelta(days=30)
+        first = {**base, "updated_at": {"$gte": week}}
+        rest = [
+            {**base, "updated_at": {"$gte": month, "$lt": week}},
+            {**base, "updated_at": {"$lt": month}},
+        ]
     rows = list(db.records.find(first, _TASK_FIELDS))
-    if len(rows) < want:
-        for query in rest:
-            rows += db.records.find(query, _TASK_FIELDS)
-        _STATE_SIZES[key] = len(rows)
+    for n, query in enumerate(rest):
+        if len(rows) >= want:
+            break
+        rows += db.records.find(query, _TASK_FIELDS)
+        if n == len(rest) - 1:
+            _STATE_SIZES[key] = len(rows)
     rows.sort(key=task_order)
     return rows[:want]
 
@@ -315,6 +320,9 @@ class RegisterPage:
     rows: list[dict]
     total: int
     exact: bool
+    #: The kept measures of the period's whole months, if they were read
+    #: (the revisit quotas take them instead of reading them again).
+    kept: measures.Figures | None = None
 
 
 def _register_filters(state, severity, department, subject) -> dict:
@@ -388,7 +396,8 @@ def register_page(
         base["state"] = state
     rows: list[dict] = []
     lo, hi = start, date.fromordinal(end.toordinal() + 1)
-    span = 31
+    tomorrow = to_local(utcnow()).date() + timedelta(days=1)
+    span = 7
     read_all = False
     while len(rows) < want:
         if descending:
@@ -397,25 +406,32 @@ def register_page(
         else:
             window = (lo, min(hi, lo + timedelta(days=span)))
             lo = window[1]
-        found = db.records.find(
-            {
-                **base,
-                "data.received_at": {"$gte": window[0].isoformat(), "$lt": window[1].isoformat()},
-            }
-        )
+        period = {"$gte": window[0].isoformat(), "$lt": window[1].isoformat()}
+        found = _register_window(db, actor, base, period) if not everyone else None
+        if found is None:
+            found = db.records.find({**base, "data.received_at": period})
         kept = [r for r in found if _matches(r, filters) and (everyone or can_view(actor, r))]
         kept.sort(key=SORTS["received"], reverse=descending)
         rows += kept
-        span *= 2
+        # The next window as wide as the rows still wanted need at the rate
+        # this one had (days up to today: none are received later), a
+        # quarter more; four times as wide after an empty one.
+        days = max(1, (min(window[1], tomorrow) - window[0]).days)
+        if kept:
+            span = max(1, int((want - len(rows)) * days / len(kept) * 1.25) + 1)
+        else:
+            span *= 4
         if lo >= hi:
             read_all = True
             break
     shown = rows[(page - 1) * size : page * size]
     if read_all:
         return RegisterPage(shown, len(rows), True)
-    total = _kept_count(start, end, filters) if everyone else None
-    if total is not None:
-        return RegisterPage(shown, total, True)
+    months = whole_months(start, end) if everyone else None
+    if months is not None and not set(filters) - {"department"}:
+        kept = _kept_counts(months, department)
+        total = int(kept["complaints"]) + _void_count(start, end, department)
+        return RegisterPage(shown, total, True, kept)
     return RegisterPage(shown, len(rows), False)
 
 
@@ -435,15 +451,28 @@ def _kept_counts(months: list[str], department: str | None) -> measures.Figures:
     return total
 
 
-def _kept_count(start: date, end: date, filters: dict) -> int | None:
-    """The complaints received in whole months, from the kept measures
-    (which leave void ones out: those are counted apart), or None."""
-    months = whole_months(start, end)
-    if set(filters) - {"department"} or months is None:
+def _register_window(db, actor: Actor, base: dict, period: dict) -> list[dict] | None:
+    """What staff may see of a window of the register, read through the
+    (type, department, data.received_at) and (people, type, data.received_at)
+    indexes, not the whole window; None when no index serves (a state filter:
+    then the window is read whole and filtered)."""
+    if "state" in base:
         return None
+    queries = [{"people": actor.username, "type": base["type"], "data.received_at": period}]
+    if actor.department:
+        queries.append(
+            {"type": base["type"], "department": actor.department, "data.received_at": period}
+        )
+    found: dict = {}
+    for query in queries:
+        for row in db.records.find(query):
+            found[row["_id"]] = row
+    return list(found.values())
+
+
+def _void_count(start: date, end: date, department: str | None) -> int:
+    """Void complaints received in the period (the measures leave them out)."""
     after = date.fromordinal(end.toordinal() + 1)
-    department = filters.get("department")
-    counted = _kept_counts(months, department)["complaints"]
     void = database().records.find(
         {
             "type": "complaint_sheet",
@@ -452,9 +481,7 @@ def _kept_count(start: date, end: date, filters: dict) -> int | None:
         },
         {"department": 1},
     )
-    return int(counted) + sum(
-        1 for r in void if not department or r.get("department") == department
-    )
+    return sum(1 for r in void if not department or r.get("department") == department)
 
 
 @dataclass(frozen=True)
@@ -481,7 +508,11 @@ class Quota:
 
 
 def revisit_quotas(
-    actor: Actor, start: date, end: date, department: str | None = None
+    actor: Actor,
+    start: date,
+    end: date,
+    department: str | None = None,
+    kept: measures.Figures | None = None,
 ) -> list[Quota]:
     """Per severity: closed complaints received in the period, how many were
     revisited (major: in person), against 100% (important and up) or 60%.
@@ -490,7 +521,7 @@ def revisit_quotas(
     sees every record; otherwise from the period's records."""
     months = whole_months(start, end) if actor.sees_everything() else None
     if months is not None:
-        kept = _kept_counts(months, department)
+        kept = kept if kept is not None else _kept_counts(months, department)
         return [
             Quota(
                 severity=choice.value,

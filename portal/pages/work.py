@@ -249,7 +249,9 @@ def register():
             # Past the last page (a link kept from a longer list): the last one.
             page = max(1, -(-found.total // REGISTER_PAGE))
             found = worklists.register_page(actor, **query, page=page, size=REGISTER_PAGE)
-        quotas = worklists.revisit_quotas(actor, start, end, department=filters["department"])
+        quotas = worklists.revisit_quotas(
+            actor, start, end, department=filters["department"], kept=found.kept
+        )
     except RecordError as error:
         flash(message(error), "error")
         found, quotas = worklists.RegisterPage([], 0, True), []

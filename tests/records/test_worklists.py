@@ -130,3 +130,16 @@ def test_revisit_quotas_of_whole_months_equal_those_counted_from_the_records(tas
     figures = [(q.severity, q.closed, q.revisited, q.in_person) for q in kept]
     assert figures == [(q.severity, q.closed, q.revisited, q.in_person) for q in counted]
     assert sum(q.closed for q in kept) == 3 and sum(q.revisited for q in kept) == 2
+
+
+def test_staff_see_in_the_register_their_departments_and_their_own(complaint_org):
+    today = local_now().date()
+    heat = complaint(title="供热的")
+    dispatch(heat.number)  # to HEAT, handled by li
+    own = complaint(actor=SUN, title="孙收到的")  # received by a QA member
+    other = complaint(title="未派单的")
+    for who, seen in ((ZHAO, {heat.number}), (SUN, {own.number})):
+        found = worklists.register_page(who, today - timedelta(days=3), today)
+        assert {r["number"] for r in found.rows} == seen
+    everything = worklists.register_page(CHEN, today - timedelta(days=3), today)
+    assert {heat.number, own.number, other.number} <= {r["number"] for r in everything.rows}
