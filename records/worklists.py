@@ -195,17 +195,16 @@ class OverdueItem:
         return None
 
 
-def overdue(
+def overdue_records(
     actor: Actor,
     *,
     department: str | None = None,
     now: datetime | None = None,
     limit: int = LIST_LIMIT,
-) -> list[OverdueItem]:
-    """Records past their deadline, oldest first, with the latest reminder.
-
-    An item whose department answered a reminder stays listed until done;
-    it is overdue again once the promised date has passed."""
+    fields: dict | None = None,
+) -> list[dict]:
+    """Records past their deadline, oldest first (only ``fields`` of them:
+    the dashboard counts them without the rest)."""
     now = now or utcnow()
     query = (
         {"department": department, "due_at": {"$gte": EPOCH, "$lt": now}}
@@ -218,8 +217,23 @@ def overdue(
     scoped = query if own else _scoped(actor, query)
     if scoped is None:
         return []
+    found = database().records.find(scoped, {**fields, "due_at": 1} if fields else None)
+    return list(found.sort("due_at", 1).limit(limit))
+
+
+def overdue(
+    actor: Actor,
+    *,
+    department: str | None = None,
+    now: datetime | None = None,
+    limit: int = LIST_LIMIT,
+) -> list[OverdueItem]:
+    """Records past their deadline, oldest first, with the latest reminder.
+
+    An item whose department answered a reminder stays listed until done;
+    it is overdue again once the promised date has passed."""
+    records = overdue_records(actor, department=department, now=now, limit=limit)
     db = database()
-    records = list(db.records.find(scoped).sort("due_at", 1).limit(limit))
     reminders = {}
     # By the refs index alone: the embedded server scans the whole collection
     # for a filter with a second operator beside the $in ($ne on the state).
