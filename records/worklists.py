@@ -317,11 +317,19 @@ def complaint_register(
     # server scans every record for anything else (the visibility's $or).
     filters = _register_filters(None, severity, department, subject)
     everyone = actor.sees_everything()
-    rows = [
-        r
-        for r in database().records.find(query)
-        if _matches(r, filters) and (everyone or can_view(actor, r))
-    ][:limit]
+    found = (
+        None
+        if everyone
+        else _register_window(
+            database(),
+            actor,
+            {k: v for k, v in query.items() if k != "data.received_at"},
+            query["data.received_at"],
+        )
+    )
+    if found is None:
+        found = database().records.find(query)
+    rows = [r for r in found if _matches(r, filters) and (everyone or can_view(actor, r))][:limit]
     rows.sort(key=SORTS.get(sort, SORTS["received"]), reverse=descending)
     return rows
 
@@ -531,9 +539,15 @@ def revisit_quotas(
     """Per severity: closed complaints received in the period, how many were
     revisited (major: in person), against 100% (important and up) or 60%.
 
-    From the kept measures when the period is whole months and the actor
-    sees every record; otherwise from the period's records."""
-    months = whole_months(start, end) if actor.sees_everything() else None
+    From the kept measures when the period is whole months: those of every
+    department, or for staff their own department's (the quota their work
+    is measured by); otherwise from the period's records."""
+    months = whole_months(start, end)
+    if months is not None and not actor.sees_everything():
+        if not actor.department or (department and department != actor.department):
+            months = None
+        elif department != actor.department:
+            department, kept = actor.department, None
     if months is not None:
         kept = kept if kept is not None else _kept_counts(months, department)
         return [
