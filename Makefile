@@ -31,10 +31,10 @@ LOCK_OPTIONS := --generate-hashes --universal --python-version 3.11 --quiet
 .PHONY: run test test-fast lint typecheck setup lock system-deps axe messages clean
 
 # Into an empty database (no users, no records) the demo organisation is
-# loaded first; otherwise `portal demo --if-empty` does nothing.
+# loaded first; otherwise serve says it is not loaded. One process: the
+# database boots once.
 run: setup
-	@if [ "$(DEMO)" != 0 ]; then $(BIN)/portal demo --if-empty; fi
-	$(BIN)/portal serve
+	$(BIN)/portal serve $(if $(filter 0,$(DEMO)),,--demo-if-empty)
 
 # Everything: lint, types, and the whole suite in parallel workers.
 test: setup system-deps axe

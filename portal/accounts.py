@@ -282,12 +282,18 @@ def authenticate(username: str, password: str, policy: LoginPolicy | None = None
         security_log.warning("login refused, disabled: %s", key)
         audit.record_event(key, "login_failed", details={"reason": "disabled"})
         raise LoginRefused(_l("This account is disabled. Ask an administrator."), "disabled")
-    LoginThrottle.objects(key=key).delete()
+    # Beside the password hash (kept on the request path on purpose) a login
+    # costs only the round trips it needs: the throttle is removed only if
+    # there was one, and the user is not read again after its update.
+    if throttle is not None:
+        LoginThrottle.objects(key=key).delete()
     updates = {"set__last_login_at": now}
     if _hasher.check_needs_rehash(user.password_hash):
         updates["set__password_hash"] = hash_password(password)
     User.objects(pk=user.pk).update_one(**updates)
-    user.reload()
+    user.last_login_at = now
+    if "set__password_hash" in updates:
+        user.password_hash = updates["set__password_hash"]
     security_log.info("login: %s", key)
     audit.record_event(key, "login")
     return user

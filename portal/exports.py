@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app, flash, redirect, request, send_file
 from flask_babel import get_locale
@@ -33,8 +33,8 @@ from records.word.texts import Texts
 
 #: Most rows a register export holds.
 EXPORT_LIMIT = 50_000
-#: The register's default period: the last 90 days.
-REGISTER_DAYS = 90
+#: The register's default period: this month and the two before.
+REGISTER_MONTHS = 3
 COMPLAINT = "complaint_sheet"
 
 ORGANISATION = "organisation"
@@ -112,13 +112,20 @@ def _date_arg(name: str, default: date) -> date:
         return default
 
 
+def register_start(today: date) -> date:
+    """The first day of the month ``REGISTER_MONTHS - 1`` months before today's."""
+    months = today.year * 12 + today.month - 1 - (REGISTER_MONTHS - 1)
+    return date(months // 12, months % 12 + 1, 1)
+
+
 def register_query() -> dict:
     """The register's period, filters and order from the query string."""
     today = local_now().date()
     return {
-        # The last 90 days by default: on the 2nd of a month "this month"
-        # would show next to nothing.
-        "start": _date_arg("start", today - timedelta(days=REGISTER_DAYS - 1)),
+        # This month and the two before by default: on the 2nd of a month
+        # "this month" would show next to nothing, and whole months are
+        # counted from the kept measures instead of by reading every row.
+        "start": _date_arg("start", register_start(today)),
         "end": _date_arg("end", today),
         **{
             key: request.args.get(key) or None

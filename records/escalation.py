@@ -13,7 +13,6 @@ from datetime import datetime
 from records.clock import utcnow
 from records.complaints import due_escalations
 from records.errors import RecordError, StaleVersion
-from records.i18n import N_
 from records.operations import rule_change
 from records.store import database
 
@@ -37,7 +36,8 @@ def escalate(
                 number,
                 {"severity": level},
                 operation="escalate",
-                reason=N_("Unresolved past its time limit: severity raised."),
+                # A code, translated where it is shown (vocabularies.RULE_REASONS).
+                reason="severity_raised_by_time",
             )
         except StaleVersion:
             # Someone saved the record between our read and our write: skip

@@ -320,6 +320,18 @@ def revisits_counted(severity: str) -> str:
     return f"in_person:{severity}" if severity == "major" else f"revisited:{severity}"
 
 
+def months_between(start: str, end: str) -> list[str]:
+    """``"2026-01"`` .. ``"2026-03"`` inclusive (the register counts whole
+    months from the kept measures)."""
+    year, month = map(int, start.split("-"))
+    last = tuple(map(int, end.split("-")))
+    out = []
+    while (year, month) <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
 def figures(
     months: Iterable[str], departments: Iterable[str] | None = None, db=None
 ) -> dict[str, Figures]:

@@ -64,6 +64,10 @@ class Record(Document):
             ("type", "-updated_at"),
             ("type", "-number"),
             ("type", "state", "-updated_at"),
+            # My tasks: a state's records by deadline (records.worklists).
+            ("type", "state", "due_at"),
+            ("people", "state"),
+            ("department", "state"),
             ("type", "department", "-updated_at"),
             ("type", "created_by", "-updated_at"),
             ("retention_ends_on",),
@@ -72,6 +76,10 @@ class Record(Document):
             ("due_at",),
             ("refs",),
             ("type", "data.received_at"),
+            ("type", "state", "data.received_at"),
+            # What staff see of the register (records.worklists).
+            ("type", "department", "data.received_at"),
+            ("people", "type", "data.received_at"),
         ],
     }
 

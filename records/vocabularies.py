@@ -85,3 +85,18 @@ SERVICE_SHEET_COPIES = (
     Choice("branch", N_("Branch copy")),
     Choice("head_office", N_("Head office copy")),
 )
+
+#: Why a rule of the procedures changed a record by itself, stored as a code
+#: and shown in the reader's language.
+RULE_REASONS = {
+    "severity_raised_by_time": N_("Unresolved past its time limit: severity raised."),
+}
+
+
+def rule_reason(stored: str | None) -> str | None:
+    """The msgid of a stored rule reason: a code of :data:`RULE_REASONS`, or
+    the English text versions stored before the codes (the msgid itself);
+    None for a reason a person typed."""
+    if stored in RULE_REASONS:
+        return RULE_REASONS[stored]
+    return stored if stored in RULE_REASONS.values() else None

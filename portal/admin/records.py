@@ -42,7 +42,7 @@ from portal.pages.display import (
     Names,
     due_text,
 )
-from records.access import can_create, can_edit, visible_data, visible_filter
+from records.access import can_create, can_edit, can_view, visible_data, visible_filter
 from records.attachments import attach_file, read_attachment, safe_filename
 from records.errors import RecordError, StaleVersion
 from records.extraction import read_preview
@@ -211,9 +211,14 @@ class RecordTypeView(RecordPage, PortalModelView):
             return None
 
     def get_one(self, id):
+        # By the id alone, then the access rule: the visibility filter's $or
+        # beside the id made the embedded server scan every record (30 s for
+        # a staff member at 50,000 complaints).
         try:
-            record = self.get_query().filter(id=id).first()
+            record = Record.objects(id=id, type=self.record_type.name).first()
         except Exception:  # noqa: BLE001 - a malformed id is simply not found
+            return None
+        if record is None or not can_view(self.actor, record):
             return None
         return record
 

@@ -47,6 +47,7 @@ from portal.admin.status import SystemStatusView
 from portal.config import PROJECT_ROOT
 from portal.i18n import NATIVE_NAMES
 from portal.models import ApiToken, Department, User
+from portal.pages.display import reason_text
 from portal.pages.forms import PasswordChangeForm
 from portal.security import csp_nonce, start_session
 from records import audit
@@ -453,5 +454,6 @@ def init_app(app) -> Admin:
         settings_edition=lambda record_type: effective(record_type).edition,
         settings_code=lambda record_type: effective(record_type).form_code,
         audit_action_label=audit_action_label,
+        reason_text=reason_text,
     )
     return admin

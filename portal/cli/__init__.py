@@ -79,7 +79,13 @@ def main():
     help="Also run the background work (indexer, deadlines, e-mail, backups); "
     "--no-background (or --no-workers) when `portal worker` runs it.",
 )
-def serve(host, port, threads, processes, background):
+@click.option(
+    "--demo-if-empty",
+    is_flag=True,
+    help="Load the demo organisation first if the database is empty (what `make run` does;"
+    " password from PORTAL_DEMO_PASSWORD or random).",
+)
+def serve(host, port, threads, processes, background, demo_if_empty):
     """Serve the portal with waitress, on the embedded database unless
     PORTAL_MONGODB_URI is set. Ctrl-C stops the portal and the database.
 
@@ -107,6 +113,10 @@ def serve(host, port, threads, processes, background):
                 _thread.interrupt_main()
 
             embedded.on_give_up = give_up
+        if demo_if_empty:
+            # Here rather than a `portal demo` before serving: the database
+            # boots once (a second boot on a large one took ~17 s).
+            _demo_if_empty(app, password=os.environ.get("PORTAL_DEMO_PASSWORD"))
         _announce_initial_admin(app)
         _count_measures_once()
         if background:
@@ -244,7 +254,7 @@ def _write_private(path: Path, secret: str) -> Path:
 @click.option(
     "--if-empty",
     is_flag=True,
-    help="Load only into an empty database (no users, no records); otherwise do nothing.",
+    help="Load only into an empty database (no users, no records); otherwise say so.",
 )
 @click.option(
     "--complaints",
@@ -256,40 +266,70 @@ def _write_private(path: Path, secret: str) -> Path:
 def demo(password, force, if_empty, complaints, seed):
     """Load a demo organisation: departments, users of every role and a few
     hundred records of every form, in every state of their workflows."""
-    from portal.accounts import AccountError
-    from portal.demo import (
-        DEFAULT_COMPLAINTS,
-        DEFAULT_SEED,
-        DemoRefused,
-        check_demo,
-        database_is_empty,
-        load_demo,
+    with portal_app() as app:
+        if if_empty:
+            _demo_if_empty(app, password=password, complaints=complaints, seed=seed)
+        else:
+            _load_demo(app, password, force=force, complaints=complaints, seed=seed)
+
+
+def _demo_if_empty(app, *, password=None, complaints=None, seed=None) -> None:
+    """Load the demo into an empty database; otherwise say in one line, in
+    the language of the environment (LANG), that it is left as it is."""
+    from portal.demo import database_is_empty
+
+    if database_is_empty():
+        _load_demo(app, password, force=False, complaints=complaints, seed=seed)
+        return
+    click.echo(
+        _cli_text(
+            app,
+            "The database already holds users or records: the demo organisation is not loaded.",
+        )
     )
 
-    with portal_app() as app:
-        if if_empty and not database_is_empty():
-            return
-        generated = not password
-        password = password or secrets.token_urlsafe(12)
-        min_length = app.config["PASSWORD_MIN_LENGTH"]
-        try:
-            check_demo(password, force=force, min_password_length=min_length)
-        except (DemoRefused, AccountError) as error:
-            raise _fail(error) from None
-        # Filed before the users exist, so an interrupted load loses no password.
-        path = _write_private(Path(app.config["DATA_DIR"]) / "demo-password", password)
-        click.echo("Loading the demo organisation (this takes about a minute)…")
-        try:
-            summary = load_demo(
-                password,
-                complaints=complaints or DEFAULT_COMPLAINTS,
-                seed=DEFAULT_SEED if seed is None else seed,
-                force=force,
-                min_password_length=min_length,
-                log=click.echo,
-            )
-        except (DemoRefused, AccountError) as error:
-            raise _fail(error) from None
+
+def _cli_text(app, msgid: str) -> str:
+    """``msgid`` translated for the command line: LC_ALL, LC_MESSAGES or LANG
+    when it names one of the portal's languages, else the default one."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as translate
+
+    from portal.i18n import language_for_tag
+
+    tag = next((os.environ[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(v)), "")
+    language = language_for_tag(tag.split(".")[0]) if tag else None
+    if language not in app.config["LANGUAGES"]:
+        language = app.config["BABEL_DEFAULT_LOCALE"]
+    with app.test_request_context(), force_locale(language):
+        return translate(msgid)
+
+
+def _load_demo(app, password, *, force, complaints, seed) -> None:
+    from portal.accounts import AccountError
+    from portal.demo import DEFAULT_COMPLAINTS, DEFAULT_SEED, DemoRefused, check_demo, load_demo
+
+    generated = not password
+    password = password or secrets.token_urlsafe(12)
+    min_length = app.config["PASSWORD_MIN_LENGTH"]
+    try:
+        check_demo(password, force=force, min_password_length=min_length)
+    except (DemoRefused, AccountError) as error:
+        raise _fail(error) from None
+    # Filed before the users exist, so an interrupted load loses no password.
+    path = _write_private(Path(app.config["DATA_DIR"]) / "demo-password", password)
+    click.echo("Loading the demo organisation (this takes about a minute)…")
+    try:
+        summary = load_demo(
+            password,
+            complaints=complaints or DEFAULT_COMPLAINTS,
+            seed=DEFAULT_SEED if seed is None else seed,
+            force=force,
+            min_password_length=min_length,
+            log=click.echo,
+        )
+    except (DemoRefused, AccountError) as error:
+        raise _fail(error) from None
     _announce_demo(summary, password, generated, path)
 
 

@@ -17,6 +17,7 @@ from records.i18n import N_
 from records.models import Record
 from records.operations import SYSTEM
 from records.types import RecordType, registry
+from records.vocabularies import rule_reason
 
 
 class Names:
@@ -32,6 +33,14 @@ class Names:
         if self._departments is None:
             self._departments = {d.code: d.name for d in Department.objects.only("code", "name")}
         return self._departments.get(code, code)
+
+    def preload(self, usernames) -> None:
+        """Look up the names of ``usernames`` in one query (a page of rows
+        would otherwise ask once per person)."""
+        missing = sorted({u for u in usernames if u and u not in self._users})
+        if missing:
+            for found in User.objects(username__in=missing).only("username", "full_name"):
+                self._users[found.username] = found.full_name
 
     def user(self, username: str | None) -> str:
         if not username:
@@ -232,6 +241,8 @@ class ValueDisplay:
                 from records.types import SIGNATURE_MEANINGS
 
                 text = _(SIGNATURE_MEANINGS.get(value, value))
+            elif key == "reason" and rule_reason(value):
+                text = _(rule_reason(value))
             elif key == "size" and isinstance(value, int):
                 text = f"{value / 1024:.1f} KB"
             elif isinstance(value, dict | list):
@@ -240,6 +251,13 @@ class ValueDisplay:
                 text = self.plain(value)
             lines.append((label, text))
         return lines
+
+
+def reason_text(reason: str | None) -> str:
+    """A version's or audit entry's reason: a rule's in the reader's
+    language, a person's as typed."""
+    msgid = rule_reason(reason)
+    return _(msgid) if msgid else reason or ""
 
 
 def audit_lines(entry, names: Names) -> list[tuple[str, Markup | str]]:

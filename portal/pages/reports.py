@@ -205,7 +205,14 @@ def dashboard_figures(actor) -> dict:
     this_month = trend[months[-1]]
     year = measures.monthly([f"{today.year:04d}-{m:02d}" for m in range(1, 13)], departments)
     open_count = sum(f["open"] for f in year.values())
-    overdue = worklists.overdue(actor, department=department) if departments != [] else []
+    # Counted, not listed: no reminders, two fields of each record.
+    overdue = (
+        worklists.overdue_records(
+            actor, department=department, fields={"type": 1, "data.received_at": 1}
+        )
+        if departments != []
+        else []
+    )
     chart = charts.rates(
         _("Complaint rates by month"),
         months,
@@ -225,12 +232,20 @@ def dashboard_figures(actor) -> dict:
         "month_label": months[-1],
         "targets": measures.TARGETS,
         # Early in a month nothing dispatched has come to its end: the
-        # complaint rates would read 0% though nothing is late yet.
-        "nothing_due": not this_month["finished"] and not overdue,
+        # complaint rates would read 0% though nothing is late yet (items
+        # overdue from earlier months count in their own months).
+        "nothing_due": not this_month["finished"]
+        and not any(_received_in(record, months[-1]) for record in overdue),
         "chart": chart,
         "year": today.year,
         "month_number": today.month,
     }
+
+
+def _received_in(record: dict, month: str) -> bool:
+    """Whether ``record`` is a complaint received in ``month`` ("2026-03")."""
+    received = (record.get("data") or {}).get("received_at") or ""
+    return record.get("type") == "complaint_sheet" and received[:7] == month
 
 
 def _last_months(year: int, month: int, count: int):

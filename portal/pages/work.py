@@ -67,19 +67,23 @@ def _actor():
 @permission_required(READ_RECORDS)
 def tasks():
     actor = _actor()
-    rows = worklists.my_tasks(actor)
-    # The whole list is already in hand (at most a few hundred rows): a page
-    # of it with the count costs nothing more.
-    pages = max(1, -(-len(rows) // TASKS_PAGE))
     try:
-        number = int_arg("page", 1, high=pages)
+        number = int_arg("page", 1, high=TASKS_MAX // TASKS_PAGE)
     except InputError:
         number = 1
+    # The list up to this page and one row more: that there is a next page is
+    # known, the count beyond it is not read ("more than").
+    rows = worklists.my_tasks(actor, limit=number * TASKS_PAGE + 1)
+    exact = len(rows) <= number * TASKS_PAGE
+    if not rows[(number - 1) * TASKS_PAGE :] and number > 1:
+        number = max(1, -(-len(rows) // TASKS_PAGE))
+    pages = max(1, -(-len(rows) // TASKS_PAGE))
     shown = rows[(number - 1) * TASKS_PAGE : number * TASKS_PAGE]
     return render_template(
         "work/tasks.html",
         rows=shown,
         total=len(rows),
+        exact=exact,
         page=number,
         pages=pages,
         first=(number - 1) * TASKS_PAGE + 1,
@@ -93,6 +97,8 @@ def tasks():
 
 
 TASKS_PAGE = 50
+#: How far my tasks page on (a list that long is worked from filters).
+TASKS_MAX = 5000
 
 
 def _type_title(name: str) -> str:
@@ -189,19 +195,26 @@ def register():
     sort, descending = query["sort"], query["descending"]
     record_type = registry.get(COMPLAINT)
     try:
-        rows = worklists.complaint_register(actor, **query)
-        quotas = worklists.revisit_quotas(actor, start, end, department=filters["department"])
-    except RecordError as error:
-        flash(message(error), "error")
-        rows, quotas = [], []
-    names = Names()
-    total = len(rows)
-    pages = max(1, -(-total // REGISTER_PAGE))
-    try:
-        page = int_arg("page", 1, high=pages)
+        page = int_arg("page", 1, high=100_000)
     except InputError:
         page = 1
-    rows = rows[(page - 1) * REGISTER_PAGE : page * REGISTER_PAGE]
+    try:
+        found = worklists.register_page(actor, **query, page=page, size=REGISTER_PAGE)
+        if not found.rows and page > 1:
+            # Past the last page (a link kept from a longer list): the last one.
+            page = max(1, -(-found.total // REGISTER_PAGE))
+            found = worklists.register_page(actor, **query, page=page, size=REGISTER_PAGE)
+        quotas = worklists.revisit_quotas(
+            actor, start, end, department=filters["department"], kept=found.kept
+        )
+    except RecordError as error:
+        flash(message(error), "error")
+        found, quotas = worklists.RegisterPage([], 0, True), []
+    names = Names()
+    rows, total = found.rows, found.total
+    names.preload(r.get("handler") for r in rows)
+    # Unless the count is exact, pages go on as long as rows follow.
+    pages = max(1, -(-total // REGISTER_PAGE))
     kept = {k: v for k, v in request.args.items() if k not in ("page", "sort", "desc")}
 
     def sort_url(column: str) -> str:
@@ -213,6 +226,7 @@ def register():
         "work/register.html",
         rows=rows,
         total=total,
+        exact=found.exact,
         page=page,
         pages=pages,
         first=(page - 1) * REGISTER_PAGE + 1,

@@ -164,7 +164,8 @@ def test_my_tasks_say_what_is_expected_and_come_in_pages_with_a_count(app, org):
     first = chen.get("/tasks").get_data(as_text=True)
     assert first.count('data-testid="expected"') == 50
     assert 'data-testid="expected">派单</td>' in first  # a new one waits for dispatch
-    assert "第 1–50 条，共 55 条" in first
+    # The list is read up to the page and one more: the rest is not counted.
+    assert "第 1–50 条，至少 51 条" in first
     home = chen.get("/").get_data(as_text=True)
     assert home.count('data-testid="expected">派单</td>') == 10  # the home page's ten
     second = chen.get("/tasks?page=2").get_data(as_text=True)
@@ -227,8 +228,9 @@ def test_no_page_prints_none_or_a_boolean(app, org):
         assert not re.search(r"\b(None|False|True)\b", html), url
 
 
-def test_the_register_covers_90_days_newest_first_in_pages_sorted_by_its_headings(app, org):
-    for days_ago in (0, 40, 80, 100):
+def test_the_register_covers_three_months_newest_first_in_pages_sorted_by_its_headings(app, org):
+    # This month and the two before start at least 59 days ago, at most 92.
+    for days_ago in (0, 30, 55, 100):
         create_record(
             actor_of("chen"),
             "complaint_sheet",
@@ -262,7 +264,7 @@ def test_the_register_covers_90_days_newest_first_in_pages_sorted_by_its_heading
     assert 'data-testid="register-pages"' in page
     last = chen.get("/register?page=2").get_data(as_text=True)
     numbers = re.findall(r'<tr data-number="([^"]+)"', last)
-    assert len(numbers) == 3 and "80 天前" in last.split('data-number="')[-1]
+    assert len(numbers) == 3 and "55 天前" in last.split('data-number="')[-1]
     link = re.search(r'href="([^"]+)" data-testid="sort-number"', page).group(1)
     by_number = chen.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert 'aria-sort="descending"' in by_number  # first click: the highest number first
@@ -355,3 +357,43 @@ def test_a_customers_rejection_says_which_new_sheet_was_opened_and_links_it(app,
         html,
     )
     assert "已执行“" in html and "新投诉单" in html
+
+
+def test_an_escalation_reads_in_the_readers_language_also_when_stored_in_english(app, org):
+    from records.complaints import escalate
+    from records.models import AuditEntry, RecordVersion
+    from records.store import database
+
+    record = create_record(
+        actor_of("chen"),
+        "complaint_sheet",
+        {
+            "title": "暖气不热",
+            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
+            "channel": "hotline",
+            "customer": "阳光小区",
+            "description": "三栋多户暖气不热",
+        },
+    )
+    # Received 40 days ago and still unresolved.
+    long_ago = (local_now() - timedelta(days=40)).replace(microsecond=0).isoformat()
+    database().records.update_one(
+        {"number": record.number}, {"$set": {"data.received_at": long_ago}}
+    )
+    assert escalate() == [(record.number, "major")]
+    version = RecordVersion.objects.get(number=record.number, operation="escalate")
+    assert version.reason == "severity_raised_by_time"  # a code, not a sentence
+    url = f"/admin/records_complaint_sheet/details/?id={record.pk}"
+    chen = session_of(app, "chen")
+    page = chen.get(url).get_data(as_text=True)
+    assert page.count("超过时限仍未解决：已提高严重程度。") == 2  # versions and audit tabs
+    assert "severity_raised_by_time" not in page
+    # What older versions stored: the English sentence, shown translated too.
+    english = "Unresolved past its time limit: severity raised."
+    database().record_versions.update_one({"_id": version.pk}, {"$set": {"reason": english}})
+    entry = AuditEntry.objects.get(number=record.number, action="escalate")
+    database().audit.update_one({"_id": entry.pk}, {"$set": {"details.reason": english}})
+    page = chen.get(url).get_data(as_text=True)
+    assert page.count("超过时限仍未解决：已提高严重程度。") == 2 and english not in page
+    audit = session_of(app, "audit").get("/admin/audit/").get_data(as_text=True)
+    assert "超过时限仍未解决：已提高严重程度。" in audit and english not in audit

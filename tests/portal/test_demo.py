@@ -160,7 +160,11 @@ def portal_cli(app, app_config, monkeypatch):
     return run
 
 
-def test_cli_demo_prints_and_files_the_password_and_loads_only_once(app, app_config, portal_cli):
+def test_cli_demo_prints_and_files_the_password_and_loads_only_once(
+    app, app_config, portal_cli, monkeypatch
+):
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
     loaded = portal_cli("demo", "--if-empty", "--complaints", str(SMALL))
     assert loaded.exit_code == 0, loaded.output
     password = re.search(r"Their password:\s+(\S+)\s", loaded.output).group(1)
@@ -172,19 +176,23 @@ def test_cli_demo_prints_and_files_the_password_and_loads_only_once(app, app_con
         assert username in loaded.output
         assert login(app.test_client(), username, password).status_code == 302
 
-    # What `make run` does on every later start: nothing, silently.
+    # What `make run` does on every later start: nothing, said in one line
+    # in the default language.
     again = portal_cli("demo", "--if-empty")
-    assert again.exit_code == 0 and again.output == ""
+    assert again.exit_code == 0 and again.output == "数据库中已有用户或记录：不加载演示机构。\n"
     assert path.read_text().strip() == password
     refused = portal_cli("demo")
     assert refused.exit_code != 0 and "already has" in refused.output
     assert path.read_text().strip() == password
 
 
-def test_cli_demo_if_empty_leaves_a_portal_with_users_alone(app, app_config, portal_cli, make_user):
+def test_cli_demo_if_empty_leaves_a_portal_with_users_alone(
+    app, app_config, portal_cli, make_user, monkeypatch
+):
     make_user("admin", roles=["admin"])
+    monkeypatch.setenv("LANG", "zh_TW.UTF-8")
     result = portal_cli("demo", "--if-empty")
-    assert result.exit_code == 0 and result.output == ""
+    assert result.exit_code == 0 and result.output == "資料庫中已有使用者或記錄：不載入示範機構。\n"
     assert database().records.count_documents({}) == 0
     assert not (Path(app_config["DATA_DIR"]) / "demo-password").exists()
     assert User.objects.count() == 1

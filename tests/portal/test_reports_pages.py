@@ -150,3 +150,27 @@ def test_the_controller_files_the_satisfaction_analysis_of_a_quarter(app, org):
         },
     )
     assert refused.status_code == 403
+
+
+def test_an_item_overdue_from_an_earlier_month_does_not_make_this_month_read_zero(app, org):
+    from datetime import timedelta
+
+    from records.clock import utcnow
+    from records.store import database
+
+    old = _complaint("上个月的")
+    _dispatch(old.number)
+    database().records.update_one(
+        {"number": old.number},
+        {
+            "$set": {
+                "data.received_at": (local_now() - timedelta(days=40)).isoformat(),
+                "due_at": utcnow() - timedelta(days=30),
+            }
+        },
+    )
+    page = session_of(app, "chen").get("/").get_data(as_text=True)
+    assert 'data-testid="figure-overdue">1<' in page
+    rates = page[page.index('data-testid="month-rates"') :]
+    rates = rates[: rates.index("</table>")]
+    assert rates.count("尚无到期") == 3 and "未达标" not in rates

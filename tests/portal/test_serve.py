@@ -29,10 +29,21 @@ PORTAL = str(Path(sys.executable).with_name("portal"))
 
 class RunningPortal:
     def __init__(
-        self, data_dir: Path, port: int, *args: str, command: str = "serve", **settings: str
+        self,
+        data_dir: Path,
+        port: int,
+        *args: str,
+        command: str = "serve",
+        lang: str = "C.UTF-8",
+        **settings: str,
     ):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("PORTAL_") and k not in ("LC_ALL", "LC_MESSAGES")
+        }
         env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PYTHONUNBUFFERED="1")
+        env["LANG"] = lang
         env.update({f"PORTAL_{name}": value for name, value in settings.items()})
         self.base = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
@@ -111,10 +122,13 @@ def test_first_start_prints_a_working_admin_password_and_a_restart_keeps_it(tmp_
     with pytest.raises(ProcessLookupError):
         os.kill(db_pid, 0)  # the database stopped with the portal
 
-    again = RunningPortal(data_dir, port)
+    # What `make run` starts: the database is not empty, so no demo, said
+    # in one line in the language of LANG.
+    again = RunningPortal(data_dir, port, "--demo-if-empty", lang="en_GB.UTF-8")
     try:
         again.wait_until_serving()
         assert "First start" not in again.output
+        assert "the demo organisation is not loaded." in again.output
         assert "Administrator" in _log_in(again.base, "admin", password)
     finally:
         assert again.stop() == 0, again.output
