@@ -49,6 +49,8 @@ PREVIEWS = "attachment_previews"
 SCAN_MARK = "attachment_texts_scan"
 
 PENDING, READING, DONE, FAILED = "pending", "reading", "done", "failed"
+#: The states whose pages hold text (failed: only a file cut at the page limit).
+WITH_TEXT = [DONE, FAILED]
 
 #: Why a file could not be read, as people are told (with its parameters).
 REASONS = {
@@ -66,6 +68,9 @@ REASONS = {
     "checksum": N_("the stored file no longer matches its checksum"),
     "missing": N_("the stored file is missing"),
     "crashed": N_("the reader stopped unexpectedly"),
+    "too_many_pages": N_(
+        "it has %(total)s pages: only the first %(read)s were read, and only they can be found"
+    ),
 }
 #: Names of the kinds of files, for the reasons above.
 KINDS = {
@@ -304,10 +309,13 @@ def extract(entry: dict, limits: Limits, db=None) -> dict:
         text = page["text"][: max(0, limits.max_chars - chars)]
         chars += len(text)
         pages.append({k: v for k, v in {**page, "text": text}.items() if v is not None})
+    cut = result["page_count"] > len(pages)
     fields = {
-        "state": DONE,
-        "reason": None,
-        "reason_params": {},
+        # A file cut at the page limit is not read: it ends failed with the
+        # reason, but what was read of it is kept, shown and searchable.
+        "state": FAILED if cut else DONE,
+        "reason": "too_many_pages" if cut else None,
+        "reason_params": ({"total": result["page_count"], "read": len(pages)} if cut else {}),
         "kind": result["kind"],
         "engine": result["engine"],
         "language": result.get("language"),
@@ -387,7 +395,8 @@ def texts_for_index(db, record_ids) -> dict:
     """``{record_id: {attachment_id: text}}`` of the files read (for the index)."""
     out: dict = {}
     for entry in db[COLLECTION].find(
-        {"record_id": {"$in": list(record_ids)}, "state": DONE}, {"record_id": 1, "pages.text": 1}
+        {"record_id": {"$in": list(record_ids)}, "state": {"$in": WITH_TEXT}},
+        {"record_id": 1, "pages.text": 1},
     ):
         text = "\n".join(page.get("text", "") for page in entry.get("pages") or ())
         if text:
@@ -421,7 +430,7 @@ def page_texts(actor: Actor, numbers: list[str]) -> dict[str, list[dict]]:
             allowed[doc["_id"]] = doc["number"]
     out: dict[str, list[dict]] = {}
     for entry in db[COLLECTION].find(
-        {"record_id": {"$in": list(allowed)}, "state": DONE},
+        {"record_id": {"$in": list(allowed)}, "state": {"$in": WITH_TEXT}},
         {"record_id": 1, "filename": 1, "pages": 1},
     ):
         out.setdefault(allowed[entry["record_id"]], []).append(entry)
@@ -433,7 +442,7 @@ def attachment_pages(actor: Actor, number: str, attachment_id: str) -> list[dict
     the actor may see (the viewer of files without page images)."""
     doc = _visible_record(actor, number)
     entry = database()[COLLECTION].find_one(
-        {"_id": attachment_id, "record_id": doc["_id"], "state": DONE}, {"pages": 1}
+        {"_id": attachment_id, "record_id": doc["_id"], "state": {"$in": WITH_TEXT}}, {"pages": 1}
     )
     return list((entry or {}).get("pages") or ())
 

@@ -19,6 +19,9 @@ def reason_text(entry: dict) -> str:
     """Why a file could not be read, in the reader's language."""
     reason = REASONS.get(entry.get("reason") or "", REASONS["crashed"])
     params = dict(entry.get("reason_params") or {})
+    for count in ("total", "read"):
+        if isinstance(params.get(count), int):
+            params[count] = format_number(params[count])
     if "found" in params:
         params["found"] = gettext(KINDS.get(params["found"], params["found"]))
     try:
@@ -33,6 +36,8 @@ def state_text(entry: dict | None) -> str:
         return gettext("waiting to be read…")
     if entry["state"] == READING:
         return gettext("reading the scan…")
+    if entry["state"] == FAILED and entry.get("pages"):
+        return gettext("not read in full: %(reason)s", reason=reason_text(entry))
     if entry["state"] == FAILED:
         return gettext("no text could be read: %(reason)s", reason=reason_text(entry))
     pages = entry.get("pages_read") or 0
@@ -44,13 +49,6 @@ def state_text(entry: dict | None) -> str:
         pages,
         chars=format_number(entry["chars"]),
     )
-    total = entry.get("page_count") or pages
-    if total > pages:
-        text += " " + gettext(
-            "(only the first %(read)s of %(total)s pages were read)",
-            read=format_number(pages),
-            total=format_number(total),
-        )
     return text
 
 

@@ -130,7 +130,10 @@ def test_hostile_files_fail_with_reasons_while_the_portal_answers(make_app, org)
     assert "no text could be read: the PDF is damaged" in html
     assert "no text could be read: the image is too large (100000 × 100000 pixels)" in html
     assert "no text could be read: its content is a Word file, but its name says otherwise" in html
-    assert "(only the first 200 of 3,000 pages were read)" in html
+    assert (
+        "not read in full: it has 3,000 pages: only the first 200 were read,"
+        " and only they can be found" in html
+    )
     assert slowest < 5, f"a page took {slowest:.1f} s while files were read"
     # Every file is still there to download.
     assert len(Record.objects.get(pk=record.pk).attachments) == len(hostile)

@@ -360,7 +360,7 @@ def test_a_customers_rejection_says_which_new_sheet_was_opened_and_links_it(app,
 
 
 def test_an_escalation_reads_in_the_readers_language_also_when_stored_in_english(app, org):
-    from records.complaints import escalate
+    from records.escalation import escalate
     from records.models import AuditEntry, RecordVersion
     from records.store import database
 
