@@ -30,6 +30,9 @@ DETAILS = {
     "max_age_seconds": _l("At most waiting for (s)"),
     "search_indexer": _l("Search indexer"),
     "deadlines": _l("Deadline checks"),
+    "mail": _l("E-mail sender"),
+    "backups": _l("Scheduled backups"),
+    "attachment_text": _l("Attachment reader"),
     "error": _l("Error"),
     "rebuild_pending": _l("Rebuild pending"),
 }
@@ -39,6 +42,7 @@ VALUES = {
     "running": _l("running"),
     "stopped": _l("stopped"),
     "not started": _l("not started in this process"),
+    "in the serving parent": _l("run by the process that serves the port"),
 }
 STATUS = {
     "ok": _l("Every part works."),

@@ -132,13 +132,23 @@ def _outbox() -> dict:
     }
 
 
+#: How /healthz names each worker (the extension that holds its thread).
+WORKER_NAMES = {
+    "search_indexer_thread": "search_indexer",
+    "deadline_thread": "deadlines",
+    "mail_thread": "mail",
+    "backup_thread": "backups",
+    "extract_thread": "attachment_text",
+}
+
+
 def _workers() -> dict:
     """The background threads ``portal serve`` started, each alive or not."""
+    from portal.workers import WORKERS
+
     out: dict = {"ok": True}
-    for name, key in (
-        ("search_indexer", "search_indexer_thread"),
-        ("deadlines", "deadline_thread"),
-    ):
+    for key, _start in WORKERS:
+        name = WORKER_NAMES.get(key, key.removesuffix("_thread"))
         thread = current_app.extensions.get(key)
         if thread is None and current_app.config.get("WORKERS_IN_PARENT"):
             # A web process of `portal serve --workers N`: its parent runs them.

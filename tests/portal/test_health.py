@@ -100,6 +100,9 @@ def test_a_background_worker_that_died_answers_503(app, client):
         "ok": False,
         "deadlines": "stopped",
         "search_indexer": "not started",
+        "mail": "not started",
+        "backups": "not started",
+        "attachment_text": "not started",
     }
 
 
