@@ -177,3 +177,17 @@ def test_the_report_asks_a_month_or_quarter_only_where_the_period_has_one(page, 
     assert "number=2" in page.url and "kind=quarter" in page.url
     page.get_by_test_id("report-period").locator('select[name="kind"]').select_option("year")
     expect(page.get_by_test_id("report-period").locator('input[name="number"]')).to_be_hidden()
+
+
+def test_list_filters_are_one_row_at_1280_px_and_name_departments_only(page, complaint):
+    log_in(page, "chen")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for lang in ("简", "EN"):
+        page.get_by_role("button", name=lang).click()
+        page.goto("/register")
+        filters = page.get_by_test_id("register-filters")
+        one_row = filters.locator("select").first.bounding_box()["height"] + 4
+        assert filters.bounding_box()["height"] <= one_row, lang
+        departments = filters.locator('select[name="department"] option').all_inner_texts()
+        # Names as people read them, never the stored department code.
+        assert departments[1:] and not any(text.split()[0] == "CS" for text in departments)
