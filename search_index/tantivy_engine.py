@@ -45,6 +45,9 @@ _EPOCH = datetime(1970, 1, 1)
 _MICRO = timedelta(microseconds=1)
 #: Writer memory per index; Tantivy needs at least 15 MB per thread.
 HEAP_BYTES = 64_000_000
+#: Writer memory per index during a rebuild: a segment is flushed each time
+#: it fills, and fewer, larger segments leave less to merge.
+REBUILD_HEAP_BYTES = 256_000_000
 
 
 def make_schema() -> tantivy.Schema:
@@ -76,31 +79,69 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICRO
 
 
+#: An analysed document: plain values in a fixed order (see :func:`analyse`),
+#: cheap to hand from an analysing process to the one writer.
+Analysed = tuple
+
+
+def analyse(doc: dict) -> Analysed:
+    """The values of an index document (see :mod:`search_index.schema`) as
+    Tantivy takes them, analysed. Pure, and cheap to pickle (a Tantivy
+    document measured twenty times dearer to send between processes)."""
+    out: list = [doc["key"], doc["number"], int(doc.get("version") or 0)]
+    out.extend(doc.get(name) or "" for name in FACET_FIELDS)
+    out.append(doc.get("people") or "")
+    out.extend(micros(doc[name]) if doc.get(name) else None for name in DATE_FIELDS)
+    for name in WORD_FIELDS:
+        out.extend(index_words(doc.get(name) or ""))
+    out.extend(gram_text(doc.get(name) or "") for name in GRAM_FIELDS)
+    return tuple(out)
+
+
+_TEXTS = tuple(name for field in WORD_FIELDS for name in (field, f"{field}_parts")) + GRAM_FIELDS
+
+
+def build(analysed: Analysed) -> tantivy.Document:
+    """The Tantivy document of :func:`analyse`'s values."""
+    key, number, version, *rest = analysed
+    out = tantivy.Document()
+    out.add_text("key", key)
+    out.add_text("number", number)
+    out.add_integer("version", version)
+    facets, rest = rest[: len(FACET_FIELDS)], rest[len(FACET_FIELDS) :]
+    for name, value in zip(FACET_FIELDS, facets, strict=True):
+        if value:
+            out.add_text(name, value)
+    people, rest = rest[0], rest[1:]
+    for person in people.split():
+        out.add_text("people", person)
+    dates, texts = rest[: len(DATE_FIELDS)], rest[len(DATE_FIELDS) :]
+    for name, moment in zip(DATE_FIELDS, dates, strict=True):
+        if moment is not None:
+            out.add_integer(name, moment)
+    for name, text in zip(_TEXTS, texts, strict=True):
+        if text:
+            out.add_text(name, text)
+    return out
+
+
+def analyse_records(batch: list[tuple[dict, list[dict]]]) -> tuple[object, list]:
+    """For a rebuild, in any process: the last ``_id`` of a batch of
+    ``(record, versions)`` and, per record, its current document and its
+    versions' documents, analysed."""
+    from search_index.indexer import history_documents
+    from search_index.schema import document
+
+    items = [
+        (analyse(document(record)), [analyse(doc) for doc in history_documents(record, versions)])
+        for record, versions in batch
+    ]
+    return batch[-1][0]["_id"], items
+
+
 def to_document(doc: dict) -> tantivy.Document:
     """The Tantivy document of an index document (see :mod:`search_index.schema`)."""
-    out = tantivy.Document()
-    out.add_text("key", doc["key"])
-    out.add_text("number", doc["number"])
-    out.add_integer("version", int(doc.get("version") or 0))
-    for name in FACET_FIELDS:
-        if doc.get(name):
-            out.add_text(name, doc[name])
-    for person in (doc.get("people") or "").split():
-        out.add_text("people", person)
-    for name in DATE_FIELDS:
-        if doc.get(name):
-            out.add_integer(name, micros(doc[name]))
-    for name in WORD_FIELDS:
-        words, parts = index_words(doc.get(name) or "")
-        if words:
-            out.add_text(name, words)
-        if parts:
-            out.add_text(f"{name}_parts", parts)
-    for name in GRAM_FIELDS:
-        grams = gram_text(doc.get(name) or "")
-        if grams:
-            out.add_text(name, grams)
-    return out
+    return build(analyse(doc))
 
 
 # --- queries -------------------------------------------------------------
@@ -255,11 +296,12 @@ class Generation:
             raise SearchIndexError(f"cannot open the index at {path}: {error}") from error
 
     @contextmanager
-    def writers(self, timeout: float = 10.0, **_options):
+    def writers(self, timeout: float = 10.0, rebuilding: bool = False, **_options):
         """Writers on both indexes, committed together only when nothing failed.
 
         Tantivy allows one writer per index (in any process); a busy index is
-        waited for up to ``timeout`` seconds, then IndexBusy."""
+        waited for up to ``timeout`` seconds, then IndexBusy. ``rebuilding``
+        gives them the memory of a bulk load (fewer, larger segments)."""
         from search_index.store import IndexBusy
 
         self._check_files()
@@ -272,7 +314,10 @@ class Generation:
                         # One indexing thread keeps up with the Python analysis;
                         # two measured slower on 2 cores (they compete with it).
                         opened[name] = _Writer(
-                            self.indexes[name].writer(heap_size=HEAP_BYTES, num_threads=1)
+                            self.indexes[name].writer(
+                                heap_size=REBUILD_HEAP_BYTES if rebuilding else HEAP_BYTES,
+                                num_threads=1,
+                            )
                         )
                         break
                     except ValueError as error:
@@ -342,6 +387,31 @@ class Generation:
             for address, version in zip(addresses, versions, strict=True)
         }
 
+    def versions_of(self, name: str, keys: list[str]) -> dict[str, int]:
+        """The indexed version of each of ``keys`` found in index ``name``."""
+        searcher = self.searcher(name)
+        out: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            wanted = keys[start : start + 500]
+            query = Q.term_set_query(SCHEMA, "key", wanted)
+            hits = searcher.search(query, limit=2 * len(wanted), count=False).hits
+            addresses = [address for _score, address in hits]
+            versions = searcher.fast_field_values("version", addresses) if addresses else []
+            for address, version in zip(addresses, versions, strict=True):
+                out[searcher.doc(address)["key"][0]] = version
+        return out
+
+    def sample_keys(self, name: str, count: int, seed: int) -> list[str]:
+        """About ``count`` keys of index ``name``, from a run starting at a
+        place chosen by ``seed``."""
+        searcher = self.searcher(name)
+        total = searcher.num_docs
+        if not total:
+            return []
+        start = seed % max(1, total - count) if total > count else 0
+        hits = searcher.search(Q.all_query(), limit=count, offset=start, count=False).hits
+        return [searcher.doc(address)["key"][0] for _score, address in hits]
+
     def optimize(self) -> None:
         """Nothing to do: Tantivy merges segments in the background of its writer."""
 
@@ -365,6 +435,10 @@ class _Writer:
 
     def add_document(self, **doc) -> None:
         self._writer.add_document(to_document(doc))
+
+    def add_analysed(self, analysed: Analysed) -> None:
+        """Add a document analysed elsewhere (:func:`analyse`, in another process)."""
+        self._writer.add_document(build(analysed))
 
     def delete_by_term(self, field_name: str, value: str) -> None:
         self._writer.delete_documents_by_term(field_name, value)
