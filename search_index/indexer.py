@@ -545,6 +545,7 @@ class Indexer:
         from search_index import tantivy_engine
 
         pool = None
+        analysed: Iterator[tuple[object, list]]
         if procs > 1:
             # spawn, not fork: this process runs threads (the driver's, the
             # writer's), and a forked copy of their locks can hang.
@@ -555,30 +556,19 @@ class Indexer:
         else:
             analysed = map(tantivy_engine.analyse_records, batches)
         try:
-            done = 0
-            writers_context = None
-            writers = None
-            for last_id, items in analysed:
-                if writers is None:
-                    writers_context = generation.writers(rebuilding=True)
-                    writers = writers_context.__enter__()
-                for current, versions in items:
-                    writers["current"].add_analysed(current)
-                    for version in versions:
-                        writers["history"].add_analysed(version)
-                done += len(items)
-                if done >= chunk:
-                    writers_context.__exit__(None, None, None)
-                    writers = None
-                    committed(last_id, done)
-                    done = 0
-            if writers is not None:
-                writers_context.__exit__(None, None, None)
+            item = next(analysed, None)
+            while item is not None:
+                done = 0
+                with generation.writers(rebuilding=True) as writers:
+                    while item is not None and done < chunk:
+                        last_id, items = item
+                        for current, versions in items:
+                            writers["current"].add_analysed(current)
+                            for version in versions:
+                                writers["history"].add_analysed(version)
+                        done += len(items)
+                        item = next(analysed, None)
                 committed(last_id, done)
-        except BaseException as error:
-            if writers is not None:
-                writers_context.__exit__(type(error), error, error.__traceback__)
-            raise
         finally:
             if pool is not None:
                 pool.terminate()

@@ -373,6 +373,7 @@ def search(
     if generation.engine == "tantivy":
         from search_index import tantivy_engine
 
+        assert isinstance(generation, tantivy_engine.Generation)
         results.total, results.facets, page_hits = tantivy_engine.run(
             generation,
             name,
@@ -405,7 +406,7 @@ def search(
                 key=lambda item: (-item[1], item[0]),
             )
         if by_date:
-            newest = []
+            newest: list[tuple[object, int]] = []
             for reader, offset, ids in matching:
                 updated = COLUMNS.values(reader, "updated")
                 newest.extend(

@@ -186,9 +186,9 @@ def translate(query: wq.Query) -> tantivy.Query:
     if isinstance(query, wq.Phrase):
         if query.fieldname not in (*WORD_FIELDS, *GRAM_FIELDS):
             return Q.empty_query()
-        words = [str(word) for word in query.words]
+        words: list[str | tuple[int, str]] = [str(word) for word in query.words]
         if len(words) == 1:
-            found = Q.term_query(SCHEMA, query.fieldname, words[0])
+            found = Q.term_query(SCHEMA, query.fieldname, str(words[0]))
         else:
             found = Q.phrase_query(
                 SCHEMA, query.fieldname, words, slop=query.slop - 1 if query.slop > 1 else 0
@@ -383,7 +383,7 @@ class Generation:
         addresses = [address for _score, address in hits]
         versions = searcher.fast_field_values("version", addresses)
         return {
-            searcher.doc(address)["key"][0]: version
+            searcher.doc(address)["key"][0]: int(version or 0)
             for address, version in zip(addresses, versions, strict=True)
         }
 
@@ -398,7 +398,7 @@ class Generation:
             addresses = [address for _score, address in hits]
             versions = searcher.fast_field_values("version", addresses) if addresses else []
             for address, version in zip(addresses, versions, strict=True):
-                out[searcher.doc(address)["key"][0]] = version
+                out[searcher.doc(address)["key"][0]] = int(version or 0)
         return out
 
     def sample_keys(self, name: str, count: int, seed: int) -> list[str]:
@@ -427,6 +427,7 @@ class _Writer:
 
     def __init__(self, writer: tantivy.IndexWriter):
         self._writer = writer
+        self._closed = False
 
     def update_document(self, **doc) -> None:
         # A delete applies to what was added before it, so the new document stays.
@@ -444,9 +445,10 @@ class _Writer:
         self._writer.delete_documents_by_term(field_name, value)
 
     def close(self, commit: bool) -> None:
-        writer, self._writer = self._writer, None
-        if writer is None:
+        if self._closed:
             return
+        self._closed = True
+        writer = self._writer
         if commit:
             writer.commit()
         else:
@@ -524,7 +526,8 @@ def run(
     addresses = [address for _order, address in found.hits]
     versions = searcher.fast_field_values("version", addresses) if addresses else []
     page = [
-        (searcher.doc(address)["key"][0], version or 0, None if by_date else float(order))
+        (searcher.doc(address)["key"][0], int(version or 0), None if by_date else float(order))
         for (order, address), version in zip(found.hits, versions, strict=True)
     ]
-    return found.count, counts, page
+    # The bindings' type stubs lack ``count`` (set with count=True).
+    return found.count, counts, page  # type: ignore[attr-defined]
