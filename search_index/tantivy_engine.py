@@ -413,7 +413,15 @@ class Generation:
         return [searcher.doc(address)["key"][0] for _score, address in hits]
 
     def optimize(self) -> None:
-        """Nothing to do: Tantivy merges segments in the background of its writer."""
+        """Let Tantivy finish the merges its merge policy asks for, here and
+        now: for a generation not yet live (after a rebuild), so that the
+        saves on the live one never start merges of the big segments a bulk
+        load leaves (the bindings offer no merge policy to forbid them)."""
+        for name in NAMES:
+            writer = self.indexes[name].writer(heap_size=HEAP_BYTES, num_threads=1)
+            writer.commit()  # an empty commit: it asks the merge policy
+            writer.wait_merging_threads()
+            self.indexes[name].reload()
 
     def close(self) -> None:
         self._seen.clear()
