@@ -593,7 +593,7 @@ def records_delete(number, username, reason):
     type=click.IntRange(1, 16),
     default=min(4, os.cpu_count() or 1),
     show_default=True,
-    help="Whoosh: processes analysing documents.",
+    help="Processes analysing documents (Tantivy: they feed this process's one writer).",
 )
 @click.option(
     "--optimize/--no-optimize",
@@ -632,9 +632,8 @@ def reindex(restart, procs, optimize):
             done_before = done
 
         try:
-            result = indexer.rebuild(
-                progress=progress, procs=procs, optimize=optimize, chunk=5000 if procs > 1 else 1000
-            )
+            # Records per commit: the engine's own (where a rebuild resumes).
+            result = indexer.rebuild(progress=progress, procs=procs, optimize=optimize)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
