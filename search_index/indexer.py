@@ -548,13 +548,27 @@ class Indexer:
 
         pool = None
         analysed: Iterator[tuple[object, list]]
+        # The pool reads ahead while this process adds (the database, the
+        # analysing processes and Tantivy's writer thread overlap), but only
+        # a few batches: its feeder would otherwise read the whole database
+        # into memory.
+        ahead = threading.Semaphore(4 * procs)
+        stopping = threading.Event()
+
+        def throttled():
+            for batch in batches:
+                while not ahead.acquire(timeout=0.2):
+                    if stopping.is_set():
+                        return
+                if stopping.is_set():
+                    return
+                yield batch
+
         if procs > 1:
             # spawn, not fork: this process runs threads (the driver's, the
             # writer's), and a forked copy of their locks can hang.
             pool = multiprocessing.get_context("spawn").Pool(procs)
-            # The pool reads ahead while this process adds: the database,
-            # the analysing processes and Tantivy's writer thread overlap.
-            analysed = pool.imap(tantivy_engine.analyse_records, batches)
+            analysed = pool.imap(tantivy_engine.analyse_records, throttled())
         else:
             analysed = map(tantivy_engine.analyse_records, batches)
         try:
@@ -569,9 +583,11 @@ class Indexer:
                             for version in versions:
                                 writers["history"].add_analysed(version)
                         done += len(items)
+                        ahead.release()
                         item = next(analysed, None)
                 committed(last_id, done)
         finally:
+            stopping.set()
             if pool is not None:
                 pool.terminate()
                 pool.join()
