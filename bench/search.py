@@ -302,8 +302,10 @@ def build(
     characters = versions_total = 0
     done = 0
     last_report = started
-    options = {"limitmb": limit_mb}
-    if procs > 1:
+    options: dict = {"limitmb": limit_mb}
+    if store.engine == "tantivy":
+        options["rebuilding"] = True  # the writer memory of `portal reindex`
+    elif procs > 1:
         options.update(procs=procs, multisegment=True)  # as `portal reindex --procs`
     while done < count:
         size = min(chunk, count - done)
