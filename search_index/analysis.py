@@ -214,8 +214,12 @@ def paragraph_words(text: str) -> tuple[str, str]:
     return " ".join(filter(None, map(_term, cut))), " ".join(filter(None, map(_inside, cut)))
 
 
+@lru_cache(maxsize=256)
 def index_words(text: str) -> tuple[str, str]:
-    """:func:`paragraph_words` of a whole text, each paragraph analysed once."""
+    """:func:`paragraph_words` of a whole text, each paragraph analysed once.
+
+    Cached too: the versions of a record mostly repeat its text, and one
+    result object is joined once and pickled once (to the writer) for all."""
     words, parts = [], []
     for paragraph in text.split("\n") if text else ():
         if paragraph:
@@ -304,6 +308,7 @@ def _paragraph_gram_text(text: str) -> str:
 _SPACE = array("I", " ".encode("utf-32-le"))
 
 
+@lru_cache(maxsize=256)
 def gram_text(text: str) -> str:
     """The bigrams of ``text`` as words separated by spaces, for an engine
     that splits on whitespace itself (Tantivy): a bigram across anything but
