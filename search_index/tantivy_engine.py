@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -488,6 +489,10 @@ def open_index(path: Path) -> tantivy.Index:
     return index
 
 
+#: Threads that count facets beside the search (see :func:`run`).
+_FACETS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-facets")
+
+
 def run(
     generation: Generation,
     name: str,
@@ -506,6 +511,11 @@ def run(
         restrictions.append(as_of(moment))
     query = filtered(translate(parsed), restrictions)
     searcher = generation.searcher(name)
+    aggregations = {facet: {"terms": {"field": facet, "size": 65_000}} for facet in facets}
+    # The facet counts and the page are two passes over the same matches;
+    # the bindings release the GIL in Rust, so they run side by side (on a
+    # query matching most of a million records, the counts cost the most).
+    counting = _FACETS.submit(searcher.aggregate, query, aggregations) if facets else None
     if by_date:
         found = searcher.search(
             query,
@@ -517,9 +527,7 @@ def run(
         )
     else:
         found = searcher.search(query, limit=limit, offset=offset, count=True)
-    counted = searcher.aggregate(
-        query, {facet: {"terms": {"field": facet, "size": 65_000}} for facet in facets}
-    )
+    counted = counting.result() if counting is not None else {}
     counts = {
         facet: sorted(
             (
