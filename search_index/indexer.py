@@ -159,6 +159,13 @@ def _with_versions(db, batch: list[dict]) -> list[tuple[dict, list[dict]]]:
     return [(r, sorted(versions[r["_id"]], key=lambda v: v["version"])) for r in batch]
 
 
+def _find_in(collection, field: str, values: list, projection: dict | None) -> Iterator[dict]:
+    """``find({field: {"$in": values}})`` a couple of hundred values at a
+    time: the embedded server measured 0.14 s for 200 and 9.3 s for 2,000."""
+    for start in range(0, len(values), 200):
+        yield from collection.find({field: {"$in": values[start : start + 200]}}, projection)
+
+
 def _add_records(writers: dict, items: list[tuple[dict, list[dict]]]) -> None:
     for record, versions in items:
         writers["current"].add_document(**document(record))
@@ -247,7 +254,7 @@ class Indexer:
             number = entry["number"]
             version = entry.get("version") or 1
             touched[number] = min(touched.get(number, version), version)
-        records = {r["number"]: r for r in db.records.find({"number": {"$in": list(touched)}})}
+        records = {r["number"]: r for r in _find_in(db.records, "number", list(touched), None)}
         with generation.writers() as writers:
             for number, from_version in touched.items():
                 write_record(writers, db, number, records.get(number), from_version)
@@ -364,13 +371,11 @@ class Indexer:
         wanted = list(numbers)
         current = {
             r["number"]: r["version"]
-            for r in db.records.find({"number": {"$in": wanted}}, {"number": 1, "version": 1})
+            for r in _find_in(db.records, "number", wanted, {"number": 1, "version": 1})
         }
         versions = {
             f"{v['number']}@{v['version']}"
-            for v in db.record_versions.find(
-                {"number": {"$in": wanted}}, {"number": 1, "version": 1}
-            )
+            for v in _find_in(db.record_versions, "number", wanted, {"number": 1, "version": 1})
         }
         indexed = generation.versions_of("current", list(current))
         indexed_versions = set(generation.versions_of("history", sorted(versions)))
@@ -378,16 +383,16 @@ class Indexer:
         # must still be in the database.
         index_keys = generation.sample_keys("current", sample, chance.randrange(1 << 30))
         history_keys = generation.sample_keys("history", sample, chance.randrange(1 << 30))
-        known = {
-            r["number"] for r in db.records.find({"number": {"$in": index_keys}}, {"number": 1})
-        } | {
+        known = {r["number"] for r in _find_in(db.records, "number", index_keys, {"number": 1})} | {
             c["number"]
-            for c in db.disposal_certificates.find({"number": {"$in": index_keys}}, {"number": 1})
+            for c in _find_in(db.disposal_certificates, "number", index_keys, {"number": 1})
         }
         known_versions = {
             f"{v['number']}@{v['version']}"
-            for v in db.record_versions.find(
-                {"number": {"$in": sorted({k.split("@")[0] for k in history_keys})}},
+            for v in _find_in(
+                db.record_versions,
+                "number",
+                sorted({k.split("@")[0] for k in history_keys}),
                 {"number": 1, "version": 1},
             )
         }
