@@ -38,8 +38,10 @@ DEFAULTS = {
     # "background": a thread applies saved changes to the index within a
     # second; "manual": only `portal reindex` and explicit calls do (tests).
     "SEARCH_INDEXER": "background",
-    # Seconds a search may spend collecting hits; past it the results found so
-    # far are shown with their counts as "at least" (0 = no limit).
+    # Whoosh only: seconds a search may spend collecting hits; past it the
+    # results found so far are shown with their counts as "at least" (0 = no
+    # limit). Tantivy runs a query in Rust and cannot stop it midway; its
+    # queries take tens of milliseconds at a million records, always whole.
     "SEARCH_TIME_LIMIT": 0.1,
     # Minutes between checks that raise the severity of unresolved complaints
     # as time passes (0 = never; tests call the rule themselves).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
 from collections import defaultdict
 from functools import lru_cache
 
@@ -184,31 +185,41 @@ def paragraph_positions(text: str) -> tuple[int, tuple[tuple[str, tuple[int, ...
     return pos, tuple((term, tuple(found)) for term, found in positions.items())
 
 
+@lru_cache(maxsize=200_000)
+def _inside(word: str) -> str:
+    """What a long word adds beside it: the form code of a record number and
+    the dictionary words inside it, as terms joined by spaces ("" for most)."""
+    if len(word) <= 2:
+        return ""
+    term = _term(word)
+    if term is None:
+        return ""
+    out = []
+    if "-" in term:
+        code = _code_of(term)
+        if code:
+            out.append(code)
+    out.extend(part for part, _start, _end in _subwords(word))
+    return " ".join(out)
+
+
 @lru_cache(maxsize=20_000)
 def paragraph_words(text: str) -> tuple[str, str]:
     """One paragraph's words in order, and the words inside its long words
     and the form codes of its numbers, each as terms joined by spaces (for an
     engine that splits on whitespace itself: nothing per term in Python)."""
-    words: list[str] = []
-    parts: list[str] = []
-    term_of = _term
-    for word in rjieba.cut(normal_paragraph(text)):
-        term = term_of(word)
-        if term is None:
-            continue
-        words.append(term)
-        if len(word) > 2:
-            if "-" in term:
-                code = _code_of(term)
-                if code:
-                    parts.append(code)
-            for part, _start, _end in _subwords(word):
-                parts.append(part)
-    return " ".join(words), " ".join(parts)
+    cut = rjieba.cut(normal_paragraph(text))
+    # Both per-word steps are cached per distinct word and run by map/filter
+    # in C: a Python loop over every word cost five times as much.
+    return " ".join(filter(None, map(_term, cut))), " ".join(filter(None, map(_inside, cut)))
 
 
+@lru_cache(maxsize=256)
 def index_words(text: str) -> tuple[str, str]:
-    """:func:`paragraph_words` of a whole text, each paragraph analysed once."""
+    """:func:`paragraph_words` of a whole text, each paragraph analysed once.
+
+    Cached too: the versions of a record mostly repeat its text, and one
+    result object is joined once and pickled once (to the writer) for all."""
     words, parts = [], []
     for paragraph in text.split("\n") if text else ():
         if paragraph:
@@ -282,9 +293,22 @@ def gram_positions(text: str) -> dict[str, list[int]]:
 @lru_cache(maxsize=20_000)
 def _paragraph_gram_text(text: str) -> str:
     cleaned = _NOT_CJK.sub("|", normal_paragraph(text))
-    return " ".join(map(str.__add__, cleaned, cleaned[1:]))
+    if len(cleaned) < 2:
+        return ""
+    # "ab bc cd ...", built by interleaving the code points of the text with
+    # itself shifted by one and spaces, in C: making a string per bigram cost
+    # more than the segmenter.
+    points = array("I", cleaned.encode("utf-32-le"))
+    out = array("I", _SPACE) * (3 * (len(points) - 1))
+    out[0::3] = points[:-1]
+    out[1::3] = points[1:]
+    return out.tobytes()[:-4].decode("utf-32-le")
 
 
+_SPACE = array("I", " ".encode("utf-32-le"))
+
+
+@lru_cache(maxsize=256)
 def gram_text(text: str) -> str:
     """The bigrams of ``text`` as words separated by spaces, for an engine
     that splits on whitespace itself (Tantivy): a bigram across anything but

@@ -16,12 +16,14 @@ purged rebuilds.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from search_index.schema import certificate_document, document
 from search_index.store import (
+    NAMES,
     Generation,
     IndexBusy,
     IndexStore,
@@ -95,6 +97,108 @@ def write_record(
     )
     for doc in history_documents(record, versions, texts):
         history.update_document(**doc)
+
+
+#: What the index reads of a record and of a version (see
+#: :func:`search_index.schema.document`): a stored record holds more (its
+#: audit head, locks...), and every byte is decoded by the driver.
+RECORD_FIELDS = {
+    name: 1
+    for name in (
+        "type",
+        "number",
+        "version",
+        "state",
+        "title",
+        "data",
+        "department",
+        "people",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "form_code",
+        "attachments.id",
+        "attachments.filename",
+    )
+}
+VERSION_FIELDS = {
+    name: 1
+    for name in (
+        "record_id",
+        "version",
+        "state",
+        "title",
+        "data",
+        "department",
+        "changed_at",
+        "updated_at",
+        "attachments.id",
+        "attachments.filename",
+    )
+}
+#: Up to this many records, `portal check` compares every key; above, it
+#: compares counts, the latest changes and samples (a full comparison of a
+#: million records and their versions takes minutes and gigabytes).
+FULL_CHECK_RECORDS = 20_000
+#: How many records, versions and index keys a sampled check looks at (each).
+CHECK_SAMPLE = 2000
+#: Records read (and their versions with them) per database query.
+READ_BATCH = 250
+
+
+#: The key of a rebuild's record that holds its attachments' text.
+ATTACHMENT_TEXTS = "_attachment_texts"
+
+
+def read_batches(
+    db, query: dict, size: int = READ_BATCH
+) -> Iterator[list[tuple[dict, list[dict]]]]:
+    """The records matching ``query`` in ``_id`` order, in batches of
+    ``(record, its versions sorted by number)``: one query for the records
+    and one for their versions per batch, never one per record."""
+    cursor = db.records.find(query, RECORD_FIELDS).sort("_id", 1).batch_size(size)
+    batch: list[dict] = []
+    for record in cursor:
+        batch.append(record)
+        if len(batch) >= size:
+            yield _with_versions(db, batch)
+            batch = []
+    if batch:
+        yield _with_versions(db, batch)
+
+
+def _with_versions(db, batch: list[dict]) -> list[tuple[dict, list[dict]]]:
+    versions: dict = {r["_id"]: [] for r in batch}
+    # The batch is a run of records in _id order: a range reads their
+    # versions along the (record_id, version) index, where a list of
+    # a thousand ids measured several times slower.
+    for version in db.record_versions.find(
+        {"record_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}, VERSION_FIELDS
+    ):
+        own = versions.get(version["record_id"])
+        if own is not None:
+            own.append(version)
+    # What was read of the records' attachments travels with the record (to
+    # the analysing processes too), under a key no stored record has.
+    texts = _attachment_texts(db, batch)
+    for record in batch:
+        record[ATTACHMENT_TEXTS] = texts.get(record["_id"])
+    return [(r, sorted(versions[r["_id"]], key=lambda v: v["version"])) for r in batch]
+
+
+def _find_in(collection, field: str, values: list, projection: dict | None) -> Iterator[dict]:
+    """``find({field: {"$in": values}})`` a couple of hundred values at a
+    time: the embedded server measured 0.14 s for 200 and 9.3 s for 2,000."""
+    for start in range(0, len(values), 200):
+        yield from collection.find({field: {"$in": values[start : start + 200]}}, projection)
+
+
+def _add_records(writers: dict, items: list[tuple[dict, list[dict]]]) -> None:
+    for record, versions in items:
+        text = record.get(ATTACHMENT_TEXTS)
+        writers["current"].add_document(**document(record, attachment_text=text))
+        for doc in history_documents(record, versions, text):
+            writers["history"].add_document(**doc)
 
 
 class Indexer:
@@ -178,7 +282,7 @@ class Indexer:
             number = entry["number"]
             version = entry.get("version") or 1
             touched[number] = min(touched.get(number, version), version)
-        records = {r["number"]: r for r in db.records.find({"number": {"$in": list(touched)}})}
+        records = {r["number"]: r for r in _find_in(db.records, "number", list(touched), None)}
         with generation.writers() as writers:
             for number, from_version in touched.items():
                 write_record(writers, db, number, records.get(number), from_version)
@@ -216,14 +320,32 @@ class Indexer:
         self.last_error = None
         return applied
 
-    def check(self) -> dict:
+    def check(self, full: bool | None = None, sample: int = CHECK_SAMPLE) -> dict:
         """Differences between the database and the live index.
 
         ``missing``: in the database, not in the index; ``extra``: in the
         index, no longer in the database; ``stale``: indexed at another
-        version. ``pending`` counts outbox entries not yet applied."""
+        version. ``pending`` counts outbox entries not yet applied.
+
+        Up to FULL_CHECK_RECORDS records (or with ``full``) every key and
+        version is compared. Above, what it costs stays bounded: the numbers
+        of documents in each index against the database's (``count``), every
+        version saved lately and the records they belong to, ``sample``
+        records from a random place in the database, and ``sample`` keys from
+        a random place in each index (``sampled`` says how many were)."""
         db = self.db
         generation = self.store.live()
+        pending = db.search_outbox.count_documents({"seq": {"$gt": read_position(generation.path)}})
+        records = db.records.estimated_document_count()
+        if full or (full is None and records <= FULL_CHECK_RECORDS):
+            report = self._check_everything(db, generation)
+        else:
+            report = self._check_sampled(db, generation, records, sample)
+        report["pending"] = pending
+        return report
+
+    @staticmethod
+    def _check_everything(db, generation) -> dict:
         indexed = generation.stored("current")
         indexed_versions = set(generation.stored("history"))
         current = {
@@ -245,9 +367,88 @@ class Indexer:
                 "missing": sorted(versions - indexed_versions),
                 "extra": sorted(indexed_versions - versions),
             },
-            "pending": db.search_outbox.count_documents(
-                {"seq": {"$gt": read_position(generation.path)}}
-            ),
+        }
+
+    @staticmethod
+    def _check_sampled(db, generation, records: int, sample: int) -> dict:
+        import random
+
+        chance = random.SystemRandom()
+        # The records of the versions saved last (the outbox's recent past,
+        # where a crash would leave a gap), then a run of records from a
+        # random place (ObjectIds start with their second: a random moment
+        # between the first and the last record is a random place).
+        recent = list(
+            db.record_versions.find({}, {"number": 1, "version": 1, "_id": 0})
+            .sort("changed_at", -1)
+            .limit(sample)
+        )
+        numbers = dict.fromkeys(v["number"] for v in recent)
+        first = db.records.find_one({}, {"_id": 1}, sort=[("_id", 1)])
+        last = db.records.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+        if first and last:
+            low, high = first["_id"].generation_time, last["_id"].generation_time
+            moment = low + (high - low) * chance.random()
+            start = type(first["_id"]).from_datetime(moment)
+            for r in (
+                db.records.find({"_id": {"$gte": start}}, {"number": 1})
+                .sort("_id", 1)
+                .limit(sample)
+            ):
+                numbers[r["number"]] = None
+        wanted = list(numbers)
+        current = {
+            r["number"]: r["version"]
+            for r in _find_in(db.records, "number", wanted, {"number": 1, "version": 1})
+        }
+        versions = {
+            f"{v['number']}@{v['version']}"
+            for v in _find_in(db.record_versions, "number", wanted, {"number": 1, "version": 1})
+        }
+        indexed = generation.versions_of("current", list(current))
+        indexed_versions = set(generation.versions_of("history", sorted(versions)))
+        # And the other way round: keys of the indexes, from random places,
+        # must still be in the database.
+        index_keys = generation.sample_keys("current", sample, chance.randrange(1 << 30))
+        history_keys = generation.sample_keys("history", sample, chance.randrange(1 << 30))
+        known = {r["number"] for r in _find_in(db.records, "number", index_keys, {"number": 1})} | {
+            c["number"]
+            for c in _find_in(db.disposal_certificates, "number", index_keys, {"number": 1})
+        }
+        known_versions = {
+            f"{v['number']}@{v['version']}"
+            for v in _find_in(
+                db.record_versions,
+                "number",
+                sorted({k.split("@")[0] for k in history_keys}),
+                {"number": 1, "version": 1},
+            )
+        }
+        counts = generation.doc_counts()
+        expected = {
+            "current": records + db.disposal_certificates.estimated_document_count(),
+            "history": db.record_versions.estimated_document_count(),
+        }
+        return {
+            "current": {
+                "missing": sorted(set(current) - set(indexed)),
+                "extra": sorted(set(index_keys) - known),
+                "stale": sorted(k for k in set(current) & set(indexed) if current[k] != indexed[k]),
+            },
+            "history": {
+                "missing": sorted(versions - indexed_versions),
+                "extra": sorted(set(history_keys) - known_versions),
+            },
+            "count": {
+                name: f"{counts[name]} in the index, {expected[name]} in the database"
+                for name in NAMES
+                if counts[name] != expected[name]
+            },
+            "sampled": {
+                "records": len(current),
+                "versions": len(versions),
+                "index_keys": len(index_keys) + len(history_keys),
+            },
         }
 
     def purge_applied(self, keep: timedelta = timedelta(hours=1)) -> int:
@@ -281,7 +482,7 @@ class Indexer:
     def rebuild(
         self,
         progress: Callable[[int, int], None] | None = None,
-        chunk: int = 1000,
+        chunk: int | None = None,
         limit_mb: int = 256,
         procs: int = 1,
         optimize: bool = True,
@@ -289,9 +490,10 @@ class Indexer:
         """Rebuild both indexes from the database into a new generation.
 
         Searches keep using the live generation until the new one is
-        complete. An interrupted rebuild resumes where it stopped. With
-        ``procs`` > 1, Whoosh's multiprocessing writer analyses documents in
-        that many processes."""
+        complete. An interrupted rebuild resumes after its last commit (one
+        every ``chunk`` records). With ``procs`` > 1, that many processes
+        analyse the documents (Tantivy: they feed this process's one writer
+        per index; Whoosh: its multiprocessing writer)."""
         db = self.db
         found = self.store.building()
         if found:
@@ -315,57 +517,52 @@ class Indexer:
             + db.disposal_certificates.estimated_document_count()
         )
         query = {"_id": {"$gt": _oid(state["after"])}} if state["after"] else {}
-        batch: list[dict] = []
+        tantivy = generation.engine == "tantivy"
+        if chunk is None:
+            # Tantivy commits cost a segment flush each; Whoosh's writers
+            # hold every document of a chunk in memory.
+            chunk = 20_000 if tantivy else (5000 if procs > 1 else 1000)
 
-        def flush():
-            versions: dict = {}
-            # The batch is a run of records in _id order: a range reads their
-            # versions along the (record_id, version) index, where a list of
-            # a thousand ids measured several times slower.
-            wanted = {r["_id"] for r in batch}
-            for version in db.record_versions.find(
-                {"record_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}
-            ):
-                if version["record_id"] in wanted:
-                    versions.setdefault(version["record_id"], []).append(version)
+        def committed(last_id, count: int) -> None:
+            state["after"] = str(last_id)
+            state["done"] += count
+            self.store.save_progress(path, state)
+            if progress:
+                progress(state["done"], total)
+
+        batches = read_batches(db, query, size=min(READ_BATCH, chunk))
+        if tantivy:
+            self._rebuild_tantivy(generation, batches, chunk, procs, committed)
+        else:
             options = {"limitmb": limit_mb}
             if procs > 1:
                 # One segment per process and chunk; merging them at every
                 # commit would cost more than the parallel analysis gains.
                 options.update(procs=procs, multisegment=True)
-            texts = _attachment_texts(db, batch)
-            with generation.writers(**options) as writers:
-                # The new generation holds nothing after the last committed
-                # chunk (a resumed rebuild starts behind it): adding is enough.
-                for record in batch:
-                    text = texts.get(record["_id"])
-                    writers["current"].add_document(**document(record, attachment_text=text))
-                    own = sorted(versions.get(record["_id"], ()), key=lambda v: v["version"])
-                    for doc in history_documents(record, own, text):
-                        writers["history"].add_document(**doc)
-            state["after"] = str(batch[-1]["_id"])
-            state["done"] += len(batch)
-            self.store.save_progress(path, state)
-            if progress:
-                progress(state["done"], total)
-            batch.clear()
-
-        for record in db.records.find(query).sort("_id", 1):
-            batch.append(record)
-            if len(batch) >= chunk:
-                flush()
-        if batch:
-            flush()
+            pending: list[tuple[dict, list[dict]]] = []
+            for batch in batches:
+                pending.extend(batch)
+                if len(pending) >= chunk:
+                    with generation.writers(**options) as writers:
+                        _add_records(writers, pending)
+                    committed(pending[-1][0]["_id"], len(pending))
+                    pending = []
+            if pending:
+                with generation.writers(**options) as writers:
+                    _add_records(writers, pending)
+                committed(pending[-1][0]["_id"], len(pending))
         if not state.get("certificates"):
             with generation.writers() as writers:
                 for certificate in db.disposal_certificates.find():
                     writers["current"].update_document(**certificate_document(certificate))
             state["certificates"] = True
             self.store.save_progress(path, state)
-        if optimize:
-            # One segment per index: rare words and phrases are found several
-            # times faster, and small commits then have nothing big to merge
-            # (slow: measured 24 min for 100k records with 300k versions).
+        if optimize or tantivy:
+            # Tantivy: the merges a bulk load calls for, done before the
+            # switch, not on the save path. Whoosh: one segment per index:
+            # rare words and phrases are found several times faster, and
+            # small commits then have nothing big to merge (slow: measured
+            # 24 min for 100k records with 300k versions).
             generation.optimize()
         generation.close()
         # Switch, then apply what was saved since the rebuild started (a
@@ -373,6 +570,60 @@ class Indexer:
         self.store.switch_to(path)
         replayed = self._with_retries(lambda: self.drain(self.store.live()))
         return {"records": state["done"], "generation": path.name, "replayed": replayed}
+
+    @staticmethod
+    def _rebuild_tantivy(generation, batches, chunk: int, procs: int, committed) -> None:
+        """Analysis in ``procs`` processes (or here), one writer per index here.
+
+        The new generation holds nothing after its last commit (a resumed
+        rebuild starts behind it): adding is enough, no delete per document."""
+        from search_index import tantivy_engine
+
+        pool = None
+        analysed: Iterator[tuple[object, list]]
+        # The pool reads ahead while this process adds (the database, the
+        # analysing processes and Tantivy's writer thread overlap), but only
+        # a few batches: its feeder would otherwise read the whole database
+        # into memory.
+        ahead = threading.Semaphore(4 * procs)
+        stopping = threading.Event()
+
+        def throttled():
+            for batch in batches:
+                while not ahead.acquire(timeout=0.2):
+                    if stopping.is_set():
+                        return
+                if stopping.is_set():
+                    return
+                yield batch
+
+        if procs > 1:
+            # spawn, not fork: this process runs threads (the driver's, the
+            # writer's), and a forked copy of their locks can hang.
+            pool = multiprocessing.get_context("spawn").Pool(procs)
+            analysed = pool.imap(tantivy_engine.analyse_records, throttled())
+        else:
+            analysed = map(tantivy_engine.analyse_records, batches)
+        try:
+            item = next(analysed, None)
+            while item is not None:
+                done = 0
+                with generation.writers(rebuilding=True) as writers:
+                    while item is not None and done < chunk:
+                        last_id, items = item
+                        for current, versions in items:
+                            writers["current"].add_analysed(current)
+                            for version in versions:
+                                writers["history"].add_analysed(version)
+                        done += len(items)
+                        ahead.release()
+                        item = next(analysed, None)
+                committed(last_id, done)
+        finally:
+            stopping.set()
+            if pool is not None:
+                pool.terminate()
+                pool.join()
 
     @staticmethod
     def _with_retries(work, attempts: int = 6):

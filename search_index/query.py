@@ -337,10 +337,11 @@ def search(
 ) -> Results:
     """Run ``request`` for ``actor``: only what they may see, counted and faceted.
 
-    With ``time_limit`` (seconds), collecting stops when it runs out: the hits
-    found so far are returned, with ``complete`` False and the counts as
-    lower bounds (a query matching most of a million records would otherwise
-    take seconds in pure Python)."""
+    With ``time_limit`` (seconds), Whoosh stops collecting when it runs out:
+    the hits found so far are returned, with ``complete`` False and the
+    counts as lower bounds (a query matching most of a million records would
+    otherwise take seconds in pure Python). Tantivy ignores it: its query
+    runs whole in Rust, where it cannot be stopped, and is always complete."""
     _check_allowed(actor, request)
     # Only those who read every record's confidential fields search them.
     confidential = scope(actor, READ_CONFIDENTIAL) == ALL
@@ -372,6 +373,7 @@ def search(
     if generation.engine == "tantivy":
         from search_index import tantivy_engine
 
+        assert isinstance(generation, tantivy_engine.Generation)
         results.total, results.facets, page_hits = tantivy_engine.run(
             generation,
             name,
@@ -404,7 +406,7 @@ def search(
                 key=lambda item: (-item[1], item[0]),
             )
         if by_date:
-            newest = []
+            newest: list[tuple[object, int]] = []
             for reader, offset, ids in matching:
                 updated = COLUMNS.values(reader, "updated")
                 newest.extend(

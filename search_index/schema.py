@@ -36,7 +36,12 @@ class WordsField(fields.TEXT):
     Queries still go through the same analysis via the tokenizer."""
 
     def __init__(self, field_boost: float = 1.0):
-        super().__init__(analyzer=ChineseTokenizer(), phrase=True, field_boost=field_boost)
+        # A Whoosh tokenizer is an analyzer in all but its declared type.
+        super().__init__(
+            analyzer=ChineseTokenizer(),  # type: ignore[arg-type]
+            phrase=True,
+            field_boost=field_boost,
+        )
         # Several words typed together without quotes: all of them, anywhere.
         self.multitoken_query = "and"
 
@@ -137,7 +142,8 @@ def split_text(record_type_name: str, data: dict) -> tuple[list[str], list[str]]
     confidential = (
         {f.name for f in record_type.fields if f.confidential} if record_type else set(data)
     )
-    public, private = [], []
+    public: list[str] = []
+    private: list[str] = []
     for name, value in (data or {}).items():
         text = _text(value)
         spec = specs.get(name)

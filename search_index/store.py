@@ -216,6 +216,29 @@ class Generation:
         with self.searcher(name) as searcher:
             return {f["key"]: f.get("version") for f in searcher.all_stored_fields()}
 
+    def versions_of(self, name: str, keys: list[str]) -> dict[str, int]:
+        """The indexed version of each of ``keys`` found in index ``name``."""
+        out = {}
+        with self.searcher(name) as searcher:
+            for key in keys:
+                found = searcher.document(key=key)
+                if found is not None:
+                    out[key] = found.get("version")
+        return out
+
+    def sample_keys(self, name: str, count: int, seed: int) -> list[str]:
+        """About ``count`` keys of index ``name``, from a run starting at a
+        place chosen by ``seed``."""
+        with self.searcher(name) as searcher:
+            reader = searcher.reader()
+            total = reader.doc_count_all()
+            start = seed % max(1, total - count) if total > count else 0
+            return [
+                reader.stored_fields(docnum)["key"]
+                for docnum in range(start, min(total, start + count))
+                if not reader.is_deleted(docnum)
+            ]
+
     def optimize(self) -> None:
         """Merge each index into one segment (slow; for a generation not yet live)."""
         for name in NAMES:

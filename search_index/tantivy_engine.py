@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +46,9 @@ _EPOCH = datetime(1970, 1, 1)
 _MICRO = timedelta(microseconds=1)
 #: Writer memory per index; Tantivy needs at least 15 MB per thread.
 HEAP_BYTES = 64_000_000
+#: Writer memory per index during a rebuild: a segment is flushed each time
+#: it fills, and fewer, larger segments leave less to merge.
+REBUILD_HEAP_BYTES = 256_000_000
 
 
 def make_schema() -> tantivy.Schema:
@@ -76,31 +80,74 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICRO
 
 
+#: An analysed document: plain values in a fixed order (see :func:`analyse`),
+#: cheap to hand from an analysing process to the one writer.
+Analysed = tuple
+
+
+def analyse(doc: dict) -> Analysed:
+    """The values of an index document (see :mod:`search_index.schema`) as
+    Tantivy takes them, analysed. Pure, and cheap to pickle (a Tantivy
+    document measured twenty times dearer to send between processes)."""
+    out: list = [doc["key"], doc["number"], int(doc.get("version") or 0)]
+    out.extend(doc.get(name) or "" for name in FACET_FIELDS)
+    out.append(doc.get("people") or "")
+    out.extend(micros(doc[name]) if doc.get(name) else None for name in DATE_FIELDS)
+    for name in WORD_FIELDS:
+        out.extend(index_words(doc.get(name) or ""))
+    out.extend(gram_text(doc.get(name) or "") for name in GRAM_FIELDS)
+    return tuple(out)
+
+
+_TEXTS = tuple(name for field in WORD_FIELDS for name in (field, f"{field}_parts")) + GRAM_FIELDS
+
+
+def build(analysed: Analysed) -> tantivy.Document:
+    """The Tantivy document of :func:`analyse`'s values."""
+    key, number, version, *rest = analysed
+    out = tantivy.Document()
+    out.add_text("key", key)
+    out.add_text("number", number)
+    out.add_integer("version", version)
+    facets, rest = rest[: len(FACET_FIELDS)], rest[len(FACET_FIELDS) :]
+    for name, value in zip(FACET_FIELDS, facets, strict=True):
+        if value:
+            out.add_text(name, value)
+    people, rest = rest[0], rest[1:]
+    for person in people.split():
+        out.add_text("people", person)
+    dates, texts = rest[: len(DATE_FIELDS)], rest[len(DATE_FIELDS) :]
+    for name, moment in zip(DATE_FIELDS, dates, strict=True):
+        if moment is not None:
+            out.add_integer(name, moment)
+    for name, text in zip(_TEXTS, texts, strict=True):
+        if text:
+            out.add_text(name, text)
+    return out
+
+
+def analyse_records(batch: list[tuple[dict, list[dict]]]) -> tuple[object, list]:
+    """For a rebuild, in any process: the last ``_id`` of a batch of
+    ``(record, versions)`` and, per record, its current document and its
+    versions' documents, analysed."""
+    from search_index.indexer import ATTACHMENT_TEXTS, history_documents
+    from search_index.schema import document
+
+    items = []
+    for record, versions in batch:
+        text = record.get(ATTACHMENT_TEXTS)
+        items.append(
+            (
+                analyse(document(record, attachment_text=text)),
+                [analyse(doc) for doc in history_documents(record, versions, text)],
+            )
+        )
+    return batch[-1][0]["_id"], items
+
+
 def to_document(doc: dict) -> tantivy.Document:
     """The Tantivy document of an index document (see :mod:`search_index.schema`)."""
-    out = tantivy.Document()
-    out.add_text("key", doc["key"])
-    out.add_text("number", doc["number"])
-    out.add_integer("version", int(doc.get("version") or 0))
-    for name in FACET_FIELDS:
-        if doc.get(name):
-            out.add_text(name, doc[name])
-    for person in (doc.get("people") or "").split():
-        out.add_text("people", person)
-    for name in DATE_FIELDS:
-        if doc.get(name):
-            out.add_integer(name, micros(doc[name]))
-    for name in WORD_FIELDS:
-        words, parts = index_words(doc.get(name) or "")
-        if words:
-            out.add_text(name, words)
-        if parts:
-            out.add_text(f"{name}_parts", parts)
-    for name in GRAM_FIELDS:
-        grams = gram_text(doc.get(name) or "")
-        if grams:
-            out.add_text(name, grams)
-    return out
+    return build(analyse(doc))
 
 
 # --- queries -------------------------------------------------------------
@@ -145,9 +192,9 @@ def translate(query: wq.Query) -> tantivy.Query:
     if isinstance(query, wq.Phrase):
         if query.fieldname not in (*WORD_FIELDS, *GRAM_FIELDS):
             return Q.empty_query()
-        words = [str(word) for word in query.words]
+        words: list[str | tuple[int, str]] = [str(word) for word in query.words]
         if len(words) == 1:
-            found = Q.term_query(SCHEMA, query.fieldname, words[0])
+            found = Q.term_query(SCHEMA, query.fieldname, str(words[0]))
         else:
             found = Q.phrase_query(
                 SCHEMA, query.fieldname, words, slop=query.slop - 1 if query.slop > 1 else 0
@@ -255,11 +302,12 @@ class Generation:
             raise SearchIndexError(f"cannot open the index at {path}: {error}") from error
 
     @contextmanager
-    def writers(self, timeout: float = 10.0, **_options):
+    def writers(self, timeout: float = 10.0, rebuilding: bool = False, **_options):
         """Writers on both indexes, committed together only when nothing failed.
 
         Tantivy allows one writer per index (in any process); a busy index is
-        waited for up to ``timeout`` seconds, then IndexBusy."""
+        waited for up to ``timeout`` seconds, then IndexBusy. ``rebuilding``
+        gives them the memory of a bulk load (fewer, larger segments)."""
         from search_index.store import IndexBusy
 
         self._check_files()
@@ -272,7 +320,10 @@ class Generation:
                         # One indexing thread keeps up with the Python analysis;
                         # two measured slower on 2 cores (they compete with it).
                         opened[name] = _Writer(
-                            self.indexes[name].writer(heap_size=HEAP_BYTES, num_threads=1)
+                            self.indexes[name].writer(
+                                heap_size=REBUILD_HEAP_BYTES if rebuilding else HEAP_BYTES,
+                                num_threads=1,
+                            )
                         )
                         break
                     except ValueError as error:
@@ -338,12 +389,45 @@ class Generation:
         addresses = [address for _score, address in hits]
         versions = searcher.fast_field_values("version", addresses)
         return {
-            searcher.doc(address)["key"][0]: version
+            searcher.doc(address)["key"][0]: int(version or 0)
             for address, version in zip(addresses, versions, strict=True)
         }
 
+    def versions_of(self, name: str, keys: list[str]) -> dict[str, int]:
+        """The indexed version of each of ``keys`` found in index ``name``."""
+        searcher = self.searcher(name)
+        out: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            wanted = keys[start : start + 500]
+            query = Q.term_set_query(SCHEMA, "key", wanted)
+            hits = searcher.search(query, limit=2 * len(wanted), count=False).hits
+            addresses = [address for _score, address in hits]
+            versions = searcher.fast_field_values("version", addresses) if addresses else []
+            for address, version in zip(addresses, versions, strict=True):
+                out[searcher.doc(address)["key"][0]] = int(version or 0)
+        return out
+
+    def sample_keys(self, name: str, count: int, seed: int) -> list[str]:
+        """About ``count`` keys of index ``name``, from a run starting at a
+        place chosen by ``seed``."""
+        searcher = self.searcher(name)
+        total = searcher.num_docs
+        if not total:
+            return []
+        start = seed % max(1, total - count) if total > count else 0
+        hits = searcher.search(Q.all_query(), limit=count, offset=start, count=False).hits
+        return [searcher.doc(address)["key"][0] for _score, address in hits]
+
     def optimize(self) -> None:
-        """Nothing to do: Tantivy merges segments in the background of its writer."""
+        """Let Tantivy finish the merges its merge policy asks for, here and
+        now: for a generation not yet live (after a rebuild), so that the
+        saves on the live one never start merges of the big segments a bulk
+        load leaves (the bindings offer no merge policy to forbid them)."""
+        for name in NAMES:
+            writer = self.indexes[name].writer(heap_size=HEAP_BYTES, num_threads=1)
+            writer.commit()  # an empty commit: it asks the merge policy
+            writer.wait_merging_threads()
+            self.indexes[name].reload()
 
     def close(self) -> None:
         self._seen.clear()
@@ -357,6 +441,7 @@ class _Writer:
 
     def __init__(self, writer: tantivy.IndexWriter):
         self._writer = writer
+        self._closed = False
 
     def update_document(self, **doc) -> None:
         # A delete applies to what was added before it, so the new document stays.
@@ -366,13 +451,18 @@ class _Writer:
     def add_document(self, **doc) -> None:
         self._writer.add_document(to_document(doc))
 
+    def add_analysed(self, analysed: Analysed) -> None:
+        """Add a document analysed elsewhere (:func:`analyse`, in another process)."""
+        self._writer.add_document(build(analysed))
+
     def delete_by_term(self, field_name: str, value: str) -> None:
         self._writer.delete_documents_by_term(field_name, value)
 
     def close(self, commit: bool) -> None:
-        writer, self._writer = self._writer, None
-        if writer is None:
+        if self._closed:
             return
+        self._closed = True
+        writer = self._writer
         if commit:
             writer.commit()
         else:
@@ -404,6 +494,10 @@ def open_index(path: Path) -> tantivy.Index:
     return index
 
 
+#: Threads that count facets beside the search (see :func:`run`).
+_FACETS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-facets")
+
+
 def run(
     generation: Generation,
     name: str,
@@ -422,6 +516,11 @@ def run(
         restrictions.append(as_of(moment))
     query = filtered(translate(parsed), restrictions)
     searcher = generation.searcher(name)
+    aggregations = {facet: {"terms": {"field": facet, "size": 65_000}} for facet in facets}
+    # The facet counts and the page are two passes over the same matches;
+    # the bindings release the GIL in Rust, so they run side by side (on a
+    # query matching most of a million records, the counts cost the most).
+    counting = _FACETS.submit(searcher.aggregate, query, aggregations) if facets else None
     if by_date:
         found = searcher.search(
             query,
@@ -433,9 +532,7 @@ def run(
         )
     else:
         found = searcher.search(query, limit=limit, offset=offset, count=True)
-    counted = searcher.aggregate(
-        query, {facet: {"terms": {"field": facet, "size": 65_000}} for facet in facets}
-    )
+    counted = counting.result() if counting is not None else {}
     counts = {
         facet: sorted(
             (
@@ -450,7 +547,8 @@ def run(
     addresses = [address for _order, address in found.hits]
     versions = searcher.fast_field_values("version", addresses) if addresses else []
     page = [
-        (searcher.doc(address)["key"][0], version or 0, None if by_date else float(order))
+        (searcher.doc(address)["key"][0], int(version or 0), None if by_date else float(order))
         for (order, address), version in zip(found.hits, versions, strict=True)
     ]
-    return found.count, counts, page
+    # The bindings' type stubs lack ``count`` (set with count=True).
+    return found.count, counts, page  # type: ignore[attr-defined]

@@ -68,6 +68,30 @@ def test_check_names_the_differences(staff, indexer):
     assert report["history"]["extra"] == [f"{second.number}@1"]
 
 
+def test_a_sampled_check_finds_a_lost_change_and_a_record_gone(staff, indexer):
+    # What `portal check` does above FULL_CHECK_RECORDS records.
+    first = log(staff, "空调噪音")
+    second = log(staff, "供暖漏水")
+    indexer.drain()
+    clean = indexer.check(full=False)
+    assert clean["current"] == {"missing": [], "extra": [], "stale": []}
+    assert clean["history"] == {"missing": [], "extra": []}
+    assert clean["count"] == {} and clean["sampled"]["records"] == 2
+    revise_record(staff, first.number, {"events": "改"}, base_version=1)
+    report = indexer.check(full=False)
+    # The latest change is always looked at: the index is behind by it.
+    assert report["current"]["stale"] == [first.number]
+    assert report["history"]["missing"] == [f"{first.number}@2"]
+    assert report["count"] == {"history": "2 in the index, 3 in the database"}
+    indexer.drain()
+    database().records.delete_one({"number": second.number})  # behind the operations' back
+    database().record_versions.delete_many({"number": second.number})
+    report = indexer.check(full=False)
+    assert report["current"]["extra"] == [second.number]
+    assert report["history"]["extra"] == [f"{second.number}@1"]
+    assert set(report["count"]) == {"current", "history"}
+
+
 def test_a_corrupt_index_is_detected_and_rebuilt(staff, store, indexer, client):
     record = log(staff, "空调噪音")
     indexer.step()  # the first round builds the new index directory from the database
