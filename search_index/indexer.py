@@ -193,6 +193,15 @@ def _find_in(collection, field: str, values: list, projection: dict | None) -> I
         yield from collection.find({field: {"$in": values[start : start + 200]}}, projection)
 
 
+def _analyser_setup() -> None:
+    """A spawned analysing process starts with no record types registered:
+    without them a document would lose its type's titles and its split of
+    confidential fields."""
+    from records.forms import register_all
+
+    register_all()
+
+
 def _add_records(writers: dict, items: list[tuple[dict, list[dict]]]) -> None:
     for record, versions in items:
         text = record.get(ATTACHMENT_TEXTS)
@@ -600,7 +609,7 @@ class Indexer:
         if procs > 1:
             # spawn, not fork: this process runs threads (the driver's, the
             # writer's), and a forked copy of their locks can hang.
-            pool = multiprocessing.get_context("spawn").Pool(procs)
+            pool = multiprocessing.get_context("spawn").Pool(procs, initializer=_analyser_setup)
             analysed = pool.imap(tantivy_engine.analyse_records, throttled())
         else:
             analysed = map(tantivy_engine.analyse_records, batches)
