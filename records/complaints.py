@@ -278,17 +278,20 @@ def _reopened(change) -> NewRecord:
     )
 
 
-def due_escalations(db, now: datetime) -> list[tuple[str, str]]:
-    """The unresolved complaints time has raised: (number, new severity) pairs.
+def due_escalations(db, now: datetime) -> list[tuple[str, str, int]]:
+    """The unresolved complaints time has raised: (number, new severity,
+    the version this was decided on) triples.
 
     A severity lowered with a reason is raised again only by a threshold that
     passes after the lowering. Nothing is written here: see
-    :func:`records.escalation.escalate`."""
+    :func:`records.escalation.escalate`, which writes at that version (a
+    record saved since is skipped, not overwritten)."""
     calendar = WorkingCalendar.load(db)
     unresolved = list(registry[TYPE].workflow.group("unresolved"))
     due = []
     for doc in db.records.find(
-        {"type": TYPE, "state": {"$in": unresolved}}, {"number": 1, "data": 1, "flags": 1}
+        {"type": TYPE, "state": {"$in": unresolved}},
+        {"number": 1, "version": 1, "data": 1, "flags": 1},
     ):
         data = doc.get("data") or {}
         if not data.get("received_at"):
@@ -300,5 +303,5 @@ def due_escalations(db, now: datetime) -> list[tuple[str, str]]:
         lowered_at = (doc.get("flags") or {}).get("lowered_at")
         if lowered_at and since <= lowered_at:
             continue
-        due.append((doc["number"], level))
+        due.append((doc["number"], level, doc["version"]))
     return due

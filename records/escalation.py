@@ -28,7 +28,7 @@ def escalate(
     the round, another node carries on). Answers the (number, new severity)
     pairs raised."""
     raised = []
-    for number, level in due_escalations(database(), now or utcnow()):
+    for number, level, version in due_escalations(database(), now or utcnow()):
         if keep_going is not None and not keep_going():
             break
         try:
@@ -36,6 +36,7 @@ def escalate(
                 number,
                 {"severity": level},
                 operation="escalate",
+                base_version=version,
                 # A code, translated where it is shown (vocabularies.RULE_REASONS).
                 reason="severity_raised_by_time",
             )

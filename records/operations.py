@@ -364,15 +364,27 @@ def revert_record(
 SYSTEM = Actor(username="system", full_name="System")
 
 
-def rule_change(number: str, changes: dict, *, operation: str, reason: str) -> Record:
+def rule_change(
+    number: str,
+    changes: dict,
+    *,
+    operation: str,
+    reason: str,
+    base_version: int | None = None,
+) -> Record:
     """A change made by a rule of the procedures (a severity raised as time
-    passes): a new version by ``system``, audited like any other."""
-    doc = load_doc(number)
+    passes): a new version by ``system``, audited like any other.
+
+    ``base_version`` is the version the rule decided on: a record saved since
+    is refused as stale (the rule looks again next round) rather than
+    overwritten; without it, the current version."""
+    if base_version is None:
+        base_version = load_doc(number)["version"]
     return revise_record(
         SYSTEM,
         number,
         changes,
-        base_version=doc["version"],
+        base_version=base_version,
         reason=reason,
         operation=operation,
         by_rule=True,

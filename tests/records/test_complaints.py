@@ -1359,3 +1359,30 @@ def test_escalate_stops_when_its_lease_is_lost():
     assert len(raised) == 1
     # The next holder does the rest.
     assert len(escalate()) == 1
+
+
+def test_escalate_does_not_overwrite_a_record_saved_while_the_round_runs():
+    first, second = complaint(), complaint()
+    for record in (first, second):
+        dispatch(record.number)
+        database().records.update_one(
+            {"number": record.number}, {"$set": {"data.received_at": received(24 * 40)}}
+        )
+    saved_meanwhile = []
+
+    def someone_saves_the_second():
+        # Between the round's read and its write of the second complaint, a
+        # controller saves it: the round must skip it, not write over it.
+        if not saved_meanwhile:
+            current = Record.objects.get(number=second.number)
+            revise_record(
+                CHEN, second.number, {"description": "客户补充说明"}, base_version=current.version
+            )
+            saved_meanwhile.append(True)
+        return True
+
+    raised = escalate(keep_going=someone_saves_the_second)
+    assert [number for number, _level in raised] == [first.number]
+    assert Record.objects.get(number=second.number).data["description"] == "客户补充说明"
+    operations = [v.operation for v in RecordVersion.objects(number=second.number)]
+    assert "escalate" not in operations and operations[-1] == "change"
