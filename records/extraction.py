@@ -302,7 +302,8 @@ def extract(entry: dict, limits: Limits, db=None) -> dict:
         if not result.get("ok"):
             _fail(db, entry, result["reason"], result.get("params"))
             return db[COLLECTION].find_one({"_id": entry["_id"]})
-        _drop_previews(db, entry)
+        # The new images first; the old ones go once the entry points at the
+        # new (a page shown meanwhile still finds its image).
         previews = _store_previews(db, entry, result)
     pages, chars = [], 0
     for page in result["pages"]:
@@ -328,19 +329,28 @@ def extract(entry: dict, limits: Limits, db=None) -> dict:
         "finished_at": utcnow(),
     }
 
+    stored: list[bool] = []
+
     def work(db_, session):
-        db_[COLLECTION].update_one(
-            {"_id": entry["_id"]},
+        stored.clear()
+        # Only while this reading holds it: a disposal (the entry gone) or a
+        # new reading asked for meanwhile keeps what this one read out.
+        done = db_[COLLECTION].update_one(
+            {"_id": entry["_id"], "state": READING},
             {"$set": fields, "$unset": {"claimed_until": ""}},
             session=session,
         )
+        stored.append(done.matched_count == 1)
         record = db_.records.find_one({"_id": entry["record_id"]}, session=session)
-        if record is not None:
+        if done.matched_count and record is not None:
             # From the version that added it: past versions that list the
             # file are indexed with its text too.
             queue_for_index(db_, session, {**record, "version": entry["version_added"]})
 
     unit_of_work(work)
+    # Whichever set of page images the entry does not point at is removed:
+    # no image of a disposed record, none left behind by a second reading.
+    _drop_previews(db, entry if stored and stored[0] else {"previews": previews})
     return db[COLLECTION].find_one({"_id": entry["_id"]})
 
 
@@ -377,14 +387,16 @@ def reextract(number: str | None = None, db=None) -> int:
     query = {"number": number} if number else {}
     count = 0
     for entry in db[COLLECTION].find(query, {"previews": 1}):
-        db[COLLECTION].update_one(
-            {"_id": entry["_id"]},
+        queued = db[COLLECTION].update_one(
+            # One being read now is left to its reader (a second reader of
+            # the same file would leave the first one's images behind).
+            {"_id": entry["_id"], "state": {"$ne": READING}},
             {
                 "$set": {"state": PENDING, "queued_at": utcnow(), "reason": None},
                 "$unset": {"claimed_until": ""},
             },
         )
-        count += 1
+        count += queued.modified_count
     return count
 
 
@@ -459,4 +471,9 @@ def read_preview(actor: Actor, number: str, attachment_id: str, page: int, size:
     )
     if found is None:
         raise NotFound(N_("There is no such page image."))
-    return gridfs.GridFSBucket(db, bucket_name=PREVIEWS).open_download_stream(found[size]).read()
+    try:
+        stream = gridfs.GridFSBucket(db, bucket_name=PREVIEWS).open_download_stream(found[size])
+    except gridfs.errors.NoFile as error:
+        # Replaced by a new reading of the file a moment ago: the page asks again.
+        raise NotFound(N_("There is no such page image.")) from error
+    return stream.read()

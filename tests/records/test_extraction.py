@@ -149,3 +149,37 @@ def test_disposal_takes_the_text_and_page_images_with_the_record(ctx, staff, app
     dispose_record(approver, old.number, "保存期满销毁")
     assert db[extraction.COLLECTION].count_documents({}) == 0
     assert db[f"{extraction.PREVIEWS}.files"].count_documents({}) == 0
+
+
+def _page_images() -> int:
+    return database()[f"{extraction.PREVIEWS}.files"].count_documents({})
+
+
+def test_a_record_disposed_while_its_file_is_read_keeps_no_page_images(ctx, staff, monkeypatch):
+    record, _attachment = _attached(staff, "service.pdf", files.many_pages_pdf(2))
+    reader = extraction.run_reader
+
+    def disposed_meanwhile(*args, **kwargs):
+        result = reader(*args, **kwargs)
+        extraction.forget(record.pk)  # what disposal does, while the child read
+        return result
+
+    monkeypatch.setattr(extraction, "run_reader", disposed_meanwhile)
+    entry = extraction.work_once(Limits())
+    assert entry is None  # nothing of it is kept
+    assert _page_images() == 0
+
+
+def _images_of(entry) -> int:
+    return sum(("large" in p) + ("thumb" in p) for p in entry["previews"])
+
+
+def test_reading_again_replaces_the_page_images(ctx, staff):
+    record, _attachment = _attached(staff, "service.pdf", files.many_pages_pdf(2))
+    first = _read()
+    assert first["previews"] and _page_images() == _images_of(first) == 3  # 2 pages, 1 thumb
+    assert extraction.reextract(record.number) == 1
+    second = _read()
+    assert second["state"] == DONE
+    # The old images are gone, the new ones are those the entry names.
+    assert _page_images() == _images_of(second) == 3
