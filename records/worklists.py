@@ -437,6 +437,9 @@ def register_page(
             span = max(1, int((want - len(rows)) * days / len(kept) * 1.25) + 1)
         else:
             span *= 4
+        # Never wider than what is left of the period: a far page of a sparse
+        # register would otherwise reach dates before year 1.
+        span = min(span, max(1, (hi - lo).days))
         if lo >= hi:
             read_all = True
             break

@@ -5,7 +5,7 @@ if everything had been read and sorted."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -145,3 +145,12 @@ def test_staff_see_in_the_register_their_departments_and_their_own(complaint_org
         assert {r["number"] for r in found.rows} == seen
     everything = worklists.register_page(CHEN, today - timedelta(days=3), today)
     assert {heat.number, own.number, other.number} <= {r["number"] for r in everything.rows}
+
+
+def test_a_far_page_of_a_sparse_register_is_empty_not_an_error(complaint_org):
+    today = local_now().date()
+    complaint(title="唯一一条", received_at=_received(1))
+    # One complaint in a week: the next window, sized by that rate for the
+    # rows a far page wants, once reached dates before year 1.
+    far = worklists.register_page(CHEN, date(2000, 1, 1), today, page=2000, size=50)
+    assert far.rows == [] and far.exact and far.total == 1
