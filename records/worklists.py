@@ -286,6 +286,10 @@ SORTS = {
 }
 
 
+#: Most rows the register reads for an order other than by receipt.
+REGISTER_LIMIT = 5000
+
+
 def complaint_register(
     actor: Actor,
     start: date,
@@ -297,7 +301,7 @@ def complaint_register(
     subject: str | None = None,
     sort: str = "received",
     descending: bool = False,
-    limit: int = 5000,
+    limit: int = REGISTER_LIMIT,
 ) -> list[dict]:
     """The complaints received from ``start`` to ``end`` (inclusive)."""
     if end < start:
@@ -321,9 +325,10 @@ def complaint_register(
     )
     if found is None:
         found = database().records.find({**base, "data.received_at": period})
-    rows = [r for r in found if _matches(r, filters) and (everyone or can_view(actor, r))][:limit]
+    rows = [r for r in found if _matches(r, filters) and (everyone or can_view(actor, r))]
+    # Sorted, then cut: the first ``limit`` in the order asked for.
     rows.sort(key=SORTS.get(sort, SORTS["received"]), reverse=descending)
-    return rows
+    return rows[:limit]
 
 
 @dataclass
@@ -401,7 +406,10 @@ def register_page(
             sort=sort,
             descending=descending,
         )
-        return RegisterPage(every[(page - 1) * size : page * size], len(every), True)
+        # Cut at the export's limit: then "at least".
+        return RegisterPage(
+            every[(page - 1) * size : page * size], len(every), len(every) < REGISTER_LIMIT
+        )
     want = page * size + 1
     everyone = actor.sees_everything()
     db = database()

@@ -154,3 +154,15 @@ def test_a_far_page_of_a_sparse_register_is_empty_not_an_error(complaint_org):
     # rows a far page wants, once reached dates before year 1.
     far = worklists.register_page(CHEN, date(2000, 1, 1), today, page=2000, size=50)
     assert far.rows == [] and far.exact and far.total == 1
+
+
+def test_the_register_in_another_order_is_cut_after_sorting(complaint_org):
+    today = local_now().date()
+    # The hot one received last: read in receipt order it would be cut.
+    for n in range(3):
+        complaint(title=f"一般 #{n}", received_at=_received(n + 2))
+    hot = complaint(title="热点", received_at=_received(1), severity="hot", severity_reason="热点")
+    rows = worklists.complaint_register(
+        CHEN, today - timedelta(days=30), today, sort="severity", descending=True, limit=2
+    )
+    assert rows[0]["number"] == hot.number and len(rows) == 2
