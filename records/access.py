@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from records.errors import NotFound
+from records.i18n import N_
 from records.permissions import (
     ALL,
     CREATE_RECORDS,
@@ -20,6 +22,7 @@ from records.permissions import (
     scope,
 )
 from records.roles import AUDITOR
+from records.store import load_doc
 from records.types import RecordType
 
 
@@ -63,6 +66,15 @@ def visible_filter(actor: Actor) -> dict | None:
 
 def _get(record, name):
     return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+
+
+def load_visible(actor: Actor, number: str, db=None, session=None) -> dict:
+    """The stored record ``number`` if ``actor`` may see it. A record one may
+    not see answers as one that does not exist: its number tells nothing."""
+    doc = load_doc(number, db, session)
+    if not can_view(actor, doc):
+        raise NotFound(N_("There is no record %(number)s."), number=number)
+    return doc
 
 
 def can_view(actor: Actor, record) -> bool:

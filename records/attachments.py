@@ -13,14 +13,14 @@ import gridfs
 from bson import ObjectId
 
 from records import audit
-from records.access import Actor, can_edit, can_view
+from records.access import Actor, can_edit, load_visible
 from records.clock import utcnow
 from records.commit import commit_change
 from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
 from records.locks import check_lock
 from records.models import Record
-from records.store import database, load_doc, unit_of_work
+from records.store import database, unit_of_work
 from records.types import record_type_of
 from records.versions import base_version_of, stale_version
 
@@ -84,11 +84,9 @@ def attach_file(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Record:
     """Add a scan to a record: checked, hashed, stored, and a new version."""
-    doc = load_doc(number)
+    doc = load_visible(actor, number)
     record = Record._from_son(doc)
     record_type = record_type_of(doc["type"])
-    if not can_view(actor, record):
-        raise NotFound(N_("There is no record %(number)s."), number=number)
     if not can_edit(actor, record_type, record):
         raise PermissionDenied(N_("This record cannot be changed in its present state."))
     filename = safe_filename(filename)
@@ -163,9 +161,7 @@ def read_attachment(
     actor: Actor, number: str, attachment_id: str, version: int | None = None
 ) -> tuple[dict, bytes]:
     """An attachment's description and content; the download is audited."""
-    doc = load_doc(number)
-    if not can_view(actor, Record._from_son(doc)):
-        raise NotFound(N_("There is no record %(number)s."), number=number)
+    doc = load_visible(actor, number)
     items = doc.get("attachments", [])
     if version is not None:
         past = database().record_versions.find_one(

@@ -32,13 +32,13 @@ import gridfs
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from records.access import Actor, can_view
+from records.access import Actor, can_view, load_visible
 from records.attachments import BUCKET
 from records.clock import utcnow
 from records.errors import NotFound
 from records.i18n import N_
 from records.models import Record
-from records.operations import load_doc, queue_for_index
+from records.operations import queue_for_index
 from records.reading import OCR_LANGUAGES
 from records.store import database, unit_of_work
 
@@ -416,16 +416,9 @@ def texts_for_index(db, record_ids) -> dict:
     return out
 
 
-def _visible_record(actor: Actor, number: str) -> dict:
-    doc = load_doc(number)
-    if not can_view(actor, Record._from_son(doc)):
-        raise NotFound(N_("There is no record %(number)s."), number=number)
-    return doc
-
-
 def extractions(actor: Actor, number: str) -> dict[str, dict]:
     """What was read of each attachment of a record the actor may see."""
-    doc = _visible_record(actor, number)
+    doc = load_visible(actor, number)
     return {
         e["_id"]: e
         for e in database()[COLLECTION].find({"record_id": doc["_id"]}, {"pages.text": 0})
@@ -452,7 +445,7 @@ def page_texts(actor: Actor, numbers: list[str]) -> dict[str, list[dict]]:
 def attachment_pages(actor: Actor, number: str, attachment_id: str) -> list[dict]:
     """The text read from each page (or sheet) of an attachment of a record
     the actor may see (the viewer of files without page images)."""
-    doc = _visible_record(actor, number)
+    doc = load_visible(actor, number)
     entry = database()[COLLECTION].find_one(
         {"_id": attachment_id, "record_id": doc["_id"], "state": {"$in": WITH_TEXT}}, {"pages": 1}
     )
@@ -462,7 +455,7 @@ def attachment_pages(actor: Actor, number: str, attachment_id: str) -> list[dict
 def read_preview(actor: Actor, number: str, attachment_id: str, page: int, size: str) -> bytes:
     """A page image (``large``) or the thumbnail (``thumb``) of an
     attachment of a record the actor may see."""
-    doc = _visible_record(actor, number)
+    doc = load_visible(actor, number)
     db = database()
     entry = db[COLLECTION].find_one({"_id": attachment_id, "record_id": doc["_id"]})
     found = next(

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from records.access import Actor, can_view, hidden_fields, visible_filter
+from records.access import Actor, can_view, hidden_fields, load_visible, visible_filter
 from records.errors import NotFound, PermissionDenied
 from records.i18n import N_
 from records.models import AuditEntry, Record
 from records.permissions import READ_AUDIT_TRAIL, READ_HISTORY
-from records.store import database, load_doc
+from records.store import database
 from records.types import record_type_of
 from records.versions import changes_between, version_number
 
@@ -54,9 +54,7 @@ class Reader:
     """What one actor may read of one record (loaded once, checked once)."""
 
     def __init__(self, actor: Actor, number: str, *, history: bool = True):
-        doc = load_doc(number)
-        if not can_view(actor, doc):
-            raise NotFound(N_("There is no record %(number)s."), number=number)
+        doc = load_visible(actor, number)
         if history and not actor.may(READ_HISTORY):
             raise PermissionDenied(N_("You may not read the past versions of records."))
         self.actor = actor

@@ -18,7 +18,7 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 
 from records import audit
-from records.access import Actor, can_create, can_edit, can_view, may_file_in
+from records.access import Actor, can_create, can_edit, can_view, load_visible, may_file_in
 from records.changes import (
     DERIVED,
     Change,
@@ -99,9 +99,7 @@ def _as_record(doc: dict) -> Record:
 
 def get_record(actor: Actor, number: str, *, audit_view: bool = False) -> Record:
     """The current record, if ``actor`` may see it; a view is audited on request."""
-    record = _as_record(load_doc(number))
-    if not can_view(actor, record):
-        raise NotFound(N_("There is no record %(number)s."), number=number)
+    record = _as_record(load_visible(actor, number))
     if audit_view:
         audit.record_event(
             actor.username, "view", record_type=record.type, number=number, version=record.version
@@ -341,8 +339,7 @@ def revert_record(
     """Make a new version whose fields are those of ``to_version``."""
     if not (text_or_none(reason, "reason") or "").strip():
         raise InvalidData(N_("Say why the record is reverted."), field="reason")
-    if not can_view(actor, load_doc(number)):
-        raise NotFound(N_("There is no record %(number)s."), number=number)
+    load_visible(actor, number)
     old = database().record_versions.find_one(
         {"number": number, "version": base_version_of(to_version)}
     )
@@ -457,10 +454,8 @@ def transition_in(
     """:func:`transition_record` inside the caller's transaction.
 
     ``signed`` says the caller has confirmed the actor's password."""
-    current = load_doc(number, db, session)
+    current = load_visible(actor, number, db, session)
     record_type = record_type_of(current["type"])
-    if not can_view(actor, _as_record(current)):
-        raise NotFound(N_("There is no record %(number)s."), number=number)
     transition = record_type.workflow.transition(name)
     if transition is None or current["state"] not in transition.sources:
         raise InvalidData(N_("This step is not possible in the record's present state."))

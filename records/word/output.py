@@ -12,13 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 from records import audit
-from records.access import Actor, can_view, visible_data
+from records.access import Actor, load_visible, visible_data
 from records.clock import utcnow
 from records.errors import InvalidData, NotFound, PermissionDenied
 from records.i18n import N_
-from records.models import Record
 from records.permissions import ISSUE_CONTROLLED_COPIES
-from records.store import database, load_doc
+from records.store import database
 from records.types import record_type_of, registry
 from records.word import templates
 from records.word.forms import GeneratedFile, file_stem, render_blank, render_record
@@ -61,13 +60,6 @@ def _render(
     return made
 
 
-def _viewable(actor: Actor, number: str) -> dict:
-    doc = load_doc(number)
-    if not can_view(actor, Record._from_son(doc)):
-        raise NotFound(N_("There is no record %(number)s."), number=number)
-    return doc
-
-
 def _at_version(doc: dict, version: int | None) -> dict:
     if version is None or version == doc["version"]:
         return doc
@@ -91,7 +83,7 @@ def record_docx(
     """A record (or a past version) as a Word file; the download is audited."""
     if controlled and not actor.may(ISSUE_CONTROLLED_COPIES):
         raise PermissionDenied(N_("Only document controllers issue controlled copies."))
-    current = _viewable(actor, number)
+    current = load_visible(actor, number)
     doc = _at_version(current, version)
     made = _render(
         actor,
@@ -124,7 +116,7 @@ def records_zip(
         raise InvalidData(N_("Choose at least one record."), field="numbers")
     if len(wanted) > BATCH_LIMIT:
         raise InvalidData(N_("At most %(n)d records at a time."), field="numbers", n=BATCH_LIMIT)
-    docs = [_viewable(actor, number) for number in wanted]
+    docs = [load_visible(actor, number) for number in wanted]
     out = io.BytesIO()
     made_list = []
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
