@@ -319,13 +319,7 @@ def complaint_register(
     # the other filters and the access rule apply to its rows: the embedded
     # server scans every record for anything else (the visibility's $or).
     filters = _register_filters(None, severity, department, subject)
-    everyone = actor.sees_everything()
-    found: Iterable[dict] | None = (
-        None if everyone else _register_window(database(), actor, base, period)
-    )
-    if found is None:
-        found = database().records.find({**base, "data.received_at": period})
-    rows = [r for r in found if _matches(r, filters) and (everyone or can_view(actor, r))]
+    rows = _register_rows(database(), actor, base, period, filters)
     # Sorted, then cut: the first ``limit`` in the order asked for.
     rows.sort(key=SORTS.get(sort, SORTS["received"]), reverse=descending)
     return rows[:limit]
@@ -381,9 +375,10 @@ def register_page(
 ) -> RegisterPage:
     """One page of the complaint register, costing what it shows.
 
-    In the order of receipt (the default) the period is read month by month
-    from the end the page starts at (a wider span each time the last fell
-    short) until the page and one row more are in hand, through the (type,
+    In the order of receipt (the default) the period is read in windows from
+    the end the page starts at (a week first, then as wide as the last
+    window's rate says the rows still wanted need) until the page and one
+    row more are in hand, through the (type,
     data.received_at) index, or (type, state, data.received_at) with a state
     filter; filters and what staff may see apply to those rows. The count
     is then exact only if the whole period was read, or if the kept measures
@@ -429,12 +424,7 @@ def register_page(
             window = (lo, min(hi, lo + timedelta(days=span)))
             lo = window[1]
         period = {"$gte": window[0].isoformat(), "$lt": window[1].isoformat()}
-        window_rows: Iterable[dict] | None = (
-            _register_window(db, actor, base, period) if not everyone else None
-        )
-        if window_rows is None:
-            window_rows = db.records.find({**base, "data.received_at": period})
-        kept = [r for r in window_rows if _matches(r, filters) and (everyone or can_view(actor, r))]
+        kept = _register_rows(db, actor, base, period, filters)
         kept.sort(key=SORTS["received"], reverse=descending)
         rows += kept
         # The next window as wide as the rows still wanted need at the rate
@@ -476,6 +466,17 @@ def _kept_counts(months: list[str], department: str | None) -> measures.Figures:
     for figures in measures.monthly(months, [department] if department else None).values():
         total.add(figures.counts)
     return total
+
+
+def _register_rows(db, actor: Actor, base: dict, period: dict, filters: dict) -> list[dict]:
+    """The complaints of one receipt ``period`` the filters keep and the actor
+    may see: read by an index (the period, or staff's own windows), filtered
+    here (the embedded server scans every record for anything else)."""
+    everyone = actor.sees_everything()
+    found: Iterable[dict] | None = None if everyone else _register_window(db, actor, base, period)
+    if found is None:
+        found = db.records.find({**base, "data.received_at": period})
+    return [r for r in found if _matches(r, filters) and (everyone or can_view(actor, r))]
 
 
 def _register_window(db, actor: Actor, base: dict, period: dict) -> list[dict] | None:
