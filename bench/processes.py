@@ -26,7 +26,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from soak import MIX, PASSWORD, Client, Stats, percentile, run_cli  # noqa: E402
+from soak import MIX, PASSWORD, Client, Stats, client_threads, percentile, run_cli  # noqa: E402
 
 from portal.database.embedded import EmbeddedDatabase, free_port  # noqa: E402
 
@@ -99,7 +98,6 @@ def web_processes(counts: list[int], clients: int, seconds: float) -> None:
                         )  # fmt: skip
                         token = run_cli(env, "token", "create", "bench", "--name", "b").split()[0]
                     stats = Stats()
-                    kinds = [kind for kind, weight in MIX for _ in range(weight)]
                     # Every process warmed up (templates, first queries) before timing.
                     warm = Client(port, token, 99)
                     warm.log_in("bench")
@@ -107,22 +105,7 @@ def web_processes(counts: list[int], clients: int, seconds: float) -> None:
                         for kind in ("home", "tasks", "register", "search"):
                             warm.one(kind)
                     stop_at = time.monotonic() + seconds
-
-                    def work(
-                        seed, port=port, stats=stats, stop_at=stop_at, token=token, kinds=kinds
-                    ):
-                        client = Client(port, token, seed)
-                        client.log_in("bench")
-                        while time.monotonic() < stop_at:
-                            kind = client.random.choice(kinds)
-                            started = time.perf_counter()
-                            status = client.one(kind)
-                            stats.add(kind, time.perf_counter() - started, status)
-
-                    threads = [
-                        threading.Thread(target=work, args=(seed,), daemon=True)
-                        for seed in range(clients)
-                    ]
+                    threads = client_threads(port, token, "bench", clients, stop_at, stats)
                     began = time.monotonic()
                     for thread in threads:
                         thread.start()

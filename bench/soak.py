@@ -188,6 +188,23 @@ class Client:
         return status
 
 
+def client_threads(port, token, user, clients, stop_at, stats) -> list[threading.Thread]:
+    """``clients`` threads (not started), each logged in as ``user`` and
+    sending the weighted mix until ``stop_at``, timing into ``stats``."""
+    kinds = [kind for kind, weight in MIX for _ in range(weight)]
+
+    def work(seed):
+        client = Client(port, token, seed)
+        client.log_in(user)
+        while time.monotonic() < stop_at:
+            kind = client.random.choice(kinds)
+            started = time.perf_counter()
+            status = client.one(kind)
+            stats.add(kind, time.perf_counter() - started, status)
+
+    return [threading.Thread(target=work, args=(seed,), daemon=True) for seed in range(clients)]
+
+
 def run_cli(env, *args, stdin=None) -> str:
     result = subprocess.run(  # noqa: S603 - our own command
         [PORTAL, *args], env=env, input=stdin, capture_output=True, text=True, check=True
@@ -249,21 +266,7 @@ def main():
 
             stats = Stats()
             stop_at = time.monotonic() + args.minutes * 60
-            kinds = [kind for kind, weight in MIX for _ in range(weight)]
-
-            def work(seed):
-                client = Client(port, token, seed)
-                client.log_in("soak")
-                while time.monotonic() < stop_at:
-                    kind = client.random.choice(kinds)
-                    started = time.perf_counter()
-                    status = client.one(kind)
-                    stats.add(kind, time.perf_counter() - started, status)
-
-            threads = [
-                threading.Thread(target=work, args=(seed,), daemon=True)
-                for seed in range(args.clients)
-            ]
+            threads = client_threads(port, token, "soak", args.clients, stop_at, stats)
             print(
                 f"soak: {args.clients} clients for {args.minutes:g} min against "
                 f"http://127.0.0.1:{port}/ (portal pid {portal.pid})"
