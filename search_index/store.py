@@ -10,6 +10,7 @@ is moved aside and replaced by an empty one, flagged for a rebuild.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import logging
@@ -326,35 +327,54 @@ class IndexStore:
         temp.write_text(name)
         os.replace(temp, self._pointer())
 
+    @contextmanager
+    def _folder_lock(self):
+        """This index folder to this process alone while it opens, creates or
+        replaces a generation: two processes starting at once (two CLI
+        commands, two web processes) would otherwise both create the first
+        generation, and one would read the other's half-made files as damage."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".open.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
     def live(self) -> Generation:
         """The live generation; a damaged one is replaced by an empty one."""
         with self._lock:
             name = self.live_name()
             if self._live is not None and self._live.name == name:
                 return self._live
-            self.root.mkdir(parents=True, exist_ok=True)
-            if name is None:
-                name = self._next_name()
-                self._set_live(name)
-                # A new directory with records already in the database needs them.
-                self.needs_rebuild = True
-            try:
-                generation = self.open_generation(self.root / name)
-            except SearchIndexError as error:
-                if isinstance(error, OtherEngine) or "another engine" in str(error):
-                    log.warning("search index of another engine, rebuilding: %s", error)
-                    shutil.rmtree(self.root / name, ignore_errors=True)
-                else:
-                    log.error("search index damaged, rebuilding: %s", error)
-                    self._quarantine(self.root / name)
-                name = self._next_name()
-                self._set_live(name)
-                generation = self.open_generation(self.root / name)
-                self.needs_rebuild = True
-            if self._live is not None:
-                self._live.close()
-            self._live = generation
-            return generation
+            with self._folder_lock():
+                return self._open_live()
+
+    def _open_live(self) -> Generation:
+        """Open (or create, or replace) the live generation: under the folder lock."""
+        name = self.live_name()
+        if name is None:
+            name = self._next_name()
+            self._set_live(name)
+            # A new directory with records already in the database needs them.
+            self.needs_rebuild = True
+        try:
+            generation = self.open_generation(self.root / name)
+        except SearchIndexError as error:
+            if isinstance(error, OtherEngine) or "another engine" in str(error):
+                log.warning("search index of another engine, rebuilding: %s", error)
+                shutil.rmtree(self.root / name, ignore_errors=True)
+            else:
+                log.error("search index damaged, rebuilding: %s", error)
+                self._quarantine(self.root / name)
+            name = self._next_name()
+            self._set_live(name)
+            generation = self.open_generation(self.root / name)
+            self.needs_rebuild = True
+        if self._live is not None:
+            self._live.close()
+        self._live = generation
+        return generation
 
     def verify(self) -> None:
         """Open the live generation afresh; SearchIndexError if it is damaged."""
@@ -375,7 +395,7 @@ class IndexStore:
 
     def recover(self) -> None:
         """Set a damaged live generation aside and start an empty one to rebuild."""
-        with self._lock:
+        with self._lock, self._folder_lock():
             name = self.live_name()
             if self._live is not None:
                 self._live.close()

@@ -275,3 +275,36 @@ def test_processes_sharing_one_index_folder_share_one_writer_and_see_its_commits
     indexer.drain()
     assert keys(neighbour, staff, "噪音") == [record.number]
     assert Indexer(neighbour).drain() == 0  # its place is the folder's: nothing left
+
+
+def _open_live(root: str, engine: str, results) -> None:
+    from search_index import IndexStore
+
+    try:
+        IndexStore(root, engine=engine).live()
+        results.put("opened")
+    except Exception as error:  # noqa: BLE001 - reported to the test
+        results.put(repr(error))
+
+
+def test_processes_starting_at_once_on_an_empty_folder_all_open_one_generation(engine, tmp_path):
+    """Two CLI commands (or web processes) started together on a new data
+    folder: each opens the index, none reads the other's half-made files."""
+    import multiprocessing
+
+    from search_index import IndexStore
+
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(3):
+        root = str(tmp_path / f"index-{attempt}")
+        results = context.Queue()
+        starting = [
+            context.Process(target=_open_live, args=(root, engine, results)) for _ in range(3)
+        ]
+        for process in starting:
+            process.start()
+        outcomes = [results.get(timeout=60) for _ in starting]
+        for process in starting:
+            process.join(60)
+        assert outcomes == ["opened"] * 3
+        assert IndexStore(root, engine=engine).live().name == "gen-000001"
