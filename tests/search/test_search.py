@@ -255,6 +255,17 @@ def test_a_word_the_segmenter_cuts_differently_in_context_is_still_found(staff_c
     assert find(staff_cs, "调噪") == []
 
 
+def test_a_quoted_run_of_characters_finds_them_in_that_order_words_ranking_first(staff_cs, find):
+    words = log(staff_cs, "客户反映空调漏水严重")
+    characters = log(staff_cs, "中央空调漏水管堵了")  # 空调/漏水管: other words, same characters
+    apart = log(staff_cs, "空调，漏水")
+    assert find(staff_cs, '"空调漏水"') == [words.number, characters.number]
+    # Typed apart, the words in order are found, across the comma too.
+    assert sorted(find(staff_cs, '"空调 漏水"')) == sorted(
+        [words.number, characters.number, apart.number]
+    )
+
+
 def test_a_word_match_ranks_above_a_match_of_its_characters_only(staff_cs, find):
     characters = log(staff_cs, "他们和服务员吵架了")
     word = log(staff_cs, "客户送来和服一件，要求清洗")
