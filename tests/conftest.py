@@ -189,10 +189,15 @@ def make_user(app):
 
 
 def pytest_collection_modifyitems(items):
-    """Browser journeys take seconds each: every one is also ``slow``."""
+    """Browser journeys take seconds each: every one is also ``slow``.
+
+    The slow tests run first (in their order): started last, one test of a
+    minute would keep a parallel run waiting on one worker while the other
+    has nothing left; started first, the quick ones fill in around them."""
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 CHROMIUM = "/usr/bin/chromium"
