@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bson import ObjectId
+from pymongo import UpdateOne
 
 from records import audit
 from records.access import Actor
@@ -70,10 +71,9 @@ def seed_from_package(db=None, years=None, actor: Actor | None = None) -> list[i
         for day, name in workdays.items():
             if day.year == year and not _plain_working(day):
                 exceptions.append((day, True, name))
-        for day, working, name in exceptions:
-            if day.isoformat() in edited:
-                continue
-            db[DAYS].update_one(
+        # One round trip a year, not one a day: a first start seeds ~600 days.
+        days = [
+            UpdateOne(
                 {"_id": day.isoformat()},
                 {
                     "$set": {
@@ -85,6 +85,12 @@ def seed_from_package(db=None, years=None, actor: Actor | None = None) -> list[i
                 },
                 upsert=True,
             )
+            for day, working, name in exceptions
+            if day.isoformat() not in edited
+        ]
+        if days:
+            db[DAYS].bulk_write(days, ordered=False)
+        # The year is marked seeded only after its days are written.
         db[YEARS].update_one(
             {"_id": year}, {"$set": {"source": "chinesecalendar", "at": utcnow()}}, upsert=True
         )

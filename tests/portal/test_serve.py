@@ -237,12 +237,13 @@ def test_kill_9_of_the_portal_never_leaves_a_start_impossible(tmp_path):
     data_dir = tmp_path / "var"
     port = free_port()
     servers = []
-    for round_ in range(20):
+    # Killed while it starts (its database may be half started) at five
+    # moments of the start, each after a portal killed while it served.
+    for killed_at in (None, 0.3, None, 0.7, None, 1.1, None, 1.5, 1.9):
         portal = RunningPortal(data_dir, port)
         try:
-            if round_ % 4 == 3:
-                # Killed while it starts: its database may be half started.
-                time.sleep(0.5 + (round_ % 3) * 0.7)
+            if killed_at is not None:
+                time.sleep(killed_at)
             else:
                 portal.wait_until_serving()
                 servers.append(_runfile(data_dir)["pid"])
