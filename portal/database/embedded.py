@@ -98,6 +98,15 @@ def _port_is_free(host: str, port: int) -> bool:
         return True
 
 
+def _accepts(host: str, port: int) -> bool:
+    """Whether something listens on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=0.25):
+            return True
+    except OSError:
+        return False
+
+
 def _ping(uri: str, timeout_ms: int = 500) -> bool:
     client = pymongo.MongoClient(
         uri,
@@ -392,9 +401,11 @@ class EmbeddedDatabase:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise EmbeddedDatabaseError(self._explain_failure())
-            if _ping(self.uri, timeout_ms=250):
+            # A refused connection answers at once; a ping of a server not yet
+            # listening waits out its whole server-selection timeout.
+            if _accepts(self.host, self.port) and _ping(self.uri, timeout_ms=1000):
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
         self._stop_keeper()
         raise EmbeddedDatabaseError(
             f"The embedded database did not answer within {self.startup_timeout:.0f} s; "
