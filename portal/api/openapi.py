@@ -62,6 +62,24 @@ def _path(name: str, kind: str = "string", **schema) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind, **schema}}
 
 
+def _object(properties: dict, required: list[str] | None = None) -> dict:
+    """The schema of a JSON object with these properties."""
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _json_body(
+    properties: dict, required: list[str] | None = None, body_required: bool = False
+) -> dict:
+    """A request body of one JSON object (``body_required``: a body must be sent)."""
+    body: dict = {"content": {"application/json": {"schema": _object(properties, required)}}}
+    if body_required:
+        body["required"] = True
+    return body
+
+
 #: The file format of a register: Word or Excel.
 _FILE_FORMAT = _path("format", enum=["docx", "xlsx"])
 
@@ -87,21 +105,14 @@ def openapi_document() -> dict:
                     number,
                     {"name": "If-Match", "in": "header", "schema": {"type": "string"}},
                 ],
-                requestBody={
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["data"],
-                                "properties": {
-                                    "data": {"type": "object"},
-                                    "version": {"type": "integer"},
-                                    "reason": {"type": "string"},
-                                },
-                            }
-                        }
-                    }
-                },
+                requestBody=_json_body(
+                    {
+                        "data": {"type": "object"},
+                        "version": {"type": "integer"},
+                        "reason": {"type": "string"},
+                    },
+                    required=["data"],
+                ),
             ),
             "delete": _op(
                 "Dispose of a record (refused until its retention ends)",
@@ -148,21 +159,14 @@ def openapi_document() -> dict:
                     number,
                     _path("name"),
                 ],
-                requestBody={
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "comment": {"type": "string"},
-                                    "password": {"type": "string"},
-                                    "version": {"type": "integer"},
-                                    "data": {"type": "object", "description": "the step's fields"},
-                                },
-                            }
-                        }
+                requestBody=_json_body(
+                    {
+                        "comment": {"type": "string"},
+                        "password": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "data": {"type": "object", "description": "the step's fields"},
                     }
-                },
+                ),
             )
         },
         "/records/{number}/audit": {
@@ -192,19 +196,10 @@ def openapi_document() -> dict:
                     "400": ERROR,
                     "404": ERROR,
                 },
-                requestBody={
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["numbers"],
-                                "properties": {
-                                    "numbers": {"type": "array", "items": {"type": "string"}}
-                                },
-                            }
-                        }
-                    }
-                },
+                requestBody=_json_body(
+                    {"numbers": {"type": "array", "items": {"type": "string"}}},
+                    required=["numbers"],
+                ),
             )
         },
         "/forms/{type}/blank.docx": {
@@ -280,21 +275,11 @@ def openapi_document() -> dict:
             "post": _op(
                 f"Create a {record_type.titles.get('en', record_type.name)}",
                 {"201": {"description": "Created, with its number and version 1"}, "400": ERROR},
-                requestBody={
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["data"],
-                                "properties": {
-                                    "data": _data_schema(record_type),
-                                    "reason": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
+                requestBody=_json_body(
+                    {"data": _data_schema(record_type), "reason": {"type": "string"}},
+                    required=["data"],
+                    body_required=True,
+                ),
             )
         }
     return {
@@ -307,23 +292,21 @@ def openapi_document() -> dict:
                 "session": {"type": "apiKey", "in": "cookie", "name": "portal_session"},
             },
             "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {
+                "Error": _object(
+                    {
                         "error": {"type": "string"},
                         "message": {"type": "string"},
                         "field": {"type": "string"},
-                    },
-                },
-                "Record": {
-                    "type": "object",
-                    "properties": {
+                    }
+                ),
+                "Record": _object(
+                    {
                         "number": {"type": "string"},
                         "version": {"type": "integer"},
                         "state": {"type": "string"},
                         "data": {"type": "object"},
-                    },
-                },
+                    }
+                ),
             },
         },
         "security": [{"bearer": []}, {"session": []}],
