@@ -13,7 +13,7 @@ from portal.actors import actor_for, message
 from portal.admin.base import AdminForm
 from portal.models import Department
 from portal.pages import charts
-from portal.pages.display import crumbs, record_url, state_label, type_title
+from portal.pages.display import crumbs, record_url, row_url, state_label, type_title
 from portal.security import permission_required
 from records import measures, reports, worklists
 from records.clock import local_now
@@ -148,7 +148,7 @@ def records_behind():
         period=period,
         texts=exports.texts(),
         department=department,
-        record_url=record_url,
+        row_url=row_url,
         state_label=state_label,
         type_title=type_title,
         breadcrumbs=crumbs(

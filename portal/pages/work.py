@@ -5,7 +5,6 @@ and the procedures with their forms and records by year."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import HiddenField
@@ -23,7 +22,9 @@ from portal.pages.display import (
     expected_steps,
     field_text,
     record_url,
+    row_url,
     state_label,
+    type_title,
 )
 from portal.security import permission_required
 from records import worklists
@@ -60,6 +61,17 @@ def _actor():
     return actor_for(current_user._get_current_object())
 
 
+@bp.context_processor
+def _row_helpers() -> dict:
+    """What every page here shows record rows with (a view's own wins)."""
+    return {
+        "due_text": due_text,
+        "state_label": state_label,
+        "type_title": type_title,
+        "record_url": row_url,
+    }
+
+
 # --- my tasks -------------------------------------------------------------------
 
 
@@ -87,10 +99,6 @@ def tasks():
         page=number,
         pages=pages,
         first=(number - 1) * TASKS_PAGE + 1,
-        due_text=due_text,
-        state_label=state_label,
-        type_title=_type_title,
-        record_url=_url_of,
         expected=lambda row: expected_steps(actor, row),
         breadcrumbs=crumbs((_("My tasks"), None)),
     )
@@ -99,15 +107,6 @@ def tasks():
 TASKS_PAGE = 50
 #: How far my tasks page on (a list that long is worked from filters).
 TASKS_MAX = 5000
-
-
-def _type_title(name: str) -> str:
-    record_type = registry.get(name)
-    return record_type.title(str(get_locale())) if record_type else name
-
-
-def _url_of(row: dict) -> str:
-    return url_for(f"records_{row['type']}.details_view", id=str(row["_id"]))
 
 
 # --- a new complaint from the hotline ----------------------------------------------
@@ -246,9 +245,6 @@ def register():
         text=lambda row, name: field_text(record_type, name, row["data"].get(name), names),
         department_name=names.department,
         user_name=names.user,
-        state_label=state_label,
-        record_url=_url_of,
-        due_text=due_text,
         export_args={k: v for k, v in request.args.items() if k != "format"},
         breadcrumbs=crumbs((_("Complaint register"), None)),
     )
@@ -279,11 +275,7 @@ def overdue():
         department=department,
         departments=Department.objects(active=True).only("code", "name"),
         department_name=names.department,
-        type_title=_type_title,
-        state_label=state_label,
-        record_url=_url_of,
         reminder_url=lambda r: r and record_url(r["number"], r["type"]),
-        due_text=due_text,
         can_remind=actor.may(SEND_REMINDERS),
         form=AdminForm(),
         breadcrumbs=crumbs((_("Overdue"), None)),
@@ -349,8 +341,6 @@ def procedures():
         procedures=PROCEDURES,
         types_of=_types_of,
         effective_docs=effective_docs,
-        record_url=_url_of,
-        type_title=_type_title,
         breadcrumbs=crumbs((_("Procedures"), None)),
     )
 
@@ -366,7 +356,6 @@ def procedure(code: str):
         title=PROCEDURES[code],
         types=_types_of(code),
         years=_years,
-        type_title=_type_title,
         breadcrumbs=crumbs(
             (_("Procedures"), url_for(".procedures")), (f"{code} {_(PROCEDURES[code])}", None)
         ),
@@ -406,7 +395,7 @@ def records_of_year(code: str, type_name: str, year: int):
                 "due_uncovered",
             )
         )
-    title = _type_title(type_name)
+    title = type_title(type_name)
     return render_template(
         "work/records_of_year.html",
         rows=rows[:PAGE_SIZE],
@@ -416,8 +405,6 @@ def records_of_year(code: str, type_name: str, year: int):
         year=year,
         code=code,
         title=title,
-        state_label=state_label,
-        due_text=due_text,
         create_url=url_for(f"records_{type_name}.create_view")
         if can_create(_actor(), record_type)
         else None,
