@@ -84,6 +84,17 @@ def _json_body(
 _FILE_FORMAT = _path("format", enum=["docx", "xlsx"])
 
 
+def _register_download(summary: str, *parameters: dict) -> dict:
+    """A register's download, as Word or Excel by the path's ``format``."""
+    return {
+        "get": _op(
+            summary,
+            {"200": {"description": "A .docx or .xlsx"}},
+            parameters=[_FILE_FORMAT, *parameters],
+        )
+    }
+
+
 def openapi_document() -> dict:
     number = _path("number")
     record_ok = {
@@ -209,31 +220,18 @@ def openapi_document() -> dict:
                 parameters=[_path("type")],
             )
         },
-        "/registers/complaints.{format}": {
-            "get": _op(
-                "The complaint register of a period as Word or Excel",
-                {"200": {"description": "A .docx or .xlsx"}},
-                parameters=[
-                    _FILE_FORMAT,
-                    _query("start", "First day (YYYY-MM-DD)"),
-                    _query("end", "Last day (YYYY-MM-DD)"),
-                    *(
-                        _query(name, f"Filter by {name}")
-                        for name in ("state", "severity", "department", "subject")
-                    ),
-                ],
-            )
-        },
-        "/registers/overdue.{format}": {
-            "get": _op(
-                "The overdue list as Word or Excel",
-                {"200": {"description": "A .docx or .xlsx"}},
-                parameters=[
-                    _FILE_FORMAT,
-                    _query("department", "One department"),
-                ],
-            )
-        },
+        "/registers/complaints.{format}": _register_download(
+            "The complaint register of a period as Word or Excel",
+            _query("start", "First day (YYYY-MM-DD)"),
+            _query("end", "Last day (YYYY-MM-DD)"),
+            *(
+                _query(name, f"Filter by {name}")
+                for name in ("state", "severity", "department", "subject")
+            ),
+        ),
+        "/registers/overdue.{format}": _register_download(
+            "The overdue list as Word or Excel", _query("department", "One department")
+        ),
         "/me": {"get": _op("The caller", {"200": {"description": "ok"}})},
         # Public: a client reads it before it has a token.
         "/openapi.json": {
