@@ -250,15 +250,6 @@ def register():
     )
 
 
-@bp.route("/register/export.<any(docx, xlsx):file_format>")
-@permission_required(READ_RECORDS)
-def register_export(file_format):
-    return exports.download_or_back(
-        lambda: exports.complaint_register_file(file_format),
-        lambda: url_for(".register", **request.args),
-    )
-
-
 # --- overdue items -------------------------------------------------------------------
 
 
@@ -282,12 +273,22 @@ def overdue():
     )
 
 
-@bp.route("/overdue/export.<any(docx, xlsx):file_format>")
+# --- the lists as Word or Excel ------------------------------------------------------
+
+#: The lists that download as Word or Excel (each its page's endpoint) and
+#: what makes the file, from the same query string as the page.
+EXPORTS = {
+    "register": exports.complaint_register_file,
+    "overdue": exports.overdue_file,
+}
+
+
+@bp.route("/<any(register, overdue):listing>/export.<any(docx, xlsx):file_format>")
 @permission_required(READ_RECORDS)
-def overdue_export(file_format):
+def export(listing, file_format):
     return exports.download_or_back(
-        lambda: exports.overdue_file(file_format),
-        lambda: url_for(".overdue", **request.args),
+        lambda: EXPORTS[listing](file_format),
+        lambda: url_for(f".{listing}", **request.args),
     )
 
 
