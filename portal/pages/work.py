@@ -99,6 +99,7 @@ def tasks():
         page=number,
         pages=pages,
         first=(number - 1) * TASKS_PAGE + 1,
+        page_url=lambda n: url_for("work.tasks", page=n),
         expected=lambda row: expected_steps(actor, row),
         breadcrumbs=crumbs((_("My tasks"), None)),
     )
