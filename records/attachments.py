@@ -17,6 +17,7 @@ from records.access import Actor, can_edit, load_visible
 from records.clock import utcnow
 from records.commit import commit_change
 from records.errors import InvalidData, NotFound, PermissionDenied
+from records.files import check_size, read_checked
 from records.i18n import N_
 from records.locks import check_lock
 from records.models import Record
@@ -93,12 +94,7 @@ def attach_file(
     base_version = base_version_of(base_version)
     if not filename:
         raise InvalidData(N_("The file has no name."), field="file")
-    if not content:
-        raise InvalidData(N_("The file is empty."), field="file")
-    if len(content) > max_bytes:
-        raise InvalidData(
-            N_("The file is larger than %(mb)d MB."), field="file", mb=max_bytes // (1024 * 1024)
-        )
+    check_size(content, max_bytes)
     claimed = EXTENSIONS.get(os.path.splitext(filename)[1].lower())
     actual = sniff(content, claimed)
     if claimed is None or actual != claimed:
@@ -171,13 +167,7 @@ def read_attachment(
     item = next((a for a in items if a.get("id") == attachment_id), None)
     if item is None:
         raise NotFound(N_("There is no such attachment."))
-    content = (
-        gridfs.GridFSBucket(database(), bucket_name=BUCKET)
-        .open_download_stream(item["file_id"])
-        .read()
-    )
-    if hashlib.sha256(content).hexdigest() != item["sha256"]:
-        raise InvalidData(N_("The stored file no longer matches its checksum."))
+    content = read_checked(BUCKET, item)
     audit.record_event_on(
         actor,
         "download",

@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 from records import audit
 from records.access import Actor
 from records.errors import InvalidData, PermissionDenied, RecordError
+from records.files import check_size
 from records.i18n import N_
 from records.operations import create_in, record_type_of
 from records.permissions import IMPORT_LEDGERS
@@ -63,12 +64,7 @@ class Outcome:
 def read_ledger(filename: str, content: bytes) -> Ledger:
     """The first sheet of an .xlsx: its first row with two or more cells
     filled is the heading (a title row above it is skipped)."""
-    if not content:
-        raise InvalidData(N_("The file is empty."), field="file")
-    if len(content) > MAX_BYTES:
-        raise InvalidData(
-            N_("The file is larger than %(mb)d MB."), field="file", mb=MAX_BYTES // (1024 * 1024)
-        )
+    check_size(content, MAX_BYTES)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):

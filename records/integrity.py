@@ -69,6 +69,11 @@ def verify_records(db: Database, key: bytes | None = None, batch: int = 1000) ->
     """Check every record against its versions; report the first that fails."""
     key = key if key is not None else audit.current_key()
     records = versions_seen = unauthenticated = 0
+
+    def failed(number: str | None, problem: str) -> RecordsCheck:
+        return RecordsCheck(False, records, versions_seen, number, problem)
+
+    orphan = "it has versions but the record itself is gone"
     # Both in record order: one pass over each collection, no query per record.
     versions = db.record_versions.find(
         {}, sort=[("record_id", 1), ("version", 1)], batch_size=batch
@@ -77,13 +82,7 @@ def verify_records(db: Database, key: bytes | None = None, batch: int = 1000) ->
     for record in db.records.find({}, sort=[("_id", 1)], batch_size=batch):
         records += 1
         if pending is not None and pending["record_id"] < record["_id"]:
-            return RecordsCheck(
-                False,
-                records,
-                versions_seen,
-                pending.get("number"),
-                "it has versions but the record itself is gone",
-            )
+            return failed(pending.get("number"), orphan)
         mine = []
         while pending is not None and pending["record_id"] == record["_id"]:
             mine.append(pending)
@@ -92,40 +91,21 @@ def verify_records(db: Database, key: bytes | None = None, batch: int = 1000) ->
         number = record.get("number")
         numbers = [v["version"] for v in mine]
         if numbers != list(range(1, record.get("version", 0) + 1)):
-            return RecordsCheck(
-                False,
-                records,
-                versions_seen,
-                number,
-                f"its versions are {numbers or 'none'}, not 1 to {record.get('version')}",
+            return failed(
+                number, f"its versions are {numbers or 'none'}, not 1 to {record.get('version')}"
             )
         for version in mine:
             problem = _version_problem(version, key, db)
             if problem:
-                return RecordsCheck(False, records, versions_seen, number, problem)
+                return failed(number, problem)
             unauthenticated += "mac" not in version
         if version_hash(record) != mine[-1]["hash"]:
-            return RecordsCheck(
-                False,
-                records,
-                versions_seen,
-                number,
-                "its current content differs from its last version",
-            )
+            return failed(number, "its current content differs from its last version")
     if pending is not None:
-        return RecordsCheck(
-            False,
-            records,
-            versions_seen,
-            pending.get("number"),
-            "it has versions but the record itself is gone",
-        )
+        return failed(pending.get("number"), orphan)
     gone = _gone_without_certificate(db)
     if gone is not None:
-        return RecordsCheck(
-            False,
-            records,
-            versions_seen,
+        return failed(
             gone[0],
             f"it was created (audit entry {gone[1]}) but is gone without a disposal certificate",
         )

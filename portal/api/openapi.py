@@ -62,8 +62,37 @@ def _path(name: str, kind: str = "string", **schema) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind, **schema}}
 
 
+def _object(properties: dict, required: list[str] | None = None) -> dict:
+    """The schema of a JSON object with these properties."""
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _json_body(
+    properties: dict, required: list[str] | None = None, body_required: bool = False
+) -> dict:
+    """A request body of one JSON object (``body_required``: a body must be sent)."""
+    body: dict = {"content": {"application/json": {"schema": _object(properties, required)}}}
+    if body_required:
+        body["required"] = True
+    return body
+
+
 #: The file format of a register: Word or Excel.
 _FILE_FORMAT = _path("format", enum=["docx", "xlsx"])
+
+
+def _register_download(summary: str, *parameters: dict) -> dict:
+    """A register's download, as Word or Excel by the path's ``format``."""
+    return {
+        "get": _op(
+            summary,
+            {"200": {"description": "A .docx or .xlsx"}},
+            parameters=[_FILE_FORMAT, *parameters],
+        )
+    }
 
 
 def openapi_document() -> dict:
@@ -87,21 +116,14 @@ def openapi_document() -> dict:
                     number,
                     {"name": "If-Match", "in": "header", "schema": {"type": "string"}},
                 ],
-                requestBody={
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["data"],
-                                "properties": {
-                                    "data": {"type": "object"},
-                                    "version": {"type": "integer"},
-                                    "reason": {"type": "string"},
-                                },
-                            }
-                        }
-                    }
-                },
+                requestBody=_json_body(
+                    {
+                        "data": {"type": "object"},
+                        "version": {"type": "integer"},
+                        "reason": {"type": "string"},
+                    },
+                    required=["data"],
+                ),
             ),
             "delete": _op(
                 "Dispose of a record (refused until its retention ends)",
@@ -148,21 +170,14 @@ def openapi_document() -> dict:
                     number,
                     _path("name"),
                 ],
-                requestBody={
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "comment": {"type": "string"},
-                                    "password": {"type": "string"},
-                                    "version": {"type": "integer"},
-                                    "data": {"type": "object", "description": "the step's fields"},
-                                },
-                            }
-                        }
+                requestBody=_json_body(
+                    {
+                        "comment": {"type": "string"},
+                        "password": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "data": {"type": "object", "description": "the step's fields"},
                     }
-                },
+                ),
             )
         },
         "/records/{number}/audit": {
@@ -192,19 +207,10 @@ def openapi_document() -> dict:
                     "400": ERROR,
                     "404": ERROR,
                 },
-                requestBody={
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["numbers"],
-                                "properties": {
-                                    "numbers": {"type": "array", "items": {"type": "string"}}
-                                },
-                            }
-                        }
-                    }
-                },
+                requestBody=_json_body(
+                    {"numbers": {"type": "array", "items": {"type": "string"}}},
+                    required=["numbers"],
+                ),
             )
         },
         "/forms/{type}/blank.docx": {
@@ -214,31 +220,18 @@ def openapi_document() -> dict:
                 parameters=[_path("type")],
             )
         },
-        "/registers/complaints.{format}": {
-            "get": _op(
-                "The complaint register of a period as Word or Excel",
-                {"200": {"description": "A .docx or .xlsx"}},
-                parameters=[
-                    _FILE_FORMAT,
-                    _query("start", "First day (YYYY-MM-DD)"),
-                    _query("end", "Last day (YYYY-MM-DD)"),
-                    *(
-                        _query(name, f"Filter by {name}")
-                        for name in ("state", "severity", "department", "subject")
-                    ),
-                ],
-            )
-        },
-        "/registers/overdue.{format}": {
-            "get": _op(
-                "The overdue list as Word or Excel",
-                {"200": {"description": "A .docx or .xlsx"}},
-                parameters=[
-                    _FILE_FORMAT,
-                    _query("department", "One department"),
-                ],
-            )
-        },
+        "/registers/complaints.{format}": _register_download(
+            "The complaint register of a period as Word or Excel",
+            _query("start", "First day (YYYY-MM-DD)"),
+            _query("end", "Last day (YYYY-MM-DD)"),
+            *(
+                _query(name, f"Filter by {name}")
+                for name in ("state", "severity", "department", "subject")
+            ),
+        ),
+        "/registers/overdue.{format}": _register_download(
+            "The overdue list as Word or Excel", _query("department", "One department")
+        ),
         "/me": {"get": _op("The caller", {"200": {"description": "ok"}})},
         # Public: a client reads it before it has a token.
         "/openapi.json": {
@@ -280,21 +273,11 @@ def openapi_document() -> dict:
             "post": _op(
                 f"Create a {record_type.titles.get('en', record_type.name)}",
                 {"201": {"description": "Created, with its number and version 1"}, "400": ERROR},
-                requestBody={
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["data"],
-                                "properties": {
-                                    "data": _data_schema(record_type),
-                                    "reason": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
+                requestBody=_json_body(
+                    {"data": _data_schema(record_type), "reason": {"type": "string"}},
+                    required=["data"],
+                    body_required=True,
+                ),
             )
         }
     return {
@@ -307,23 +290,21 @@ def openapi_document() -> dict:
                 "session": {"type": "apiKey", "in": "cookie", "name": "portal_session"},
             },
             "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {
+                "Error": _object(
+                    {
                         "error": {"type": "string"},
                         "message": {"type": "string"},
                         "field": {"type": "string"},
-                    },
-                },
-                "Record": {
-                    "type": "object",
-                    "properties": {
+                    }
+                ),
+                "Record": _object(
+                    {
                         "number": {"type": "string"},
                         "version": {"type": "integer"},
                         "state": {"type": "string"},
                         "data": {"type": "object"},
-                    },
-                },
+                    }
+                ),
             },
         },
         "security": [{"bearer": []}, {"session": []}],

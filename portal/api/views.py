@@ -450,12 +450,12 @@ def search_records():
 @permission_required()
 def me():
     """Who the caller is: user name, name, roles and department."""
-    department = current_user.department_or_none
+    actor = _actor()
     return jsonify(
-        username=current_user.username,
-        full_name=current_user.full_name,
-        roles=list(current_user.roles),
-        department=department.code if department else None,
+        username=actor.username,
+        full_name=actor.full_name,
+        roles=list(actor.roles),
+        department=actor.department,
     )
 
 

@@ -790,18 +790,26 @@ def check(full):
     click.echo("The search index matches the database.")
 
 
-@main.command("backup")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def backup_command(path):
-    """Write one archive of everything in the database (consistent while serving)."""
+def _archive(step, path):
+    """Run ``step`` (:func:`backup.backup` or :func:`backup.restore`) on the
+    portal's database and ``path``; a refused archive is the command's error."""
     from portal.database import backup
     from records.store import database
 
     with portal_app():
         try:
-            summary = backup.backup(database(), path)
+            return step(database(), path)
         except backup.BackupError as error:
             raise click.ClickException(str(error)) from None
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path):
+    """Write one archive of everything in the database (consistent while serving)."""
+    from portal.database import backup
+
+    summary = _archive(backup.backup, path)
     click.echo(
         f"{summary.path}: {summary.documents} documents in "
         f"{len(summary.collections)} collections, {summary.size / 1e6:.1f} MB."
@@ -813,13 +821,8 @@ def backup_command(path):
 def restore_command(path):
     """Restore an archive into an empty database (checked before anything is written)."""
     from portal.database import backup
-    from records.store import database
 
-    with portal_app():
-        try:
-            summary = backup.restore(database(), path)
-        except backup.BackupError as error:
-            raise click.ClickException(str(error)) from None
+    summary = _archive(backup.restore, path)
     click.echo(
         f"Restored {summary.documents} documents in {len(summary.collections)} "
         "collections. Run `portal audit verify` (with the same audit key) and "

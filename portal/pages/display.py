@@ -75,6 +75,11 @@ def record_url(number: str, type_name: str | None = None) -> str | None:
     return url_for(f"records_{type_name}.details_view", id=str(found.pk)) if found else None
 
 
+def row_url(row: dict) -> str:
+    """The record page of a record read as a raw row (with its ``_id``)."""
+    return url_for(f"records_{row['type']}.details_view", id=str(row["_id"]))
+
+
 def type_title(type_name: str) -> str:
     record_type = registry.get(type_name)
     return record_type.title(str(get_locale())) if record_type else type_name

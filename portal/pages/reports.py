@@ -13,7 +13,7 @@ from portal.actors import actor_for, message
 from portal.admin.base import AdminForm
 from portal.models import Department
 from portal.pages import charts
-from portal.pages.display import crumbs, record_url, state_label, type_title
+from portal.pages.display import crumbs, record_url, row_url, state_label, type_title
 from portal.security import permission_required
 from records import measures, reports, worklists
 from records.clock import local_now
@@ -45,16 +45,22 @@ def _period() -> reports.Period:
     return reports.Period(kind, year, request.args.get("number", type=int) or default)
 
 
+def _period_or_back() -> reports.Period:
+    """The period asked for; one that is not a period goes back to the
+    report page, which says why."""
+    try:
+        return _period()
+    except RecordError as error:
+        flash(message(error), "error")
+        abort(redirect(url_for(".report_page")))
+
+
 @bp.route("/reports")
 @permission_required(READ_RECORDS)
 def report_page():
     actor = _actor()
     texts = exports.texts()
-    try:
-        period = _period()
-    except RecordError as error:
-        flash(message(error), "error")
-        return redirect(url_for(".report_page"))
+    period = _period_or_back()
     department = _department(actor)
     report = reports.build(period, texts, department=department)
     labels = list(report.trend)
@@ -106,11 +112,7 @@ def report_page():
 def report_export(file_format):
     actor = _actor()
     texts = exports.texts()
-    try:
-        period = _period()
-    except RecordError as error:
-        flash(message(error), "error")
-        return redirect(url_for(".report_page"))
+    period = _period_or_back()
     report = reports.build(period, texts, department=_department(actor))
     printed = texts(
         "Printed %(at)s by %(name)s",
@@ -146,7 +148,7 @@ def records_behind():
         period=period,
         texts=exports.texts(),
         department=department,
-        record_url=record_url,
+        row_url=row_url,
         state_label=state_label,
         type_title=type_title,
         breadcrumbs=crumbs(

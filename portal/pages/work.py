@@ -5,7 +5,6 @@ and the procedures with their forms and records by year."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import HiddenField
@@ -23,7 +22,9 @@ from portal.pages.display import (
     expected_steps,
     field_text,
     record_url,
+    row_url,
     state_label,
+    type_title,
 )
 from portal.security import permission_required
 from records import worklists
@@ -60,6 +61,17 @@ def _actor():
     return actor_for(current_user._get_current_object())
 
 
+@bp.context_processor
+def _row_helpers() -> dict:
+    """What every page here shows record rows with (a view's own wins)."""
+    return {
+        "due_text": due_text,
+        "state_label": state_label,
+        "type_title": type_title,
+        "record_url": row_url,
+    }
+
+
 # --- my tasks -------------------------------------------------------------------
 
 
@@ -87,10 +99,7 @@ def tasks():
         page=number,
         pages=pages,
         first=(number - 1) * TASKS_PAGE + 1,
-        due_text=due_text,
-        state_label=state_label,
-        type_title=_type_title,
-        record_url=_url_of,
+        page_url=lambda n: url_for("work.tasks", page=n),
         expected=lambda row: expected_steps(actor, row),
         breadcrumbs=crumbs((_("My tasks"), None)),
     )
@@ -99,15 +108,6 @@ def tasks():
 TASKS_PAGE = 50
 #: How far my tasks page on (a list that long is worked from filters).
 TASKS_MAX = 5000
-
-
-def _type_title(name: str) -> str:
-    record_type = registry.get(name)
-    return record_type.title(str(get_locale())) if record_type else name
-
-
-def _url_of(row: dict) -> str:
-    return url_for(f"records_{row['type']}.details_view", id=str(row["_id"]))
 
 
 # --- a new complaint from the hotline ----------------------------------------------
@@ -246,20 +246,8 @@ def register():
         text=lambda row, name: field_text(record_type, name, row["data"].get(name), names),
         department_name=names.department,
         user_name=names.user,
-        state_label=state_label,
-        record_url=_url_of,
-        due_text=due_text,
         export_args={k: v for k, v in request.args.items() if k != "format"},
         breadcrumbs=crumbs((_("Complaint register"), None)),
-    )
-
-
-@bp.route("/register/export.<any(docx, xlsx):file_format>")
-@permission_required(READ_RECORDS)
-def register_export(file_format):
-    return exports.download_or_back(
-        lambda: exports.complaint_register_file(file_format),
-        lambda: url_for(".register", **request.args),
     )
 
 
@@ -279,23 +267,29 @@ def overdue():
         department=department,
         departments=Department.objects(active=True).only("code", "name"),
         department_name=names.department,
-        type_title=_type_title,
-        state_label=state_label,
-        record_url=_url_of,
         reminder_url=lambda r: r and record_url(r["number"], r["type"]),
-        due_text=due_text,
         can_remind=actor.may(SEND_REMINDERS),
         form=AdminForm(),
         breadcrumbs=crumbs((_("Overdue"), None)),
     )
 
 
-@bp.route("/overdue/export.<any(docx, xlsx):file_format>")
+# --- the lists as Word or Excel ------------------------------------------------------
+
+#: The lists that download as Word or Excel (each its page's endpoint) and
+#: what makes the file, from the same query string as the page.
+EXPORTS = {
+    "register": exports.complaint_register_file,
+    "overdue": exports.overdue_file,
+}
+
+
+@bp.route("/<any(register, overdue):listing>/export.<any(docx, xlsx):file_format>")
 @permission_required(READ_RECORDS)
-def overdue_export(file_format):
+def export(listing, file_format):
     return exports.download_or_back(
-        lambda: exports.overdue_file(file_format),
-        lambda: url_for(".overdue", **request.args),
+        lambda: EXPORTS[listing](file_format),
+        lambda: url_for(f".{listing}", **request.args),
     )
 
 
@@ -349,8 +343,6 @@ def procedures():
         procedures=PROCEDURES,
         types_of=_types_of,
         effective_docs=effective_docs,
-        record_url=_url_of,
-        type_title=_type_title,
         breadcrumbs=crumbs((_("Procedures"), None)),
     )
 
@@ -366,7 +358,6 @@ def procedure(code: str):
         title=PROCEDURES[code],
         types=_types_of(code),
         years=_years,
-        type_title=_type_title,
         breadcrumbs=crumbs(
             (_("Procedures"), url_for(".procedures")), (f"{code} {_(PROCEDURES[code])}", None)
         ),
@@ -406,7 +397,7 @@ def records_of_year(code: str, type_name: str, year: int):
                 "due_uncovered",
             )
         )
-    title = _type_title(type_name)
+    title = type_title(type_name)
     return render_template(
         "work/records_of_year.html",
         rows=rows[:PAGE_SIZE],
@@ -416,8 +407,6 @@ def records_of_year(code: str, type_name: str, year: int):
         year=year,
         code=code,
         title=title,
-        state_label=state_label,
-        due_text=due_text,
         create_url=url_for(f"records_{type_name}.create_view")
         if can_create(_actor(), record_type)
         else None,

@@ -15,6 +15,17 @@ from collections.abc import Callable
 from flask import Flask
 
 
+def start_polling(app: Flask, thread_class: Callable, setting: str):
+    """Start ``thread_class(app, every)``, ``every`` being the app's
+    ``setting``; None (nothing started) when the setting is 0 or empty."""
+    every = app.config[setting]
+    if not every:
+        return None
+    thread = thread_class(app, every)
+    thread.start()
+    return thread
+
+
 def _start_indexer(app: Flask):
     from search_index import IndexerThread
 

@@ -90,6 +90,5 @@ def start_backup_thread(app) -> BackupThread | None:
     if not app.config.get("BACKUP_DIR") or app.testing:
         return None
     thread = BackupThread(app)
-    app.extensions["backup_thread"] = thread
     thread.start()
     return thread

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from portal.workers import start_polling
 from portal.workers.rounds import RoundThread
 from records import audit
 from records.calendar import seed_from_package
@@ -54,10 +55,6 @@ def init_app(app) -> None:
 
 def start_deadline_thread(app) -> DeadlineThread | None:
     """Start the deadline checks (by `portal serve` and `portal worker`)."""
-    minutes = app.config["DEADLINE_CHECK_MINUTES"]
-    if not minutes or app.testing:
+    if app.testing:
         return None
-    thread = DeadlineThread(app, minutes)
-    app.extensions["deadline_thread"] = thread
-    thread.start()
-    return thread
+    return start_polling(app, DeadlineThread, "DEADLINE_CHECK_MINUTES")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from portal.workers import start_polling
 from records import extraction
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,4 @@ class ExtractThread(threading.Thread):
 
 def start_extract_thread(app) -> ExtractThread | None:
     """Start the attachment reader (by `portal serve` and `portal worker`)."""
-    seconds = app.config["EXTRACT_POLL_SECONDS"]
-    if not seconds:
-        return None
-    thread = ExtractThread(app, seconds)
-    app.extensions["extract_thread"] = thread
-    thread.start()
-    return thread
+    return start_polling(app, ExtractThread, "EXTRACT_POLL_SECONDS")

@@ -36,6 +36,7 @@ from flask import current_app
 from flask_babel import force_locale, format_datetime, gettext
 from pymongo import ReturnDocument
 
+from portal.workers import start_polling
 from portal.workers.rounds import RoundThread
 from records.clock import utcnow
 from records.leases import node_holder
@@ -316,10 +317,4 @@ class MailThread(RoundThread):
 
 def start_mail_thread(app) -> MailThread | None:
     """Start the mail worker (by `portal serve`, never by create_app)."""
-    seconds = app.config["MAIL_SEND_SECONDS"]
-    if not seconds:
-        return None
-    thread = MailThread(app, seconds)
-    app.extensions["mail_thread"] = thread
-    thread.start()
-    return thread
+    return start_polling(app, MailThread, "MAIL_SEND_SECONDS")

@@ -229,6 +229,32 @@ def add_text(paragraph, text: str, fonts: Fonts, **kwargs):
     return run
 
 
+def centred_line(
+    document, text: str, fonts: Fonts, *, space_after: float | None = None, paragraph=None, **kwargs
+):
+    """A centred paragraph of one run (a heading, the period, a state mark):
+    a new one, or ``paragraph`` (the one a new document starts with)."""
+    paragraph = paragraph if paragraph is not None else document.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if space_after is not None:
+        paragraph.paragraph_format.space_after = Pt(space_after)
+    add_text(paragraph, text, fonts, **kwargs)
+    return paragraph
+
+
+def title_line(document, text: str, fonts: Fonts, *, space_after: float | None = None):
+    """The document's title: centred, bold, in the heading font at 16 pt."""
+    return centred_line(
+        document,
+        text,
+        fonts,
+        space_after=space_after,
+        east_asia=fonts.heading_east_asia,
+        size=16,
+        bold=True,
+    )
+
+
 def _bottom_border(paragraph) -> None:
     p_pr = paragraph._p.get_or_add_pPr()
     p_pr.append(

@@ -17,7 +17,7 @@ from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
-from docx.shared import Cm, Pt
+from docx.shared import Cm
 
 from records.clock import utcnow
 from records.retention import retention_day
@@ -111,21 +111,17 @@ def _build_form(record_type: RecordType, sheet: FormSheet, texts: Texts) -> byte
     for index, copy in enumerate(copies):
         if index:
             w.page_break(document)
-        heading = (
-            document.paragraphs[0]
-            if index == 0 and document.paragraphs
-            else (document.add_paragraph())
+        w.centred_line(
+            document,
+            sheet.organisation,
+            fonts,
+            paragraph=document.paragraphs[0] if index == 0 and document.paragraphs else None,
+            east_asia=fonts.heading_east_asia,
+            size=12,
         )
-        heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        w.add_text(heading, sheet.organisation, fonts, east_asia=fonts.heading_east_asia, size=12)
-        name = document.add_paragraph()
-        name.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        name.paragraph_format.space_after = Pt(6)
-        w.add_text(name, title, fonts, east_asia=fonts.heading_east_asia, size=16, bold=True)
+        w.title_line(document, title, fonts, space_after=6)
         # "Superseded: for reference only" on a record no longer in force.
-        state = document.add_paragraph()
-        state.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        w.add_text(state, "⟦state_mark⟧", fonts, bold=True)
+        w.centred_line(document, "⟦state_mark⟧", fonts, bold=True)
         if copy is not None:
             mark = document.add_paragraph()
             mark.alignment = WD_ALIGN_PARAGRAPH.RIGHT

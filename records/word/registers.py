@@ -14,7 +14,6 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Pt
@@ -178,15 +177,8 @@ def _build_register(
         ),
         fonts,
     )
-    heading = document.add_paragraph()
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    w.add_text(
-        heading, register.title, fonts, east_asia=fonts.heading_east_asia, size=16, bold=True
-    )
-    line = document.add_paragraph()
-    line.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    line.paragraph_format.space_after = Pt(6)
-    w.add_text(line, "⟦subtitle⟧", fonts)
+    w.title_line(document, register.title, fonts)
+    w.centred_line(document, "⟦subtitle⟧", fonts, space_after=6)
     table = w.table_grid(document, 1, [Cm(x) for x in widths], fonts)
     header = table.rows[0]
     header._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
@@ -285,13 +277,9 @@ def report_docx(report, texts: Texts, *, organisation: str, printed: str = "") -
         ),
         fonts,
     )
-    heading = document.add_paragraph()
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    w.add_text(heading, report.title, fonts, east_asia=fonts.heading_east_asia, size=16, bold=True)
-    period = document.add_paragraph()
-    period.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    w.add_text(
-        period,
+    w.title_line(document, report.title, fonts)
+    w.centred_line(
+        document,
         texts(
             "%(start)s to %(end)s",
             start=texts.date(report.period.start),

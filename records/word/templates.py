@@ -28,6 +28,7 @@ from records import audit
 from records.access import Actor
 from records.clock import utcnow
 from records.errors import InvalidData, NotFound, PermissionDenied
+from records.files import check_size, read_checked
 from records.i18n import N_
 from records.permissions import MANAGE_FORMS
 from records.settings import effective
@@ -121,12 +122,7 @@ class Checked:
 
 def check_template(record_type: RecordType, content: bytes, texts: Texts) -> Checked:
     """Refuse a template that would fail or mislead, with a message saying why."""
-    if not content:
-        raise TemplateProblem(N_("The file is empty."), field="file")
-    if len(content) > MAX_BYTES:
-        raise TemplateProblem(
-            N_("The file is larger than %(mb)d MB."), field="file", mb=MAX_BYTES // (1024 * 1024)
-        )
+    check_size(content, MAX_BYTES, TemplateProblem)
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as package:
             if "word/document.xml" not in package.namelist():
@@ -353,22 +349,11 @@ def withdraw_template(actor: Actor, type_name: str, reason: str) -> None:
     unit_of_work(work)
 
 
-def _load(entry: dict) -> bytes:
-    content = (
-        gridfs.GridFSBucket(database(), bucket_name=BUCKET)
-        .open_download_stream(entry["file_id"])
-        .read()
-    )
-    if hashlib.sha256(content).hexdigest() != entry["sha256"]:
-        raise InvalidData(N_("The stored file no longer matches its checksum."))
-    return content
-
-
 def template_file(type_name: str, edition: str) -> tuple[dict, bytes]:
     entry = database().word_templates.find_one({"type": type_name, "edition": edition})
     if entry is None:
         raise NotFound(N_("There is no such template."))
-    return entry, _load(entry)
+    return entry, read_checked(BUCKET, entry)
 
 
 def render_with_template(
@@ -397,7 +382,7 @@ def render_with_template(
         sha256=entry["sha256"],
     )
     content = _render(
-        DocxTemplate(io.BytesIO(_load(entry))),
+        DocxTemplate(io.BytesIO(read_checked(BUCKET, entry))),
         record_type,
         None if blank else doc,
         texts,
