@@ -15,8 +15,9 @@ from portal.actors import actor_for
 from portal.models import Department, User
 from records.calendar import seed_from_package
 from records.clock import from_local, local_now, simulated
-from records.operations import create_record, transition_record
+from records.operations import create_record
 from tests.browser.steps import log_in
+from tests.helpers import dispatch
 
 pytestmark = pytest.mark.browser
 
@@ -46,17 +47,7 @@ def _overdue_complaint():
                 "description": "第3页数据不符",
             },
         )
-        transition_record(
-            chen,
-            record.number,
-            "dispatch",
-            changes={
-                "department": "TEST",
-                "handler": "wang",
-                "subject": "technical",
-                "responsibility": "1",
-            },
-        )
+        dispatch(record.number)
     return record.number
 
 

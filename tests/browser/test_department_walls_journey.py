@@ -12,9 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from records.clock import local_now
-from records.operations import create_record, transition_record
 from tests.browser.steps import log_in
-from tests.helpers import actor_of
+from tests.helpers import dispatch, hotline_complaint
 from tests.portal.conftest import org  # noqa: F401 - the organisation of the work pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("org")]
@@ -24,54 +23,18 @@ SECRET_CONTACT = "13911112222"
 
 
 def test_a_colleague_of_another_department_finds_nothing(app, page):
-    received = (local_now() - timedelta(hours=3)).replace(second=0, microsecond=0)
-    chen = actor_of("chen")
-    secret = create_record(
-        chen,
-        "complaint_sheet",
-        {
-            "title": SECRET_TITLE,
-            "received_at": received.isoformat(),
-            "channel": "hotline",
-            "customer": "华新水泥厂",
-            "contact": f"周先生 {SECRET_CONTACT}",
-            "description": "客户怀疑检测数据被改动",
-        },
+    secret = hotline_complaint(
+        SECRET_TITLE,
+        "华新水泥厂",
+        "客户怀疑检测数据被改动",
+        ago=timedelta(hours=3),
+        contact=f"周先生 {SECRET_CONTACT}",
     )
-    transition_record(
-        chen,
-        secret.number,
-        "dispatch",
-        changes={
-            "department": "TEST",
-            "handler": "wang",
-            "subject": "technical",
-            "responsibility": "1",
-        },
+    dispatch(secret.number)
+    own = hotline_complaint(
+        "暖气片漏水", "阳光小区", "三楼漏水", ago=timedelta(hours=3), original=secret.number
     )
-    own = create_record(
-        chen,
-        "complaint_sheet",
-        {
-            "title": "暖气片漏水",
-            "received_at": received.isoformat(),
-            "channel": "hotline",
-            "customer": "阳光小区",
-            "original": secret.number,
-            "description": "三楼漏水",
-        },
-    )
-    transition_record(
-        chen,
-        own.number,
-        "dispatch",
-        changes={
-            "department": "HEAT",
-            "handler": "zhao",
-            "subject": "technical",
-            "responsibility": "1",
-        },
-    )
+    dispatch(own.number, department="HEAT", handler="zhao")
     app.extensions["search_indexer"].drain()
 
     refused = []

@@ -22,10 +22,8 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 from portal import accounts
 from portal.models import User
-from records.clock import local_now
-from records.operations import create_record
 from records.store import database
-from tests.helpers import actor_of
+from tests.helpers import hotline_complaint
 
 #: Audit actions that record a read or a refusal, written also when nothing changes.
 READ_ACTIONS = {"view", "download", "export", "delete_refused", "login", "logout", "login_failed"}
@@ -33,18 +31,12 @@ READ_ACTIONS = {"view", "download", "export", "delete_refused", "login", "logout
 
 @pytest.fixture
 def fuzzed(app, org):
-    received = (local_now() - timedelta(hours=1)).replace(second=0, microsecond=0)
-    record = create_record(
-        actor_of("chen"),
-        "complaint_sheet",
-        {
-            "title": "被测投诉",
-            "received_at": received.isoformat(),
-            "channel": "hotline",
-            "customer": "华新水泥厂",
-            "contact": "周先生 13900001111",
-            "description": "报告数据有误",
-        },
+    record = hotline_complaint(
+        "被测投诉",
+        "华新水泥厂",
+        "报告数据有误",
+        ago=timedelta(hours=1),
+        contact="周先生 13900001111",
     )
     _token, clear = accounts.create_token(User.objects.get(username="chen"), "fuzz")
     return {"number": record.number, "headers": {"Authorization": f"Bearer {clear}"}}
