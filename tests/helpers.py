@@ -7,11 +7,20 @@ import re
 from datetime import timedelta
 
 from portal.actors import actor_for
-from portal.models import User
+from portal.models import Department, User
 from records.clock import local_now
 from records.operations import create_record, transition_record
 
 PASSWORD = "correct horse battery"
+
+#: The organisation's departments by code, as the tests name them.
+DEPARTMENTS = {
+    "CS": "客服中心",
+    "TEST": "检测部",
+    "HEAT": "供热分公司",
+    "QA": "质检部",
+    "MGMT": "中心领导",
+}
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -49,6 +58,11 @@ def session_of(app, username, password=PASSWORD):
 def actor_of(username):
     """The records actor of a stored user."""
     return actor_for(User.objects.get(username=username))
+
+
+def save_departments(*codes):
+    """Save the departments of ``codes``; the saved ones by code."""
+    return {code: Department(code=code, name=DEPARTMENTS[code]).save() for code in codes}
 
 
 def hotline_complaint(title, customer, description, *, by="chen", ago=timedelta(), **fields):

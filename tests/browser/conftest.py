@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from portal.models import Department
 from records.calendar import seed_from_package
+from tests.helpers import save_departments
 
 
 @pytest.fixture
 def journey_org(app, make_user):
     seed_from_package(years=[2025, 2026, 2027])
-    for code, name in (("CS", "客服中心"), ("TEST", "检测部"), ("HEAT", "供热分公司")):
-        Department(code=code, name=name).save()
+    save_departments("CS", "TEST", "HEAT")
     make_user("hotline", roles=["staff"], department="CS", full_name="郑宇")
     make_user("chen", roles=["controller"], department="CS", full_name="陈静")
     make_user("wang", roles=["staff"], department="TEST", full_name="王芳")

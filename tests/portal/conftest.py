@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from portal.models import Department
 from records.calendar import seed_from_package
+from tests.helpers import save_departments
 
 
 @pytest.fixture
 def org(app, make_user):
     seed_from_package(years=[2025, 2026])
-    Department(code="CS", name="客服中心").save()
-    Department(code="TEST", name="检测部").save()
-    Department(code="HEAT", name="供热分公司").save()
+    save_departments("CS", "TEST", "HEAT")
     make_user("chen", roles=["controller"], department="CS", full_name="陈静")
     make_user("wang", roles=["staff"], department="TEST", full_name="王芳")
     make_user("liu", roles=["staff"], department="TEST", full_name="刘洋")

@@ -7,19 +7,17 @@ from datetime import timedelta
 
 import pytest
 
-from portal.models import Department
 from records.models import AuditEntry, Record
 from records.operations import create_record, revise_record
-from tests.helpers import csrf_token, login, post_form
-from tests.records.conftest import HANDOVER, actor
+from tests.helpers import csrf_token, login, post_form, save_departments
+from tests.records.conftest import HANDOVER, REVISIT, actor
 
 LIST = "/admin/records_handover_log/"
 
 
 @pytest.fixture
 def people(app, make_user):
-    Department(code="CS", name="客服中心").save()
-    Department(code="HEAT", name="供热分公司").save()
+    save_departments("CS", "HEAT")
     make_user("wang", roles=["staff"], department="CS", full_name="王芳")
     make_user("li", roles=["staff"], department="CS", full_name="李雷")
     make_user("zhao", roles=["staff"], department="HEAT", full_name="赵强")
@@ -58,13 +56,7 @@ def test_a_number_already_taken_shows_a_clear_message_not_a_500(client, people):
     taken = create_record(
         actor("wang", "staff"),
         "revisit_record",
-        {
-            "customer": "华源小区",
-            "revisit_date": "2026-03-04",
-            "method": "phone",
-            "feedback": "满意",
-            "satisfaction": "satisfied",
-        },
+        REVISIT,
     ).number
     # Settings kept from before patterns were checked.
     database().type_settings.insert_one(

@@ -22,7 +22,7 @@ from records.retention import (
 )
 from records.settings import update_type_settings
 from records.store import database
-from tests.records.conftest import HANDOVER, actor
+from tests.records.conftest import HANDOVER, REVISIT, actor
 
 PDF = b"%PDF-1.4\n% a scanned, signed form\n%%EOF\n"
 
@@ -257,13 +257,7 @@ def test_creating_a_record_whose_number_is_taken_is_refused_and_writes_nothing(s
     revisit = create_record(
         controller,
         "revisit_record",
-        {
-            "customer": "华源小区",
-            "revisit_date": "2026-03-04",
-            "method": "phone",
-            "feedback": "满意",
-            "satisfaction": "satisfied",
-        },
+        REVISIT,
     )
     # Settings saved before patterns were checked: the handover log numbers
     # like the revisit record.
