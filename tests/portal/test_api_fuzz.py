@@ -25,6 +25,15 @@ from portal.models import User
 from records.store import database
 from tests.helpers import hotline_complaint
 
+#: Hypothesis as these tests run it: the same examples on every run and
+#: machine, no example database, no time limit, no health check.
+REPEATABLE = {
+    "deadline": None,
+    "database": None,
+    "derandomize": True,
+    "suppress_health_check": list(HealthCheck),
+}
+
 #: Audit actions that record a read or a refusal, written also when nothing changes.
 READ_ACTIONS = {"view", "download", "export", "delete_refused", "login", "logout", "login_failed"}
 
@@ -58,13 +67,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_status(app, fuzz
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(
-            max_examples=12,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
+        @settings(max_examples=12, **REPEATABLE)
         @given(case=operation.as_strategy())
         def run(case):
             nonlocal tried
@@ -252,13 +255,7 @@ def test_hostile_values_get_a_clear_4xx_and_change_nothing(app, fuzzed):
     client = app.test_client()
     counts = {"tried": 0}
 
-    @settings(
-        max_examples=400,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(max_examples=400, **REPEATABLE)
     @given(
         kind=st.sampled_from(KINDS),
         field=st.sampled_from(FIELDS),
