@@ -1,21 +1,16 @@
-"""The organisation the complaint journeys share: the service centre with its
-hotline receiver and controller, the testing and heating departments with one
-handler each, and the director who approves plans."""
+"""The journeys walk through the portal tests' organisation (and, for who sees
+what, their world); the complaint journeys add the hotline's first receiver
+and the calendar of 2027, where a step taken in late December falls due."""
 
 from __future__ import annotations
 
 import pytest
 
 from records.calendar import seed_from_package
-from tests.helpers import save_departments
+from tests.portal.conftest import org, world  # noqa: F401 - fixtures of the journeys
 
 
 @pytest.fixture
-def journey_org(app, make_user):
-    seed_from_package(years=[2025, 2026, 2027])
-    save_departments("CS", "TEST", "HEAT")
+def journey_org(org, make_user):  # noqa: F811 - the organisation imported above
+    seed_from_package(years=[2027])
     make_user("hotline", roles=["staff"], department="CS", full_name="郑宇")
-    make_user("chen", roles=["controller"], department="CS", full_name="陈静")
-    make_user("wang", roles=["staff"], department="TEST", full_name="王芳")
-    make_user("zhao", roles=["staff"], department="HEAT", full_name="赵磊")
-    make_user("boss", roles=["approver"], full_name="黄建国", positions=["director"])

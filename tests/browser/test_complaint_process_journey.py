@@ -93,7 +93,7 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, journey_org):
     _step(page, "approve_plan", password=PASSWORD)
     _state(page, "方案已批准")
     page.locator('a[href="#tab-signatures"]').click()
-    expect(page.get_by_test_id("signatures")).to_contain_text("黄建国")
+    expect(page.get_by_test_id("signatures")).to_contain_text("张主任")
     log_out(page)
 
     # The handler replies to the customer.
@@ -145,7 +145,7 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, journey_org):
     printed = Document(download.value.path())
     assert number in printed.sections[0].header.paragraphs[0].text
     cells = [c.text for t in printed.tables for r in t.rows for c in r.cells]
-    assert any(c.startswith("黄建国，已批准，") for c in cells)
+    assert any(c.startswith("张主任，已批准，") for c in cells)
     assert "更正报告已送达，顾客认可" in cells
 
     page.get_by_test_id("nav-register").click()

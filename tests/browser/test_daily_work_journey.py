@@ -47,7 +47,7 @@ def test_the_next_step_leads_and_a_refused_step_keeps_every_value(page, complain
     # The handler list narrows to the chosen department's people.
     handler = dispatch.locator('select[name="handler"]')
     dispatch.locator('select[name="department"]').select_option("TEST")
-    _expect_people(handler, ["wang"])
+    _expect_people(handler, ["liu", "wang"])
     dispatch.locator('select[name="department"]').select_option("HEAT")
     _expect_people(handler, ["zhao"])
 
@@ -67,7 +67,7 @@ def test_the_next_step_leads_and_a_refused_step_keeps_every_value(page, complain
     expect(dispatch.locator('select[name="subject"]')).to_have_value("technical")
     expect(dispatch.locator('select[name="responsibility"]')).to_have_value("1")
     expect(dispatch.locator('[name="comment"]')).to_have_value("请检测部尽快核实")
-    _expect_people(dispatch.locator('select[name="handler"]'), ["wang"])
+    _expect_people(dispatch.locator('select[name="handler"]'), ["liu", "wang"])
     page.screenshot(path=str(tmp_path / "record-refused.png"), full_page=True)
     assert Record.objects.get(pk=complaint.pk).state == "received"
 

@@ -22,14 +22,8 @@ from docx import Document as WordDocument
 from openpyxl import load_workbook
 
 from records.clock import local_now, utcnow
-from records.operations import revise_record
-from tests.helpers import actor_of, dispatch, hotline_complaint, login
-
-TITLE = "检测报告数据有误甲一"
-OTHER_TITLE = "暖气不热乙二号楼"
-OLD_CONTACT = "13900001111"
-NEW_CONTACT = "13900002222"
-ADDRESS = "翠湖路八十八号"
+from tests.helpers import hotline_complaint, login
+from tests.portal.conftest import ADDRESS, NEW_CONTACT, OLD_CONTACT, OTHER_TITLE, TITLE
 
 #: username -> (sees the complaint, sees its confidential fields, sees the
 #: heating department's complaint, reads the audit trail)
@@ -41,42 +35,6 @@ READERS = {
     "boss": (True, True, True, True),  # approver
     "audit": (True, True, True, True),  # auditor
 }
-
-
-@pytest.fixture
-def world(app, org):
-    first = hotline_complaint(
-        TITLE,
-        "华新水泥厂",
-        "报告第3页数据与原始记录不符",
-        ago=timedelta(hours=2),
-        contact=f"周先生 {OLD_CONTACT}",
-        address=ADDRESS,
-    )
-    revise_record(
-        actor_of("chen"),
-        first.number,
-        {"contact": f"周先生 {NEW_CONTACT}"},
-        base_version=1,
-        reason="客户换了电话",
-    )
-    dispatch(first.number)
-    other = hotline_complaint(
-        OTHER_TITLE,
-        "阳光小区",
-        "三栋暖气不热",
-        ago=timedelta(hours=2),
-        contact="马女士 13700007777",
-        original=first.number,
-    )
-    dispatch(other.number, department="HEAT", handler="zhao")
-    app.extensions["search_indexer"].drain()
-    from records.models import Record
-
-    return {
-        "first": Record.objects.get(number=first.number),
-        "other": Record.objects.get(number=other.number),
-    }
 
 
 def _docx_text(content: bytes) -> str:
