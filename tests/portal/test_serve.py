@@ -119,6 +119,19 @@ def user_with_token(cli, username: str, full_name: str, role: str, password: str
     return issued.stdout.strip().splitlines()[-1].strip()
 
 
+def check_matches_soon(cli, seconds: float = 60) -> None:
+    """``portal check`` run with ``cli`` says, within ``seconds``, that the
+    search index matches the database (a restarted portal catches up first)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        checked = cli("check")
+        if checked.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "matches the database" in checked.stdout
+
+
 def _log_in(base: str, username: str, password: str) -> str:
     """Log in like a browser; answer the home page's HTML."""
     jar = http.cookiejar.CookieJar()

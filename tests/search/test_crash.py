@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from portal.database.embedded import free_port
-from tests.portal.test_serve import RunningPortal, run_cli, user_with_token
+from tests.portal.test_serve import RunningPortal, check_matches_soon, run_cli, user_with_token
 
 # Slow: a portal is started, killed and started again.
 pytestmark = pytest.mark.slow
@@ -87,13 +87,6 @@ def test_kill_during_a_burst_of_saves_then_restart_and_check(tmp_path):
     again = RunningPortal(data_dir, port)
     try:
         again.wait_until_serving()
-        deadline = time.monotonic() + 60
-        while True:
-            checked = run_cli(data_dir, "check")
-            if checked.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(1)
-        assert checked.returncode == 0, checked.stdout + checked.stderr
-        assert "matches the database" in checked.stdout
+        check_matches_soon(functools.partial(run_cli, data_dir))
     finally:
         assert again.stop() == 0, again.output

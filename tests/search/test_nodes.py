@@ -17,7 +17,7 @@ import pymongo
 import pytest
 
 from portal.database.embedded import free_port
-from tests.portal.test_serve import PORTAL, user_with_token
+from tests.portal.test_serve import PORTAL, check_matches_soon, user_with_token
 
 DB_NAME = "portal_nodes_test"
 
@@ -169,14 +169,7 @@ def test_two_portals_with_their_own_indexes_find_what_either_saved(database, tmp
         nodes[0].start()
         nodes[0].wait_until_serving()
         for node in nodes:
-            deadline = time.monotonic() + 60
-            while True:
-                checked = node.cli("check")
-                if checked.returncode == 0 or time.monotonic() > deadline:
-                    break
-                time.sleep(0.5)
-            assert checked.returncode == 0, checked.stdout + checked.stderr
-            assert "matches the database" in checked.stdout
+            check_matches_soon(node.cli)
     finally:
         for node in nodes:
             node.stop()
