@@ -1255,13 +1255,19 @@ def test_escalate_skips_a_record_it_cannot_save_and_raises_the_others():
     assert Record.objects.get(number=broken.number).data.get("severity") != "major"
 
 
+def _unresolved_for_40_days():
+    """A complaint dispatched but received 40 days ago: escalation's to raise."""
+    record = complaint()
+    dispatch(record.number)
+    database().records.update_one(
+        {"number": record.number}, {"$set": {"data.received_at": received(24 * 40)}}
+    )
+    return record
+
+
 def test_escalate_stops_when_its_lease_is_lost():
-    first, second = complaint(), complaint()
-    for record in (first, second):
-        dispatch(record.number)
-        database().records.update_one(
-            {"number": record.number}, {"$set": {"data.received_at": received(24 * 40)}}
-        )
+    for _ in range(2):
+        _unresolved_for_40_days()
     answers = iter([True, False])
     raised = escalate(keep_going=lambda: next(answers))
     assert len(raised) == 1
@@ -1270,12 +1276,7 @@ def test_escalate_stops_when_its_lease_is_lost():
 
 
 def test_escalate_does_not_overwrite_a_record_saved_while_the_round_runs():
-    first, second = complaint(), complaint()
-    for record in (first, second):
-        dispatch(record.number)
-        database().records.update_one(
-            {"number": record.number}, {"$set": {"data.received_at": received(24 * 40)}}
-        )
+    first, second = _unresolved_for_40_days(), _unresolved_for_40_days()
     saved_meanwhile = []
 
     def someone_saves_the_second():
