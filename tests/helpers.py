@@ -1,5 +1,6 @@
-"""Helpers that use the portal the way a browser does, CSRF token included,
-and the complaint most portal tests start from."""
+"""Helpers that use the portal the way a browser does, CSRF token included;
+the organisation's departments; and the complaint most portal tests start
+from, with its dispatch."""
 
 from __future__ import annotations
 
