@@ -7,10 +7,8 @@ import pytest
 
 from portal.models import Department
 from records.calendar import seed_from_package
-from records.clock import local_now
-from records.operations import create_record
 from tests.browser.steps import log_in
-from tests.helpers import actor_of
+from tests.helpers import hotline_complaint
 
 pytestmark = pytest.mark.browser
 
@@ -31,17 +29,7 @@ def test_the_main_pages_have_no_accessibility_violations(axe_page, axe_source, a
     seed_from_package(years=[2025, 2026, 2027])
     Department(code="CS", name="客服中心").save()
     make_user("chen", roles=["controller"], department="CS", full_name="陈静")
-    record = create_record(
-        actor_of("chen"),
-        "complaint_sheet",
-        {
-            "title": "检测报告数据有误",
-            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
-            "channel": "hotline",
-            "customer": "华新水泥厂",
-            "description": "报告第3页数据与原始记录不符",
-        },
-    )
+    record = hotline_complaint("检测报告数据有误", "华新水泥厂", "报告第3页数据与原始记录不符")
     page.goto("/login")
     failures = {}
     if found := _violations(page, axe_source):

@@ -11,26 +11,12 @@ from docx import Document
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from portal.models import Department
-from records.calendar import seed_from_package
 from records.clock import local_now
 from records.models import Record
 from tests.browser.steps import log_in, log_out
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def org(app, make_user):
-    seed_from_package(years=[2025, 2026])
-    for code, name in (("CS", "客服中心"), ("TEST", "检测部"), ("HEAT", "供热分公司")):
-        Department(code=code, name=name).save()
-    make_user("hotline", roles=["staff"], department="CS", full_name="郑宇")
-    make_user("chen", roles=["controller"], department="CS", full_name="陈静")
-    make_user("wang", roles=["staff"], department="TEST", full_name="王芳")
-    make_user("boss", roles=["approver"], full_name="黄建国", positions=["director"])
-    make_user("zhao", roles=["staff"], department="HEAT", full_name="赵磊")
 
 
 def _open_from_tasks(page, number):
@@ -61,7 +47,7 @@ def _state(page, label):
     expect(page.get_by_test_id("record-state")).to_have_text(label)
 
 
-def test_a_hotline_complaint_from_receipt_to_closure(page, org):
+def test_a_hotline_complaint_from_receipt_to_closure(page, journey_org):
     # The first receiver records it from the hotline form.
     log_in(page, "hotline")
     page.get_by_test_id("nav-new-complaint").click()
@@ -107,7 +93,7 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     _step(page, "approve_plan", password=PASSWORD)
     _state(page, "方案已批准")
     page.locator('a[href="#tab-signatures"]').click()
-    expect(page.get_by_test_id("signatures")).to_contain_text("黄建国")
+    expect(page.get_by_test_id("signatures")).to_contain_text("张主任")
     log_out(page)
 
     # The handler replies to the customer.
@@ -159,7 +145,7 @@ def test_a_hotline_complaint_from_receipt_to_closure(page, org):
     printed = Document(download.value.path())
     assert number in printed.sections[0].header.paragraphs[0].text
     cells = [c.text for t in printed.tables for r in t.rows for c in r.cells]
-    assert any(c.startswith("黄建国，已批准，") for c in cells)
+    assert any(c.startswith("张主任，已批准，") for c in cells)
     assert "更正报告已送达，顾客认可" in cells
 
     page.get_by_test_id("nav-register").click()

@@ -10,38 +10,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from portal.models import Department
-from records.calendar import seed_from_package
-from records.clock import local_now
 from records.models import Record
-from records.operations import create_record
 from tests.browser.steps import log_in
-from tests.helpers import actor_of
+from tests.helpers import hotline_complaint
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def complaint(app, make_user):
-    seed_from_package(years=[2025, 2026, 2027])
-    for code, name in (("CS", "客服中心"), ("TEST", "检测部"), ("HEAT", "供热分公司")):
-        Department(code=code, name=name).save()
-    make_user("chen", roles=["controller"], department="CS", full_name="陈静")
-    make_user("wang", roles=["staff"], department="TEST", full_name="王芳")
-    make_user("zhao", roles=["staff"], department="HEAT", full_name="赵磊")
-    make_user("boss", roles=["approver"], full_name="黄建国", positions=["director"])
-    received = local_now().replace(second=0, microsecond=0)
-    return create_record(
-        actor_of("chen"),
-        "complaint_sheet",
-        {
-            "title": "检测报告数据有误",
-            "received_at": received.isoformat(),
-            "channel": "hotline",
-            "customer": "华新水泥厂",
-            "contact": "周先生 13900001111",
-            "description": "报告第3页抗压强度与原始记录不符",
-        },
+def complaint(journey_org):
+    return hotline_complaint(
+        "检测报告数据有误",
+        "华新水泥厂",
+        "报告第3页抗压强度与原始记录不符",
+        contact="周先生 13900001111",
     )
 
 
@@ -65,7 +47,7 @@ def test_the_next_step_leads_and_a_refused_step_keeps_every_value(page, complain
     # The handler list narrows to the chosen department's people.
     handler = dispatch.locator('select[name="handler"]')
     dispatch.locator('select[name="department"]').select_option("TEST")
-    _expect_people(handler, ["wang"])
+    _expect_people(handler, ["liu", "wang"])
     dispatch.locator('select[name="department"]').select_option("HEAT")
     _expect_people(handler, ["zhao"])
 
@@ -85,7 +67,7 @@ def test_the_next_step_leads_and_a_refused_step_keeps_every_value(page, complain
     expect(dispatch.locator('select[name="subject"]')).to_have_value("technical")
     expect(dispatch.locator('select[name="responsibility"]')).to_have_value("1")
     expect(dispatch.locator('[name="comment"]')).to_have_value("请检测部尽快核实")
-    _expect_people(dispatch.locator('select[name="handler"]'), ["wang"])
+    _expect_people(dispatch.locator('select[name="handler"]'), ["liu", "wang"])
     page.screenshot(path=str(tmp_path / "record-refused.png"), full_page=True)
     assert Record.objects.get(pk=complaint.pk).state == "received"
 

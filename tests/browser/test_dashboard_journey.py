@@ -12,11 +12,12 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from portal.actors import actor_for
-from portal.models import Department, User
+from portal.models import User
 from records.calendar import seed_from_package
 from records.clock import from_local, local_now, simulated
-from records.operations import create_record, transition_record
+from records.operations import create_record
 from tests.browser.steps import log_in
+from tests.helpers import dispatch, save_departments
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +25,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def org(app, make_user):
     seed_from_package(years=[2025, 2026])
-    for code, name in (("CS", "客服中心"), ("TEST", "检测部")):
-        Department(code=code, name=name).save()
+    save_departments("CS", "TEST")
     make_user("chen", roles=["controller"], department="CS", full_name="陈静")
     make_user("wang", roles=["staff"], department="TEST", full_name="王芳")
 
@@ -46,17 +46,7 @@ def _overdue_complaint():
                 "description": "第3页数据不符",
             },
         )
-        transition_record(
-            chen,
-            record.number,
-            "dispatch",
-            changes={
-                "department": "TEST",
-                "handler": "wang",
-                "subject": "technical",
-                "responsibility": "1",
-            },
-        )
+        dispatch(record.number)
     return record.number
 
 

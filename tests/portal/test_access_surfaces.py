@@ -22,14 +22,8 @@ from docx import Document as WordDocument
 from openpyxl import load_workbook
 
 from records.clock import local_now, utcnow
-from records.operations import create_record, revise_record, transition_record
-from tests.helpers import actor_of, login
-
-TITLE = "检测报告数据有误甲一"
-OTHER_TITLE = "暖气不热乙二号楼"
-OLD_CONTACT = "13900001111"
-NEW_CONTACT = "13900002222"
-ADDRESS = "翠湖路八十八号"
+from tests.helpers import hotline_complaint, login
+from tests.portal.conftest import ADDRESS, NEW_CONTACT, OLD_CONTACT, OTHER_TITLE, TITLE
 
 #: username -> (sees the complaint, sees its confidential fields, sees the
 #: heating department's complaint, reads the audit trail)
@@ -41,74 +35,6 @@ READERS = {
     "boss": (True, True, True, True),  # approver
     "audit": (True, True, True, True),  # auditor
 }
-
-
-@pytest.fixture
-def world(app, org):
-    received = (local_now() - timedelta(hours=2)).replace(second=0, microsecond=0)
-    chen = actor_of("chen")
-    first = create_record(
-        chen,
-        "complaint_sheet",
-        {
-            "title": TITLE,
-            "received_at": received.isoformat(),
-            "channel": "hotline",
-            "customer": "华新水泥厂",
-            "contact": f"周先生 {OLD_CONTACT}",
-            "address": ADDRESS,
-            "description": "报告第3页数据与原始记录不符",
-        },
-    )
-    revise_record(
-        chen,
-        first.number,
-        {"contact": f"周先生 {NEW_CONTACT}"},
-        base_version=1,
-        reason="客户换了电话",
-    )
-    transition_record(
-        chen,
-        first.number,
-        "dispatch",
-        changes={
-            "department": "TEST",
-            "handler": "wang",
-            "subject": "technical",
-            "responsibility": "1",
-        },
-    )
-    other = create_record(
-        chen,
-        "complaint_sheet",
-        {
-            "title": OTHER_TITLE,
-            "received_at": received.isoformat(),
-            "channel": "hotline",
-            "customer": "阳光小区",
-            "contact": "马女士 13700007777",
-            "original": first.number,
-            "description": "三栋暖气不热",
-        },
-    )
-    transition_record(
-        chen,
-        other.number,
-        "dispatch",
-        changes={
-            "department": "HEAT",
-            "handler": "zhao",
-            "subject": "technical",
-            "responsibility": "1",
-        },
-    )
-    app.extensions["search_indexer"].drain()
-    from records.models import Record
-
-    return {
-        "first": Record.objects.get(number=first.number),
-        "other": Record.objects.get(number=other.number),
-    }
 
 
 def _docx_text(content: bytes) -> str:
@@ -250,18 +176,13 @@ def test_every_surface_shows_each_role_what_it_may_see(app, world, username):
 
 def test_the_creator_reads_the_confidential_field_of_each_version(app, org, make_user):
     """/versions/<n> used to hide a confidential field from its own creator."""
-    received = (local_now() - timedelta(hours=1)).replace(second=0, microsecond=0)
-    record = create_record(
-        actor_of("zhao"),
-        "complaint_sheet",
-        {
-            "title": "楼道灯坏",
-            "received_at": received.isoformat(),
-            "channel": "hotline",
-            "customer": "阳光小区",
-            "contact": "马女士 13700007777",
-            "description": "灯坏了",
-        },
+    record = hotline_complaint(
+        "楼道灯坏",
+        "阳光小区",
+        "灯坏了",
+        by="zhao",
+        ago=timedelta(hours=1),
+        contact="马女士 13700007777",
     )
     client = app.test_client()
     login(client, "zhao")

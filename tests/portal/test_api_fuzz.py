@@ -22,10 +22,17 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 from portal import accounts
 from portal.models import User
-from records.clock import local_now
-from records.operations import create_record
 from records.store import database
-from tests.helpers import actor_of
+from tests.helpers import hotline_complaint
+
+#: Hypothesis as these tests run it: the same examples on every run and
+#: machine, no example database, no time limit, no health check.
+REPEATABLE = {
+    "deadline": None,
+    "database": None,
+    "derandomize": True,
+    "suppress_health_check": list(HealthCheck),
+}
 
 #: Audit actions that record a read or a refusal, written also when nothing changes.
 READ_ACTIONS = {"view", "download", "export", "delete_refused", "login", "logout", "login_failed"}
@@ -33,18 +40,12 @@ READ_ACTIONS = {"view", "download", "export", "delete_refused", "login", "logout
 
 @pytest.fixture
 def fuzzed(app, org):
-    received = (local_now() - timedelta(hours=1)).replace(second=0, microsecond=0)
-    record = create_record(
-        actor_of("chen"),
-        "complaint_sheet",
-        {
-            "title": "被测投诉",
-            "received_at": received.isoformat(),
-            "channel": "hotline",
-            "customer": "华新水泥厂",
-            "contact": "周先生 13900001111",
-            "description": "报告数据有误",
-        },
+    record = hotline_complaint(
+        "被测投诉",
+        "华新水泥厂",
+        "报告数据有误",
+        ago=timedelta(hours=1),
+        contact="周先生 13900001111",
     )
     _token, clear = accounts.create_token(User.objects.get(username="chen"), "fuzz")
     return {"number": record.number, "headers": {"Authorization": f"Bearer {clear}"}}
@@ -66,13 +67,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_status(app, fuzz
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(
-            max_examples=12,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
+        @settings(max_examples=12, **REPEATABLE)
         @given(case=operation.as_strategy())
         def run(case):
             nonlocal tried
@@ -260,13 +255,7 @@ def test_hostile_values_get_a_clear_4xx_and_change_nothing(app, fuzzed):
     client = app.test_client()
     counts = {"tried": 0}
 
-    @settings(
-        max_examples=400,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(max_examples=400, **REPEATABLE)
     @given(
         kind=st.sampled_from(KINDS),
         field=st.sampled_from(FIELDS),

@@ -14,24 +14,13 @@ from portal import accounts
 from portal.pages import charts
 from records.clock import local_now
 from records.models import Record
-from records.operations import create_record, transition_record
 from records.retention import disposable_reason
-from tests.helpers import PASSWORD, actor_of, session_of
+from tests.helpers import PASSWORD, dispatch, hotline_complaint, session_of
 
 
 def _new_complaint():
     """A complaint 陈静 has just received on the hotline."""
-    return create_record(
-        actor_of("chen"),
-        "complaint_sheet",
-        {
-            "title": "暖气不热",
-            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
-            "channel": "hotline",
-            "customer": "阳光小区",
-            "description": "三栋多户暖气不热",
-        },
-    )
+    return hotline_complaint("暖气不热", "阳光小区", "三栋多户暖气不热")
 
 
 def _closed_near_midnight():
@@ -149,17 +138,7 @@ def test_a_revisit_from_its_complaint_is_prefilled_and_saving_returns_to_the_com
 
 def test_my_tasks_say_what_is_expected_and_come_in_pages_with_a_count(app, org):
     for n in range(55):
-        create_record(
-            actor_of("chen"),
-            "complaint_sheet",
-            {
-                "title": f"投诉{n}",
-                "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
-                "channel": "hotline",
-                "customer": "华新水泥厂",
-                "description": "内容",
-            },
-        )
+        hotline_complaint(f"投诉{n}", "华新水泥厂", "内容")
     chen = session_of(app, "chen")
     first = chen.get("/tasks").get_data(as_text=True)
     assert first.count('data-testid="expected"') == 50
@@ -231,33 +210,9 @@ def test_no_page_prints_none_or_a_boolean(app, org):
 def test_the_register_covers_three_months_newest_first_in_pages_sorted_by_its_headings(app, org):
     # This month and the two before start at least 59 days ago, at most 92.
     for days_ago in (0, 30, 55, 100):
-        create_record(
-            actor_of("chen"),
-            "complaint_sheet",
-            {
-                "title": f"{days_ago} 天前",
-                "received_at": (local_now() - timedelta(days=days_ago))
-                .replace(second=0, microsecond=0)
-                .isoformat(),
-                "channel": "hotline",
-                "customer": "华新水泥厂",
-                "description": "内容",
-            },
-        )
+        hotline_complaint(f"{days_ago} 天前", "华新水泥厂", "内容", ago=timedelta(days=days_ago))
     for n in range(50):
-        create_record(
-            actor_of("chen"),
-            "complaint_sheet",
-            {
-                "title": f"今天{n}",
-                "received_at": (local_now() - timedelta(hours=1))
-                .replace(second=0, microsecond=0)
-                .isoformat(),
-                "channel": "hotline",
-                "customer": "华新水泥厂",
-                "description": "内容",
-            },
-        )
+        hotline_complaint(f"今天{n}", "华新水泥厂", "内容", ago=timedelta(hours=1))
     chen = session_of(app, "chen")
     page = chen.get("/register").get_data(as_text=True)
     assert "53 条投诉" in page and "第 1–50 条，共 53 条" in page  # not the 100-day-old one
@@ -274,17 +229,7 @@ def test_the_register_covers_three_months_newest_first_in_pages_sorted_by_its_he
 
 def test_the_back_office_audit_trail_reads_in_names_and_words(app, org):
     record = _new_complaint()
-    transition_record(
-        actor_of("chen"),
-        record.number,
-        "dispatch",
-        changes={
-            "department": "TEST",
-            "handler": "wang",
-            "subject": "service_quality",
-            "responsibility": "1",
-        },
-    )
+    dispatch(record.number, subject="service_quality")
     page = session_of(app, "audit").get("/admin/audit/").get_data(as_text=True)
     start = page.index("model-list")
     table = page[start : page.index("</table>", start)]
@@ -364,17 +309,7 @@ def test_an_escalation_reads_in_the_readers_language_also_when_stored_in_english
     from records.models import AuditEntry, RecordVersion
     from records.store import database
 
-    record = create_record(
-        actor_of("chen"),
-        "complaint_sheet",
-        {
-            "title": "暖气不热",
-            "received_at": local_now().replace(second=0, microsecond=0).isoformat(),
-            "channel": "hotline",
-            "customer": "阳光小区",
-            "description": "三栋多户暖气不热",
-        },
-    )
+    record = _new_complaint()
     # Received 40 days ago and still unresolved.
     long_ago = (local_now() - timedelta(days=40)).replace(microsecond=0).isoformat()
     database().records.update_one(

@@ -24,14 +24,9 @@ from records.notifications import COLLECTION
 from records.operations import create_record, transition_record
 from records.store import database
 from tests.helpers import login, post_form
-from tests.records.people import SIGN, person
+from tests.records.people import CHEN, DIRECTOR, LI, SIGN, TECH, ZHAO, person, stored_user
 
-CHEN = person("chen", "controller", department="CS")
 ZHOU = person("zhou", "controller", department="CS")
-LI = person("li", "staff", department="HEAT")
-ZHAO = person("zhao", "staff", department="HEAT")
-DIRECTOR = person("director", "approver", department="MGMT", positions=("director",))
-TECH = person("tech", "approver", department="MGMT", positions=("technical_manager",))
 
 SECRET_CONTACT = "张先生 13912345678"
 SECRET_ADDRESS = "华源小区7号楼1201室"
@@ -114,24 +109,11 @@ def org(app, make_user):
         (DIRECTOR, None),
         (TECH, "en"),
     ):
-        User(
-            username=who.username,
-            full_name=who.full_name,
-            roles=list(who.roles),
-            department=departments[who.department],
-            positions=list(who.positions),
-            email=f"{who.username}@example.org",
-            locale=locale,
-            password_hash="not used",
-        ).save()
+        stored_user(
+            who, departments[who.department], email=f"{who.username}@example.org", locale=locale
+        )
     # A second controller, without an address: never written to.
-    User(
-        username="nomail",
-        full_name="No Mail",
-        roles=["controller"],
-        department=departments["CS"],
-        password_hash="not used",
-    ).save()
+    stored_user(person("nomail", "controller", department="CS"), departments["CS"])
 
 
 def configure(app, controller, **more):
@@ -420,14 +402,7 @@ def test_the_app_factory_starts_no_mail_worker_and_serve_s_worker_sends(make_app
     assert not any(t.name == "mail" for t in threading.enumerate())
     with built.app_context():
         departments = {code: Department(code=code, name=code).save() for code in ("CS", "HEAT")}
-        User(
-            username="li",
-            full_name="Li",
-            roles=["staff"],
-            department=departments["HEAT"],
-            email="li@example.org",
-            password_hash="not used",
-        ).save()
+        stored_user(LI, departments["HEAT"], email="li@example.org")
         sheet = complaint()
         transition_record(CHEN, sheet.number, "dispatch", changes=DISPATCH)
     thread = start_mail_thread(built)

@@ -7,19 +7,18 @@ from datetime import timedelta
 
 import pytest
 
-from portal.models import Department
 from records.models import AuditEntry, Record
 from records.operations import create_record, revise_record
-from tests.helpers import csrf_token, login, post_form
-from tests.records.conftest import HANDOVER, actor
+from tests.helpers import csrf_token, login, post_form, save_departments
+from tests.records.conftest import HANDOVER, REVISIT, actor
 
 LIST = "/admin/records_handover_log/"
+SETTINGS = "/admin/form_settings/"
 
 
 @pytest.fixture
 def people(app, make_user):
-    Department(code="CS", name="客服中心").save()
-    Department(code="HEAT", name="供热分公司").save()
+    save_departments("CS", "HEAT")
     make_user("wang", roles=["staff"], department="CS", full_name="王芳")
     make_user("li", roles=["staff"], department="CS", full_name="李雷")
     make_user("zhao", roles=["staff"], department="HEAT", full_name="赵强")
@@ -55,17 +54,7 @@ def test_staff_creates_a_record_from_the_form_and_sees_its_number(client, people
 def test_a_number_already_taken_shows_a_clear_message_not_a_500(client, people):
     from records.store import database
 
-    taken = create_record(
-        actor("wang", "staff"),
-        "revisit_record",
-        {
-            "customer": "华源小区",
-            "revisit_date": "2026-03-04",
-            "method": "phone",
-            "feedback": "满意",
-            "satisfaction": "satisfied",
-        },
-    ).number
+    taken = create_record(actor("wang", "staff"), "revisit_record", REVISIT).number
     # Settings kept from before patterns were checked.
     database().type_settings.insert_one(
         {"_id": "handover_log", "numbering_pattern": "QR-018-{year}-{seq:04}"}
@@ -190,53 +179,34 @@ def test_deleting_from_the_back_office_is_refused_and_audited(client, people, ma
     assert AuditEntry.objects(action="delete_refused", number=record.number).count() == 1
 
 
+def _handover_settings(client, edition, pattern, retention_years, reason):
+    """The handover log's edition, numbering and retention saved on the form
+    settings page."""
+    settings = {
+        "type": "handover_log",
+        "edition": edition,
+        "numbering_pattern": pattern,
+        "retention_years": retention_years,
+        "reason": reason,
+    }
+    return post_form(client, SETTINGS, settings)
+
+
 def test_controllers_change_a_forms_edition_and_numbering(client, people):
     login(client, "chen")
-    page = "/admin/form_settings/"
-    response = post_form(
-        client,
-        page,
-        {
-            "type": "handover_log",
-            "edition": "B/1",
-            "numbering_pattern": "JJB-{year}-{seq:03}",
-            "retention_years": "5",
-            "reason": "换版",
-        },
-    )
+    response = _handover_settings(client, "B/1", "JJB-{year}-{seq:03}", "5", "换版")
     assert response.status_code == 302
     record = create_record(actor("wang", "staff"), "handover_log", HANDOVER)
     assert record.number.startswith("JJB-") and record.edition == "B/1"
-    bad = post_form(
-        client,
-        page,
-        {
-            "type": "handover_log",
-            "edition": "B/2",
-            "numbering_pattern": "JJB-{seq}",
-            "retention_years": "5",
-            "reason": "x",
-        },
-    )
+    bad = _handover_settings(client, "B/2", "JJB-{seq}", "5", "x")
     assert bad.status_code == 400
     login(staff := client.application.test_client(), "wang")
-    assert staff.get(page).status_code == 403
+    assert staff.get(SETTINGS).status_code == 403
 
 
 def test_a_pattern_equal_to_another_forms_is_refused_with_a_clear_message(client, people):
     login(client, "chen")
-    page = "/admin/form_settings/"
-    refused = post_form(
-        client,
-        page,
-        {
-            "type": "handover_log",
-            "edition": "A/0",
-            "numbering_pattern": "QR-018-{year}-{seq:04}",
-            "retention_years": "3",
-            "reason": "改编号",
-        },
-    )
+    refused = _handover_settings(client, "A/0", "QR-018-{year}-{seq:04}", "3", "改编号")
     assert refused.status_code == 400
     text = refused.get_data(as_text=True)
     assert "此编号规则与表单 GAEPC/QR-018 的编号（QR-018-{year}-{seq:04}）相同" in text

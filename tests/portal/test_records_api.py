@@ -11,14 +11,7 @@ from portal.accounts import create_token
 from portal.models import Department
 from records.models import AuditEntry, Record
 from records.store import database
-
-HANDOVER = {
-    "title": "夜班交接",
-    "shift_date": "2026-11-20",
-    "shift": "night",
-    "handed_over_by": "王芳",
-    "events": "3号楼供暖管道漏水，已关阀。",
-}
+from tests.records.conftest import HANDOVER
 
 
 @pytest.fixture

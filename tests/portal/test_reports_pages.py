@@ -13,37 +13,11 @@ from openpyxl import load_workbook
 
 from records.clock import local_now
 from records.models import AuditEntry, Record
-from records.operations import create_record, transition_record
-from tests.helpers import actor_of, csrf_token, session_of
+from tests.helpers import csrf_token, dispatch, hotline_complaint, session_of
 
 
 def _complaint(title="检测报告数据有误", hours_ago=2):
-    received = (local_now() - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)
-    return create_record(
-        actor_of("chen"),
-        "complaint_sheet",
-        {
-            "title": title,
-            "received_at": received.isoformat(),
-            "channel": "hotline",
-            "customer": "华新水泥厂",
-            "description": "报告数据有误",
-        },
-    )
-
-
-def _dispatch(number, department="TEST", handler="wang"):
-    return transition_record(
-        actor_of("chen"),
-        number,
-        "dispatch",
-        changes={
-            "department": department,
-            "handler": handler,
-            "subject": "technical",
-            "responsibility": "1",
-        },
-    )
+    return hotline_complaint(title, "华新水泥厂", "报告数据有误", ago=timedelta(hours=hours_ago))
 
 
 def _month_args():
@@ -53,7 +27,7 @@ def _month_args():
 
 def test_the_controllers_dashboard_shows_figures_against_targets_with_a_chart(app, org):
     first = _complaint()
-    _dispatch(first.number)
+    dispatch(first.number)
     _complaint("另一条")
     page = session_of(app, "chen").get("/").get_data(as_text=True)
     assert 'data-testid="dashboard"' in page and 'data-testid="figure-overdue"' in page
@@ -70,7 +44,7 @@ def test_the_controllers_dashboard_shows_figures_against_targets_with_a_chart(ap
 
 
 def test_staff_see_their_departments_figures_and_no_charts_of_others(app, org):
-    _dispatch(_complaint().number, department="HEAT", handler="zhao")
+    dispatch(_complaint().number, department="HEAT", handler="zhao")
     page = session_of(app, "wang").get("/").get_data(as_text=True)
     assert "本部门逾期事项" in page and 'data-testid="month-rates"' not in page
     report = session_of(app, "wang").get(f"/reports?{_month_args()}&department=HEAT")
@@ -85,8 +59,8 @@ def test_the_monthly_report_drills_into_its_records_and_downloads(app, org):
     for title in ("甲", "乙", "丙"):
         record = _complaint(title)
         numbers.append(record.number)
-    _dispatch(numbers[0])
-    _dispatch(numbers[1], department="HEAT", handler="zhao")
+    dispatch(numbers[0])
+    dispatch(numbers[1], department="HEAT", handler="zhao")
     controller = session_of(app, "chen")
     page = controller.get(f"/reports?{_month_args()}").get_data(as_text=True)
     section = page[page.index('data-testid="section-complaints"') :]
@@ -159,7 +133,7 @@ def test_an_item_overdue_from_an_earlier_month_does_not_make_this_month_read_zer
     from records.store import database
 
     old = _complaint("上个月的")
-    _dispatch(old.number)
+    dispatch(old.number)
     database().records.update_one(
         {"number": old.number},
         {

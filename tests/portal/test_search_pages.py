@@ -34,6 +34,15 @@ def org(app, make_user):
     return {"mine": mine.number, "theirs": theirs.number}
 
 
+def _revise_mine(app, org, events):
+    """王芳 rewrites her record's events: it has a past version, indexed."""
+    with app.app_context():
+        revise_record(
+            actor("wang", "staff", department="CS"), org["mine"], {"events": events}, base_version=1
+        )
+        app.extensions["search_indexer"].drain()
+
+
 def test_the_search_page_shows_my_records_with_highlights_and_facets(client, org):
     login(client, "wang")
     page = client.get("/search?q=噪音").get_data(as_text=True)
@@ -56,14 +65,7 @@ def test_the_header_of_every_page_has_the_search_box(client, org):
 
 
 def test_history_and_as_of_are_offered_to_auditors_only(client, app, org):
-    with app.app_context():
-        revise_record(
-            actor("wang", "staff", department="CS"),
-            org["mine"],
-            {"events": "已处理完毕"},
-            base_version=1,
-        )
-        app.extensions["search_indexer"].drain()
+    _revise_mine(app, org, "已处理完毕")
     login(client, "wang")
     page = client.get("/search?q=噪音").get_data(as_text=True)
     assert 'name="history"' not in page
@@ -178,14 +180,7 @@ def test_a_disposal_certificate_among_the_hits_links_to_its_certificate(client, 
 def test_every_kind_of_hit_links_to_a_page_that_opens(client, app, org):
     """Whatever a search finds (current records, past versions), its link
     answers 200: no hit can break the results page with a dead endpoint."""
-    with app.app_context():
-        revise_record(
-            actor("wang", "staff", department="CS"),
-            org["mine"],
-            {"events": "空调噪音已处理"},
-            base_version=1,
-        )
-        app.extensions["search_indexer"].drain()
+    _revise_mine(app, org, "空调噪音已处理")
     login(client, "audit")
     for query in ("/api/v1/search?q=噪音", "/api/v1/search?q=噪音&history=1"):
         hits = client.get(query).json["results"]

@@ -35,6 +35,25 @@ def _api_csrf(client) -> str:
     return csrf_token(client, "/")
 
 
+def _api_create(client, token, type_name, data):
+    """A new record through the API, as the portal's pages send it (session and CSRF token)."""
+    return client.post(
+        f"/api/v1/records/{type_name}", headers={"X-CSRFToken": token}, json={"data": data}
+    )
+
+
+def _bare_complaint(**extra):
+    """A complaint with only its required fields, received this minute."""
+    return {
+        "title": "t",
+        "received_at": local_now().strftime("%Y-%m-%dT%H:%M"),
+        "channel": "hotline",
+        "customer": "c",
+        "description": "d",
+        **extra,
+    }
+
+
 def test_logging_out_ends_the_session_for_good(app, org):
     client = app.test_client()
     login(client, "wang")
@@ -138,36 +157,17 @@ def test_staff_file_records_in_their_own_department_only(app, org):
     client = app.test_client()
     login(client, "wang")  # testing department
     token = _api_csrf(client)
-    now = local_now().strftime("%Y-%m-%dT%H:%M")
-    refused = client.post(
-        "/api/v1/records/complaint_sheet",
-        headers={"X-CSRFToken": token},
-        json={
-            "data": {
-                "title": "t",
-                "received_at": now,
-                "channel": "hotline",
-                "customer": "c",
-                "description": "d",
-                "department": "HEAT",
-            }
-        },
-    )
+    refused = _api_create(client, token, "complaint_sheet", _bare_complaint(department="HEAT"))
     assert refused.status_code == 403
     assert Record.objects.count() == 0
-    made = client.post(
-        "/api/v1/records/handover_log",
-        headers={"X-CSRFToken": token},
-        json={
-            "data": {
-                "title": "夜班",
-                "shift_date": local_now().date().isoformat(),
-                "shift": "night",
-                "handed_over_by": "王芳",
-                "events": "无",
-            }
-        },
-    )
+    handover = {
+        "title": "夜班",
+        "shift_date": local_now().date().isoformat(),
+        "shift": "night",
+        "handed_over_by": "王芳",
+        "events": "无",
+    }
+    made = _api_create(client, token, "handover_log", handover)
     assert made.status_code == 201 and made.json["department"] == "TEST"
 
 
@@ -175,14 +175,6 @@ def test_silent_coercions_are_refused_with_the_field_named(app, org):
     client = app.test_client()
     login(client, "chen")
     token = _api_csrf(client)
-    now = local_now().strftime("%Y-%m-%dT%H:%M")
-    base = {
-        "title": "t",
-        "received_at": now,
-        "channel": "hotline",
-        "customer": "c",
-        "description": "d",
-    }
     for field, value, says in (
         ("complainants", 2.7, "整数"),
         ("urgent", {"a": 1}, "是"),
@@ -190,11 +182,7 @@ def test_silent_coercions_are_refused_with_the_field_named(app, org):
         ("complainants", 2**70, "过大"),
         ("received_at", "0001-01-01T00:00", "1900"),
     ):
-        answer = client.post(
-            "/api/v1/records/complaint_sheet",
-            headers={"X-CSRFToken": token},
-            json={"data": {**base, field: value}},
-        )
+        answer = _api_create(client, token, "complaint_sheet", _bare_complaint(**{field: value}))
         assert answer.status_code == 400, (field, value)
         assert says in answer.json["message"], answer.json
         # A number beyond 64 bits is refused by the request layer, before any field.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.cookiejar
 import json
 import os
@@ -86,6 +87,49 @@ class RunningPortal:
         self._reader.join(5)
         self.process.stdout.close()
         return code
+
+
+def run_cli(data_dir: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    """``portal ARGS`` on the data folder ``data_dir``, as an operator runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env["PORTAL_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [PORTAL, *args], env=env, input=input, capture_output=True, text=True, timeout=120
+    )
+
+
+def user_with_token(cli, username: str, full_name: str, role: str, password: str) -> str:
+    """Create a user and an API token for them with ``cli`` (the command line
+    of one portal, called with its arguments); the token as printed."""
+    made = cli(
+        "user",
+        "create",
+        username,
+        "--full-name",
+        full_name,
+        "--role",
+        role,
+        "--password",
+        "-",
+        input=f"{password}\n",
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    issued = cli("token", "create", username, "--name", "test")
+    assert issued.returncode == 0, issued.stderr
+    return issued.stdout.strip().splitlines()[-1].strip()
+
+
+def check_matches_soon(cli, seconds: float = 60) -> None:
+    """``portal check`` run with ``cli`` says, within ``seconds``, that the
+    search index matches the database (a restarted portal catches up first)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        checked = cli("check")
+        if checked.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "matches the database" in checked.stdout
 
 
 def _log_in(base: str, username: str, password: str) -> str:
@@ -312,28 +356,9 @@ def test_serve_without_workers_and_a_worker_beside_it_share_the_work(tmp_path):
         with urllib.request.urlopen(web.base + "/healthz", timeout=5) as response:
             workers = json.load(response)["workers"]
         assert workers["search_indexer"] == "not started", workers
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-        env.update(PORTAL_DATA_DIR=str(data))
-        run = {"env": env, "capture_output": True, "text": True, "timeout": 120}
-        made = subprocess.run(
-            [
-                PORTAL,
-                "user",
-                "create",
-                "li",
-                "--full-name",
-                "李明",
-                "--role",
-                "controller",
-                "--password",
-                "-",
-            ],
-            input="a long password 1\n",
-            **run,
+        clear = user_with_token(
+            functools.partial(run_cli, data), "li", "李明", "controller", "a long password 1"
         )
-        assert made.returncode == 0, made.stdout + made.stderr
-        token = subprocess.run([PORTAL, "token", "create", "li", "--name", "t"], **run)
-        clear = token.stdout.strip().splitlines()[0]
         auth = {"Authorization": f"Bearer {clear}", "Content-Type": "application/json"}
         body = json.dumps(
             {

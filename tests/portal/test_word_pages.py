@@ -14,42 +14,28 @@ from openpyxl import load_workbook
 
 from records.clock import local_now
 from records.models import AuditEntry, Record
-from records.operations import create_record, revise_record, transition_record
+from records.operations import revise_record, transition_record
 from records.settings import update_type_settings
 from records.word import templates
 from records.word.texts import Texts
-from tests.helpers import PASSWORD, actor_of, csrf_token, session_of
+from tests.helpers import PASSWORD, actor_of, csrf_token, dispatch, hotline_complaint, session_of
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _complaint(**extra):
-    received = (local_now() - timedelta(hours=2)).replace(second=0, microsecond=0)
-    data = {
-        "title": "检测报告数据有误",
-        "received_at": received.isoformat(),
-        "channel": "hotline",
-        "customer": "华新水泥厂 <总部> & 分厂",
-        "contact": "周先生 13900001111",
-        "description": "报告第3页数据\n与原始记录不符",
-        **extra,
-    }
-    return create_record(actor_of("chen"), "complaint_sheet", data)
+def _complaint(title="检测报告数据有误"):
+    return hotline_complaint(
+        title,
+        "华新水泥厂 <总部> & 分厂",
+        "报告第3页数据\n与原始记录不符",
+        ago=timedelta(hours=2),
+        contact="周先生 13900001111",
+    )
 
 
 def _approved_complaint():
     record = _complaint()
-    transition_record(
-        actor_of("chen"),
-        record.number,
-        "dispatch",
-        changes={
-            "department": "TEST",
-            "handler": "wang",
-            "subject": "technical",
-            "responsibility": "1",
-        },
-    )
+    dispatch(record.number)
     transition_record(
         actor_of("wang"), record.number, "submit_plan", changes={"plan": "重新出具报告"}
     )
@@ -98,17 +84,7 @@ def test_a_record_downloads_from_its_page_with_number_signature_and_audit(app, o
 
 def test_the_api_gives_a_past_version_and_hides_contacts_from_the_department(app, org):
     record = _complaint()
-    transition_record(
-        actor_of("chen"),
-        record.number,
-        "dispatch",
-        changes={
-            "department": "TEST",
-            "handler": "wang",
-            "subject": "technical",
-            "responsibility": "1",
-        },
-    )
+    dispatch(record.number)
     revise_record(
         actor_of("chen"),
         record.number,

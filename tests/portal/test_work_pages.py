@@ -9,35 +9,26 @@ from datetime import timedelta
 
 from records.clock import local_now
 from records.models import Record
-from records.operations import create_record, transition_record
-from tests.helpers import actor_of, csrf_token, login, post_form, session_of
+from records.operations import transition_record
+from tests.helpers import (
+    actor_of,
+    csrf_token,
+    dispatch,
+    hotline_complaint,
+    login,
+    post_form,
+    session_of,
+)
 
 
 def _complaint(days_ago=0, **extra):
-    received = (local_now() - timedelta(days=days_ago)).replace(second=0, microsecond=0)
-    data = {
-        "title": "检测报告数据有误",
-        "received_at": received.isoformat(),
-        "channel": "hotline",
-        "customer": "华新水泥厂",
-        "contact": "周先生 13900001111",
-        "description": "报告第3页数据与原始记录不符",
+    return hotline_complaint(
+        "检测报告数据有误",
+        "华新水泥厂",
+        "报告第3页数据与原始记录不符",
+        ago=timedelta(days=days_ago),
+        contact="周先生 13900001111",
         **extra,
-    }
-    return create_record(actor_of("chen"), "complaint_sheet", data)
-
-
-def _dispatch(number):
-    return transition_record(
-        actor_of("chen"),
-        number,
-        "dispatch",
-        changes={
-            "department": "TEST",
-            "handler": "wang",
-            "subject": "technical",
-            "responsibility": "1",
-        },
     )
 
 
@@ -129,7 +120,7 @@ def test_dispatch_on_the_record_page_takes_the_step_fields_and_checks_the_handle
 
 def test_my_tasks_show_what_is_dispatched_to_me_with_the_due_date(app, org):
     record = _complaint()
-    _dispatch(record.number)
+    dispatch(record.number)
     page = session_of(app, "wang").get("/tasks").get_data(as_text=True)
     assert record.number in page and "处理方案截止" in page
     assert record.number not in session_of(app, "zhao").get("/tasks").get_data(as_text=True)
@@ -137,7 +128,7 @@ def test_my_tasks_show_what_is_dispatched_to_me_with_the_due_date(app, org):
 
 def test_contact_details_are_hidden_from_the_department_but_not_the_handler(app, org):
     record = _complaint()
-    _dispatch(record.number)
+    dispatch(record.number)
     url = f"/admin/records_complaint_sheet/details/?id={record.pk}"
     page = session_of(app, "liu").get(url).get_data(as_text=True)  # same department
     assert "13900001111" not in page
@@ -147,7 +138,7 @@ def test_contact_details_are_hidden_from_the_department_but_not_the_handler(app,
 
 def test_staff_of_another_department_cannot_open_the_complaint(client, org):
     record = _complaint()
-    _dispatch(record.number)
+    dispatch(record.number)
     login(client, "zhao")
     assert client.get(f"/admin/records_complaint_sheet/details/?id={record.pk}").status_code == 404
     assert client.get(f"/api/v1/records/{record.number}").status_code == 404
@@ -157,7 +148,7 @@ def test_staff_of_another_department_cannot_open_the_complaint(client, org):
 def test_the_register_lists_the_period_with_filters_and_sorting(client, org):
     first = _complaint(days_ago=1, complainants=3)
     second = _complaint(days_ago=0)
-    _dispatch(second.number)
+    dispatch(second.number)
     login(client, "audit")
     today = local_now().date()
     page = client.get(f"/register?start={today - timedelta(days=3)}&end={today}").get_data(
@@ -181,7 +172,7 @@ def test_the_register_lists_the_period_with_filters_and_sorting(client, org):
 
 def test_the_controller_issues_a_reminder_from_the_overdue_list(app, org):
     record = _complaint(days_ago=0)
-    _dispatch(record.number)
+    dispatch(record.number)
     # The plan is due three working days after dispatch; move that moment into
     # the past, as time would (the test cannot wait three days).
     Record.objects(pk=record.pk).update(set__due_at=record.created_at - timedelta(days=1))

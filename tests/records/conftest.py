@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portal import accounts
-from portal.models import Department, User
 from records.access import Actor
+from tests.helpers import save_departments
 from tests.records.people import (
     CHEN,
     DIRECTOR,
@@ -18,6 +18,7 @@ from tests.records.people import (
     TECH,
     WANG,
     ZHAO,
+    stored_user,
 )
 
 
@@ -59,6 +60,14 @@ HANDOVER = {
     "events": "3号楼供暖管道漏水，已关阀。",
 }
 
+REVISIT = {
+    "customer": "华源小区",
+    "revisit_date": "2026-03-04",
+    "method": "phone",
+    "feedback": "满意",
+    "satisfaction": "satisfied",
+}
+
 PROCEDURE = {
     "doc_code": "QP-09",
     "title": "记录管理程序",
@@ -70,17 +79,9 @@ PROCEDURE = {
 @pytest.fixture
 def complaint_org(app):
     """Departments and the users records name (handlers, responsible people)."""
-    departments = {
-        code: Department(code=code, name=name).save()
-        for code, name in (
-            ("CS", "客服中心"),
-            ("HEAT", "供热分公司"),
-            ("QA", "质检部"),
-            ("MGMT", "中心领导"),
-        )
-    }
+    departments = save_departments("CS", "HEAT", "QA", "MGMT")
     # One real account (hashed password, checked roles and positions); the rest
-    # are stored directly, as hashing a password per user would slow every test.
+    # are stored directly.
     accounts.create_user(
         DIRECTOR.username,
         DIRECTOR.full_name,
@@ -90,11 +91,4 @@ def complaint_org(app):
         positions=list(DIRECTOR.positions),
     )
     for who in (CHEN, WANG, LI, ZHAO, SUN, QIAN, TECH, QM):
-        User(
-            username=who.username,
-            full_name=who.full_name,
-            roles=list(who.roles),
-            department=departments[who.department],
-            positions=list(who.positions),
-            password_hash="not used: actors sign with verify_password",
-        ).save()
+        stored_user(who, departments[who.department])

@@ -3,6 +3,7 @@ positions, who sign with ``SIGN``."""
 
 from __future__ import annotations
 
+from portal.models import User
 from records.access import Actor
 
 SIGN = "sign here 123"
@@ -29,3 +30,18 @@ QIAN = person("qian", "staff", department="QA")
 DIRECTOR = person("director", "approver", department="MGMT", positions=("director",))
 TECH = person("tech", "approver", department="MGMT", positions=("technical_manager",))
 QM = person("qm", "approver", department="MGMT", positions=("quality_manager",))
+
+
+def stored_user(who, department, **fields):
+    """``who`` stored as a user of ``department`` (a saved Department), without
+    a usable password: actors sign with ``verify_password``, hashing one per
+    user would slow every test."""
+    return User(
+        username=who.username,
+        full_name=who.full_name,
+        roles=list(who.roles),
+        department=department,
+        positions=list(who.positions),
+        password_hash="not used: actors sign with verify_password",
+        **fields,
+    ).save()

@@ -22,7 +22,7 @@ from records.retention import (
 )
 from records.settings import update_type_settings
 from records.store import database
-from tests.records.conftest import HANDOVER, actor
+from tests.records.conftest import HANDOVER, REVISIT, actor
 
 PDF = b"%PDF-1.4\n% a scanned, signed form\n%%EOF\n"
 
@@ -154,32 +154,20 @@ def test_edit_locks_show_the_holder_expire_and_takeover_is_recorded(staff):
     revise_record(colleague, record.number, {"events": "接手后修改"}, base_version=1)
 
 
+def _handover_settings(actor, pattern, **settings):
+    """The handover log's numbering ``pattern`` and other settings as ``actor`` saves them."""
+    return update_type_settings(actor, "handover_log", numbering_pattern=pattern, **settings)
+
+
 def test_type_settings_change_numbering_and_edition_and_are_audited(staff, controller):
     with pytest.raises(PermissionDenied):
-        update_type_settings(
-            staff,
-            "handover_log",
-            edition="B/0",
-            numbering_pattern="{code}/{year}/{seq:05}",
-            retention_years=5,
-            reason="新版",
+        _handover_settings(
+            staff, "{code}/{year}/{seq:05}", edition="B/0", retention_years=5, reason="新版"
         )
     with pytest.raises(InvalidData):
-        update_type_settings(
-            controller,
-            "handover_log",
-            edition="B/0",
-            numbering_pattern="{code}-{seq}",
-            retention_years=5,
-            reason="x",
-        )
-    settings = update_type_settings(
-        controller,
-        "handover_log",
-        edition="B/0",
-        numbering_pattern="HL-{year}-{seq:05}",
-        retention_years=5,
-        reason="换版",
+        _handover_settings(controller, "{code}-{seq}", edition="B/0", retention_years=5, reason="x")
+    settings = _handover_settings(
+        controller, "HL-{year}-{seq:05}", edition="B/0", retention_years=5, reason="换版"
     )
     assert settings.revision == 1
     record = create_record(staff, "handover_log", HANDOVER)
@@ -194,25 +182,10 @@ def test_type_settings_change_numbering_and_edition_and_are_audited(staff, contr
 
 
 def test_the_organisation_sets_its_own_form_code(staff, controller):
+    own = {"edition": "A/1", "retention_years": 3, "reason": "本单位编号"}
     with pytest.raises(InvalidData):
-        update_type_settings(
-            controller,
-            "handover_log",
-            form_code="GAEPC QR 21!",
-            edition="A/0",
-            numbering_pattern="{code}-{year}-{seq:04}",
-            retention_years=3,
-            reason="本单位编号",
-        )
-    update_type_settings(
-        controller,
-        "handover_log",
-        form_code="XYZ/QR-121",
-        edition="A/1",
-        numbering_pattern="{code}-{year}-{seq:04}",
-        retention_years=3,
-        reason="本单位编号",
-    )
+        _handover_settings(controller, "{code}-{year}-{seq:04}", form_code="GAEPC QR 21!", **own)
+    _handover_settings(controller, "{code}-{year}-{seq:04}", form_code="XYZ/QR-121", **own)
     record = create_record(staff, "handover_log", HANDOVER)
     assert record.form_code == "XYZ/QR-121" and record.edition == "A/1"
     assert re.fullmatch(r"QR-121-\d{4}-0001", record.number)
@@ -230,41 +203,25 @@ def test_a_numbering_pattern_that_gives_another_forms_numbers_is_refused(control
         ("{code}-{year}-{seq:04}", "XYZ/QR-018"),
     ):
         with pytest.raises(InvalidData, match="GAEPC/QR-018") as refused:
-            update_type_settings(
+            _handover_settings(
                 controller,
-                "handover_log",
+                pattern,
                 edition="A/0",
-                numbering_pattern=pattern,
-                form_code=form_code,
                 retention_years=3,
                 reason="改编号",
+                form_code=form_code,
             )
         assert refused.value.field == "numbering_pattern"
     assert database().type_settings.count_documents({}) == 0
-    update_type_settings(
-        controller,
-        "handover_log",
-        edition="A/0",
-        numbering_pattern="QR-018-{year}-JJ{seq:04}",
-        retention_years=3,
-        reason="改编号",
+    _handover_settings(
+        controller, "QR-018-{year}-JJ{seq:04}", edition="A/0", retention_years=3, reason="改编号"
     )
 
 
 def test_creating_a_record_whose_number_is_taken_is_refused_and_writes_nothing(staff, controller):
     from records.errors import NumberTaken
 
-    revisit = create_record(
-        controller,
-        "revisit_record",
-        {
-            "customer": "华源小区",
-            "revisit_date": "2026-03-04",
-            "method": "phone",
-            "feedback": "满意",
-            "satisfaction": "satisfied",
-        },
-    )
+    revisit = create_record(controller, "revisit_record", REVISIT)
     # Settings saved before patterns were checked: the handover log numbers
     # like the revisit record.
     database().type_settings.insert_one(

@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 import pytest
 
-from portal.models import Department
 from records.access import Actor
 from records.calendar import (
     DAYS,
@@ -30,6 +29,7 @@ from records.errors import InvalidData, PermissionDenied
 from records.models import AuditEntry
 from records.operations import create_record, record_type_of, transition_record
 from records.store import database
+from tests.helpers import save_departments
 
 ADMIN = Actor("root", "Root", roles=("admin",), verify_password=lambda p: True)
 CONTROLLER = Actor(
@@ -351,10 +351,27 @@ def test_capa_verification_is_due_five_working_days_after_completion(cal2025):
 # --- deadlines kept on stored records -----------------------------------------
 
 
+#: A repair done on 30 September 2025: its sheet is due back from the customer.
+REPAIR = {
+    "customer": "华源小区",
+    "service_date": "2025-09-30",
+    "service_kind": "repair",
+    "description": "暖气不热",
+}
+#: A corrective action planned for 20 October 2025.
+VALVE_CAPA = {
+    "title": "阀门漏水",
+    "problem": "阀门漏水",
+    "actions": "更换",
+    "department": "HEAT",
+    "responsible": "li",
+    "planned_date": "2025-10-20",
+}
+
+
 @pytest.fixture
 def departments(app):
-    Department(code="CS", name="客服中心").save()
-    Department(code="HEAT", name="供热分公司").save()
+    save_departments("CS", "HEAT")
 
 
 def test_stored_records_keep_their_deadline_in_utc(cal2025, departments, make_user):
@@ -369,16 +386,7 @@ def test_stored_records_keep_their_deadline_in_utc(cal2025, departments, make_us
         "return",
         [],
     )
-    sheet = create_record(
-        STAFF,
-        "customer_service_sheet",
-        {
-            "customer": "华源小区",
-            "service_date": "2025-09-30",
-            "service_kind": "repair",
-            "description": "暖气不热",
-        },
-    )
+    sheet = create_record(STAFF, "customer_service_sheet", REPAIR)
     assert sheet.due_at == datetime(2025, 10, 15, 15, 59, 59) and sheet.due_kind == "return"
     inquiry = create_record(
         STAFF,
@@ -397,18 +405,7 @@ def test_stored_records_keep_their_deadline_in_utc(cal2025, departments, make_us
     # completion cannot be dated before its report).
     made = from_local(datetime(2025, 9, 29, 9, 0))
     with simulated(lambda: made):
-        capa = create_record(
-            CONTROLLER,
-            "capa_report",
-            {
-                "title": "阀门漏水",
-                "problem": "阀门漏水",
-                "actions": "更换",
-                "department": "HEAT",
-                "responsible": "li",
-                "planned_date": "2025-10-20",
-            },
-        )
+        capa = create_record(CONTROLLER, "capa_report", VALVE_CAPA)
     assert capa.due_at == datetime(2025, 10, 20, 15, 59, 59) and capa.due_kind == "completion"
     capa = transition_record(
         CONTROLLER, capa.number, "complete", changes={"completed_date": "2025-09-30"}

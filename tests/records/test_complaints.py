@@ -234,46 +234,54 @@ def cal2025(org):
     return WorkingCalendar.load()
 
 
-def test_time_thresholds_in_an_ordinary_fortnight(cal2025):
-    # Received Mon 15 Sep 2025, 10:00 in Shanghai (02:00 UTC).
-    start = datetime(2025, 9, 15, 10, 0)
-    assert time_thresholds(start, cal2025) == [
-        # Not resolved by the end of the 3rd working day, Thu 18 Sep.
-        (datetime(2025, 9, 18, 15, 59, 59), "important"),
-        # Unresolved one week after receipt.
-        (datetime(2025, 9, 22, 2, 0), "hot"),
-        # Unresolved one month after receipt.
-        (datetime(2025, 10, 15, 2, 0), "major"),
-    ]
-    assert time_severity(start, datetime(2025, 9, 18, 15, 59, 59), cal2025) == ("general", None)
-    assert time_severity(start, datetime(2025, 9, 18, 16, 0), cal2025) == (
-        "important",
-        datetime(2025, 9, 18, 15, 59, 59),
-    )
-    assert time_severity(start, datetime(2025, 9, 22, 2, 0), cal2025)[0] == "important"
-    assert time_severity(start, datetime(2025, 9, 22, 2, 0, 1), cal2025) == (
-        "hot",
-        datetime(2025, 9, 22, 2, 0),
-    )
-    assert time_severity(start, datetime(2025, 10, 15, 2, 0, 1), cal2025) == (
-        "major",
-        datetime(2025, 10, 15, 2, 0),
-    )
-
-
-def test_time_thresholds_across_national_day(cal2025):
-    # Received Tue 30 Sep 2025, 10:00: the 3rd working day is Sat 11 Oct
-    # (make-up day), after the one-week mark.
-    start = datetime(2025, 9, 30, 10, 0)
-    assert time_thresholds(start, cal2025) == [
-        (datetime(2025, 10, 11, 15, 59, 59), "important"),
-        (datetime(2025, 10, 7, 2, 0), "hot"),
-        (datetime(2025, 10, 30, 2, 0), "major"),
-    ]
-    assert time_severity(start, datetime(2025, 10, 6, 12, 0), cal2025) == ("general", None)
-    assert time_severity(start, datetime(2025, 10, 8, 0, 0), cal2025)[0] == "hot"
-    assert time_severity(start, datetime(2025, 10, 12, 0, 0), cal2025)[0] == "hot"
-    assert time_severity(start, datetime(2025, 10, 30, 2, 0, 1), cal2025)[0] == "major"
+@pytest.mark.parametrize(
+    ("start", "important", "hot", "major", "unraised", "raised"),
+    [
+        pytest.param(
+            # Received Mon 15 Sep 2025, 10:00 in Shanghai (02:00 UTC): not
+            # resolved by the end of the 3rd working day (Thu 18 Sep), one
+            # week and one month after receipt.
+            datetime(2025, 9, 15, 10, 0),
+            datetime(2025, 9, 18, 15, 59, 59),
+            datetime(2025, 9, 22, 2, 0),
+            datetime(2025, 10, 15, 2, 0),
+            [datetime(2025, 9, 18, 15, 59, 59)],
+            # The moment after each threshold; at the one-week mark, not yet hot.
+            [
+                ("important", datetime(2025, 9, 18, 16, 0)),
+                ("important", datetime(2025, 9, 22, 2, 0)),
+                ("hot", datetime(2025, 9, 22, 2, 0, 1)),
+                ("major", datetime(2025, 10, 15, 2, 0, 1)),
+            ],
+            id="an ordinary fortnight",
+        ),
+        pytest.param(
+            # Received Tue 30 Sep 2025, 10:00: the 3rd working day is Sat 11
+            # Oct (make-up day), after the one-week mark.
+            datetime(2025, 9, 30, 10, 0),
+            datetime(2025, 10, 11, 15, 59, 59),
+            datetime(2025, 10, 7, 2, 0),
+            datetime(2025, 10, 30, 2, 0),
+            [datetime(2025, 10, 6, 12, 0)],
+            [
+                ("hot", datetime(2025, 10, 8, 0, 0)),
+                ("hot", datetime(2025, 10, 12, 0, 0)),
+                ("major", datetime(2025, 10, 30, 2, 0, 1)),
+            ],
+            id="across national day",
+        ),
+    ],
+)
+def test_time_thresholds_raise_the_severity(
+    cal2025, start, important, hot, major, unraised, raised
+):
+    thresholds = {"important": important, "hot": hot, "major": major}
+    assert time_thresholds(start, cal2025) == [(at, name) for name, at in thresholds.items()]
+    for now in unraised:
+        assert time_severity(start, now, cal2025) == ("general", None)
+    for severity, now in raised:
+        # The severity reached and the threshold that raised it.
+        assert time_severity(start, now, cal2025) == (severity, thresholds[severity])
 
 
 def test_one_month_after_the_31st_is_the_end_of_the_next_month(cal2025):
@@ -573,9 +581,7 @@ def test_closure_needs_a_verified_corrective_action_where_one_is_needed():
     capa = worklists.open_capa(CHEN, number, today() + timedelta(days=10))
     assert capa["data"]["source"] == number and capa["data"]["responsible"] == "li"
     assert capa["department"] == "HEAT"
-    transition_record(
-        LI, capa["number"], "complete", changes={"completed_date": today().isoformat()}
-    )
+    complete(capa["number"], today().isoformat())
     with pytest.raises(InvalidData):
         close(number)
     transition_record(
@@ -599,20 +605,13 @@ def test_the_corrective_action_is_repeated_until_verified_effective():
         transition_record(LI, number, "complete")
     assert error.value.field == "completed_date"
     with pytest.raises(InvalidData) as error:
-        transition_record(
-            LI,
-            number,
-            "complete",
-            changes={"completed_date": (today() + timedelta(days=1)).isoformat()},
-        )
+        complete(number, (today() + timedelta(days=1)).isoformat())
     assert error.value.field == "completed_date"
     with pytest.raises(NotFound):
         transition_record(SUN, number, "complete", changes={"completed_date": today().isoformat()})
     assert counts() == before
 
-    done = transition_record(
-        LI, number, "complete", changes={"completed_date": today().isoformat()}
-    )
+    done = complete(number, today().isoformat())
     assert done.state == "completed" and done.due_kind == "verification"
     assert done.due_at == end_of_local_day(WorkingCalendar.load().add_working_days(today(), 5)[0])
     with pytest.raises(PermissionDenied):
@@ -624,16 +623,7 @@ def test_the_corrective_action_is_repeated_until_verified_effective():
         transition_record(DIRECTOR, number, "not_effective", comment="无效")
     assert error.value.field == "verification"
 
-    again = transition_record(
-        DIRECTOR,
-        number,
-        "not_effective",
-        comment="无效",
-        changes={
-            "verification": "仍有漏水",
-            "planned_date": (today() + timedelta(days=12)).isoformat(),
-        },
-    )
+    again = not_effective(number, (today() + timedelta(days=12)).isoformat())
     assert again.state == "open" and again.data["round"] == 2
     assert again.data["completed_date"] is None and again.due_kind == "completion"
     done = transition_record(
@@ -654,6 +644,19 @@ def test_the_corrective_action_is_repeated_until_verified_effective():
     assert [h["to"] for h in verified.history] == ["completed", "open", "completed", "verified"]
 
 
+def complete(number, completed_date):
+    return transition_record(LI, number, "complete", changes={"completed_date": completed_date})
+
+
+def not_effective(number, planned_date=None):
+    """The director finds the corrective action not effective: a new round,
+    planned for ``planned_date`` (none: the round's date is kept)."""
+    changes = {"verification": "仍有漏水"}
+    if planned_date:
+        changes["planned_date"] = planned_date
+    return transition_record(DIRECTOR, number, "not_effective", comment="无效", changes=changes)
+
+
 def _at(local: str):
     from records.clock import from_local, simulated
 
@@ -661,71 +664,47 @@ def _at(local: str):
     return simulated(lambda: moment)
 
 
-def test_a_capa_completion_dated_before_the_report_or_its_round_is_refused():
+def _capa_opened_on_10_march(planned):
+    """The corrective action of a replied complaint, opened on 10 March 2026
+    and planned for ``planned``; its number."""
     record = replied()
     with _at("2026-03-10T09:00"):
-        capa = worklists.open_capa(CHEN, record.number, date(2026, 3, 20))
-    number = capa["number"]
+        return worklists.open_capa(CHEN, record.number, planned)["number"]
+
+
+def test_a_capa_completion_dated_before_the_report_or_its_round_is_refused():
+    number = _capa_opened_on_10_march(date(2026, 3, 20))
     with _at("2026-03-12T09:00"):
         with pytest.raises(InvalidData, match="2026-03-10") as error:
-            transition_record(LI, number, "complete", changes={"completed_date": "2026-03-09"})
+            complete(number, "2026-03-09")
         assert error.value.field == "completed_date"
-        transition_record(LI, number, "complete", changes={"completed_date": "2026-03-10"})
+        complete(number, "2026-03-10")
     with _at("2026-03-16T09:00"):
-        transition_record(
-            DIRECTOR,
-            number,
-            "not_effective",
-            comment="无效",
-            changes={"verification": "仍有漏水", "planned_date": "2026-03-27"},
-        )
+        not_effective(number, "2026-03-27")
     with _at("2026-03-18T09:00"):
         # Round 2 began on 16 March: the 11th was round 1's work.
         with pytest.raises(InvalidData, match="2026-03-16"):
-            transition_record(LI, number, "complete", changes={"completed_date": "2026-03-11"})
-        assert (
-            transition_record(
-                LI, number, "complete", changes={"completed_date": "2026-03-17"}
-            ).state
-            == "completed"
-        )
+            complete(number, "2026-03-11")
+        assert complete(number, "2026-03-17").state == "completed"
 
 
 def test_a_repeated_capa_round_gets_a_planned_date_of_its_own_and_is_not_late():
-    record = replied()
-    with _at("2026-03-10T09:00"):
-        capa = worklists.open_capa(CHEN, record.number, date(2026, 3, 13))
-    number = capa["number"]
+    number = _capa_opened_on_10_march(date(2026, 3, 13))
     with _at("2026-03-12T09:00"):
-        transition_record(LI, number, "complete", changes={"completed_date": "2026-03-12"})
+        complete(number, "2026-03-12")
     with _at("2026-03-16T09:00"):
         # Round 1 was planned for 13 March, now past: keeping it (or giving
         # a date already past) would make round 2 late from its first day.
         for planned in (None, "2026-03-13", "2026-03-15"):
             with pytest.raises(InvalidData) as error:
-                transition_record(
-                    DIRECTOR,
-                    number,
-                    "not_effective",
-                    comment="无效",
-                    changes={
-                        "verification": "仍有漏水",
-                        **({"planned_date": planned} if planned else {}),
-                    },
-                )
+                not_effective(number, planned)
             assert error.value.field == "planned_date"
-        again = transition_record(
-            DIRECTOR,
-            number,
-            "not_effective",
-            comment="无效",
-            changes={"verification": "仍有漏水", "planned_date": "2026-03-27"},
-        )
+        again = not_effective(number, "2026-03-27")
     assert again.data["planned_date"] == "2026-03-27" and again.due_kind == "completion"
     assert to_local(again.due_at).date() == date(2026, 3, 27)
     # Completed on 25 March, before the new round's planned date: in time.
     with _at("2026-03-25T09:00"):
-        done = transition_record(LI, number, "complete", changes={"completed_date": "2026-03-25"})
+        done = complete(number, "2026-03-25")
     assert not (done.flags or {}).get("late")
 
 
@@ -918,111 +897,40 @@ def test_scoring_settings_are_the_controllers_and_audited():
 # --- bad input ------------------------------------------------------------------------
 
 
+#: Valid but for the one value each case of the bad-input test changes.
+RECEIVED = {**COMPLAINT, "received_at": "2025-09-30T10:00"}
+SURVEY = {"customer": "甲", "survey_year": 2026}
+CAPA = {"title": "t", "problem": "p", "actions": "a", "planned_date": "2026-01-01"}
+
+
 @pytest.mark.parametrize(
     ("type_name", "data", "field"),
     [
-        (
-            "complaint_sheet",
-            {**COMPLAINT, "received_at": "2025-09-30T10:00", "complainants": 0},
-            "complainants",
-        ),
-        (
-            "complaint_sheet",
-            {**COMPLAINT, "received_at": "2025-09-30T10:00", "complainants": -2},
-            "complainants",
-        ),
-        (
-            "complaint_sheet",
-            {**COMPLAINT, "received_at": "2025-09-30T10:00", "complainants": "many"},
-            "complainants",
-        ),
+        ("complaint_sheet", {**RECEIVED, "complainants": 0}, "complainants"),
+        ("complaint_sheet", {**RECEIVED, "complainants": -2}, "complainants"),
+        ("complaint_sheet", {**RECEIVED, "complainants": "many"}, "complainants"),
         ("complaint_sheet", {**COMPLAINT}, "received_at"),
-        (
-            "complaint_sheet",
-            {**COMPLAINT, "received_at": "2025-09-30T10:00", "customer": " "},
-            "customer",
-        ),
-        (
-            "complaint_sheet",
-            {**COMPLAINT, "received_at": "2025-09-30T10:00", "channel": "pigeon"},
-            "channel",
-        ),
-        (
-            "complaint_sheet",
-            {**COMPLAINT, "received_at": "2025-09-30T10:00", "department": "NOPE"},
-            "department",
-        ),
-        (
-            "complaint_sheet",
-            {**COMPLAINT, "received_at": "2025-09-30T10:00", "handler": "nobody"},
-            "handler",
-        ),
+        ("complaint_sheet", {**RECEIVED, "customer": " "}, "customer"),
+        ("complaint_sheet", {**RECEIVED, "channel": "pigeon"}, "channel"),
+        ("complaint_sheet", {**RECEIVED, "department": "NOPE"}, "department"),
+        ("complaint_sheet", {**RECEIVED, "handler": "nobody"}, "handler"),
         (
             "satisfaction_questionnaire",
-            {"customer": "甲", "survey_year": 2026, "verified_complaints": -1},
+            {**SURVEY, "verified_complaints": -1},
             "verified_complaints",
         ),
+        ("satisfaction_questionnaire", {**SURVEY, "serious_complaints": -1}, "serious_complaints"),
         (
             "satisfaction_questionnaire",
-            {"customer": "甲", "survey_year": 2026, "serious_complaints": -1},
+            {**SURVEY, "verified_complaints": 1, "serious_complaints": 2},
             "serious_complaints",
         ),
-        (
-            "satisfaction_questionnaire",
-            {
-                "customer": "甲",
-                "survey_year": 2026,
-                "verified_complaints": 1,
-                "serious_complaints": 2,
-            },
-            "serious_complaints",
-        ),
-        (
-            "satisfaction_questionnaire",
-            {"customer": "甲", "survey_year": 2026, "score": "100"},
-            "score",
-        ),
-        ("satisfaction_questionnaire", {"customer": "甲", "survey_year": 1999}, "survey_year"),
-        (
-            "satisfaction_questionnaire",
-            {"customer": "甲", "survey_year": 2026, "item_01": "ecstatic"},
-            "item_01",
-        ),
-        (
-            "capa_report",
-            {
-                "title": "t",
-                "problem": "p",
-                "actions": "a",
-                "department": "NOPE",
-                "planned_date": "2026-01-01",
-            },
-            "department",
-        ),
-        (
-            "capa_report",
-            {
-                "title": "t",
-                "problem": "p",
-                "actions": "a",
-                "department": "HEAT",
-                "responsible": "nobody",
-                "planned_date": "2026-01-01",
-            },
-            "responsible",
-        ),
-        (
-            "capa_report",
-            {
-                "title": "t",
-                "problem": "p",
-                "actions": "a",
-                "department": "HEAT",
-                "source": "QR-999-2026-0001",
-                "planned_date": "2026-01-01",
-            },
-            "source",
-        ),
+        ("satisfaction_questionnaire", {**SURVEY, "score": "100"}, "score"),
+        ("satisfaction_questionnaire", {**SURVEY, "survey_year": 1999}, "survey_year"),
+        ("satisfaction_questionnaire", {**SURVEY, "item_01": "ecstatic"}, "item_01"),
+        ("capa_report", {**CAPA, "department": "NOPE"}, "department"),
+        ("capa_report", {**CAPA, "department": "HEAT", "responsible": "nobody"}, "responsible"),
+        ("capa_report", {**CAPA, "department": "HEAT", "source": "QR-999-2026-0001"}, "source"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_written(type_name, data, field):
@@ -1347,13 +1255,19 @@ def test_escalate_skips_a_record_it_cannot_save_and_raises_the_others():
     assert Record.objects.get(number=broken.number).data.get("severity") != "major"
 
 
+def _unresolved_for_40_days():
+    """A complaint dispatched but received 40 days ago: escalation's to raise."""
+    record = complaint()
+    dispatch(record.number)
+    database().records.update_one(
+        {"number": record.number}, {"$set": {"data.received_at": received(24 * 40)}}
+    )
+    return record
+
+
 def test_escalate_stops_when_its_lease_is_lost():
-    first, second = complaint(), complaint()
-    for record in (first, second):
-        dispatch(record.number)
-        database().records.update_one(
-            {"number": record.number}, {"$set": {"data.received_at": received(24 * 40)}}
-        )
+    for _ in range(2):
+        _unresolved_for_40_days()
     answers = iter([True, False])
     raised = escalate(keep_going=lambda: next(answers))
     assert len(raised) == 1
@@ -1362,12 +1276,7 @@ def test_escalate_stops_when_its_lease_is_lost():
 
 
 def test_escalate_does_not_overwrite_a_record_saved_while_the_round_runs():
-    first, second = complaint(), complaint()
-    for record in (first, second):
-        dispatch(record.number)
-        database().records.update_one(
-            {"number": record.number}, {"$set": {"data.received_at": received(24 * 40)}}
-        )
+    first, second = _unresolved_for_40_days(), _unresolved_for_40_days()
     saved_meanwhile = []
 
     def someone_saves_the_second():

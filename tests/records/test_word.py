@@ -103,10 +103,11 @@ def test_every_form_carries_its_code_edition_number_fields_and_font(app, type_na
     assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
 
 
-def test_a_signed_record_prints_the_electronic_signature_on_its_line(app):
+def _signed_complaint(version):
+    """A complaint sheet at ``version`` whose plan 张主任 approved in version 3."""
     record_type = registry.get("complaint_sheet")
     doc = sample_doc(record_type, "暖气不热", number="QR-015-2026-0007")
-    doc["version"] = 5
+    doc["version"] = version
     doc["signatures"] = [
         {
             "signer": "boss",
@@ -117,6 +118,11 @@ def test_a_signed_record_prints_the_electronic_signature_on_its_line(app):
             "version": 3,
         }
     ]
+    return record_type, doc
+
+
+def test_a_signed_record_prints_the_electronic_signature_on_its_line(app):
+    record_type, doc = _signed_complaint(version=5)
     with app.app_context():
         document = reopen(
             render_record(record_type, doc, Texts("zh_Hans"), organisation=ORG).content
@@ -130,18 +136,7 @@ def test_a_signed_record_prints_the_electronic_signature_on_its_line(app):
 
 
 def test_a_past_version_says_so_and_leaves_out_later_signatures(app):
-    record_type = registry.get("complaint_sheet")
-    doc = sample_doc(record_type, "暖气不热", number="QR-015-2026-0007")
-    doc["version"] = 2
-    doc["signatures"] = [
-        {
-            "name": "张主任",
-            "meaning": "approved",
-            "transition": "approve_plan",
-            "at": datetime(2026, 3, 2, 6, 30),
-            "version": 3,
-        }
-    ]
+    record_type, doc = _signed_complaint(version=2)
     with app.app_context():
         made = render_record(record_type, doc, Texts("zh_Hans"), organisation=ORG, latest_version=6)
     document = reopen(made.content)
@@ -222,13 +217,15 @@ def test_a_value_cannot_inject_word_markup():
     assert w.escape_text("一\n二") == '一</w:t><w:br/><w:t xml:space="preserve">二'
 
 
-def _register(rows: int) -> Register:
+def sample_register(rows: int, summary: str = "=1+1") -> Register:
+    """The complaint register of March 2026 with ``rows`` closed complaints
+    (the LibreOffice test prints it too)."""
     table = [
         [
             f"QR-015-2026-{n:04d}",
             datetime(2026, 3, 1, 9, 30),
             "客户<甲>&乙",
-            "=1+1",
+            summary,
             "技术",
             "一般",
             "检测部",
@@ -243,7 +240,9 @@ def _register(rows: int) -> Register:
 
 def test_a_register_repeats_its_header_row_and_keeps_every_row(app):
     with app.app_context():
-        made = register_docx(_register(250), Texts("zh_Hans"), organisation=ORG, printed="打印")
+        made = register_docx(
+            sample_register(250), Texts("zh_Hans"), organisation=ORG, printed="打印"
+        )
     document = reopen(made.content)
     table = document.tables[0]
     assert len(table.rows) == 251
@@ -261,7 +260,7 @@ def test_a_register_in_excel_keeps_dates_as_dates_and_formulas_as_text(app):
     from openpyxl import load_workbook
 
     with app.app_context():
-        made = register_xlsx(_register(3), Texts("zh_Hans"), organisation=ORG)
+        made = register_xlsx(sample_register(3), Texts("zh_Hans"), organisation=ORG)
     sheet = load_workbook(io.BytesIO(made.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[2][0] == "编号" and rows[3][0] == "QR-015-2026-0000"

@@ -8,7 +8,6 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import datetime
 
 import pytest
 from docxtpl import DocxTemplate
@@ -16,9 +15,10 @@ from docxtpl import DocxTemplate
 from records.types import registry
 from records.word import templates
 from records.word.forms import record_values, render_blank, render_record
-from records.word.registers import COMPLAINT_COLUMNS, Register, register_docx
+from records.word.registers import register_docx
 from records.word.samples import sample_doc
 from records.word.texts import Texts
+from tests.records.test_word import sample_register
 
 # Slow: LibreOffice converts every form.
 pytestmark = pytest.mark.slow
@@ -76,25 +76,8 @@ def test_every_form_and_register_converts_to_pdf_in_libreoffice(app, tmp_path):
             sheet_type, sample_doc(sheet_type, "更换阀门"), texts, organisation="测试中心"
         )
         files["service-short.docx"] = (short.content, "QR-024-2026-0001")
-        rows = [
-            [
-                f"QR-015-2026-{n:04d}",
-                datetime(2026, 3, 1, 9, 30),
-                "客户<甲>&乙",
-                "摘要",
-                "技术",
-                "一般",
-                "检测部",
-                "王芳",
-                "已关闭",
-                None,
-            ]
-            for n in range(120)
-        ]
         register = register_docx(
-            Register("complaint-register", "客户投诉一览表", "2026年3月", COMPLAINT_COLUMNS, rows),
-            texts,
-            organisation="测试中心",
+            sample_register(120, summary="摘要"), texts, organisation="测试中心"
         )
         files["register.docx"] = (register.content, "QR-015-2026-0119")
     for name, (content, _expected) in files.items():

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import signal
-import subprocess
 import threading
 import time
 import urllib.error
@@ -14,20 +13,12 @@ import urllib.request
 import pytest
 
 from portal.database.embedded import free_port
-from tests.portal.test_serve import PORTAL, RunningPortal
+from tests.portal.test_serve import RunningPortal, check_matches_soon, run_cli, user_with_token
 
 # Slow: a portal is started, killed and started again.
 pytestmark = pytest.mark.slow
 
 EVENTS = "客户反映空调外机噪音很大，夜间影响休息。"
-
-
-def _cli(data_dir, *args, input=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env["PORTAL_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [PORTAL, *args], env=env, input=input, capture_output=True, text=True, timeout=120
-    )
 
 
 def _save(base, token, n):
@@ -59,23 +50,9 @@ def test_kill_during_a_burst_of_saves_then_restart_and_check(tmp_path):
     saved = []
     try:
         portal.wait_until_serving()
-        made = _cli(
-            data_dir,
-            "user",
-            "create",
-            "wang",
-            "--full-name",
-            "王芳",
-            "--role",
-            "staff",
-            "--password",
-            "-",
-            input="burst pass 1234\n",
+        token = user_with_token(
+            functools.partial(run_cli, data_dir), "wang", "王芳", "staff", "burst pass 1234"
         )
-        assert made.returncode == 0, made.stdout + made.stderr
-        issued = _cli(data_dir, "token", "create", "wang", "--name", "burst")
-        assert issued.returncode == 0, issued.stderr
-        token = issued.stdout.strip().splitlines()[-1].strip()
         stop = threading.Event()
 
         def burst():
@@ -110,13 +87,6 @@ def test_kill_during_a_burst_of_saves_then_restart_and_check(tmp_path):
     again = RunningPortal(data_dir, port)
     try:
         again.wait_until_serving()
-        deadline = time.monotonic() + 60
-        while True:
-            checked = _cli(data_dir, "check")
-            if checked.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(1)
-        assert checked.returncode == 0, checked.stdout + checked.stderr
-        assert "matches the database" in checked.stdout
+        check_matches_soon(functools.partial(run_cli, data_dir))
     finally:
         assert again.stop() == 0, again.output

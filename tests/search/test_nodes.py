@@ -17,7 +17,7 @@ import pymongo
 import pytest
 
 from portal.database.embedded import free_port
-from tests.portal.test_serve import PORTAL
+from tests.portal.test_serve import PORTAL, check_matches_soon, user_with_token
 
 DB_NAME = "portal_nodes_test"
 
@@ -131,22 +131,7 @@ def test_two_portals_with_their_own_indexes_find_what_either_saved(database, tmp
     try:
         for node in nodes:
             node.wait_until_serving()
-        made = nodes[0].cli(
-            "user",
-            "create",
-            "wang",
-            "--full-name",
-            "王芳",
-            "--role",
-            "staff",
-            "--password",
-            "-",
-            input="node pass 1234\n",
-        )
-        assert made.returncode == 0, made.stdout + made.stderr
-        issued = nodes[0].cli("token", "create", "wang", "--name", "nodes")
-        assert issued.returncode == 0, issued.stderr
-        token = issued.stdout.strip().splitlines()[-1].strip()
+        token = user_with_token(nodes[0].cli, "wang", "王芳", "staff", "node pass 1234")
 
         for n, (saving, other) in enumerate([(nodes[0], nodes[1]), (nodes[1], nodes[0])]):
             words = f"节点标记{n}号"
@@ -184,14 +169,7 @@ def test_two_portals_with_their_own_indexes_find_what_either_saved(database, tmp
         nodes[0].start()
         nodes[0].wait_until_serving()
         for node in nodes:
-            deadline = time.monotonic() + 60
-            while True:
-                checked = node.cli("check")
-                if checked.returncode == 0 or time.monotonic() > deadline:
-                    break
-                time.sleep(0.5)
-            assert checked.returncode == 0, checked.stdout + checked.stderr
-            assert "matches the database" in checked.stdout
+            check_matches_soon(node.cli)
     finally:
         for node in nodes:
             node.stop()
