@@ -19,8 +19,6 @@ from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from functools import lru_cache
 
-from openpyxl import load_workbook
-
 from records import audit
 from records.access import Actor
 from records.errors import InvalidData, PermissionDenied, RecordError
@@ -66,6 +64,8 @@ def read_ledger(filename: str, content: bytes) -> Ledger:
     filled is the heading (a title row above it is skipped)."""
     check_size(content, MAX_BYTES)
     try:
+        from openpyxl import load_workbook  # when a ledger is imported, not at every start
+
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise InvalidData(N_("This is not an Excel (.xlsx) file."), field="file") from None

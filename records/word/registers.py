@@ -17,10 +17,6 @@ from datetime import date, datetime
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Pt
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from records.clock import to_local
 from records.i18n import N_
@@ -221,6 +217,12 @@ def register_docx(
 def register_xlsx(
     register: Register, texts: Texts, *, organisation: str, printed: str = ""
 ) -> GeneratedFile:
+    # openpyxl is imported when a workbook is made, not at every start.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(w.strip_invalid(register.title)[:31] or "Sheet1")
     for index, column in enumerate(register.columns, start=1):
@@ -316,6 +318,12 @@ def report_docx(report, texts: Texts, *, organisation: str, printed: str = "") -
 
 def report_xlsx(report, texts: Texts, *, organisation: str, printed: str = "") -> GeneratedFile:
     """A report with one sheet per section; rates are numbers formatted as %."""
+    # openpyxl is imported when a workbook is made, not at every start.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     for section in report.sections:
