@@ -17,7 +17,7 @@ from typing import Any
 from records.clock import to_local
 from records.errors import NotFound
 from records.i18n import N_
-from records.roles import CONTROLLER
+from records.roles import APPROVER, CONTROLLER
 
 #: Field kinds and the Python values they hold.
 FIELD_KINDS = (
@@ -129,6 +129,40 @@ def void_step(*sources: str, roles: tuple[str, ...] = (CONTROLLER,)) -> Transiti
         sources=sources,
         target="void",
         roles=roles,
+        comment_required=True,
+    )
+
+
+def approval_step(
+    *,
+    sources: tuple[str, ...],
+    target: str,
+    name: str = "approve",
+    label: str = N_("Approve"),
+    required_fields: tuple[str, ...] = (),
+) -> Transition:
+    """An approver approves, signing it as "approved" (the signature the
+    printed form shows)."""
+    return Transition(
+        name=name,
+        label=label,
+        sources=sources,
+        target=target,
+        roles=(APPROVER,),
+        required_fields=required_fields,
+        signature="approved",
+    )
+
+
+def rework_step(*, name: str, label: str, sources: tuple[str, ...], target: str) -> Transition:
+    """An approver sends it back for rework, always with a comment saying
+    what is to change."""
+    return Transition(
+        name=name,
+        label=label,
+        sources=sources,
+        target=target,
+        roles=(APPROVER,),
         comment_required=True,
     )
 

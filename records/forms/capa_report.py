@@ -5,7 +5,7 @@ from datetime import date
 
 from records.clock import local_now, to_local
 from records.errors import InvalidData
-from records.forms.fields import PROBLEM, VERIFICATION
+from records.forms.fields import PROBLEM, TITLE, VERIFICATION, verification_step
 from records.i18n import N_
 from records.roles import APPROVER, CONTROLLER, STAFF
 from records.types import (
@@ -100,7 +100,7 @@ CAPA_REPORT = RecordType(
     },
     numbering_pattern="QR-020-{year}-{seq:04}",
     fields=(
-        Field("title", "string", N_("Title"), required=True, max_length=120),
+        TITLE,
         Field(
             "source",
             "record",
@@ -135,15 +135,11 @@ CAPA_REPORT = RecordType(
                 fields=("completed_date", "actions"),
                 required_fields=("completed_date",),
             ),
-            Transition(
+            verification_step(
                 name="verify",
                 label=N_("Verified effective"),
                 sources=("completed",),
                 target="verified",
-                roles=(APPROVER,),
-                fields=("verification",),
-                required_fields=("verification",),
-                signature="verified",
             ),
             Transition(
                 name="not_effective",

@@ -10,7 +10,7 @@ from records.forms.fields import ADDRESS, CHANNEL, CONTACT, CUSTOMER, HANDLER, R
 from records.forms.revisit_record import REVISIT
 from records.i18n import N_
 from records.measures import complaint_counts
-from records.roles import APPROVER, CONTROLLER, STAFF
+from records.roles import CONTROLLER, STAFF
 from records.types import (
     Deadline,
     Field,
@@ -19,6 +19,8 @@ from records.types import (
     SignatureLine,
     Transition,
     Workflow,
+    approval_step,
+    rework_step,
     void_step,
 )
 from records.vocabularies import REPLY_METHODS, RESPONSIBILITY, SEVERITIES, SUBJECTS
@@ -155,21 +157,17 @@ COMPLAINT_SHEET = RecordType(
                 fields=("plan",),
                 required_fields=("plan",),
             ),
-            Transition(
+            approval_step(
                 name="approve_plan",
                 label=N_("Approve the plan"),
                 sources=("plan_submitted",),
                 target="approved",
-                roles=(APPROVER,),
-                signature="approved",
             ),
-            Transition(
+            rework_step(
                 name="return_plan",
                 label=N_("Return the plan"),
                 sources=("plan_submitted",),
                 target="dispatched",
-                roles=(APPROVER,),
-                comment_required=True,
             ),
             Transition(
                 name="reply",

@@ -5,7 +5,8 @@ handles a record, when and how something was received."""
 from __future__ import annotations
 
 from records.i18n import N_
-from records.types import Field
+from records.roles import APPROVER
+from records.types import Field, Transition
 from records.vocabularies import CHANNELS
 
 CUSTOMER = Field("customer", "string", N_("Customer"), required=True, max_length=120)
@@ -15,9 +16,26 @@ CONTACT = Field(
 )
 ADDRESS = Field("address", "string", N_("Address"), max_length=200, confidential=True)
 HANDLER = Field("handler", "user", N_("Handler"))
+TITLE = Field("title", "string", N_("Title"), required=True, max_length=120)
 SUMMARY = Field("title", "string", N_("Summary"), required=True, max_length=120)
 RECEIVED_AT = Field("received_at", "datetime", N_("Received at"), required=True, not_future=True)
 CHANNEL = Field("channel", "choice", N_("Channel"), required=True, choices=CHANNELS)
 SERVICE_DATE = Field("service_date", "date", N_("Service date"), required=True, not_future=True)
 PROBLEM = Field("problem", "text", N_("Problem"), required=True)
 VERIFICATION = Field("verification", "text", N_("Verification"))
+
+
+def verification_step(
+    *, name: str, label: str, sources: tuple[str, ...], target: str
+) -> Transition:
+    """An approver writes the verification and signs it as "verified"."""
+    return Transition(
+        name=name,
+        label=label,
+        sources=sources,
+        target=target,
+        roles=(APPROVER,),
+        fields=(VERIFICATION.name,),
+        required_fields=(VERIFICATION.name,),
+        signature="verified",
+    )

@@ -1,9 +1,9 @@
 """Nonconformity report (不合格报告): a nonconforming work item (QP-07)."""
 
 from records.forms.capa_report import CORRECTIVE_ACTION
-from records.forms.fields import VERIFICATION
+from records.forms.fields import TITLE, VERIFICATION, verification_step
 from records.i18n import N_
-from records.roles import APPROVER, CONTROLLER, STAFF
+from records.roles import CONTROLLER, STAFF
 from records.types import (
     Choice,
     Field,
@@ -22,7 +22,7 @@ NONCONFORMITY_REPORT = RecordType(
     titles={"zh_Hans": "不合格报告", "zh_Hant": "不合格報告", "en": "Nonconformity report"},
     numbering_pattern="QR-016-{year}-{seq:04}",
     fields=(
-        Field("title", "string", N_("Title"), required=True, max_length=120),
+        TITLE,
         Field("found_on", "date", N_("Found on"), required=True, not_future=True),
         Field("found_by", "string", N_("Found by"), max_length=80),
         Field("department", "department", N_("Department concerned"), required=True),
@@ -57,15 +57,11 @@ NONCONFORMITY_REPORT = RecordType(
                 fields=("disposition", "cause", "capa_required"),
                 required_fields=("disposition",),
             ),
-            Transition(
+            verification_step(
                 name="close",
                 label=N_("Verify and close"),
                 sources=("dispositioned",),
                 target="closed",
-                roles=(APPROVER,),
-                fields=("verification",),
-                required_fields=("verification",),
-                signature="verified",
             ),
             void_step("open"),
         ),

@@ -1,7 +1,7 @@
 """Procedure documents (程序文件): controlled documents with editions."""
 
 from records.i18n import N_
-from records.roles import APPROVER, CONTROLLER
+from records.roles import CONTROLLER
 from records.types import (
     Field,
     RecordType,
@@ -9,6 +9,8 @@ from records.types import (
     SignatureLine,
     Transition,
     Workflow,
+    approval_step,
+    rework_step,
     void_step,
 )
 
@@ -57,22 +59,11 @@ PROCEDURE_DOCUMENT = RecordType(
                 target="review",
                 roles=(CONTROLLER,),
             ),
-            Transition(
-                name="approve",
-                label=N_("Approve"),
-                sources=("review",),
-                target="effective",
-                roles=(APPROVER,),
-                required_fields=("effective_date",),
-                signature="approved",
+            approval_step(
+                sources=("review",), target="effective", required_fields=("effective_date",)
             ),
-            Transition(
-                name="return",
-                label=N_("Return for rework"),
-                sources=("review",),
-                target="draft",
-                roles=(APPROVER,),
-                comment_required=True,
+            rework_step(
+                name="return", label=N_("Return for rework"), sources=("review",), target="draft"
             ),
             Transition(
                 name="supersede",
