@@ -160,10 +160,10 @@ def rework_step(*, name: str, label: str, sources: tuple[str, ...], target: str)
     return Transition(
         name=name,
         label=label,
-        sources=sources,
-        target=target,
         roles=(APPROVER,),
         comment_required=True,
+        sources=sources,
+        target=target,
     )
 
 

@@ -7,7 +7,7 @@ from records.clock import local_now, to_local
 from records.errors import InvalidData
 from records.forms.fields import PROBLEM, TITLE, VERIFICATION, verification_step
 from records.i18n import N_
-from records.roles import APPROVER, CONTROLLER, STAFF
+from records.roles import APPROVER, CONTROLLER, STAFF, STAFF_AND_CONTROLLER
 from records.types import (
     Deadline,
     Field,
@@ -131,7 +131,7 @@ CAPA_REPORT = RecordType(
                 label=N_("Report completion"),
                 sources=("open",),
                 target="completed",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("completed_date", "actions"),
                 required_fields=("completed_date",),
             ),

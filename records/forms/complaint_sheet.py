@@ -10,7 +10,7 @@ from records.forms.fields import ADDRESS, CHANNEL, CONTACT, CUSTOMER, HANDLER, R
 from records.forms.revisit_record import REVISIT
 from records.i18n import N_
 from records.measures import complaint_counts
-from records.roles import CONTROLLER, STAFF
+from records.roles import CONTROLLER, STAFF_AND_CONTROLLER
 from records.types import (
     Deadline,
     Field,
@@ -153,7 +153,7 @@ COMPLAINT_SHEET = RecordType(
                 label=N_("Submit the handling plan"),
                 sources=("dispatched",),
                 target="plan_submitted",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("plan",),
                 required_fields=("plan",),
             ),
@@ -174,7 +174,7 @@ COMPLAINT_SHEET = RecordType(
                 label=N_("Reply to the customer"),
                 sources=("approved",),
                 target="replied",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("reply_method", "reply_date", "reply_content", "capa_required"),
                 required_fields=("reply_method", "reply_date", "reply_content"),
             ),
@@ -215,7 +215,7 @@ COMPLAINT_SHEET = RecordType(
         },
     ),
     retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
     edit_roles=(CONTROLLER,),
     handler_field="handler",
     deadlines=(Deadline("plan", N_("Handling plan due"), ("dispatched",), working_days=3),),

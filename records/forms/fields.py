@@ -32,10 +32,10 @@ def verification_step(
     return Transition(
         name=name,
         label=label,
-        sources=sources,
-        target=target,
         roles=(APPROVER,),
+        signature="verified",
         fields=(VERIFICATION.name,),
         required_fields=(VERIFICATION.name,),
-        signature="verified",
+        sources=sources,
+        target=target,
     )

@@ -3,7 +3,7 @@
 from records.forms.capa_report import CORRECTIVE_ACTION
 from records.forms.fields import TITLE, VERIFICATION, verification_step
 from records.i18n import N_
-from records.roles import CONTROLLER, STAFF
+from records.roles import STAFF_AND_CONTROLLER
 from records.types import (
     Choice,
     Field,
@@ -19,7 +19,11 @@ NONCONFORMITY_REPORT = RecordType(
     name="nonconformity_report",
     form_code="GAEPC/QR-016",
     edition="A/0",
-    titles={"zh_Hans": "不合格报告", "zh_Hant": "不合格報告", "en": "Nonconformity report"},
+    titles={
+        "zh_Hans": "不合格报告",
+        "zh_Hant": "不合格報告",
+        "en": "Nonconformity report",
+    },
     numbering_pattern="QR-016-{year}-{seq:04}",
     fields=(
         TITLE,
@@ -53,7 +57,7 @@ NONCONFORMITY_REPORT = RecordType(
                 label=N_("Record the disposition"),
                 sources=("open",),
                 target="dispositioned",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("disposition", "cause", "capa_required"),
                 required_fields=("disposition",),
             ),
@@ -69,8 +73,8 @@ NONCONFORMITY_REPORT = RecordType(
         events={"closed": "closed", "void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     layout=(
         ("found_on", "found_by"),
         ("department", "work_item"),
@@ -81,10 +85,7 @@ NONCONFORMITY_REPORT = RecordType(
         ("capa_required",),
         ("verification",),
     ),
-    signature_lines=(
-        SignatureLine(N_("Reported by")),
-        SignatureLine(N_("Verified by"), "close"),
-    ),
+    signature_lines=(SignatureLine(N_("Reported by")), SignatureLine(N_("Verified by"), "close")),
     procedure="QP-07",
     follow_ups=(CORRECTIVE_ACTION,),
 )

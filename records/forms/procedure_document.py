@@ -18,7 +18,11 @@ PROCEDURE_DOCUMENT = RecordType(
     name="procedure_document",
     form_code="GAEPC/QP",
     edition="A/0",
-    titles={"zh_Hans": "程序文件", "zh_Hant": "程序文件", "en": "Procedure document"},
+    titles={
+        "zh_Hans": "程序文件",
+        "zh_Hant": "程序文件",
+        "en": "Procedure document",
+    },
     numbering_pattern="QP-{year}-{seq:04}",
     fields=(
         Field(
@@ -89,9 +93,6 @@ PROCEDURE_DOCUMENT = RecordType(
         ("body",),
         ("change_summary",),
     ),
-    signature_lines=(
-        SignatureLine(N_("Prepared by")),
-        SignatureLine(N_("Approved by"), "approve"),
-    ),
+    signature_lines=(SignatureLine(N_("Prepared by")), SignatureLine(N_("Approved by"), "approve")),
     procedure="QP-09",
 )

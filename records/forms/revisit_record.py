@@ -4,7 +4,7 @@ after a service or a complaint."""
 from records.errors import InvalidData
 from records.forms.fields import CONTACT, CUSTOMER
 from records.i18n import N_
-from records.roles import CONTROLLER, STAFF
+from records.roles import STAFF_AND_CONTROLLER
 from records.types import (
     Field,
     FollowUpLink,
@@ -82,8 +82,8 @@ REVISIT_RECORD = RecordType(
         events={"void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="created"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     rules=RevisitRules(),
     layout=(
         ("customer", "contact"),

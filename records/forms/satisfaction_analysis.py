@@ -55,9 +55,6 @@ SATISFACTION_ANALYSIS = RecordType(
         ("analysis",),
         ("improvements",),
     ),
-    signature_lines=(
-        SignatureLine(N_("Prepared by")),
-        SignatureLine(N_("Approved by"), "approve"),
-    ),
+    signature_lines=(SignatureLine(N_("Prepared by")), SignatureLine(N_("Approved by"), "approve")),
     procedure="QP-11",
 )
