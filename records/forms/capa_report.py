@@ -16,10 +16,8 @@ from records.types import (
     RetentionRule,
     Rules,
     SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
 )
+from records.workflow import Transition, Workflow, void_step
 
 
 def _round_began(change) -> date:

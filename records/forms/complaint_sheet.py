@@ -11,19 +11,9 @@ from records.forms.revisit_record import REVISIT
 from records.i18n import N_
 from records.measures import complaint_counts
 from records.roles import CONTROLLER, STAFF_AND_CONTROLLER
-from records.types import (
-    Deadline,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    approval_step,
-    rework_step,
-    void_step,
-)
+from records.types import Deadline, Field, RecordType, RetentionRule, SignatureLine
 from records.vocabularies import REPLY_METHODS, RESPONSIBILITY, SEVERITIES, SUBJECTS
+from records.workflow import Transition, Workflow, approval_step, rework_step, void_step
 
 DISPATCH_FIELDS = (
     "department",

@@ -5,18 +5,9 @@ from records.forms.fields import ADDRESS, CONTACT, CUSTOMER, SERVICE_DATE
 from records.i18n import N_
 from records.measures import service_sheet_counts
 from records.roles import STAFF_AND_CONTROLLER
-from records.types import (
-    Choice,
-    Deadline,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.types import Choice, Deadline, Field, RecordType, RetentionRule, SignatureLine
 from records.vocabularies import SERVICE_SHEET_COPIES
+from records.workflow import Transition, Workflow, void_step
 
 CUSTOMER_SERVICE_SHEET = RecordType(
     name="customer_service_sheet",

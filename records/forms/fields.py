@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from records.i18n import N_
 from records.roles import APPROVER
-from records.types import Field, Transition
+from records.types import Field
 from records.vocabularies import CHANNELS
+from records.workflow import Transition
 
 CUSTOMER = Field("customer", "string", N_("Customer"), required=True, max_length=120)
 #: Confidential wherever it is asked: hidden from roles that do not need it.

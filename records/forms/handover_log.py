@@ -2,16 +2,8 @@
 
 from records.i18n import N_
 from records.roles import STAFF_AND_CONTROLLER
-from records.types import (
-    Choice,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.types import Choice, Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 HANDOVER_LOG = RecordType(
     name="handover_log",

@@ -3,17 +3,8 @@
 from records.forms.fields import CHANNEL, CONTACT, CUSTOMER, HANDLER, RECEIVED_AT, SUMMARY
 from records.i18n import N_
 from records.roles import STAFF_AND_CONTROLLER
-from records.types import (
-    Choice,
-    Deadline,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.types import Choice, Deadline, Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 INQUIRY_SHEET = RecordType(
     name="inquiry_sheet",

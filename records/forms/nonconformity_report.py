@@ -4,16 +4,8 @@ from records.forms.capa_report import CORRECTIVE_ACTION
 from records.forms.fields import TITLE, VERIFICATION, verification_step
 from records.i18n import N_
 from records.roles import STAFF_AND_CONTROLLER
-from records.types import (
-    Choice,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.types import Choice, Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 NONCONFORMITY_REPORT = RecordType(
     name="nonconformity_report",

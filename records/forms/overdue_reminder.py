@@ -5,16 +5,8 @@ from records.clock import local_now
 from records.errors import InvalidData
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF_AND_CONTROLLER
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    Rules,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.types import Field, RecordType, RetentionRule, Rules, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 
 class ReminderRules(Rules):

@@ -2,17 +2,8 @@
 
 from records.i18n import N_
 from records.roles import CONTROLLER
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    approval_step,
-    rework_step,
-    void_step,
-)
+from records.types import Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, approval_step, rework_step, void_step
 
 PROCEDURE_DOCUMENT = RecordType(
     name="procedure_document",

@@ -5,15 +5,8 @@ from records.forms.capa_report import CORRECTIVE_ACTION
 from records.forms.fields import HANDLER, PROBLEM
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF_AND_CONTROLLER
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.types import Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 QUALITY_FEEDBACK = RecordType(
     name="quality_feedback",

@@ -12,11 +12,10 @@ from records.types import (
     RetentionRule,
     Rules,
     SignatureLine,
-    Workflow,
     registry,
-    void_step,
 )
 from records.vocabularies import REVISIT_METHODS, SATISFACTION
+from records.workflow import Workflow, void_step
 
 
 class RevisitRules(Rules):

@@ -4,15 +4,8 @@ surveys and complaints, input to the management review."""
 from records.forms.fields import TITLE
 from records.i18n import N_
 from records.roles import CONTROLLER
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Workflow,
-    approval_step,
-    void_step,
-)
+from records.types import Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Workflow, approval_step, void_step
 
 SATISFACTION_ANALYSIS = RecordType(
     name="satisfaction_analysis",

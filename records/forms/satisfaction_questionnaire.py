@@ -7,17 +7,9 @@ from records.i18n import N_
 from records.measures import questionnaire_counts
 from records.roles import STAFF_AND_CONTROLLER
 from records.scoring import DEFAULT_ITEMS, ITEM_FIELDS, load_settings, score
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    Rules,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.types import Field, RecordType, RetentionRule, Rules, SignatureLine
 from records.vocabularies import LEVELS, YES_NO
+from records.workflow import Transition, Workflow, void_step
 
 
 class QuestionnaireRules(Rules):

@@ -4,17 +4,9 @@ after on-site work, signed or stamped, back within 15 working days."""
 from records.forms.fields import CONTACT, CUSTOMER, SERVICE_DATE
 from records.i18n import N_
 from records.roles import STAFF_AND_CONTROLLER
-from records.types import (
-    Deadline,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.types import Deadline, Field, RecordType, RetentionRule, SignatureLine
 from records.vocabularies import SATISFACTION
+from records.workflow import Transition, Workflow, void_step
 
 SERVICE_SURVEY = RecordType(
     name="service_survey",
