@@ -1,6 +1,7 @@
 """Fields several forms share, declared once so that they keep one meaning:
 the customer and how to reach them (confidential on every form), who
-handles a record, when and how something was received."""
+handles a record, when and how something was received; and the step that
+fills in the verification (a nonconformity's, a corrective action's)."""
 
 from __future__ import annotations
 
