@@ -12,13 +12,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from records.clock import to_local
 from records.errors import NotFound, TypeDeclarationError
 from records.i18n import N_
 from records.roles import CONTROLLER
-from records.workflow import STATE_GROUPS, Workflow
+from records.workflow import STATE_GROUPS, FollowUpLink, Workflow
 
 #: Field kinds and the Python values they hold.
 FIELD_KINDS = (
@@ -123,27 +122,6 @@ class SignatureLine:
 
     label: str
     transition: str | None = None
-
-
-@dataclass(frozen=True)
-class FollowUpLink:
-    """A record people raise from one of this type, offered on its page.
-
-    Offered in the states of ``group`` (a workflow state group; None: in
-    every state but void) to those who may create a ``type``; ``prefill``
-    gives the new record's fields from (record, the data the reader may see,
-    the reader)."""
-
-    type: str
-    label: str
-    group: str | None = None
-    prefill: Callable[[Any, dict, Any], dict] | None = None
-
-    def offered_in(self, workflow: Workflow, state: str) -> bool:
-        """Whether a record of ``workflow`` in ``state`` offers this link."""
-        if self.group is None:
-            return state != "void"
-        return state in workflow.group(self.group)
 
 
 @dataclass(frozen=True)

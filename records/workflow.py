@@ -1,10 +1,13 @@
 """Workflows are data: states, the steps between them with the roles that
-may take them, and the steps most forms share (voiding, approving, sending
-back for rework), declared once here."""
+may take them, the steps most forms share (voiding, approving, sending
+back for rework) declared once, and the follow-up records a form offers in
+some of its states."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from records.errors import TypeDeclarationError
 from records.i18n import N_
@@ -128,3 +131,24 @@ class Workflow:
 
     def available(self, state: str) -> tuple[Transition, ...]:
         return tuple(t for t in self.transitions if state in t.sources)
+
+
+@dataclass(frozen=True)
+class FollowUpLink:
+    """A record people raise from one of this type, offered on its page.
+
+    Offered in the states of ``group`` (a workflow state group; None: in
+    every state but void) to those who may create a ``type``; ``prefill``
+    gives the new record's fields from (record, the data the reader may see,
+    the reader)."""
+
+    type: str
+    label: str
+    group: str | None = None
+    prefill: Callable[[Any, dict, Any], dict] | None = None
+
+    def offered_in(self, workflow: Workflow, state: str) -> bool:
+        """Whether a record of ``workflow`` in ``state`` offers this link."""
+        if self.group is None:
+            return state != "void"
+        return state in workflow.group(self.group)

@@ -8,16 +8,8 @@ from records.errors import InvalidData
 from records.forms.fields import PROBLEM, TITLE, VERIFICATION, verification_step
 from records.i18n import N_
 from records.roles import APPROVER, CONTROLLER, STAFF, STAFF_AND_CONTROLLER
-from records.types import (
-    Deadline,
-    Field,
-    FollowUpLink,
-    RecordType,
-    RetentionRule,
-    Rules,
-    SignatureLine,
-)
-from records.workflow import Transition, Workflow, void_step
+from records.types import Deadline, Field, RecordType, RetentionRule, Rules, SignatureLine
+from records.workflow import FollowUpLink, Transition, Workflow, void_step
 
 
 def _round_began(change) -> date:

@@ -5,17 +5,9 @@ from records.errors import InvalidData
 from records.forms.fields import CONTACT, CUSTOMER
 from records.i18n import N_
 from records.roles import STAFF_AND_CONTROLLER
-from records.types import (
-    Field,
-    FollowUpLink,
-    RecordType,
-    RetentionRule,
-    Rules,
-    SignatureLine,
-    registry,
-)
+from records.types import Field, RecordType, RetentionRule, Rules, SignatureLine, registry
 from records.vocabularies import REVISIT_METHODS, SATISFACTION
-from records.workflow import Workflow, void_step
+from records.workflow import FollowUpLink, Workflow, void_step
 
 
 class RevisitRules(Rules):
