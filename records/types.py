@@ -50,6 +50,11 @@ RETENTION_EVENTS = {
     "superseded": N_("being superseded"),
 }
 
+#: How a type numbers its records unless it says otherwise, and what a
+#: pattern may use.
+DEFAULT_PATTERN = "{code}-{year}-{seq:04}"
+_PATTERN_KEYS = {"code", "form", "year", "seq"}
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -165,10 +170,6 @@ class RetentionRule:
             raise TypeDeclarationError(f"unknown retention event {self.starts!r}")
         if self.years < 0:
             raise TypeDeclarationError("retention years must not be negative")
-
-
-DEFAULT_PATTERN = "{code}-{year}-{seq:04}"
-_PATTERN_KEYS = {"code", "form", "year", "seq"}
 
 
 def check_pattern(pattern: str) -> None:
