@@ -53,10 +53,10 @@ def void_step(*sources: str, roles: tuple[str, ...] = (CONTROLLER,)) -> Transiti
 
 def approval_step(
     *,
+    name: str,
+    label: str,
     sources: tuple[str, ...],
     target: str,
-    name: str = "approve",
-    label: str = N_("Approve"),
     required_fields: tuple[str, ...] = (),
 ) -> Transition:
     """An approver approves, signing it as "approved" (the signature the

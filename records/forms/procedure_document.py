@@ -55,7 +55,11 @@ PROCEDURE_DOCUMENT = RecordType(
                 roles=(CONTROLLER,),
             ),
             approval_step(
-                sources=("review",), target="effective", required_fields=("effective_date",)
+                name="approve",
+                label=N_("Approve"),
+                sources=("review",),
+                target="effective",
+                required_fields=("effective_date",),
             ),
             rework_step(
                 name="return", label=N_("Return for rework"), sources=("review",), target="draft"

@@ -32,7 +32,9 @@ SATISFACTION_ANALYSIS = RecordType(
         initial="draft",
         states={"draft": N_("Draft"), "approved": N_("Approved"), "void": N_("Void")},
         transitions=(
-            approval_step(sources=("draft",), target="approved"),
+            approval_step(
+                name="approve", label=N_("Approve"), sources=("draft",), target="approved"
+            ),
             void_step("draft"),
         ),
         editable=("draft",),
