@@ -13,13 +13,8 @@ from records.clock import utcnow
 from records.deadlines import due_for
 from records.errors import InvalidData, PermissionDenied
 from records.i18n import N_
-from records.types import (
-    FieldValueError,
-    RecordType,
-    Transition,
-    check_required,
-    clean_data,
-)
+from records.types import FieldValueError, RecordType, check_required, clean_data
+from records.workflow import Transition
 
 #: Top-level fields kept from the data and the type's rules (see derived_fields).
 DERIVED = (

@@ -76,3 +76,8 @@ class NumberTaken(RecordError):
             ),
             number=number,
         )
+
+
+class TypeDeclarationError(ValueError):
+    """A record type declaration is inconsistent (raised when the forms are
+    imported: a programming error, never shown to a user)."""

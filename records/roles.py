@@ -17,6 +17,10 @@ ROLES = {
     AUDITOR: N_("Auditor"),
 }
 
+#: Who fills in and moves on the everyday forms: the teams and branches, and
+#: the service office, which may do whatever they do.
+STAFF_AND_CONTROLLER = (STAFF, CONTROLLER)
+
 
 DIRECTOR = "director"
 TECHNICAL_MANAGER = "technical_manager"

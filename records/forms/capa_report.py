@@ -5,21 +5,11 @@ from datetime import date
 
 from records.clock import local_now, to_local
 from records.errors import InvalidData
-from records.forms.fields import PROBLEM, VERIFICATION
+from records.forms.fields import PROBLEM, TITLE, VERIFICATION, verification_step
 from records.i18n import N_
-from records.roles import APPROVER, CONTROLLER, STAFF
-from records.types import (
-    Deadline,
-    Field,
-    FollowUpLink,
-    RecordType,
-    RetentionRule,
-    Rules,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import APPROVER, CONTROLLER, STAFF, STAFF_AND_CONTROLLER
+from records.types import Deadline, Field, RecordType, RetentionRule, Rules, SignatureLine
+from records.workflow import FollowUpLink, Transition, Workflow, void_step
 
 
 def _round_began(change) -> date:
@@ -100,7 +90,7 @@ CAPA_REPORT = RecordType(
     },
     numbering_pattern="QR-020-{year}-{seq:04}",
     fields=(
-        Field("title", "string", N_("Title"), required=True, max_length=120),
+        TITLE,
         Field(
             "source",
             "record",
@@ -131,19 +121,15 @@ CAPA_REPORT = RecordType(
                 label=N_("Report completion"),
                 sources=("open",),
                 target="completed",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("completed_date", "actions"),
                 required_fields=("completed_date",),
             ),
-            Transition(
+            verification_step(
                 name="verify",
                 label=N_("Verified effective"),
                 sources=("completed",),
                 target="verified",
-                roles=(APPROVER,),
-                fields=("verification",),
-                required_fields=("verification",),
-                signature="verified",
             ),
             Transition(
                 name="not_effective",

@@ -10,18 +10,10 @@ from records.forms.fields import ADDRESS, CHANNEL, CONTACT, CUSTOMER, HANDLER, R
 from records.forms.revisit_record import REVISIT
 from records.i18n import N_
 from records.measures import complaint_counts
-from records.roles import APPROVER, CONTROLLER, STAFF
-from records.types import (
-    Deadline,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import CONTROLLER, STAFF_AND_CONTROLLER
+from records.types import Deadline, Field, RecordType, RetentionRule, SignatureLine
 from records.vocabularies import REPLY_METHODS, RESPONSIBILITY, SEVERITIES, SUBJECTS
+from records.workflow import Transition, Workflow, approval_step, rework_step, void_step
 
 DISPATCH_FIELDS = (
     "department",
@@ -151,32 +143,28 @@ COMPLAINT_SHEET = RecordType(
                 label=N_("Submit the handling plan"),
                 sources=("dispatched",),
                 target="plan_submitted",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("plan",),
                 required_fields=("plan",),
             ),
-            Transition(
+            approval_step(
                 name="approve_plan",
                 label=N_("Approve the plan"),
                 sources=("plan_submitted",),
                 target="approved",
-                roles=(APPROVER,),
-                signature="approved",
             ),
-            Transition(
+            rework_step(
                 name="return_plan",
                 label=N_("Return the plan"),
                 sources=("plan_submitted",),
                 target="dispatched",
-                roles=(APPROVER,),
-                comment_required=True,
             ),
             Transition(
                 name="reply",
                 label=N_("Reply to the customer"),
                 sources=("approved",),
                 target="replied",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("reply_method", "reply_date", "reply_content", "capa_required"),
                 required_fields=("reply_method", "reply_date", "reply_content"),
             ),
@@ -217,7 +205,7 @@ COMPLAINT_SHEET = RecordType(
         },
     ),
     retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
     edit_roles=(CONTROLLER,),
     handler_field="handler",
     deadlines=(Deadline("plan", N_("Handling plan due"), ("dispatched",), working_days=3),),

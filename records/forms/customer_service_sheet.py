@@ -4,25 +4,20 @@ made in three copies and returned within half a month."""
 from records.forms.fields import ADDRESS, CONTACT, CUSTOMER, SERVICE_DATE
 from records.i18n import N_
 from records.measures import service_sheet_counts
-from records.roles import CONTROLLER, STAFF
-from records.types import (
-    Choice,
-    Deadline,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import STAFF_AND_CONTROLLER
+from records.types import Choice, Deadline, Field, RecordType, RetentionRule, SignatureLine
 from records.vocabularies import SERVICE_SHEET_COPIES
+from records.workflow import Transition, Workflow, void_step
 
 CUSTOMER_SERVICE_SHEET = RecordType(
     name="customer_service_sheet",
     form_code="GAEPC/QR-024",
     edition="A/0",
-    titles={"zh_Hans": "客户服务单", "zh_Hant": "客戶服務單", "en": "Customer service sheet"},
+    titles={
+        "zh_Hans": "客户服务单",
+        "zh_Hant": "客戶服務單",
+        "en": "Customer service sheet",
+    },
     numbering_pattern="QR-024-{year}-{seq:04}",
     title_field="customer",
     fields=(
@@ -58,7 +53,7 @@ CUSTOMER_SERVICE_SHEET = RecordType(
                 label=N_("Returned signed"),
                 sources=("issued",),
                 target="returned",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("work_done", "customer_signed", "returned_on"),
                 required_fields=("customer_signed", "returned_on"),
             ),
@@ -68,8 +63,8 @@ CUSTOMER_SERVICE_SHEET = RecordType(
         events={"returned": "closed", "void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     deadlines=(
         Deadline("return", N_("Return due"), ("issued",), start="service_date", calendar_days=15),
     ),
@@ -83,10 +78,7 @@ CUSTOMER_SERVICE_SHEET = RecordType(
         ("fee", "technician"),
         ("customer_signed", "returned_on"),
     ),
-    signature_lines=(
-        SignatureLine(N_("Technician")),
-        SignatureLine(N_("Customer's signature")),
-    ),
+    signature_lines=(SignatureLine(N_("Technician")), SignatureLine(N_("Customer's signature"))),
     procedure="QP-08",
     measure=service_sheet_counts,
 )

@@ -1,23 +1,19 @@
 """Shift handover log (交接班记录): the events of a shift, handed over with signatures."""
 
 from records.i18n import N_
-from records.roles import CONTROLLER, STAFF
-from records.types import (
-    Choice,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import STAFF_AND_CONTROLLER
+from records.types import Choice, Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 HANDOVER_LOG = RecordType(
     name="handover_log",
     form_code="GAEPC/QR-021",
     edition="A/0",
-    titles={"zh_Hans": "交接班记录", "zh_Hant": "交接班記錄", "en": "Shift handover log"},
+    titles={
+        "zh_Hans": "交接班记录",
+        "zh_Hant": "交接班記錄",
+        "en": "Shift handover log",
+    },
     numbering_pattern="QR-021-{year}-{seq:04}",
     title_field="title",
     fields=(
@@ -59,7 +55,7 @@ HANDOVER_LOG = RecordType(
                 label=N_("Hand over"),
                 sources=("open",),
                 target="handed_over",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 required_fields=("taken_over_by",),
             ),
             Transition(
@@ -67,7 +63,7 @@ HANDOVER_LOG = RecordType(
                 label=N_("Accept the handover"),
                 sources=("handed_over",),
                 target="accepted",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 signature="reviewed",
             ),
             void_step("open"),
@@ -76,8 +72,8 @@ HANDOVER_LOG = RecordType(
         events={"accepted": "closed", "void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     layout=(
         ("shift_date", "shift"),
         ("handed_over_by", "taken_over_by"),

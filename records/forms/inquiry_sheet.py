@@ -2,24 +2,19 @@
 
 from records.forms.fields import CHANNEL, CONTACT, CUSTOMER, HANDLER, RECEIVED_AT, SUMMARY
 from records.i18n import N_
-from records.roles import CONTROLLER, STAFF
-from records.types import (
-    Choice,
-    Deadline,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import STAFF_AND_CONTROLLER
+from records.types import Choice, Deadline, Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 INQUIRY_SHEET = RecordType(
     name="inquiry_sheet",
     form_code="GAEPC/QR-023",
     edition="A/0",
-    titles={"zh_Hans": "需求咨询单", "zh_Hant": "需求諮詢單", "en": "Demand / inquiry sheet"},
+    titles={
+        "zh_Hans": "需求咨询单",
+        "zh_Hant": "需求諮詢單",
+        "en": "Demand / inquiry sheet",
+    },
     numbering_pattern="QR-023-{year}-{seq:04}",
     fields=(
         SUMMARY,
@@ -59,7 +54,7 @@ INQUIRY_SHEET = RecordType(
                 label=N_("Answer"),
                 sources=("open",),
                 target="answered",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("answer", "answered_at"),
                 required_fields=("answer", "answered_at"),
             ),
@@ -69,8 +64,8 @@ INQUIRY_SHEET = RecordType(
         events={"answered": "closed", "void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     handler_field="handler",
     deadlines=(
         Deadline(

@@ -1,28 +1,24 @@
 """Nonconformity report (不合格报告): a nonconforming work item (QP-07)."""
 
 from records.forms.capa_report import CORRECTIVE_ACTION
-from records.forms.fields import VERIFICATION
+from records.forms.fields import TITLE, VERIFICATION, verification_step
 from records.i18n import N_
-from records.roles import APPROVER, CONTROLLER, STAFF
-from records.types import (
-    Choice,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import STAFF_AND_CONTROLLER
+from records.types import Choice, Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 NONCONFORMITY_REPORT = RecordType(
     name="nonconformity_report",
     form_code="GAEPC/QR-016",
     edition="A/0",
-    titles={"zh_Hans": "不合格报告", "zh_Hant": "不合格報告", "en": "Nonconformity report"},
+    titles={
+        "zh_Hans": "不合格报告",
+        "zh_Hant": "不合格報告",
+        "en": "Nonconformity report",
+    },
     numbering_pattern="QR-016-{year}-{seq:04}",
     fields=(
-        Field("title", "string", N_("Title"), required=True, max_length=120),
+        TITLE,
         Field("found_on", "date", N_("Found on"), required=True, not_future=True),
         Field("found_by", "string", N_("Found by"), max_length=80),
         Field("department", "department", N_("Department concerned"), required=True),
@@ -53,19 +49,15 @@ NONCONFORMITY_REPORT = RecordType(
                 label=N_("Record the disposition"),
                 sources=("open",),
                 target="dispositioned",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("disposition", "cause", "capa_required"),
                 required_fields=("disposition",),
             ),
-            Transition(
+            verification_step(
                 name="close",
                 label=N_("Verify and close"),
                 sources=("dispositioned",),
                 target="closed",
-                roles=(APPROVER,),
-                fields=("verification",),
-                required_fields=("verification",),
-                signature="verified",
             ),
             void_step("open"),
         ),
@@ -73,8 +65,8 @@ NONCONFORMITY_REPORT = RecordType(
         events={"closed": "closed", "void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     layout=(
         ("found_on", "found_by"),
         ("department", "work_item"),
@@ -85,10 +77,7 @@ NONCONFORMITY_REPORT = RecordType(
         ("capa_required",),
         ("verification",),
     ),
-    signature_lines=(
-        SignatureLine(N_("Reported by")),
-        SignatureLine(N_("Verified by"), "close"),
-    ),
+    signature_lines=(SignatureLine(N_("Reported by")), SignatureLine(N_("Verified by"), "close")),
     procedure="QP-07",
     follow_ups=(CORRECTIVE_ACTION,),
 )

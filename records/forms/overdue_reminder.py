@@ -4,17 +4,9 @@ department answers with the reason for the delay and a new date."""
 from records.clock import local_now
 from records.errors import InvalidData
 from records.i18n import N_
-from records.roles import CONTROLLER, STAFF
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    Rules,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import CONTROLLER, STAFF_AND_CONTROLLER
+from records.types import Field, RecordType, RetentionRule, Rules, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 
 class ReminderRules(Rules):
@@ -34,7 +26,11 @@ OVERDUE_REMINDER = RecordType(
     name="overdue_reminder",
     form_code="GAEPC/QR-026",
     edition="A/0",
-    titles={"zh_Hans": "催办单", "zh_Hant": "催辦單", "en": "Overdue reminder"},
+    titles={
+        "zh_Hans": "催办单",
+        "zh_Hant": "催辦單",
+        "en": "Overdue reminder",
+    },
     numbering_pattern="QR-026-{year}-{seq:04}",
     title_field="item",
     fields=(
@@ -54,7 +50,7 @@ OVERDUE_REMINDER = RecordType(
                 label=N_("Answer with a reason and a new date"),
                 sources=("issued",),
                 target="answered",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("delay_reason", "new_date"),
                 required_fields=("delay_reason", "new_date"),
             ),
@@ -68,9 +64,6 @@ OVERDUE_REMINDER = RecordType(
     edit_roles=(CONTROLLER,),
     rules=ReminderRules(),
     layout=(("item", "department"), ("due",), ("message",), ("delay_reason",), ("new_date",)),
-    signature_lines=(
-        SignatureLine(N_("Issued by")),
-        SignatureLine(N_("Head of the department")),
-    ),
+    signature_lines=(SignatureLine(N_("Issued by")), SignatureLine(N_("Head of the department"))),
     procedure="QP-08",
 )

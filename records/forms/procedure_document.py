@@ -1,22 +1,19 @@
 """Procedure documents (程序文件): controlled documents with editions."""
 
 from records.i18n import N_
-from records.roles import APPROVER, CONTROLLER
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import CONTROLLER
+from records.types import Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, approval_step, rework_step, void_step
 
 PROCEDURE_DOCUMENT = RecordType(
     name="procedure_document",
     form_code="GAEPC/QP",
     edition="A/0",
-    titles={"zh_Hans": "程序文件", "zh_Hant": "程序文件", "en": "Procedure document"},
+    titles={
+        "zh_Hans": "程序文件",
+        "zh_Hant": "程序文件",
+        "en": "Procedure document",
+    },
     numbering_pattern="QP-{year}-{seq:04}",
     fields=(
         Field(
@@ -57,22 +54,15 @@ PROCEDURE_DOCUMENT = RecordType(
                 target="review",
                 roles=(CONTROLLER,),
             ),
-            Transition(
+            approval_step(
                 name="approve",
                 label=N_("Approve"),
                 sources=("review",),
                 target="effective",
-                roles=(APPROVER,),
                 required_fields=("effective_date",),
-                signature="approved",
             ),
-            Transition(
-                name="return",
-                label=N_("Return for rework"),
-                sources=("review",),
-                target="draft",
-                roles=(APPROVER,),
-                comment_required=True,
+            rework_step(
+                name="return", label=N_("Return for rework"), sources=("review",), target="draft"
             ),
             Transition(
                 name="supersede",
@@ -98,9 +88,6 @@ PROCEDURE_DOCUMENT = RecordType(
         ("body",),
         ("change_summary",),
     ),
-    signature_lines=(
-        SignatureLine(N_("Prepared by")),
-        SignatureLine(N_("Approved by"), "approve"),
-    ),
+    signature_lines=(SignatureLine(N_("Prepared by")), SignatureLine(N_("Approved by"), "approve")),
     procedure="QP-09",
 )

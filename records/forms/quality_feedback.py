@@ -4,16 +4,9 @@ sales, passed to after-sales service."""
 from records.forms.capa_report import CORRECTIVE_ACTION
 from records.forms.fields import HANDLER, PROBLEM
 from records.i18n import N_
-from records.roles import CONTROLLER, STAFF
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import CONTROLLER, STAFF_AND_CONTROLLER
+from records.types import Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Transition, Workflow, void_step
 
 QUALITY_FEEDBACK = RecordType(
     name="quality_feedback",
@@ -62,7 +55,7 @@ QUALITY_FEEDBACK = RecordType(
                 label=N_("Record the action"),
                 sources=("forwarded",),
                 target="handled",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=("action",),
                 required_fields=("action",),
             ),
@@ -72,8 +65,8 @@ QUALITY_FEEDBACK = RecordType(
         events={"handled": "closed", "void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     handler_field="handler",
     layout=(
         ("product", "model", "batch"),
@@ -84,10 +77,7 @@ QUALITY_FEEDBACK = RecordType(
         ("department", "handler"),
         ("action",),
     ),
-    signature_lines=(
-        SignatureLine(N_("Reported by")),
-        SignatureLine(N_("After-sales service")),
-    ),
+    signature_lines=(SignatureLine(N_("Reported by")), SignatureLine(N_("After-sales service"))),
     procedure="QP-08",
     follow_ups=(CORRECTIVE_ACTION,),
 )

@@ -4,19 +4,10 @@ after a service or a complaint."""
 from records.errors import InvalidData
 from records.forms.fields import CONTACT, CUSTOMER
 from records.i18n import N_
-from records.roles import CONTROLLER, STAFF
-from records.types import (
-    Field,
-    FollowUpLink,
-    RecordType,
-    RetentionRule,
-    Rules,
-    SignatureLine,
-    Workflow,
-    registry,
-    void_step,
-)
+from records.roles import STAFF_AND_CONTROLLER
+from records.types import Field, RecordType, RetentionRule, Rules, SignatureLine, registry
 from records.vocabularies import REVISIT_METHODS, SATISFACTION
+from records.workflow import FollowUpLink, Workflow, void_step
 
 
 class RevisitRules(Rules):
@@ -82,8 +73,8 @@ REVISIT_RECORD = RecordType(
         events={"void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="created"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     rules=RevisitRules(),
     layout=(
         ("customer", "contact"),

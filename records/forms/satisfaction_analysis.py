@@ -1,17 +1,11 @@
 """Customer satisfaction analysis report (顾客满意度统计分析报告): a period's
 surveys and complaints, input to the management review."""
 
+from records.forms.fields import TITLE
 from records.i18n import N_
-from records.roles import APPROVER, CONTROLLER
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import CONTROLLER
+from records.types import Field, RecordType, RetentionRule, SignatureLine
+from records.workflow import Workflow, approval_step, void_step
 
 SATISFACTION_ANALYSIS = RecordType(
     name="satisfaction_analysis",
@@ -24,7 +18,7 @@ SATISFACTION_ANALYSIS = RecordType(
     },
     numbering_pattern="QR-022-{year}-{seq:04}",
     fields=(
-        Field("title", "string", N_("Title"), required=True, max_length=120),
+        TITLE,
         Field("period_start", "date", N_("Period from"), required=True),
         Field("period_end", "date", N_("Period to"), required=True, not_before="period_start"),
         Field("questionnaires", "integer", N_("Questionnaires returned"), min_value=0),
@@ -38,13 +32,8 @@ SATISFACTION_ANALYSIS = RecordType(
         initial="draft",
         states={"draft": N_("Draft"), "approved": N_("Approved"), "void": N_("Void")},
         transitions=(
-            Transition(
-                name="approve",
-                label=N_("Approve"),
-                sources=("draft",),
-                target="approved",
-                roles=(APPROVER,),
-                signature="approved",
+            approval_step(
+                name="approve", label=N_("Approve"), sources=("draft",), target="approved"
             ),
             void_step("draft"),
         ),
@@ -61,9 +50,6 @@ SATISFACTION_ANALYSIS = RecordType(
         ("analysis",),
         ("improvements",),
     ),
-    signature_lines=(
-        SignatureLine(N_("Prepared by")),
-        SignatureLine(N_("Approved by"), "approve"),
-    ),
+    signature_lines=(SignatureLine(N_("Prepared by")), SignatureLine(N_("Approved by"), "approve")),
     procedure="QP-11",
 )

@@ -5,19 +5,11 @@ from records.errors import InvalidData
 from records.forms.fields import CONTACT, CUSTOMER
 from records.i18n import N_
 from records.measures import questionnaire_counts
-from records.roles import CONTROLLER, STAFF
+from records.roles import STAFF_AND_CONTROLLER
 from records.scoring import DEFAULT_ITEMS, ITEM_FIELDS, load_settings, score
-from records.types import (
-    Field,
-    RecordType,
-    RetentionRule,
-    Rules,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.types import Field, RecordType, RetentionRule, Rules, SignatureLine
 from records.vocabularies import LEVELS, YES_NO
+from records.workflow import Transition, Workflow, void_step
 
 
 class QuestionnaireRules(Rules):
@@ -96,7 +88,7 @@ SATISFACTION_QUESTIONNAIRE = RecordType(
                 label=N_("File"),
                 sources=("open",),
                 target="filed",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
             ),
             void_step("open"),
         ),
@@ -104,8 +96,8 @@ SATISFACTION_QUESTIONNAIRE = RecordType(
         events={"filed": "closed", "void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="created"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     rules=QuestionnaireRules(),
     custom_labels=lambda: load_settings().item_labels(),
     layout=(

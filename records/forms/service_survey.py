@@ -3,18 +3,10 @@ after on-site work, signed or stamped, back within 15 working days."""
 
 from records.forms.fields import CONTACT, CUSTOMER, SERVICE_DATE
 from records.i18n import N_
-from records.roles import CONTROLLER, STAFF
-from records.types import (
-    Deadline,
-    Field,
-    RecordType,
-    RetentionRule,
-    SignatureLine,
-    Transition,
-    Workflow,
-    void_step,
-)
+from records.roles import STAFF_AND_CONTROLLER
+from records.types import Deadline, Field, RecordType, RetentionRule, SignatureLine
 from records.vocabularies import SATISFACTION
+from records.workflow import Transition, Workflow, void_step
 
 SERVICE_SURVEY = RecordType(
     name="service_survey",
@@ -58,7 +50,7 @@ SERVICE_SURVEY = RecordType(
                 label=N_("Returned signed"),
                 sources=("issued",),
                 target="returned",
-                roles=(STAFF, CONTROLLER),
+                roles=STAFF_AND_CONTROLLER,
                 fields=(
                     "returned_on",
                     "customer_signed",
@@ -75,8 +67,8 @@ SERVICE_SURVEY = RecordType(
         events={"returned": "closed", "void": "closed"},
     ),
     retention=RetentionRule(years=3, starts="closed"),
-    create_roles=(STAFF, CONTROLLER),
-    edit_roles=(STAFF, CONTROLLER),
+    create_roles=STAFF_AND_CONTROLLER,
+    edit_roles=STAFF_AND_CONTROLLER,
     deadlines=(
         Deadline("return", N_("Return due"), ("issued",), start="service_date", working_days=15),
     ),

@@ -9,7 +9,8 @@ import pytest
 
 from records.i18n import N_
 from records.roles import STAFF
-from records.types import Transition, TypeDeclarationError, Workflow, registry, void_step
+from records.types import TypeDeclarationError, registry
+from records.workflow import Transition, Workflow, void_step
 
 STATES = {"open": N_("Open"), "closed": N_("Closed"), "void": N_("Void")}
 CLOSE = Transition(

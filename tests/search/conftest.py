@@ -6,7 +6,8 @@ import pytest
 
 from records.i18n import N_
 from records.roles import CONTROLLER, STAFF
-from records.types import Field, RecordType, RetentionRule, Transition, Workflow, registry
+from records.types import Field, RecordType, RetentionRule, registry
+from records.workflow import Transition, Workflow
 from search_index import Search, search
 from tests.records.conftest import actor, complaint_org
 
