@@ -39,13 +39,11 @@ import os
 import socket
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bson.binary import Binary
 from pymongo.errors import PyMongoError
-
-from records.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +56,13 @@ DEAD_AFTER_SECONDS = 12.0
 #: transaction running at once and replaces one only after ~30 idle minutes,
 #: so this is far more than a process ever has open.
 MAX_SESSIONS = 64
+
+
+def _now() -> datetime:
+    """The real time (UTC, naive, milliseconds), never the demo's simulated
+    clock (records.clock): heartbeats are compared across processes."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _read(path: str) -> str | None:
@@ -163,7 +168,7 @@ def note_session(db, session) -> None:
             return
         if lsid not in me.lsids:
             me.lsids = [*me.lsids, lsid][-MAX_SESSIONS:]
-        _write(db, me, utcnow())
+        _write(db, me, _now())
         noted.add(lsid)
 
 
@@ -172,7 +177,7 @@ def beat(db, now: datetime | None = None) -> None:
     by a restore or by another process that took us for dead comes back)."""
     me = this_process()
     with me.lock:
-        _write(db, me, now or utcnow())
+        _write(db, me, now or _now())
         me.noted[db.name] = set(me.lsids)
 
 
@@ -194,7 +199,7 @@ def is_dead(doc: dict, now: datetime | None = None) -> bool:
     beat_at = doc.get("heartbeat_at")
     if not isinstance(beat_at, datetime):
         return True
-    return (now or utcnow()) - beat_at > timedelta(seconds=DEAD_AFTER_SECONDS)
+    return (now or _now()) - beat_at > timedelta(seconds=DEAD_AFTER_SECONDS)
 
 
 def kill_sessions(db, lsids: list[str]) -> None:
@@ -209,7 +214,7 @@ def kill_sessions(db, lsids: list[str]) -> None:
 def reap(db, now: datetime | None = None) -> list[dict]:
     """End the sessions of every process found dead and remove its entry;
     the entries removed."""
-    now = now or utcnow()
+    now = now or _now()
     reaped = []
     for doc in db[COLLECTION].find({"_id": {"$ne": this_process().id}}):
         if not is_dead(doc, now):

@@ -35,6 +35,7 @@ class PresenceThread(threading.Thread):
 
     def run(self) -> None:
         beaten = None
+        failing = False
         while not self._stop_event.is_set():
             try:
                 with self.app.app_context():
@@ -43,9 +44,13 @@ class PresenceThread(threading.Thread):
                         presence.beat(db)
                         beaten = time.monotonic()
                     presence.reap(db)
+                failing = False
             except Exception:
-                # The database away: the next look tries again.
-                log.warning("could not look after the deployment's processes", exc_info=True)
+                # The database away: the next look tries again (said once,
+                # not every second of the outage).
+                if not failing:
+                    log.warning("could not look after the deployment's processes", exc_info=True)
+                failing = True
             self._wake.wait(self.look)
             self._wake.clear()
 
