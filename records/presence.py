@@ -33,7 +33,6 @@ deployment does), or a role with ``killAnySession``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
@@ -43,7 +42,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bson.binary import Binary
-from pymongo.errors import PyMongoError
 
 log = logging.getLogger(__name__)
 
@@ -231,10 +229,3 @@ def reap(db, now: datetime | None = None) -> list[dict]:
         )
         reaped.append(doc)
     return reaped
-
-
-def reap_quietly(db) -> None:
-    """:func:`reap` where a failure must not stop the caller (the database
-    away: the next round tries again)."""
-    with contextlib.suppress(PyMongoError):
-        reap(db)
