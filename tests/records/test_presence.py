@@ -10,12 +10,15 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from records import audit, presence
 from records.clock import utcnow
 from records.store import database as records_db
 from records.store import unit_of_work
 from tests.conftest import TEST_DB
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # A process of the deployment that dies in the middle of an audited change:
 # it has written the audit head in its transaction when it says so.
@@ -41,7 +44,7 @@ def _holder(database):
         [sys.executable, "-c", HOLDER, database.uri, TEST_DB],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert process.stdout.readline().strip() == "inside"
     return process
