@@ -8,7 +8,7 @@ from flask import Flask, g, jsonify, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, OperationFailure
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from portal.inputs import InputError
@@ -29,6 +29,10 @@ MESSAGES = {
 DATABASE_AWAY = _l(
     "The records database is not answering at the moment. Please try again in a "
     "minute; if you were saving, check afterwards whether your change was kept."
+)
+RECORDS_BUSY = _l(
+    "Other saves kept the records busy for too long, so nothing was saved. "
+    "Please try again in a minute."
 )
 CSRF_MESSAGE = _l(
     "The form has expired or did not come from this site. Reload the page and try again."
@@ -63,6 +67,19 @@ def handle_database_away(error: ConnectionFailure):
     return response
 
 
+def handle_database_failure(error: OperationFailure):
+    """A transaction that kept conflicting with others until the unit of
+    work gave up (another process held what it writes, e.g. the audit head):
+    nothing was saved and trying again later succeeds, so 503, not 500."""
+    if not error.has_error_label("TransientTransactionError"):
+        return handle_unexpected(error)
+    log.warning("a save gave up after conflicting for too long: %s", error.code)
+    response = _respond(503, str(RECORDS_BUSY), "records_busy")
+    response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     if isinstance(error, InputError):
@@ -86,6 +103,7 @@ def handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(ConnectionFailure, handle_database_away)
+    app.register_error_handler(OperationFailure, handle_database_failure)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)

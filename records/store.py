@@ -17,6 +17,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from records import presence
 from records.errors import NotFound
 from records.i18n import N_
 
@@ -60,6 +61,9 @@ def unit_of_work(work: Callable[[Database, ClientSession], T]) -> T:
     started = time.monotonic()
     pause = 0.005
     with _ONE_AT_A_TIME, db.client.start_session() as session:
+        # Written down before the transaction starts, so that if this
+        # process dies inside it another one can end it (records.presence).
+        presence.note_session(db, session)
         while True:
             try:
                 with session.start_transaction():

@@ -18,6 +18,7 @@ import click
 from portal import create_app
 from portal.database.embedded import EmbeddedDatabaseError
 from portal.workers import start_workers, stop_workers
+from portal.workers.presence import start_presence_thread
 from records.forms import register_all
 from records.roles import ROLES
 
@@ -37,11 +38,16 @@ def portal_app(indexer: str | None = "manual", **overrides):
         app = create_app(overrides or None)
     except (EmbeddedDatabaseError, DatabaseUnavailable) as error:
         raise click.ClickException(str(error)) from None
+    # Every command may die inside a transaction and may see another that
+    # did (records.presence): each keeps its entry fresh while it runs.
+    presence = start_presence_thread(app)
+    app.extensions["presence_thread"] = presence
     try:
         with app.app_context():
             yield app
     finally:
         stop_workers(app)
+        presence.stop()
         stop_embedded(app)
 
 
@@ -129,7 +135,14 @@ def serve(host, port, threads, processes, background, demo_if_empty):
             if processes > 1:
                 from portal.cli.processes import serve_processes
 
-                serve_processes(host, port, threads, processes, announce=click.echo)
+                serve_processes(
+                    host,
+                    port,
+                    threads,
+                    processes,
+                    announce=click.echo,
+                    on_exit=lambda pid: app.extensions["presence_thread"].wake(),
+                )
             else:
                 click.echo(f"Portal: http://{host}:{port}/  (Ctrl-C stops it)")
                 waitress_serve(

@@ -12,7 +12,9 @@ each child starts clean, builds its app and attaches to the parent's
 database (``EMBEDDED_DB_ATTACH``), as any other `portal` command does.
 
 A child that dies is started again (at most :data:`MAX_RESTARTS` times within
-:data:`RESTART_WINDOW` seconds, then the portal stops with an error). Each
+:data:`RESTART_WINDOW` seconds, then the portal stops with an error), and a
+transaction it was in the middle of is ended at once (:mod:`records.presence`
+through the parent's presence thread, woken). Each
 child holds a pipe to the parent on its standard input: when the parent
 dies, even by kill -9, the pipe ends and the child stops, so no web process
 outlives its portal.
@@ -41,10 +43,19 @@ STOP_GRACE = 20.0
 class WebProcesses:
     """The children serving ``sock``, kept at ``count``."""
 
-    def __init__(self, sock: socket.socket, threads: int, count: int):
+    def __init__(
+        self,
+        sock: socket.socket,
+        threads: int,
+        count: int,
+        on_exit: Callable[[int], None] | None = None,
+    ):
         self.sock = sock
         self.threads = threads
         self.count = count
+        # Told the pid of each child that stopped: a child killed inside a
+        # transaction leaves it open until someone ends its sessions.
+        self.on_exit = on_exit
         self.children: list[subprocess.Popen] = []
         self.restarts: list[float] = []
 
@@ -77,6 +88,8 @@ class WebProcesses:
                 code = child.poll()
                 if code is None:
                     continue
+                if self.on_exit is not None:
+                    self.on_exit(child.pid)
                 now = time.monotonic()
                 self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW]
                 if len(self.restarts) >= MAX_RESTARTS:
@@ -106,12 +119,18 @@ class WebProcesses:
 
 
 def serve_processes(
-    host: str, port: int, threads: int, count: int, announce: Callable[[str], None]
+    host: str,
+    port: int,
+    threads: int,
+    count: int,
+    announce: Callable[[str], None],
+    on_exit: Callable[[int], None] | None = None,
 ) -> None:
-    """Serve with ``count`` web processes until Ctrl-C or SIGTERM."""
+    """Serve with ``count`` web processes until Ctrl-C or SIGTERM;
+    ``on_exit(pid)`` when one of them stops."""
     sock = socket.create_server((host, port), backlog=1024)
     sock.set_inheritable(True)
-    processes = WebProcesses(sock, threads, count)
+    processes = WebProcesses(sock, threads, count, on_exit)
     try:
         processes.start()
         announce(

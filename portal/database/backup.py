@@ -31,6 +31,8 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
 
+from records import presence
+
 FORMAT = "records-portal-backup/1"
 MANIFEST = "manifest.json"
 #: Documents written per insert when restoring.
@@ -55,8 +57,15 @@ class Summary:
         return sum(self.collections.values())
 
 
+#: What describes the processes running now, not the records: not archived,
+#: and no reason to call a database taken (the restoring command has its entry).
+TRANSIENT = frozenset({presence.COLLECTION})
+
+
 def _collections(db: Database) -> list[str]:
-    return sorted(n for n in db.list_collection_names() if not n.startswith("system."))
+    return sorted(
+        n for n in db.list_collection_names() if not n.startswith("system.") and n not in TRANSIENT
+    )
 
 
 def _head(db: Database):

@@ -168,3 +168,34 @@ def test_a_database_that_is_away_answers_503_at_once_in_the_users_language(
         assert "数据库" in page.get_data(as_text=True)  # zh_Hans, the default
     finally:
         server.stop()
+
+
+def test_a_save_held_up_too_long_by_another_process_answers_503_and_saves_nothing(
+    app, database, make_user, monkeypatch
+):
+    from portal.accounts import create_token
+    from records import presence, store
+    from records.store import database as records_db
+    from tests.records.test_presence import _holder, _kill
+
+    user = make_user("li", roles=["staff"])
+    _token, bearer = create_token(user, "test")
+    # A live process of the deployment inside a transaction that holds the
+    # audit head (hung, not dead: nobody ends it); and a unit of work that
+    # gives up after 1 s instead of 30.
+    holder = _holder(database)
+    monkeypatch.setattr(store, "RETRY_FOR", 1.0)
+    try:
+        response = app.test_client().post(
+            "/api/v1/records/handover_log",
+            json={"data": HANDOVER},
+            headers={"Authorization": f"Bearer {bearer}", "Accept-Language": "en"},
+        )
+        assert response.status_code == 503
+        assert response.json["error"] == "records_busy"
+        assert "nothing was saved" in response.json["message"]
+        assert response.headers["Retry-After"]
+        assert records_db().records.count_documents({}) == 0
+    finally:
+        _kill(holder)
+        presence.reap(records_db())

@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pymongo
 import pytest
 
 from portal.database.embedded import free_port
@@ -429,7 +430,27 @@ def test_serve_with_workers_runs_several_web_processes_that_die_with_it(tmp_path
         # background work to their parent.
         status, body = _get(portal.base + "/healthz")
         assert status == 200 and body["workers"]["deadlines"] == "in the serving parent"
-        os.kill(children[0], signal.SIGKILL)
+        # Each web process is known to the deployment (records.presence), so
+        # that a transaction it dies in is ended by another.
+        run = _runfile(data_dir)
+        with pymongo.MongoClient(
+            f"mongodb://{run['host']}:{run['port']}/?directConnection=true"
+        ) as client:
+            entries = client["portal"]["processes"]
+
+            def known():
+                return {entry["pid"] for entry in entries.find({}, {"pid": 1})}
+
+            deadline = time.monotonic() + 30
+            while not set(children) <= known() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert set(children) <= known()
+            os.kill(children[0], signal.SIGKILL)
+            killed = time.monotonic()
+            while children[0] in known() and time.monotonic() - killed < 30:
+                time.sleep(0.1)
+            # Ended by the parent as soon as it saw the child stop.
+            assert children[0] not in known() and time.monotonic() - killed < 5
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             now = _children(portal.process.pid)
