@@ -277,14 +277,16 @@ def test_processes_sharing_one_index_folder_share_one_writer_and_see_its_commits
     assert Indexer(neighbour).drain() == 0  # its place is the folder's: nothing left
 
 
-def _open_live(root: str, engine: str, results) -> None:
+def _open_live(roots: list[str], engine: str, barrier, results) -> None:
     from search_index import IndexStore
 
-    try:
-        IndexStore(root, engine=engine).live()
-        results.put("opened")
-    except Exception as error:  # noqa: BLE001 - reported to the test
-        results.put(repr(error))
+    for root in roots:
+        barrier.wait(60)  # every process opens the same new folder at the same instant
+        try:
+            IndexStore(root, engine=engine).live()
+            results.put("opened")
+        except Exception as error:  # noqa: BLE001 - reported to the test
+            results.put(repr(error))
 
 
 def test_processes_starting_at_once_on_an_empty_folder_all_open_one_generation(engine, tmp_path):
@@ -295,16 +297,15 @@ def test_processes_starting_at_once_on_an_empty_folder_all_open_one_generation(e
     from search_index import IndexStore
 
     context = multiprocessing.get_context("spawn")
-    for attempt in range(3):
-        root = str(tmp_path / f"index-{attempt}")
-        results = context.Queue()
-        starting = [
-            context.Process(target=_open_live, args=(root, engine, results)) for _ in range(3)
-        ]
-        for process in starting:
-            process.start()
-        outcomes = [results.get(timeout=60) for _ in starting]
-        for process in starting:
-            process.join(60)
-        assert outcomes == ["opened"] * 3
-        assert IndexStore(root, engine=engine).live().name == "gen-000001"
+    roots = [str(tmp_path / f"index-{attempt}") for attempt in range(12)]
+    barrier, results = context.Barrier(3), context.Queue()
+    starting = [
+        context.Process(target=_open_live, args=(roots, engine, barrier, results)) for _ in range(3)
+    ]
+    for process in starting:
+        process.start()
+    outcomes = [results.get(timeout=60) for _ in range(3 * len(roots))]
+    for process in starting:
+        process.join(60)
+    assert outcomes == ["opened"] * len(outcomes)
+    assert {IndexStore(root, engine=engine).live().name for root in roots} == {"gen-000001"}
