@@ -60,6 +60,18 @@ _ENGLISH_STOP = frozenset(
 #: What NFKC does to full-width ASCII and the ideographic space, as a table:
 #: Chinese text is full of full-width punctuation, and a table is far cheaper.
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FULL_WIDTH_CHAR = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def _fold_full_width(text: str) -> str:
+    """``text.translate(_FULL_WIDTH)``, faster: a translate looks every
+    character up in the table (measured a quarter of the analysis of a
+    rebuild), while a text holds only a few distinct full-width characters
+    (，：（）), each replaced in one pass in C. Their replacements are ASCII,
+    never replaced again, so the order does not matter."""
+    for char in set(_FULL_WIDTH_CHAR.findall(text)):
+        text = text.replace(char, chr(_FULL_WIDTH[ord(char)]))
+    return text
 
 
 def normalize(text: str) -> str:
@@ -68,7 +80,7 @@ def normalize(text: str) -> str:
         return ""
     # Checking is several times cheaper than folding; after the table, most
     # text is normal already.
-    folded = text.translate(_FULL_WIDTH)
+    folded = _fold_full_width(text)
     if not unicodedata.is_normalized("NFKC", folded):
         folded = unicodedata.normalize("NFKC", folded)
     converted = zhconv(folded, "zh-hans")
