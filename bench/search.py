@@ -497,6 +497,8 @@ def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
             db.records.insert_many(records)
             db.record_versions.insert_many(versions)
         out["load_s"] = round(time.perf_counter() - loaded, 1)
+        # A shared machine: what else ran beside the rebuilds.
+        out["load_average_before"] = [round(load, 1) for load in os.getloadavg()]
         for engine in engines:
             for workers in sorted({1, procs}):
                 # Each run analyses from scratch: no paragraph cached by the last.
@@ -505,18 +507,55 @@ def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
                     analysis.normal_paragraph,
                     analysis._paragraph_gram_text,
                     analysis._subwords,
+                    analysis._term,
+                    analysis._inside,
+                    analysis.index_words,
+                    analysis.gram_text,
                 ):
                     cached.cache_clear()
                 with tempfile.TemporaryDirectory() as folder:
                     store = IndexStore(folder, engine=engine)
                     store.live()
+                    before = _cpu_seconds(server.server_pid)
                     started = time.perf_counter()
+                    # The commits of `portal reindex` (its default chunk).
                     result = Indexer(store, db=db).rebuild(
-                        procs=workers, chunk=1000, optimize=engine == "whoosh"
+                        procs=workers, optimize=engine == "whoosh"
                     )
                     seconds = time.perf_counter() - started
+                    spent = {
+                        name: value - before[name]
+                        for name, value in _cpu_seconds(server.server_pid).items()
+                        if name in before
+                    }
                     store.live().close()
-                out[f"{engine}_procs{workers}_records_per_s"] = round(result["records"] / seconds)
+                records = result["records"]
+                out[f"{engine}_procs{workers}_records_per_s"] = round(records / seconds)
+                out[f"{engine}_procs{workers}_cpu_ms_per_record"] = {
+                    name: round(value * 1000 / records, 2) for name, value in spent.items()
+                } | {"total": round(sum(spent.values()) * 1000 / records, 2)}
+    return out
+
+
+def _cpu_seconds(server_pid: int | None) -> dict:
+    """CPU seconds so far of this process (all its threads: Tantivy's writer
+    too), of its finished children (the analysing processes, once joined)
+    and of the database server (Linux: from /proc): on a shared machine the
+    CPU a rebuild costs per record says more than its rate."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = {
+        "main": own.ru_utime + own.ru_stime,
+        "analysers": children.ru_utime + children.ru_stime,
+    }
+    try:
+        with open(f"/proc/{server_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        out["database"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        pass  # not Linux, or the server is not ours: its share is not shown
     return out
 
 

@@ -130,6 +130,25 @@ def labels(msgid: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: Per record type (by identity, the type kept beside its entry): its fields
+#: by name and the names of its confidential ones. A rebuild splits every
+#: version of every record, and building both anew each time measured a
+#: tenth of its analysis.
+_FIELDS_OF: dict[int, tuple[object, dict, frozenset]] = {}
+
+
+def _fields_of(record_type) -> tuple[dict, frozenset]:
+    known = _FIELDS_OF.get(id(record_type))
+    if known is None or known[0] is not record_type:
+        known = (
+            record_type,
+            {f.name: f for f in record_type.fields},
+            frozenset(f.name for f in record_type.fields if f.confidential),
+        )
+        _FIELDS_OF[id(record_type)] = known
+    return known[1], known[2]
+
+
 def split_text(record_type_name: str, data: dict) -> tuple[list[str], list[str]]:
     """The public and the confidential text of a record's fields.
 
@@ -138,10 +157,10 @@ def split_text(record_type_name: str, data: dict) -> tuple[list[str], list[str]]
     by default.
     """
     record_type = registry.get(record_type_name)
-    specs = {f.name: f for f in record_type.fields} if record_type else {}
-    confidential = (
-        {f.name for f in record_type.fields if f.confidential} if record_type else set(data)
-    )
+    if record_type is not None:
+        specs, confidential = _fields_of(record_type)
+    else:
+        specs, confidential = {}, frozenset(data or ())
     public: list[str] = []
     private: list[str] = []
     for name, value in (data or {}).items():

@@ -29,7 +29,7 @@ from pathlib import Path
 import tantivy
 from whoosh import query as wq
 
-from search_index.analysis import gram_text, index_words
+from search_index.analysis import gram_pieces, index_pieces, join_grams, join_words
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +88,16 @@ Analysed = tuple
 def analyse(doc: dict) -> Analysed:
     """The values of an index document (see :mod:`search_index.schema`) as
     Tantivy takes them, analysed. Pure, and cheap to pickle (a Tantivy
-    document measured twenty times dearer to send between processes)."""
+    document measured twenty times dearer to send between processes): each
+    text is its paragraphs' analysed pieces, which the versions of a record
+    share (:func:`build` joins them)."""
     out: list = [doc["key"], doc["number"], int(doc.get("version") or 0)]
     out.extend(doc.get(name) or "" for name in FACET_FIELDS)
     out.append(doc.get("people") or "")
     out.extend(micros(doc[name]) if doc.get(name) else None for name in DATE_FIELDS)
-    for name in WORD_FIELDS:
-        out.extend(index_words(doc.get(name) or ""))
-    out.extend(gram_text(doc.get(name) or "") for name in GRAM_FIELDS)
+    out.extend(index_pieces(doc.get(name) or "") for name in WORD_FIELDS)
+    out.extend(gram_pieces(doc.get(name) or "") for name in GRAM_FIELDS)
     return tuple(out)
-
-
-_TEXTS = tuple(name for field in WORD_FIELDS for name in (field, f"{field}_parts")) + GRAM_FIELDS
 
 
 def build(analysed: Analysed) -> tantivy.Document:
@@ -120,9 +118,19 @@ def build(analysed: Analysed) -> tantivy.Document:
     for name, moment in zip(DATE_FIELDS, dates, strict=True):
         if moment is not None:
             out.add_integer(name, moment)
-    for name, text in zip(_TEXTS, texts, strict=True):
-        if text:
-            out.add_text(name, text)
+    words, grams = texts[: len(WORD_FIELDS)], texts[len(WORD_FIELDS) :]
+    for name, pieces in zip(WORD_FIELDS, words, strict=True):
+        if pieces:
+            main, inside = join_words(pieces)
+            if main:
+                out.add_text(name, main)
+            if inside:
+                out.add_text(f"{name}_parts", inside)
+    for name, pieces in zip(GRAM_FIELDS, grams, strict=True):
+        if pieces:
+            text = join_grams(pieces)
+            if text:
+                out.add_text(name, text)
     return out
 
 
