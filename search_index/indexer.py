@@ -202,12 +202,20 @@ def _analyser_setup() -> None:
     register_all()
 
 
-def _add_records(writers: dict, items: list[tuple[dict, list[dict]]]) -> None:
+def _add_records(
+    writers: dict, items: list[tuple[dict, list[dict]]], replace: bool = False
+) -> None:
+    """Add the documents of ``items``; ``replace`` removes any copy already
+    there first (the chunk a resumed rebuild may have half written)."""
     for record, versions in items:
         text = record.get(ATTACHMENT_TEXTS)
-        writers["current"].add_document(**document(record, attachment_text=text))
+        current = writers["current"]
+        history = writers["history"]
+        (current.update_document if replace else current.add_document)(
+            **document(record, attachment_text=text)
+        )
         for doc in history_documents(record, versions, text):
-            writers["history"].add_document(**doc)
+            (history.update_document if replace else history.add_document)(**doc)
 
 
 class Indexer:
@@ -540,8 +548,12 @@ class Indexer:
                 progress(state["done"], total)
 
         batches = read_batches(db, query, size=min(READ_BATCH, chunk))
+        # A rebuild stopped after committing one index of a chunk (history is
+        # committed first), or both but before noting its progress, holds
+        # part of the next chunk already: resumed, that chunk replaces.
+        resumed = found is not None
         if tantivy:
-            self._rebuild_tantivy(generation, batches, chunk, procs, committed)
+            self._rebuild_tantivy(generation, batches, chunk, procs, committed, resumed)
         else:
             options = {"limitmb": limit_mb}
             if procs > 1:
@@ -549,17 +561,23 @@ class Indexer:
                 # commit would cost more than the parallel analysis gains.
                 options.update(procs=procs, multisegment=True)
             pending: list[tuple[dict, list[dict]]] = []
+
+            def write(pending: list) -> None:
+                nonlocal resumed
+                # Whoosh's writer of several processes only adds: the chunk
+                # that replaces is written by one.
+                with generation.writers(**({"limitmb": limit_mb} if resumed else options)) as w:
+                    _add_records(w, pending, replace=resumed)
+                committed(pending[-1][0]["_id"], len(pending))
+                resumed = False
+
             for batch in batches:
                 pending.extend(batch)
                 if len(pending) >= chunk:
-                    with generation.writers(**options) as writers:
-                        _add_records(writers, pending)
-                    committed(pending[-1][0]["_id"], len(pending))
+                    write(pending)
                     pending = []
             if pending:
-                with generation.writers(**options) as writers:
-                    _add_records(writers, pending)
-                committed(pending[-1][0]["_id"], len(pending))
+                write(pending)
         if not state.get("certificates"):
             with generation.writers() as writers:
                 for certificate in db.disposal_certificates.find():
@@ -581,11 +599,13 @@ class Indexer:
         return {"records": state["done"], "generation": path.name, "replayed": replayed}
 
     @staticmethod
-    def _rebuild_tantivy(generation, batches, chunk: int, procs: int, committed) -> None:
+    def _rebuild_tantivy(
+        generation, batches, chunk: int, procs: int, committed, resumed: bool = False
+    ) -> None:
         """Analysis in ``procs`` processes (or here), one writer per index here.
 
-        The new generation holds nothing after its last commit (a resumed
-        rebuild starts behind it): adding is enough, no delete per document."""
+        Documents are added without a delete each, except in the first chunk
+        of a ``resumed`` rebuild: part of it may have been committed already."""
         from search_index import tantivy_engine
 
         pool = None
@@ -621,13 +641,14 @@ class Indexer:
                     while item is not None and done < chunk:
                         last_id, items = item
                         for current, versions in items:
-                            writers["current"].add_analysed(current)
+                            writers["current"].add_analysed(current, replace=resumed)
                             for version in versions:
-                                writers["history"].add_analysed(version)
+                                writers["history"].add_analysed(version, replace=resumed)
                         done += len(items)
                         ahead.release()
                         item = next(analysed, None)
                 committed(last_id, done)
+                resumed = False
         finally:
             stopping.set()
             if pool is not None:

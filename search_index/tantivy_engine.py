@@ -459,8 +459,11 @@ class _Writer:
     def add_document(self, **doc) -> None:
         self._writer.add_document(to_document(doc))
 
-    def add_analysed(self, analysed: Analysed) -> None:
-        """Add a document analysed elsewhere (:func:`analyse`, in another process)."""
+    def add_analysed(self, analysed: Analysed, replace: bool = False) -> None:
+        """Add a document analysed elsewhere (:func:`analyse`, in another
+        process); ``replace`` removes a copy of the same key first."""
+        if replace:
+            self._writer.delete_documents_by_term("key", analysed[0])
         self._writer.add_document(build(analysed))
 
     def delete_by_term(self, field_name: str, value: str) -> None:

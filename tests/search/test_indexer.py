@@ -135,6 +135,37 @@ def test_a_rebuild_resumes_and_searches_go_on_meanwhile(staff, store, indexer):
     assert indexer.check()["current"] == {"missing": [], "extra": [], "stale": []}
 
 
+def test_a_rebuild_stopped_before_noting_its_progress_resumes_without_duplicates(
+    staff, store, indexer, engine, monkeypatch
+):
+    for i in range(5):
+        record = log(staff, f"第{i}条 漏水")
+        revise_record(staff, record.number, {"events": f"第{i}条 漏水，已修"}, base_version=1)
+    indexer.drain()
+    noted = store.save_progress
+
+    def stop_at_the_second_chunk(path, state):
+        # Both indexes of the chunk are committed; the process dies before
+        # its progress is written.
+        if state.get("done", 0) >= 4:
+            raise KeyboardInterrupt
+        noted(path, state)
+
+    monkeypatch.setattr(store, "save_progress", stop_at_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        indexer.rebuild(chunk=2)
+    monkeypatch.setattr(store, "save_progress", noted)
+    building, state = store.building()
+    assert state["done"] == 2  # the second chunk is in the index, not in the progress
+    indexer.rebuild(chunk=2)
+    counts = store.live().doc_counts()
+    assert counts == {"current": 5, "history": 10}
+    assert indexer.check(full=True)["current"] == {"missing": [], "extra": [], "stale": []}
+    auditor = actor("audit", "auditor", department=None)
+    found = search(store, auditor, Search(text="漏水", history=True))
+    assert found.total == 10
+
+
 def test_the_background_thread_makes_a_save_searchable(staff, store, app):
     thread = IndexerThread(Indexer(store), interval=0.05)
     thread.start()
