@@ -38,7 +38,7 @@ os.environ.update(
 )
 
 # Settings each test gets afresh on the shared app (its own folders).
-PER_TEST = ("DATA_DIR", "SEARCH_INDEX_DIR", "AUDIT_CHECKPOINTS")
+PER_TEST = ("DATA_DIR", "SEARCH_INDEX_DIR", "AUDIT_CHECKPOINTS", "SEARCH_ENGINE")
 
 
 @pytest.fixture(scope="session")
@@ -83,16 +83,19 @@ class SharedApp:
         self.client = pymongo.MongoClient(database.uri)
 
     def serves(self, config: dict) -> bool:
-        """Whether ``config`` differs from the shared one only in its folders."""
+        """Whether ``config`` differs from the shared one only in its folders
+        (and search engine)."""
 
         def fixed(c):
             return {k: v for k, v in c.items() if k not in PER_TEST}
 
         return fixed(config) == fixed(self.base)
 
-    def reset(self, data_dir: Path) -> None:
+    def reset(self, data_dir: Path, engine: str | None = None) -> None:
         """Empty the database and give the app its settings, folders and an
-        empty search index as a freshly built one would have."""
+        empty search index (of ``engine``, the default one if None) as a
+        freshly built one would have: the search engine is used only to open
+        the index, so the search tests of both engines share the app too."""
         # A test that built its own app (or ran the CLI) reconnected mongoengine
         # and may have changed the hashing cost; both are per process.
         if mongoengine.get_connection() is not self.connection:
@@ -124,7 +127,9 @@ class SharedApp:
         for key in set(extensions) - set(self.extensions):
             del extensions[key]
         extensions.update(self.extensions)
-        store = IndexStore(config["SEARCH_INDEX_DIR"])
+        if engine is not None:
+            config["SEARCH_ENGINE"] = engine
+        store = IndexStore(config["SEARCH_INDEX_DIR"], engine=config["SEARCH_ENGINE"])
         store.live()
         self.app.extensions["search_index"] = store
         self.app.extensions["search_indexer"] = Indexer(store)
@@ -147,7 +152,7 @@ def app(shared_app, app_config):
     if not shared_app.serves(app_config):
         shared_app.reset(Path(app_config["DATA_DIR"]))
         return create_app(app_config)
-    shared_app.reset(Path(app_config["DATA_DIR"]))
+    shared_app.reset(Path(app_config["DATA_DIR"]), app_config.get("SEARCH_ENGINE"))
     return shared_app.app
 
 
