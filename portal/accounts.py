@@ -28,8 +28,16 @@ from records.roles import ADMIN, POSITIONS, ROLES
 security_log = logging.getLogger("portal.security")
 
 _hasher = PasswordHasher()
-# Verified against when the user name is unknown, so both cases take as long.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+# Verified against when the user name is unknown, so both cases take as long;
+# made at the first such login, not at every start (an argon2 hash of CPU).
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+    return _DUMMY_HASH
 
 
 def init_app(app) -> None:
@@ -52,7 +60,7 @@ def set_hash_cost(time_cost: int, memory_kib: int, parallelism: int) -> None:
     ):
         return
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
-    _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+    _DUMMY_HASH = None
 
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -301,7 +309,7 @@ def authenticate(username: str, password: str, policy: LoginPolicy | None = None
 
 def _spend_hash_time(password: str) -> None:
     with contextlib.suppress(VerificationError):
-        _hasher.verify(_DUMMY_HASH, password or "x")
+        _hasher.verify(_dummy_hash(), password or "x")
 
 
 def _record_failure(key: str, now: datetime, policy: LoginPolicy) -> None:

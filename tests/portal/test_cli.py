@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 from portal.cli import main
 from portal.database.embedded import find_server_executable, free_port
 from portal.models import ApiToken, User
-from tests.helpers import login
+from tests.helpers import child_env, login
 
 
 @pytest.fixture
@@ -189,7 +188,7 @@ PORTAL = str(Path(sys.executable).with_name("portal"))
 
 
 def _portal(tmp_path, *args, uri: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env = child_env()
     env.update(
         PORTAL_DATA_DIR=str(tmp_path / "var"),
         PORTAL_MONGODB_URI=uri,

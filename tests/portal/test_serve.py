@@ -22,6 +22,7 @@ import pymongo
 import pytest
 
 from portal.database.embedded import free_port
+from tests.helpers import child_env
 
 # Slow: each test starts `portal serve` as a child process.
 pytestmark = pytest.mark.slow
@@ -39,11 +40,7 @@ class RunningPortal:
         lang: str = "C.UTF-8",
         **settings: str,
     ):
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("PORTAL_") and k not in ("LC_ALL", "LC_MESSAGES")
-        }
+        env = {k: v for k, v in child_env().items() if k not in ("LC_ALL", "LC_MESSAGES")}
         env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_PORT=str(port), PYTHONUNBUFFERED="1")
         env["LANG"] = lang
         env.update({f"PORTAL_{name}": value for name, value in settings.items()})
@@ -92,7 +89,7 @@ class RunningPortal:
 
 def run_cli(data_dir: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
     """``portal ARGS`` on the data folder ``data_dir``, as an operator runs it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env = child_env()
     env["PORTAL_DATA_DIR"] = str(data_dir)
     return subprocess.run(
         [PORTAL, *args], env=env, input=input, capture_output=True, text=True, timeout=120

@@ -4,7 +4,6 @@ what is saved through either is found through both."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -17,6 +16,7 @@ import pymongo
 import pytest
 
 from portal.database.embedded import free_port
+from tests.helpers import child_env
 from tests.portal.test_serve import PORTAL, check_matches_soon, user_with_token
 
 DB_NAME = "portal_nodes_test"
@@ -26,7 +26,7 @@ class Node:
     """``portal serve`` with its own data and index folder, on the shared database."""
 
     def __init__(self, data_dir, port, uri):
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+        self.env = child_env()
         self.env.update(
             PORTAL_DATA_DIR=str(data_dir),
             PORTAL_PORT=str(port),
