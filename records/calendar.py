@@ -14,6 +14,7 @@ computed over it says so.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -47,6 +48,23 @@ def _plain_working(day: date) -> bool:
     return day.weekday() < 5
 
 
+@functools.cache
+def _package_exceptions() -> dict[int, list[tuple[date, bool, str]]]:
+    """The package's exceptions to Monday-Friday by year: (day, working, name)."""
+    from chinese_calendar.constants import holidays, workdays
+
+    out: dict[int, list[tuple[date, bool, str]]] = {}
+    for day, name in holidays.items():
+        if _plain_working(day):
+            out.setdefault(day.year, []).append((day, False, str(name or "")))
+    for day, name in workdays.items():
+        if not _plain_working(day):
+            out.setdefault(day.year, []).append((day, True, str(name or "")))
+    for year in {d.year for d in holidays} | {d.year for d in workdays}:
+        out.setdefault(year, [])
+    return dict(sorted(out.items()))
+
+
 def seed_from_package(db=None, years=None, actor: Actor | None = None) -> list[int]:
     """Store the years ``chinesecalendar`` knows (all by default).
 
@@ -54,47 +72,45 @@ def seed_from_package(db=None, years=None, actor: Actor | None = None) -> list[i
     that were added; an administrator's seeding (``actor``) is audited."""
     if actor is not None and not actor.may(MANAGE_CALENDAR):
         raise PermissionDenied()
-    from chinese_calendar.constants import holidays, workdays
-
     db = db if db is not None else database()
-    known = sorted({d.year for d in holidays} | {d.year for d in workdays})
-    wanted = [y for y in known if years is None or y in years]
-    added = []
-    for year in wanted:
-        if db[YEARS].find_one({"_id": year}):
-            continue
-        edited = {d["_id"] for d in db[DAYS].find({"year": year, "source": "admin"}, {"_id": 1})}
-        exceptions = []
-        for day, name in holidays.items():
-            if day.year == year and _plain_working(day):
-                exceptions.append((day, False, name))
-        for day, name in workdays.items():
-            if day.year == year and not _plain_working(day):
-                exceptions.append((day, True, name))
-        # One round trip a year, not one a day: a first start seeds ~600 days.
-        days = [
-            UpdateOne(
-                {"_id": day.isoformat()},
-                {
-                    "$set": {
-                        "year": year,
-                        "working": working,
-                        "name": str(name or ""),
-                        "source": "chinesecalendar",
-                    }
-                },
-                upsert=True,
-            )
-            for day, working, name in exceptions
-            if day.isoformat() not in edited
-        ]
-        if days:
-            db[DAYS].bulk_write(days, ordered=False)
-        # The year is marked seeded only after its days are written.
-        db[YEARS].update_one(
-            {"_id": year}, {"$set": {"source": "chinesecalendar", "at": utcnow()}}, upsert=True
+    exceptions = _package_exceptions()
+    wanted = [y for y in exceptions if years is None or y in years]
+    seeded = {d["_id"] for d in db[YEARS].find({"_id": {"$in": wanted}}, {"_id": 1})}
+    added = [year for year in wanted if year not in seeded]
+    if not added:
+        return []
+    edited = {
+        d["_id"] for d in db[DAYS].find({"year": {"$in": added}, "source": "admin"}, {"_id": 1})
+    }
+    # A few round trips for every year, not one a day: a first start seeds ~600 days.
+    days = [
+        UpdateOne(
+            {"_id": day.isoformat()},
+            {
+                "$set": {
+                    "year": year,
+                    "working": working,
+                    "name": name,
+                    "source": "chinesecalendar",
+                }
+            },
+            upsert=True,
         )
-        added.append(year)
+        for year in added
+        for day, working, name in exceptions[year]
+        if day.isoformat() not in edited
+    ]
+    if days:
+        db[DAYS].bulk_write(days, ordered=False)
+    # The years are marked seeded only after their days are written.
+    at = utcnow()
+    db[YEARS].bulk_write(
+        [
+            UpdateOne({"_id": year}, {"$set": {"source": "chinesecalendar", "at": at}}, upsert=True)
+            for year in added
+        ],
+        ordered=False,
+    )
     if added:
         _changed(db)
         if actor is not None:
