@@ -26,8 +26,10 @@ import ctypes
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
+import time
 
 
 def _die_with_keeper() -> None:  # runs in the server, before exec
@@ -67,13 +69,33 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if server.poll() is None:
         server.send_signal(signal.SIGTERM)  # the one request to stop
-        try:
-            server.wait(grace)
-        except subprocess.TimeoutExpired:
+        if not _wait_waking(server, command, grace):
             server.kill()
             server.wait()
             return 2
     return 0
+
+
+def _wait_waking(server: subprocess.Popen, command: list[str], grace: float) -> bool:
+    """Wait up to ``grace`` seconds for the server to exit, connecting to its
+    port meanwhile: its accepting thread sits in accept() and only a new
+    connection wakes it to see the stop (else every stop waited 2 s for it)."""
+    address = (_option(command, "--host", "127.0.0.1"), int(_option(command, "--port", "0")))
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if address[1]:
+            with contextlib.suppress(OSError), socket.create_connection(address, timeout=0.1):
+                pass
+        try:
+            server.wait(0.05)
+            return True
+        except subprocess.TimeoutExpired:
+            continue
+    return server.poll() is not None
+
+
+def _option(command: list[str], name: str, default: str) -> str:
+    return command[command.index(name) + 1] if name in command[:-1] else default
 
 
 if __name__ == "__main__":
