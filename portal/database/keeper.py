@@ -69,14 +69,14 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if server.poll() is None:
         server.send_signal(signal.SIGTERM)  # the one request to stop
-        if not _wait_waking(server, command, grace):
+        if not wait_for_exit(server, command, grace):
             server.kill()
             server.wait()
             return 2
     return 0
 
 
-def _wait_waking(server: subprocess.Popen, command: list[str], grace: float) -> bool:
+def wait_for_exit(server: subprocess.Popen, command: list[str], grace: float) -> bool:
     """Wait up to ``grace`` seconds for the server to exit, connecting to its
     port meanwhile: its accepting thread sits in accept() and only a new
     connection wakes it to see the stop (else every stop waited 2 s for it)."""
