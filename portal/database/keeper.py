@@ -82,15 +82,19 @@ def wait_for_exit(server: subprocess.Popen, command: list[str], grace: float) ->
     connection wakes it to see the stop (else every stop waited 2 s for it)."""
     address = (_option(command, "--host", "127.0.0.1"), int(_option(command, "--port", "0")))
     deadline = time.monotonic() + grace
+    # A moment for the server to take the signal first; then one connection
+    # now and then (a stream of them would keep its stop busy with handlers).
+    pause = 0.1
     while time.monotonic() < deadline:
+        try:
+            server.wait(pause)
+            return True
+        except subprocess.TimeoutExpired:
+            pass
         if address[1]:
             with contextlib.suppress(OSError), socket.create_connection(address, timeout=0.1):
                 pass
-        try:
-            server.wait(0.05)
-            return True
-        except subprocess.TimeoutExpired:
-            continue
+        pause = 0.5
     return server.poll() is not None
 
 

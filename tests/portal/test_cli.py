@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 from portal.cli import main
 from portal.database.embedded import find_server_executable, free_port
-from portal.database.keeper import wait_for_exit
 from portal.models import ApiToken, User
 from tests.helpers import child_env, login
 
@@ -257,7 +256,7 @@ class _Server:
 
     def stop(self):
         self.process.terminate()
-        assert wait_for_exit(self.process, list(self.process.args), 30)
+        self.process.wait(30)
 
 
 def test_a_server_without_a_replica_set_is_one_line_naming_the_fix(tmp_path):
