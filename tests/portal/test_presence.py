@@ -4,7 +4,6 @@ transaction lifetime (records.presence, portal.workers.presence)."""
 
 from __future__ import annotations
 
-import json
 import socket
 import struct
 import threading
@@ -120,22 +119,7 @@ def _save_in_background(node, token, words, answers):
 
 def _save(node, token, words) -> int:
     """The status of a save through ``node``, however long it takes."""
-    request = urllib.request.Request(
-        node.base + "/api/v1/records/handover_log",
-        data=json.dumps(
-            {
-                "data": {
-                    "title": "节点",
-                    "shift_date": "2026-11-20",
-                    "shift": "night",
-                    "handed_over_by": "王芳",
-                    "events": f"客户反映{words}。",
-                }
-            }
-        ).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
+    request = node.save_request(token, words)
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status

@@ -84,7 +84,8 @@ class Node:
         self._reader.join(5)
         self.process.stdout.close()
 
-    def save(self, token, words):
+    def save_request(self, token, words) -> urllib.request.Request:
+        """The API request saving a handover log whose events hold ``words``."""
         body = json.dumps(
             {
                 "data": {
@@ -96,13 +97,15 @@ class Node:
                 }
             }
         ).encode()
-        request = urllib.request.Request(
+        return urllib.request.Request(
             self.base + "/api/v1/records/handover_log",
             data=body,
             method="POST",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
+
+    def save(self, token, words):
+        with urllib.request.urlopen(self.save_request(token, words), timeout=10) as response:
             return json.loads(response.read())
 
     def found(self, token, words) -> int:
