@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bson import ObjectId  # noqa: E402
 
-from bench.save import report, timed  # noqa: E402
+from bench.save import insert_in_batches, report, timed  # noqa: E402
 from tests.helpers import csrf_token  # noqa: E402
 
 OLD_STATES = ["closed"] * 92 + ["resolved"] * 3 + ["replied"] * 2 + ["void", "reopened"]
@@ -133,14 +133,7 @@ def add_complaints(count: int, rng) -> None:
             staff[department.code] = people
     db = database()
     started = time.perf_counter()
-    batch = []
-    for doc in synthetic_complaints(count, staff, "wangfang", rng):
-        batch.append(doc)
-        if len(batch) == 2000:
-            db.records.insert_many(batch)
-            batch = []
-    if batch:
-        db.records.insert_many(batch)
+    insert_in_batches(db.records, synthetic_complaints(count, staff, "wangfang", rng))
     print(f"wrote {count} synthetic complaints in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     measures.rebuild(db)

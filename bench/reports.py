@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bson import ObjectId  # noqa: E402
 
+from bench.save import insert_in_batches, timed  # noqa: E402
 from bench.save import report as print_figures  # noqa: E402
-from bench.save import timed  # noqa: E402
 from portal.accounts import create_user  # noqa: E402
 from portal.database import connect, ensure_indexes  # noqa: E402
 from portal.database.embedded import EmbeddedDatabase  # noqa: E402
@@ -123,16 +123,14 @@ def main():
             Department(code=code, name=f"部门{code}").save()
         db = database()
         started = time.perf_counter()
-        batch = []
-        for doc in _complaints(args.complaints, year, codes, rng):
-            # What the operations keep on each record as it is written.
-            doc["measure"] = measures.contribution(doc, db, revisits={})
-            batch.append(doc)
-            if len(batch) == 2000:
-                db.records.insert_many(batch)
-                batch = []
-        if batch:
-            db.records.insert_many(batch)
+        # What the operations keep on each record as it is written.
+        insert_in_batches(
+            db.records,
+            (
+                {**doc, "measure": measures.contribution(doc, db, revisits={})}
+                for doc in _complaints(args.complaints, year, codes, rng)
+            ),
+        )
         print(
             f"wrote {args.complaints} complaints of {year} in {time.perf_counter() - started:.1f} s"
         )

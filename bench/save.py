@@ -40,6 +40,19 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def insert_in_batches(collection, docs, size: int = 2000) -> None:
+    """``docs`` (any iterable) into ``collection``, ``size`` at a time: a
+    benchmark's corpus without holding it all in memory."""
+    batch = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == size:
+            collection.insert_many(batch)
+            batch = []
+    if batch:
+        collection.insert_many(batch)
+
+
 def timed(function, samples: int) -> list[float]:
     """Seconds each of ``samples`` calls of ``function`` took."""
     seconds = []
