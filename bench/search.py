@@ -509,8 +509,6 @@ def rebuild_from_database(engines: list[str], count: int, procs: int) -> dict:
                     analysis._subwords,
                     analysis._term,
                     analysis._inside,
-                    analysis.index_words,
-                    analysis.gram_text,
                 ):
                     cached.cache_clear()
                 with tempfile.TemporaryDirectory() as folder:

@@ -227,28 +227,15 @@ def paragraph_words(text: str) -> tuple[str, str]:
 
 
 def index_pieces(text: str) -> tuple[tuple[str, str], ...]:
-    """:func:`paragraph_words` of each paragraph of ``text``, not yet joined.
+    """:func:`paragraph_words` of each paragraph of ``text``: an index value
+    per paragraph (see :func:`search_index.tantivy_engine.build`).
 
     Each piece is the cached result of its paragraph: the versions of a
     record repeat most of them, and a batch of documents pickled to the
     writer's process sends each shared piece once (joined texts measured
     three times the bytes, and their pickling a tenth of a rebuild's main
-    process). :func:`join_words` makes the texts."""
+    process)."""
     return tuple(paragraph_words(p) for p in text.split("\n") if p) if text else ()
-
-
-def join_words(pieces: tuple[tuple[str, str], ...]) -> tuple[str, str]:
-    """A text's words and the words inside its long words, from its
-    :func:`index_pieces`."""
-    return " ".join([main for main, _inside in pieces]), " ".join(
-        [inside for _main, inside in pieces]
-    )
-
-
-@lru_cache(maxsize=256)
-def index_words(text: str) -> tuple[str, str]:
-    """:func:`paragraph_words` of a whole text, each paragraph analysed once."""
-    return join_words(index_pieces(text))
 
 
 def index_positions(text: str) -> dict[str, list[int]]:
@@ -269,7 +256,9 @@ def index_positions(text: str) -> dict[str, list[int]]:
                 positions[term] = [base + p for p in where] if base else list(where)
             else:
                 kept.extend(base + p for p in where)
-        base += size
+        # A position left free at a paragraph's end: no phrase spans it (as
+        # in Tantivy, which leaves one between the values of a field).
+        base += size + 1
     return positions
 
 
@@ -312,9 +301,17 @@ def gram_positions(text: str) -> dict[str, list[int]]:
     return positions
 
 
+#: Runs of anything but Chinese characters.
+_NOT_CJK_RUN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
 @lru_cache(maxsize=20_000)
 def _paragraph_gram_text(text: str) -> str:
-    cleaned = _NOT_CJK.sub("|", normal_paragraph(text))
+    # Each run of anything but Chinese becomes one "|": the two bigrams
+    # around it ("水|", "|物") are marker tokens that keep a phrase from
+    # spanning it (a marker for every character of the run, as before, was a
+    # sixth of the tokens of a rebuild).
+    cleaned = _NOT_CJK_RUN.sub("|", normal_paragraph(text))
     if len(cleaned) < 2:
         return ""
     # "ab bc cd ...", built by interleaving the code points of the text with
@@ -331,23 +328,13 @@ _SPACE = array("I", " ".encode("utf-32-le"))
 
 
 def gram_pieces(text: str) -> tuple[str, ...]:
-    """The bigrams of each paragraph of ``text`` (see :func:`gram_text`), not
-    yet joined (as :func:`index_pieces`)."""
+    """The Chinese character bigrams of each paragraph of ``text``, as words
+    separated by spaces, for an engine that splits on whitespace itself
+    (Tantivy; an index value per paragraph, as :func:`index_pieces`). A
+    bigram across anything but Chinese stays as a marker token ("区|",
+    "|物"; a run of anything else counts as one character), which keeps
+    phrases from spanning it and is never asked for."""
     return tuple(_paragraph_gram_text(p) for p in text.split("\n") if p) if text else ()
-
-
-def join_grams(pieces: tuple[str, ...]) -> str:
-    """:func:`gram_text` from :func:`gram_pieces`."""
-    return " | ".join(pieces)
-
-
-@lru_cache(maxsize=256)
-def gram_text(text: str) -> str:
-    """The bigrams of ``text`` as words separated by spaces, for an engine
-    that splits on whitespace itself (Tantivy): a bigram across anything but
-    Chinese stays as a marker token ("区|"), which keeps phrases from
-    spanning it and is never asked for."""
-    return join_grams(gram_pieces(text))
 
 
 def query_grams(text: str) -> list[str]:

@@ -29,7 +29,7 @@ from pathlib import Path
 import tantivy
 from whoosh import query as wq
 
-from search_index.analysis import gram_pieces, index_pieces, join_grams, join_words
+from search_index.analysis import gram_pieces, index_pieces
 
 log = logging.getLogger(__name__)
 
@@ -118,19 +118,22 @@ def build(analysed: Analysed) -> tantivy.Document:
     for name, moment in zip(DATE_FIELDS, dates, strict=True):
         if moment is not None:
             out.add_integer(name, moment)
+    # Each paragraph is a value of its own: Tantivy leaves a position free
+    # between two values, so no phrase spans a paragraph's end, and the
+    # pieces are the analysis's cached strings, shared by a record's
+    # versions: each is converted for Rust once, where a text joined per
+    # document was converted again for every document.
     words, grams = texts[: len(WORD_FIELDS)], texts[len(WORD_FIELDS) :]
-    for name, pieces in zip(WORD_FIELDS, words, strict=True):
-        if pieces:
-            main, inside = join_words(pieces)
+    for name, parts, pieces in zip(WORD_FIELDS, PART_FIELDS, words, strict=True):
+        for main, inside in pieces:
             if main:
                 out.add_text(name, main)
             if inside:
-                out.add_text(f"{name}_parts", inside)
+                out.add_text(parts, inside)
     for name, pieces in zip(GRAM_FIELDS, grams, strict=True):
-        if pieces:
-            text = join_grams(pieces)
-            if text:
-                out.add_text(name, text)
+        for piece in pieces:
+            if piece:
+                out.add_text(name, piece)
     return out
 
 

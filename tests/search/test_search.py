@@ -266,6 +266,15 @@ def test_a_quoted_run_of_characters_finds_them_in_that_order_words_ranking_first
     )
 
 
+def test_a_quoted_phrase_does_not_run_across_a_line_break(staff_cs, find):
+    same_line = log(staff_cs, "客户反映空调漏水严重")
+    two_lines = log(staff_cs, "客户反映空调\n漏水严重")
+    assert find(staff_cs, '"空调漏水"') == [same_line.number]
+    assert find(staff_cs, '"空调 漏水"') == [same_line.number]
+    # Unquoted, the words are found anywhere.
+    assert sorted(find(staff_cs, "空调 漏水")) == sorted([same_line.number, two_lines.number])
+
+
 def test_a_word_match_ranks_above_a_match_of_its_characters_only(staff_cs, find):
     characters = log(staff_cs, "他们和服务员吵架了")
     word = log(staff_cs, "客户送来和服一件，要求清洗")
