@@ -642,9 +642,10 @@ class Indexer:
             pool = multiprocessing.get_context("spawn").Pool(procs, initializer=_analyser_setup)
             analysed = pool.imap(tantivy_engine.analyse_records, throttled())
         else:
-            # Analysed in a thread of its own: it runs while this one waits
-            # in Rust (a commit, Tantivy's full queue) with the GIL released.
-            analysed = read_ahead(map(tantivy_engine.analyse_records, batches), depth=8)
+            # Here, while the database serves the next batches to the thread
+            # reading ahead. (Analysing in a thread of its own beside this
+            # one, to run while this one waits in Rust, measured the same.)
+            analysed = map(tantivy_engine.analyse_records, batches)
         try:
             item = next(analysed, None)
             while item is not None:
