@@ -19,7 +19,8 @@ import logging
 import multiprocessing
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 from search_index.schema import certificate_document, document
@@ -157,7 +158,7 @@ def _with_attachment_texts(db, batch: list[tuple[dict, list[dict]]]) -> list:
     return batch
 
 
-def read_ahead(items: Iterator, depth: int = 4) -> Iterator:
+def read_ahead(items: Iterator, depth: int = 4) -> Generator:
     """``items``, produced by a thread up to ``depth`` ahead of the caller:
     while the caller works on one batch, the database serves the next (the
     driver waits on its socket without the GIL). An error in the thread is
@@ -166,20 +167,24 @@ def read_ahead(items: Iterator, depth: int = 4) -> Iterator:
     stopping = threading.Event()
     end = object()
 
+    def offer(entry: tuple) -> bool:
+        # Never blocks for good: a caller that stopped reading sets stopping.
+        while not stopping.is_set():
+            try:
+                ready.put(entry, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for item in items:
-                while not stopping.is_set():
-                    try:
-                        ready.put((item, None), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stopping.is_set():
+                if not offer((item, None)):
                     return
-            ready.put((end, None))
+            offer((end, None))
         except BaseException as error:  # handed to the caller, raised there
-            ready.put((end, error))
+            offer((end, error))
 
     thread = threading.Thread(target=produce, name="index-read-ahead", daemon=True)
     thread.start()
@@ -557,37 +562,38 @@ class Indexer:
                 progress(state["done"], total)
 
         after = _oid(state["after"]) if state["after"] else None
-        batches = read_ahead(read_batches(db, after, size=min(READ_BATCH, chunk)))
-        # A rebuild stopped after committing one index of a chunk (history is
-        # committed first), or both but before noting its progress, holds
-        # part of the next chunk already: resumed, that chunk replaces.
-        resumed = found is not None
-        if tantivy:
-            self._rebuild_tantivy(generation, batches, chunk, procs, committed, resumed)
-        else:
-            options = {"limitmb": limit_mb}
-            if procs > 1:
-                # One segment per process and chunk; merging them at every
-                # commit would cost more than the parallel analysis gains.
-                options.update(procs=procs, multisegment=True)
-            pending: list[tuple[dict, list[dict]]] = []
+        # Closed when done or failed: its thread stops reading.
+        with closing(read_ahead(read_batches(db, after, size=min(READ_BATCH, chunk)))) as batches:
+            # A rebuild stopped after committing one index of a chunk (history is
+            # committed first), or both but before noting its progress, holds
+            # part of the next chunk already: resumed, that chunk replaces.
+            resumed = found is not None
+            if tantivy:
+                self._rebuild_tantivy(generation, batches, chunk, procs, committed, resumed)
+            else:
+                options = {"limitmb": limit_mb}
+                if procs > 1:
+                    # One segment per process and chunk; merging them at every
+                    # commit would cost more than the parallel analysis gains.
+                    options.update(procs=procs, multisegment=True)
+                pending: list[tuple[dict, list[dict]]] = []
 
-            def write(pending: list) -> None:
-                nonlocal resumed
-                # Whoosh's writer of several processes only adds: the chunk
-                # that replaces is written by one.
-                with generation.writers(**({"limitmb": limit_mb} if resumed else options)) as w:
-                    _add_records(w, pending, replace=resumed)
-                committed(pending[-1][0]["_id"], len(pending))
-                resumed = False
+                def write(pending: list) -> None:
+                    nonlocal resumed
+                    # Whoosh's writer of several processes only adds: the chunk
+                    # that replaces is written by one.
+                    with generation.writers(**({"limitmb": limit_mb} if resumed else options)) as w:
+                        _add_records(w, pending, replace=resumed)
+                    committed(pending[-1][0]["_id"], len(pending))
+                    resumed = False
 
-            for batch in batches:
-                pending.extend(batch)
-                if len(pending) >= chunk:
+                for batch in batches:
+                    pending.extend(batch)
+                    if len(pending) >= chunk:
+                        write(pending)
+                        pending = []
+                if pending:
                     write(pending)
-                    pending = []
-            if pending:
-                write(pending)
         if not state.get("certificates"):
             with generation.writers() as writers:
                 for certificate in db.disposal_certificates.find():

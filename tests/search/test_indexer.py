@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from records.operations import create_record, revise_record
 from records.store import database
 from search_index import Indexer, IndexerThread, Search, search, snippet
+from search_index.indexer import read_ahead
 from tests.records.conftest import HANDOVER, actor
 
 
@@ -125,6 +127,8 @@ def test_a_rebuild_resumes_and_searches_go_on_meanwhile(staff, store, indexer):
         indexer.rebuild(progress=stop_after_two_chunks, chunk=2)
     building, state = store.building()
     assert state["done"] == 4
+    # The thread reading the database ahead stopped with it.
+    assert not [t for t in threading.enumerate() if t.name == "index-read-ahead"]
     # The live index still answers while the new one is half built.
     assert len(keys(store, staff, "漏水")) == 5
     late = log(staff, "重建期间保存的漏水记录")
@@ -133,6 +137,17 @@ def test_a_rebuild_resumes_and_searches_go_on_meanwhile(staff, store, indexer):
     assert result["records"] == 6 and store.live_name() == building.name
     assert sorted(keys(store, staff, "漏水")) == sorted([*numbers, late.number])
     assert indexer.check()["current"] == {"missing": [], "extra": [], "stale": []}
+
+
+def test_a_failed_database_read_ends_the_rebuild_with_its_error():
+    def batches():
+        yield ["first batch"]
+        raise ConnectionError("the database went away")
+
+    read = []
+    with pytest.raises(ConnectionError, match="went away"):
+        read.extend(read_ahead(batches()))
+    assert read == [["first batch"]]
 
 
 def test_a_rebuild_stopped_before_noting_its_progress_resumes_without_duplicates(
