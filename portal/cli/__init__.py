@@ -665,19 +665,6 @@ def records_delete(number, username, reason):
 # --- search -----------------------------------------------------------------
 
 
-def _analysing_processes(engine: str) -> int:
-    """How many processes analyse a rebuild by default. Tantivy on two cores:
-    one (this process, the database read by a thread ahead) measured faster
-    than two and 20 % cheaper, the processes' pickling costing more than
-    they gain; with more cores the analysis, which holds the GIL, gets
-    processes of its own (not measured on these machines). Whoosh, whose
-    writing is Python too: one process a core, up to four."""
-    cpus = os.cpu_count() or 1
-    if engine == "tantivy":
-        return 1 if cpus <= 2 else min(4, cpus - 1)
-    return min(4, cpus)
-
-
 @main.command()
 @click.option(
     "--restart", is_flag=True, help="Throw away an interrupted rebuild instead of resuming it."
@@ -702,6 +689,8 @@ def reindex(restart, procs, optimize):
     The portal keeps searching the old index until the new one is complete;
     an interrupted rebuild resumes where it stopped."""
     import shutil
+
+    from search_index.indexer import default_procs
 
     with portal_app() as app:
         store = app.extensions["search_index"]
@@ -729,7 +718,7 @@ def reindex(restart, procs, optimize):
             # Records per commit: the engine's own (where a rebuild resumes).
             result = indexer.rebuild(
                 progress=progress,
-                procs=procs or _analysing_processes(store.engine),
+                procs=procs or default_procs(store.engine),
                 optimize=optimize,
             )
         finally:
